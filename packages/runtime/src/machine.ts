@@ -1,0 +1,156 @@
+/**
+ * The contract between compiled handlers and the runtime.
+ *
+ * This file is the ONE place where the shape of generated code is agreed on.
+ * `@durable-endpoints/transform` emits objects of type {@link MachineDefinition};
+ * `@durable-endpoints/runtime` executes them. Change both sides together, and
+ * bump {@link MACHINE_FORMAT} when the change is not backward compatible.
+ *
+ * ## What the transform emits
+ *
+ * ```ts
+ * export const handler = inngest.endpoint({
+ *   durable: 1,                                  // MACHINE_FORMAT
+ *   id: "src/api/checkout.ts#handler",           // module path (relative to root) + "#" + binding name
+ *   name: "handler",
+ *   version: "3f9a1c0e52b4",                     // hash of the normalized handler AST
+ *   live: { 1: ["ids", "total", "i"], 2: ["total"] },
+ *   steps: [{ id: "price", kind: "run", line: 6, state: 1 }],
+ *   async resume($, req) {
+ *     const L = $.locals;
+ *     for (;;) switch ($.state) {
+ *       case 0:
+ *         L.ids = new URL(req.url).searchParams.getAll("id");
+ *         L.total = 0; L.i = 0;
+ *       case 3:
+ *         if (L.i >= L.ids.length) { $.state = 2; continue; }
+ *         $.state = 1;
+ *       case 1:                                  // step "price"
+ *         L.total += (await $.step.run("price", () => fetchPrice(L.ids[L.i]))).price;
+ *         L.i++; $.state = 3; continue;
+ *       case 2:                                  // step "cool-down"
+ *         await $.step.sleep("cool-down", "30s");
+ *         return Response.json({ total: L.total });
+ *     }
+ *   },
+ * });
+ * ```
+ *
+ * The object needs no import: `inngest.endpoint()` recognises it by `durable`.
+ *
+ * ## Execution model: "resume = re-evaluate the pending await"
+ *
+ * 1. Every `await` in the handler body (of a step or of anything else) gets its
+ *    own state number S. Generated code assigns `$.state = S` and then enters
+ *    `case S`, whose code *starts with* that await. The only code that runs in
+ *    `case S` before the await is the awaited expression itself, made of
+ *    re-evaluable parts (literals, reads of locals, function/arrow expressions,
+ *    template literals and member reads over those, and the call being awaited).
+ *    Any other sub-expression evaluated before the await (calls, `i++`,
+ *    assignments, `a()` in `a() + await b()`) is hoisted by the transform into a
+ *    temporary local *before* the state boundary.
+ *
+ * 2. A checkpoint is taken by the runtime whenever a step settles while the
+ *    machine sits in state S: one store transaction with the step's outcome and
+ *    the run's `(state = S, live locals of S, step-ID counters as they were when
+ *    S was entered)`. Resuming the run calls `resume($, req)` with `$.state = S`
+ *    and `$.locals` restored: the await at S is evaluated again and every step
+ *    it calls returns its memoized outcome (result, or a thrown StepError), or
+ *    runs its next attempt. Nothing before S runs again.
+ *
+ *    This one rule covers direct steps, retries (the step is re-attempted at S),
+ *    sleeps and waits (completed by the scheduler / an event, then S re-reads
+ *    the memo), `Promise.all([...steps])`, and steps called inside helper
+ *    functions (`await helper()` is re-executed; its steps are memoized).
+ *
+ * 3. `$.state` is an accessor: assigning it tells the runtime that a new
+ *    resume point has been reached (so it can snapshot the step-ID counters).
+ *    Generated code must assign `$.state = S` before evaluating the await at S
+ *    even when falling through from the previous case.
+ *
+ * 4. Only names listed in `live[S]` are saved at a checkpoint in state S, read
+ *    from `$.locals[name]`. Locals not live across any await can stay plain JS
+ *    variables inside `resume`. Function declarations (and `const f = () => …`
+ *    that close only over captured locals) are re-created at the top of
+ *    `resume` instead of being saved.
+ *
+ * 5. Try/catch/finally, labels, loops and completions (`return` pending inside
+ *    a `finally` that awaits, …) are lowered by the transform into plain code
+ *    over `$.state` and `$.locals` — the runtime knows nothing about them.
+ *    A pending completion kept across an await is stored in `$.locals` (Errors
+ *    and Responses are serializable).
+ *
+ * 6. Suspension (sleep, waitForEvent, a failed attempt waiting for its retry)
+ *    is the runtime's business: the step's promise simply never settles and the
+ *    runtime abandons the pending `resume` call. Generated code must not rely
+ *    on `finally` blocks of its own running at suspension.
+ *
+ * 7. Replay fallback: when a run was started by another `version`, the runtime
+ *    starts this machine at state 0 with empty locals and counters and serves
+ *    every step from the memo by stable step ID — i.e. plain memoized replay.
+ *
+ * 8. The machine is called with the run's `req`: on the first execution the
+ *    incoming Request, on resume one rebuilt from the persisted snapshot
+ *    (method, URL, non-sensitive headers, body).
+ *
+ * The same `StepTools` object is available as `$.step` and, inside the run, as
+ * the ambient `step` export (AsyncLocalStorage), so a helper function that
+ * imports `step` works in compiled code too.
+ */
+
+import type { StepTools } from "./types.js";
+
+/** Format of the generated object. Bump on incompatible changes. */
+export const MACHINE_FORMAT = 1 as const;
+
+/** Kinds of suspension points a machine can contain. */
+export type StepKind = "run" | "sleep" | "sleepUntil" | "waitForEvent" | "await";
+
+/** Static description of one await site (for tools; the runtime does not need it to execute). */
+export interface MachineStepInfo {
+  /** the step's static id (or the template source, e.g. "item-${i}", when dynamic); null for a plain await */
+  id: string | null;
+  kind: StepKind;
+  /** 1-based line of the await in the original source */
+  line: number;
+  /** the state number whose code starts with this await */
+  state: number;
+}
+
+/** What the compiled handler receives as `$`. Implemented by the runtime. */
+export interface MachineContext {
+  /** Current resume point. Assign before evaluating each await (see rule 3). */
+  state: number;
+  /** Captured locals. Restored on resume; saved per `live[state]` at checkpoints. */
+  readonly locals: Record<string, unknown>;
+  /** Step tools bound to this run. */
+  readonly step: StepTools;
+}
+
+/** The object a compiled `inngest.endpoint(...)` receives instead of a function. */
+export interface MachineDefinition {
+  /** Brand and format number: {@link MACHINE_FORMAT}. */
+  readonly durable: typeof MACHINE_FORMAT;
+  /** Stable endpoint id: module path relative to the project root + "#" + binding name. */
+  readonly id: string;
+  /** Human name (the binding / export name, or "default"). */
+  readonly name: string;
+  /** Hash of the normalized handler (formatting- and comment-insensitive). */
+  readonly version: string;
+  /** Per state: the locals that must be saved at a checkpoint taken in that state. */
+  readonly live: Readonly<Record<number, readonly string[]>>;
+  /** Await sites, for inspection tools. */
+  readonly steps?: readonly MachineStepInfo[];
+  /** The state machine. Runs from `$.state` until it returns a Response or throws. */
+  resume($: MachineContext, req: Request): Promise<Response>;
+}
+
+/** True when `value` is a compiled machine (as opposed to a plain async handler). */
+export function isMachine(value: unknown): value is MachineDefinition {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { durable?: unknown }).durable === MACHINE_FORMAT &&
+    typeof (value as { resume?: unknown }).resume === "function"
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * The storage interface every store (memory, SQLite, Postgres) implements.
+ *
+ * Stores are deliberately dumb: they persist opaque strings produced by the
+ * engine's serializer and enforce the few invariants that need atomicity —
+ * leases with fencing tokens, one-transaction checkpoints, event dedupe and
+ * "complete a wait at most once". All policy (retries, backoff, matching
+ * events, timeouts) lives in the engine.
+ *
+ * Times are milliseconds since the epoch (numbers). Every method may be called
+ * concurrently from many runs; implementations must be safe under that and,
+ * for shared stores, across processes. The store conformance suite
+ * (`test/store-conformance.ts`) is the executable version of this contract.
+ */
+
+export type RunStatus =
+  /** executing, or ready to execute (a lease may be held) */
+  | "running"
+  /** suspended until `wakeAt` (sleep, retry backoff, wait timeout) or an event */
+  | "waiting"
+  /** finished: `result` holds the final Response */
+  | "completed"
+  /** finished with an uncaught error: `result` holds the error Response */
+  | "failed";
+
+export interface RunRecord {
+  id: string;
+  /** endpoint id: machine id, or `<client id>:<request path>` for uncompiled handlers */
+  endpoint: string;
+  /** machine version that started the run; null for uncompiled handlers */
+  version: string | null;
+  status: RunStatus;
+  /** resume point (compiled mode); 0 for a new run */
+  state: number;
+  /** serialized captured locals of `state` (engine encoding) */
+  locals: string | null;
+  /** serialized step-ID counters as of entering `state` */
+  counters: string | null;
+  /** serialized request snapshot (method, url, safe headers, body) */
+  request: string;
+  /** JSON trigger data (`{ query…, …json body }`), used by waitForEvent `match`/`if` */
+  trigger: string;
+  idempotencyKey: string | null;
+  /** hash of the request that created the run, to detect a reused Idempotency-Key (422) */
+  requestHash: string;
+  /** serialized final Response once completed/failed */
+  result: string | null;
+  /** when the run should be resumed (status "waiting"), else null */
+  wakeAt: number | null;
+  /** lease holder (an opaque process/instance id) and its expiry */
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  /** fencing token: incremented on every lease acquisition */
+  fence: number;
+  /** number of checkpoints written (steps settled) */
+  stepsDone: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type StepStatus =
+  /** finished with a result (run) or elapsed (sleep) or resolved (waitForEvent) */
+  | "completed"
+  /** finished with a final failure: `output` holds the serialized error */
+  | "failed"
+  /** a failed attempt; another is scheduled (`attempts` counts failures so far) */
+  | "retrying"
+  /** a sleep or waitForEvent in progress */
+  | "waiting";
+
+export interface StepRecord {
+  runId: string;
+  /** stable step id: user id, plus ":N" for its N-th repeat */
+  id: string;
+  kind: "run" | "sleep" | "sleepUntil" | "waitForEvent";
+  status: StepStatus;
+  /** failed attempts so far */
+  attempts: number;
+  /** serialized result (completed), serialized error (failed / last retrying error) */
+  output: string | null;
+  /** sleep end, retry time, or wait timeout */
+  wakeAt: number | null;
+  startedAt: number;
+  updatedAt: number;
+}
+
+/** An open `step.waitForEvent`. */
+export interface WaitRecord {
+  runId: string;
+  stepId: string;
+  event: string;
+  /** `match` path ("data.x"), if any */
+  match: string | null;
+  /** CEL `if` expression, if any */
+  expr: string | null;
+  /** events with ts >= since count */
+  since: number;
+  timeoutAt: number;
+}
+
+export interface EventRecord {
+  id: string;
+  name: string;
+  /** JSON */
+  data: string;
+  ts: number;
+}
+
+/** The run fields a checkpoint may update (always together with a step outcome, if any). */
+export type RunPatch = Partial<
+  Pick<RunRecord, "status" | "state" | "locals" | "counters" | "result" | "wakeAt" | "stepsDone" | "version">
+>;
+
+export interface Checkpoint {
+  runId: string;
+  /** the writer's fencing token: the write is rejected if the run's fence moved on */
+  fence: number;
+  /** step outcome to upsert (by runId + id) */
+  step?: StepRecord;
+  /** wait to register (with a waiting step) */
+  wait?: WaitRecord;
+  /** run fields to update */
+  run: RunPatch;
+  /** release the lease in the same transaction (run finished or suspended) */
+  releaseLease?: boolean;
+}
+
+export interface Store {
+  /** Human-readable kind ("memory", "sqlite", "postgres") for logs. */
+  readonly kind: string;
+
+  /**
+   * Insert a new run (with its lease already held by `run.leaseOwner`).
+   * If `run.idempotencyKey` is set and a run with the same endpoint and key
+   * exists, nothing is inserted and the existing run is returned instead.
+   */
+  createRun(run: RunRecord): Promise<{ created: true; run: RunRecord } | { created: false; run: RunRecord }>;
+
+  getRun(runId: string): Promise<RunRecord | null>;
+
+  /**
+   * Take the run's lease if it is free or expired (or already ours): sets
+   * owner/expiry, increments `fence`, returns the updated run. Returns null
+   * when another owner holds a live lease or the run is finished.
+   */
+  acquireLease(runId: string, owner: string, ttlMs: number, now: number): Promise<RunRecord | null>;
+
+  /** Extend a held lease; false when the fence no longer matches (we were fenced out). */
+  renewLease(runId: string, fence: number, ttlMs: number, now: number): Promise<boolean>;
+
+  /** Give the lease up (e.g. on shutdown) without changing anything else. */
+  releaseLease(runId: string, fence: number): Promise<void>;
+
+  /**
+   * One transaction: upsert the step, register the wait, update the run.
+   * Returns false (and writes nothing) when `fence` is stale.
+   */
+  checkpoint(cp: Checkpoint): Promise<boolean>;
+
+  getStep(runId: string, stepId: string): Promise<StepRecord | null>;
+  /** All steps of a run in start order (for replay mode and inspection). */
+  listSteps(runId: string): Promise<StepRecord[]>;
+
+  /**
+   * Claim due work for endpoints in `endpoints`: runs "waiting" with
+   * `wakeAt <= now`, and runs "running" whose lease expired. Each returned run
+   * is leased to `owner` (fence incremented). At most `limit` runs.
+   * Postgres: `FOR UPDATE SKIP LOCKED`.
+   */
+  claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number): Promise<RunRecord[]>;
+
+  /** Earliest `wakeAt` among waiting runs of these endpoints (for the scheduler's timer), or null. */
+  nextWakeAt(endpoints: readonly string[]): Promise<number | null>;
+
+  /**
+   * Persist an event. Returns false when an event with the same id exists
+   * (dedupe): then nothing else happens.
+   */
+  insertEvent(event: EventRecord): Promise<boolean>;
+
+  /** Open waits for this event name registered at or before `ts`. */
+  findWaits(eventName: string, ts: number): Promise<WaitRecord[]>;
+
+  /**
+   * Atomically resolve an open wait: delete it, mark its step completed with
+   * `output`, and make the run due now (status "waiting" → wakeAt = now).
+   * Returns false when the wait was already resolved or timed out.
+   * Used both for a matching event and for a timeout (`output` = serialized null).
+   */
+  resolveWait(runId: string, stepId: string, output: string, now: number): Promise<boolean>;
+
+  /**
+   * Resolves when the run changes (checkpoint, finish, lease change) — from
+   * this process or, for shared stores, from any other — or when `signal`
+   * aborts. Used by long-polls so they answer the moment a run finishes.
+   */
+  waitForChange(runId: string, signal: AbortSignal): Promise<void>;
+
+  /**
+   * Subscribe to "work may be due" notifications (a run became due, e.g. an
+   * event resolved a wait in another process). Returns an unsubscribe function.
+   */
+  onDue(listener: () => void): () => void;
+
+  /** Small key/value metadata (e.g. the generated signing key). Insert-if-absent, then return the stored value. */
+  getOrSetMeta(key: string, value: string): Promise<string>;
+
+  /** Runs, newest first (for `durable runs`). */
+  listRuns(options?: { limit?: number; endpoint?: string }): Promise<RunRecord[]>;
+
+  close(): Promise<void>;
+}
