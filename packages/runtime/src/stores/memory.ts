@@ -1,0 +1,215 @@
+/**
+ * In-memory store: for tests, the playground and single-process experiments.
+ *
+ * Records are copied on the way in and out so callers can never mutate the
+ * store's state behind its back. `close()` only detaches listeners: the data
+ * stays, so a fresh client can be opened over the same store to resume runs
+ * (that is how in-process crash injection works).
+ */
+
+import type {
+  Checkpoint,
+  EventRecord,
+  RunRecord,
+  StepRecord,
+  Store,
+  WaitRecord,
+} from "../store.js";
+
+const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
+const waitKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
+
+class MemoryStore implements Store {
+  readonly kind = "memory";
+  private runs = new Map<string, RunRecord>();
+  private byKey = new Map<string, string>();
+  /** per run, steps in start order (Map keeps insertion order across upserts) */
+  private steps = new Map<string, Map<string, StepRecord>>();
+  private waits = new Map<string, WaitRecord>();
+  private events = new Map<string, EventRecord>();
+  private meta = new Map<string, string>();
+  private changeListeners = new Map<string, Set<() => void>>();
+  private dueListeners = new Set<() => void>();
+
+  async createRun(run: RunRecord) {
+    if (run.idempotencyKey !== null) {
+      const key = `${run.endpoint}\u0000${run.idempotencyKey}`;
+      const existing = this.byKey.get(key);
+      if (existing !== undefined) return { created: false as const, run: { ...this.runs.get(existing)! } };
+      this.byKey.set(key, run.id);
+    }
+    this.runs.set(run.id, { ...run });
+    return { created: true as const, run: { ...run } };
+  }
+
+  async getRun(runId: string) {
+    const run = this.runs.get(runId);
+    return run ? { ...run } : null;
+  }
+
+  async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
+    const run = this.runs.get(runId);
+    if (!run || isFinished(run)) return null;
+    const heldByOther = run.leaseOwner !== null && run.leaseOwner !== owner && (run.leaseExpiresAt ?? 0) > now;
+    if (heldByOther) return null;
+    this.lease(run, owner, ttlMs, now);
+    return { ...run };
+  }
+
+  async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
+    const run = this.runs.get(runId);
+    if (!run || run.fence !== fence || run.leaseOwner === null) return false;
+    run.leaseExpiresAt = now + ttlMs;
+    return true;
+  }
+
+  async releaseLease(runId: string, fence: number) {
+    const run = this.runs.get(runId);
+    if (!run || run.fence !== fence) return;
+    run.leaseOwner = null;
+    run.leaseExpiresAt = null;
+    this.changed(runId);
+    this.due();
+  }
+
+  async checkpoint(cp: Checkpoint) {
+    const run = this.runs.get(cp.runId);
+    if (!run || run.fence !== cp.fence) return false;
+    if (cp.step) {
+      let steps = this.steps.get(cp.runId);
+      if (!steps) this.steps.set(cp.runId, (steps = new Map()));
+      steps.set(cp.step.id, { ...cp.step });
+    }
+    if (cp.wait) this.waits.set(waitKey(cp.wait.runId, cp.wait.stepId), { ...cp.wait });
+    Object.assign(run, cp.run, { updatedAt: Date.now() });
+    if (cp.releaseLease) {
+      run.leaseOwner = null;
+      run.leaseExpiresAt = null;
+    }
+    this.changed(cp.runId);
+    if (run.status === "waiting" || cp.releaseLease) this.due();
+    return true;
+  }
+
+  async getStep(runId: string, stepId: string) {
+    const step = this.steps.get(runId)?.get(stepId);
+    return step ? { ...step } : null;
+  }
+
+  async listSteps(runId: string) {
+    return [...(this.steps.get(runId)?.values() ?? [])].map((s) => ({ ...s }));
+  }
+
+  async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
+    const wanted = new Set(endpoints);
+    const claimed: RunRecord[] = [];
+    for (const run of this.runs.values()) {
+      if (claimed.length >= limit) break;
+      if (!wanted.has(run.endpoint) || isFinished(run)) continue;
+      const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
+      const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
+      if (!leaseFree || !due) continue;
+      this.lease(run, owner, ttlMs, now);
+      claimed.push({ ...run });
+    }
+    return claimed;
+  }
+
+  async nextWakeAt(endpoints: readonly string[]) {
+    const wanted = new Set(endpoints);
+    let next: number | null = null;
+    for (const run of this.runs.values()) {
+      if (run.status !== "waiting" || run.wakeAt === null || !wanted.has(run.endpoint)) continue;
+      if (next === null || run.wakeAt < next) next = run.wakeAt;
+    }
+    return next;
+  }
+
+  async insertEvent(event: EventRecord) {
+    if (this.events.has(event.id)) return false;
+    this.events.set(event.id, { ...event });
+    return true;
+  }
+
+  async findWaits(eventName: string, ts: number) {
+    const found: WaitRecord[] = [];
+    for (const wait of this.waits.values()) {
+      if (wait.event === eventName && wait.since <= ts) found.push({ ...wait });
+    }
+    return found;
+  }
+
+  async resolveWait(runId: string, stepId: string, output: string, now: number) {
+    const key = waitKey(runId, stepId);
+    if (!this.waits.delete(key)) return false;
+    const step = this.steps.get(runId)?.get(stepId);
+    if (step) Object.assign(step, { status: "completed", output, wakeAt: null, updatedAt: now });
+    const run = this.runs.get(runId);
+    if (run && run.status === "waiting") {
+      run.wakeAt = now;
+      run.updatedAt = now;
+    }
+    this.changed(runId);
+    this.due();
+    return true;
+  }
+
+  waitForChange(runId: string, signal: AbortSignal) {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      let listeners = this.changeListeners.get(runId);
+      if (!listeners) this.changeListeners.set(runId, (listeners = new Set()));
+      const done = () => {
+        listeners!.delete(done);
+        if (listeners!.size === 0) this.changeListeners.delete(runId);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      listeners.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  onDue(listener: () => void) {
+    this.dueListeners.add(listener);
+    return () => void this.dueListeners.delete(listener);
+  }
+
+  async getOrSetMeta(key: string, value: string) {
+    if (!this.meta.has(key)) this.meta.set(key, value);
+    return this.meta.get(key)!;
+  }
+
+  async listRuns(options: { limit?: number; endpoint?: string } = {}) {
+    const runs = [...this.runs.values()]
+      .filter((r) => options.endpoint === undefined || r.endpoint === options.endpoint)
+      .sort((a, b) => b.createdAt - a.createdAt);
+    return runs.slice(0, options.limit ?? runs.length).map((r) => ({ ...r }));
+  }
+
+  async close() {
+    for (const listeners of this.changeListeners.values()) for (const done of [...listeners]) done();
+    this.dueListeners.clear();
+  }
+
+  private lease(run: RunRecord, owner: string, ttlMs: number, now: number) {
+    run.leaseOwner = owner;
+    run.leaseExpiresAt = now + ttlMs;
+    run.fence += 1;
+    this.changed(run.id);
+  }
+
+  private changed(runId: string) {
+    const listeners = this.changeListeners.get(runId);
+    if (listeners) for (const done of [...listeners]) done();
+  }
+
+  private due() {
+    for (const listener of [...this.dueListeners]) listener();
+  }
+}
+
+/** A store that keeps everything in this process's memory. */
+export function memoryStore(): Store {
+  return new MemoryStore();
+}
