@@ -1,0 +1,289 @@
+/**
+ * The embedded store: one SQLite file, shared safely by several processes on
+ * one machine.
+ *
+ * - WAL journal: readers never block the writer and the writer never blocks
+ *   readers, so long-polls and running steps do not contend.
+ * - `synchronous=NORMAL`: in WAL mode a commit is durable against a *process*
+ *   crash (SIGKILL, OOM, uncaught error) — the WAL is in the OS page cache —
+ *   and only the last commits can be lost on power loss or an OS crash. Our
+ *   failure model is a dying process, so we skip the fsync per checkpoint.
+ * - `busy_timeout`: a writer from another process waits instead of failing.
+ * - Every write is one transaction (`BEGIN IMMEDIATE`); a checkpoint writes
+ *   its run, step and wait together or not at all.
+ * - Other processes' commits are seen by polling `PRAGMA data_version` on an
+ *   unref'd timer, only while `waitForChange`/`onDue` listeners exist.
+ *
+ * The file is opened on first use, not when `sqliteStore()` is called, so a
+ * store created at import time (e.g. while Next.js builds) does no I/O.
+ */
+import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import { ChangeHub } from "./sql-change-hub.js";
+import {
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, WAIT_COLUMNS, eventValues, patchColumns, runFromRow, runValues,
+  stepFromRow, stepValues, waitFromRow, waitValues,
+} from "./sql-rows.js";
+import { openSqlite, type SqliteDb } from "./sqlite-driver.js";
+import { migrate } from "./sqlite-schema.js";
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created if missing. `":memory:"` for a private in-memory database. */
+  path: string;
+  /** How often to look for other processes' commits while someone listens (default 25 ms). */
+  pollMs?: number;
+  /** How long a write waits for another process's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+export function sqliteStore(options: SqliteStoreOptions): Store {
+  return new SqliteStore(options);
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+const INSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(", ")}) VALUES (${placeholders(RUN_COLUMNS.length)})
+  ON CONFLICT (endpoint, idempotency_key) DO NOTHING`;
+const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS.join(", ")}) VALUES (${placeholders(STEP_COLUMNS.length)})
+  ON CONFLICT (run_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status, attempts = excluded.attempts,
+  output = excluded.output, wake_at = excluded.wake_at, updated_at = excluded.updated_at`;
+const UPSERT_WAIT = `INSERT INTO waits (${WAIT_COLUMNS.join(", ")}) VALUES (${placeholders(WAIT_COLUMNS.length)})
+  ON CONFLICT (run_id, step_id) DO UPDATE SET event = excluded.event, match = excluded.match, expr = excluded.expr,
+  since = excluded.since, timeout_at = excluded.timeout_at`;
+/** A lease is free when released or expired (parameter: now). */
+const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
+/** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
+const IN_ENDPOINTS = "endpoint IN (SELECT value FROM json_each(?))";
+
+class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  readonly #options: SqliteStoreOptions;
+  /** Waiter tokens are the run's `rev` when the waiter subscribed. */
+  readonly #hub = new ChangeHub<number>((active) => this.#watch(active));
+  #opening: Promise<SqliteDb> | undefined;
+  #db: SqliteDb | undefined;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+  #dataVersion = 0;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#options = options;
+  }
+
+  async createRun(run: RunRecord) {
+    const db = await this.#open();
+    if (db.run(INSERT_RUN, runValues(run)) > 0) {
+      this.#hub.runChanged(run.id);
+      return { created: true as const, run: this.#getRun(db, run.id)! };
+    }
+    const existing = db.get("SELECT * FROM runs WHERE endpoint = ? AND idempotency_key = ?", [run.endpoint, run.idempotencyKey]);
+    if (!existing) throw new Error(`run ${run.id} already exists`);
+    return { created: false as const, run: runFromRow(existing) };
+  }
+
+  async getRun(runId: string) {
+    return this.#getRun(await this.#open(), runId);
+  }
+
+  async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
+    const db = await this.#open();
+    const row = db.get(
+      `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
+       WHERE id = ? AND status IN ('running', 'waiting') AND (${LEASE_FREE} OR lease_owner = ?) RETURNING *`,
+      [owner, now + ttlMs, now, runId, now, owner],
+    );
+    if (!row) return null;
+    this.#hub.runChanged(runId);
+    return runFromRow(row);
+  }
+
+  async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
+    const db = await this.#open();
+    // Not a change anyone waits for: no rev bump, no notification.
+    return db.run("UPDATE runs SET lease_expires_at = ? WHERE id = ? AND fence = ? AND lease_owner IS NOT NULL", [now + ttlMs, runId, fence]) > 0;
+  }
+
+  async releaseLease(runId: string, fence: number) {
+    const db = await this.#open();
+    const row = db.get<{ status: string }>(
+      `UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, rev = rev + 1, updated_at = ?
+       WHERE id = ? AND fence = ? RETURNING status`,
+      [Date.now(), runId, fence],
+    );
+    if (!row) return;
+    this.#hub.runChanged(runId);
+    if (row.status === "running" || row.status === "waiting") this.#hub.due();
+  }
+
+  async checkpoint(cp: Checkpoint) {
+    const db = await this.#open();
+    const { columns, values } = patchColumns(cp.run);
+    const sets = [...columns.map((c) => `${c} = ?`), "rev = rev + 1", "updated_at = ?"];
+    if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
+    const written = db.transaction(() => {
+      // The fenced run update goes first: a stale writer fails here, before writing anything else.
+      const row = db.get<{ status: string; wake_at: number | null }>(
+        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? RETURNING status, wake_at`,
+        [...values, Date.now(), cp.runId, cp.fence],
+      );
+      if (!row) return undefined;
+      if (cp.step) db.run(UPSERT_STEP, stepValues(cp.step));
+      if (cp.wait) db.run(UPSERT_WAIT, waitValues(cp.wait));
+      return row;
+    });
+    if (!written) return false;
+    this.#hub.runChanged(cp.runId);
+    if ((written.status === "waiting" && written.wake_at !== null) || (cp.releaseLease && written.status === "running")) this.#hub.due();
+    return true;
+  }
+
+  async getStep(runId: string, stepId: string) {
+    const row = (await this.#open()).get("SELECT * FROM steps WHERE run_id = ? AND id = ?", [runId, stepId]);
+    return row ? stepFromRow(row) : null;
+  }
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    const rows = (await this.#open()).all("SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, rowid", [runId]);
+    return rows.map(stepFromRow);
+  }
+
+  async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
+    if (endpoints.length === 0 || limit <= 0) return [];
+    const db = await this.#open();
+    // One statement, one write transaction: two processes can never claim the same run.
+    const rows = db.all(
+      `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
+       WHERE id IN (
+         SELECT id FROM runs
+         WHERE ${IN_ENDPOINTS} AND ${LEASE_FREE}
+           AND (status = 'running' OR (status = 'waiting' AND wake_at <= ?))
+         ORDER BY coalesce(wake_at, lease_expires_at, 0) LIMIT ?
+       ) RETURNING *`,
+      [owner, now + ttlMs, now, JSON.stringify(endpoints), now, now, limit],
+    );
+    const runs = rows.map(runFromRow);
+    for (const run of runs) this.#hub.runChanged(run.id);
+    return runs;
+  }
+
+  async nextWakeAt(endpoints: readonly string[]) {
+    if (endpoints.length === 0) return null;
+    const row = (await this.#open()).get<{ at: number | null }>(
+      `SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting' AND wake_at IS NOT NULL AND ${IN_ENDPOINTS}`,
+      [JSON.stringify(endpoints)],
+    );
+    return row?.at ?? null;
+  }
+
+  async insertEvent(event: EventRecord) {
+    const db = await this.#open();
+    return db.run(`INSERT INTO events (${EVENT_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, eventValues(event)) > 0;
+  }
+
+  async findWaits(eventName: string, ts: number): Promise<WaitRecord[]> {
+    const rows = (await this.#open()).all("SELECT * FROM waits WHERE event = ? AND since <= ? ORDER BY since, run_id", [eventName, ts]);
+    return rows.map(waitFromRow);
+  }
+
+  async resolveWait(runId: string, stepId: string, output: string, now: number) {
+    const db = await this.#open();
+    const resolved = db.transaction(() => {
+      if (db.run("DELETE FROM waits WHERE run_id = ? AND step_id = ?", [runId, stepId]) === 0) return false;
+      db.run("UPDATE steps SET status = 'completed', output = ?, wake_at = NULL, updated_at = ? WHERE run_id = ? AND id = ?", [output, now, runId, stepId]);
+      db.run("UPDATE runs SET wake_at = ?, rev = rev + 1, updated_at = ? WHERE id = ? AND status = 'waiting'", [now, now, runId]);
+      return true;
+    });
+    if (!resolved) return false;
+    this.#hub.runChanged(runId);
+    this.#hub.due();
+    return true;
+  }
+
+  async waitForChange(runId: string, signal: AbortSignal) {
+    const db = await this.#open();
+    if (this.#closed) return; // closed while opening: there will be no change to wait for
+    return this.#hub.waitForChange(runId, signal, this.#rev(db, runId));
+  }
+
+  onDue(listener: () => void) {
+    return this.#hub.onDue(listener);
+  }
+
+  async getOrSetMeta(key: string, value: string) {
+    const db = await this.#open();
+    db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value]);
+    return db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key])!.value;
+  }
+
+  async listRuns(options: { limit?: number; endpoint?: string } = {}) {
+    const rows = (await this.#open()).all(
+      "SELECT * FROM runs WHERE (? IS NULL OR endpoint = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+      [options.endpoint ?? null, options.endpoint ?? null, options.limit ?? -1],
+    );
+    return rows.map(runFromRow);
+  }
+
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watch(false);
+    this.#hub.wakeAll();
+    const db = await this.#opening?.catch(() => undefined);
+    db?.close();
+  }
+
+  #open(): Promise<SqliteDb> {
+    if (this.#closed) return Promise.reject(new Error(`SQLite store ${this.#options.path} is closed`));
+    this.#opening ??= openSqlite(this.#options.path).then((db) => {
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs ?? 5000)}`);
+      db.get("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      migrate(db, this.#options.path);
+      this.#dataVersion = this.#readDataVersion(db);
+      this.#db = db;
+      return db;
+    });
+    return this.#opening;
+  }
+
+  #getRun(db: SqliteDb, runId: string): RunRecord | null {
+    const row = db.get("SELECT * FROM runs WHERE id = ?", [runId]);
+    return row ? runFromRow(row) : null;
+  }
+
+  #rev(db: SqliteDb, runId: string): number {
+    return db.get<{ rev: number }>("SELECT rev FROM runs WHERE id = ?", [runId])?.rev ?? -1;
+  }
+
+  #readDataVersion(db: SqliteDb): number {
+    return db.get<{ data_version: number }>("PRAGMA data_version")!.data_version;
+  }
+
+  /** Poll for other connections' commits while anyone listens. */
+  #watch(active: boolean): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (!active || this.#closed) return;
+    this.#timer = setInterval(() => this.#poll(), this.#options.pollMs ?? 25);
+    this.#timer.unref();
+  }
+
+  #poll(): void {
+    const db = this.#db;
+    if (!db) {
+      // Listeners subscribed before first use: open now, so other processes' signals reach them.
+      this.#open().catch(() => {});
+      return;
+    }
+    try {
+      const version = this.#readDataVersion(db);
+      if (version === this.#dataVersion) return;
+      this.#dataVersion = version;
+      for (const runId of this.#hub.watched().keys()) {
+        const rev = this.#rev(db, runId);
+        this.#hub.runChanged(runId, (token) => token === rev);
+      }
+      this.#hub.due();
+    } catch {
+      // A transient read failure (e.g. the file is busy being checkpointed): try again next tick.
+    }
+  }
+}

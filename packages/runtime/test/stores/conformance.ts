@@ -1,0 +1,570 @@
+/**
+ * The executable contract of `Store` (src/store.ts). Every store runs it:
+ *
+ *   describeStoreConformance("sqlite", () => { const path = tmpFile(); return () => sqliteStore({ path }); }, { shared: true });
+ *
+ * `makeStore` is called once per test and prepares a fresh, empty location
+ * (file, schema…); the factory it returns opens an instance on that location.
+ * With `shared: true` the factory is called again to get a second instance —
+ * another connection, as another process would have — for the cross-instance
+ * cases (notifications, concurrent claims and resolves).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.js";
+
+export type StoreFactory = () => Store | Promise<Store>;
+
+export interface ConformanceOptions {
+  /** Instances from one factory share their data (SQLite file, Postgres schema). */
+  shared?: boolean;
+}
+
+const EP = "app:/checkout";
+const TTL = 30_000;
+
+let seq = 0;
+const uid = (prefix: string) => `${prefix}-${process.pid}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+
+export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
+  const now = Date.now();
+  return {
+    id: uid("run"),
+    endpoint: EP,
+    version: "v1",
+    status: "running",
+    state: 0,
+    locals: null,
+    counters: null,
+    request: JSON.stringify({ method: "POST", url: "http://x/checkout?a=1", body: "héllo ✓" }),
+    trigger: JSON.stringify({ a: "1" }),
+    idempotencyKey: null,
+    requestHash: "hash-1",
+    result: null,
+    wakeAt: null,
+    leaseOwner: "owner-a",
+    leaseExpiresAt: now + TTL,
+    fence: 1,
+    stepsDone: 0,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+export function makeStep(runId: string, id: string, overrides: Partial<StepRecord> = {}): StepRecord {
+  const now = Date.now();
+  return { runId, id, kind: "run", status: "completed", attempts: 0, output: JSON.stringify(id), wakeAt: null, startedAt: now, updatedAt: now, ...overrides };
+}
+
+export function makeWait(runId: string, stepId: string, overrides: Partial<WaitRecord> = {}): WaitRecord {
+  const now = Date.now();
+  return { runId, stepId, event: "order/paid", match: "data.orderId", expr: null, since: now, timeoutAt: now + 60_000, ...overrides };
+}
+
+/** Settles to "changed" if `promise` resolves within `ms`, else "pending". */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<"changed" | "pending"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"pending">((resolve) => (timer = setTimeout(() => resolve("pending"), ms)));
+  try {
+    return await Promise.race([promise.then(() => "changed" as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves the first time `store` reports due work. */
+function nextDue(store: Store): { promise: Promise<void>; unsubscribe: () => void } {
+  let unsubscribe = () => {};
+  const promise = new Promise<void>((resolve) => {
+    unsubscribe = store.onDue(() => {
+      unsubscribe();
+      resolve();
+    });
+  });
+  return { promise, unsubscribe: () => unsubscribe() };
+}
+
+export function describeStoreConformance(name: string, makeStore: () => StoreFactory | Promise<StoreFactory>, options: ConformanceOptions = {}) {
+  describe(`Store conformance: ${name}`, () => {
+    const opened: Store[] = [];
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    /** A fresh location and one instance on it; `another()` opens a second instance (shared stores only). */
+    async function setup() {
+      const factory = await makeStore();
+      const open = async () => {
+        const store = await factory();
+        opened.push(store);
+        return store;
+      };
+      return { store: await open(), another: open };
+    }
+
+    /** Creates a run and returns it as stored. */
+    async function insert(store: Store, overrides: Partial<RunRecord> = {}) {
+      const result = await store.createRun(makeRun(overrides));
+      expect(result.created).toBe(true);
+      return result.run;
+    }
+
+    const itShared = options.shared ? it : it.skip;
+
+    describe("runs", () => {
+      it("createRun stores every field and getRun returns it", async () => {
+        const { store } = await setup();
+        const run = makeRun({ locals: '{"x":1}', counters: '{"a":2}', result: null, wakeAt: 123, idempotencyKey: "k-1", state: 7, stepsDone: 3, fence: 4 });
+        expect(await store.createRun(run)).toEqual({ created: true, run });
+        expect(await store.getRun(run.id)).toEqual(run);
+        expect(await store.getRun("no-such-run")).toBeNull();
+      });
+
+      it("createRun with a known Idempotency-Key returns the existing run and inserts nothing", async () => {
+        const { store } = await setup();
+        const first = await insert(store, { idempotencyKey: "key-1" });
+        const again = await store.createRun(makeRun({ idempotencyKey: "key-1", requestHash: "other" }));
+        expect(again).toEqual({ created: false, run: first });
+        expect((await store.listRuns()).map((r) => r.id)).toEqual([first.id]);
+        // Keys are scoped to the endpoint, and runs without a key never collide.
+        expect((await store.createRun(makeRun({ idempotencyKey: "key-1", endpoint: "app:/other" }))).created).toBe(true);
+        expect((await store.createRun(makeRun())).created).toBe(true);
+        expect((await store.createRun(makeRun())).created).toBe(true);
+      });
+
+      it("concurrent createRun with one Idempotency-Key creates exactly one run", async () => {
+        const { store, another } = await setup();
+        const stores = options.shared ? [store, await another()] : [store];
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => stores[i % stores.length]!.createRun(makeRun({ idempotencyKey: "same" }))),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.run.id)).size).toBe(1);
+      });
+
+      it("listRuns returns newest first, with limit and endpoint filter", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const a = await insert(store, { createdAt: now - 3000 });
+        const b = await insert(store, { createdAt: now - 2000, endpoint: "app:/other" });
+        const c = await insert(store, { createdAt: now - 1000 });
+        expect((await store.listRuns()).map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+        expect((await store.listRuns({ limit: 2 })).map((r) => r.id)).toEqual([c.id, b.id]);
+        expect((await store.listRuns({ endpoint: EP })).map((r) => r.id)).toEqual([c.id, a.id]);
+        expect(await store.listRuns({ endpoint: "app:/none" })).toEqual([]);
+      });
+    });
+
+    describe("leases", () => {
+      it("acquireLease takes a free or expired lease and bumps the fence; refuses a live lease of another owner", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await insert(store, { leaseOwner: "owner-a", leaseExpiresAt: now + TTL, fence: 1 });
+        expect(await store.acquireLease(run.id, "owner-b", TTL, now)).toBeNull();
+
+        const expiredAt = now + TTL + 1;
+        const taken = await store.acquireLease(run.id, "owner-b", 5000, expiredAt);
+        expect(taken).toMatchObject({ id: run.id, leaseOwner: "owner-b", leaseExpiresAt: expiredAt + 5000, fence: 2 });
+        expect(await store.getRun(run.id)).toMatchObject({ leaseOwner: "owner-b", fence: 2 });
+
+        // The holder may re-acquire (fence still moves on); a released lease is free for anyone.
+        expect(await store.acquireLease(run.id, "owner-b", 5000, expiredAt)).toMatchObject({ fence: 3 });
+        await store.releaseLease(run.id, 3);
+        expect(await store.acquireLease(run.id, "owner-c", 5000, expiredAt)).toMatchObject({ leaseOwner: "owner-c", fence: 4 });
+        expect(await store.acquireLease("no-such-run", "owner-c", 5000, now)).toBeNull();
+      });
+
+      it("acquireLease works on waiting runs and never on finished ones", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const waiting = await insert(store, { status: "waiting", wakeAt: now + 1000, leaseOwner: null, leaseExpiresAt: null });
+        expect(await store.acquireLease(waiting.id, "owner-b", TTL, now)).toMatchObject({ status: "waiting", leaseOwner: "owner-b" });
+        for (const status of ["completed", "failed"] as const) {
+          const done = await insert(store, { status, result: "r", leaseOwner: null, leaseExpiresAt: null });
+          expect(await store.acquireLease(done.id, "owner-b", TTL, now)).toBeNull();
+        }
+      });
+
+      it("renewLease extends only the current fence's lease", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await insert(store, { fence: 5 });
+        expect(await store.renewLease(run.id, 5, 60_000, now)).toBe(true);
+        expect((await store.getRun(run.id))!.leaseExpiresAt).toBe(now + 60_000);
+        expect(await store.renewLease(run.id, 4, 60_000, now)).toBe(false);
+        await store.releaseLease(run.id, 5);
+        expect(await store.renewLease(run.id, 5, 60_000, now)).toBe(false);
+        expect(await store.renewLease("no-such-run", 5, 60_000, now)).toBe(false);
+      });
+
+      it("releaseLease clears owner and expiry only, and ignores a stale fence", async () => {
+        const { store } = await setup();
+        const run = await insert(store, { fence: 2, state: 4, stepsDone: 2 });
+        await store.releaseLease(run.id, 1);
+        expect(await store.getRun(run.id)).toMatchObject({ leaseOwner: "owner-a", fence: 2 });
+        await store.releaseLease(run.id, 2);
+        expect(await store.getRun(run.id)).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, fence: 2, state: 4, stepsDone: 2, status: "running" });
+      });
+    });
+
+    describe("checkpoint", () => {
+      it("writes the step, the wait and the run patch together", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await insert(store, { fence: 3 });
+        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 });
+        const wait = makeWait(run.id, "pay", { since: now, timeoutAt: now + 60_000, expr: "async.data.ok == true" });
+        const ok = await store.checkpoint({
+          runId: run.id,
+          fence: 3,
+          step,
+          wait,
+          run: { status: "waiting", state: 2, locals: '{"total":3}', counters: '{"pay":1}', wakeAt: now + 60_000, stepsDone: 1, version: "v2" },
+          releaseLease: true,
+        });
+        expect(ok).toBe(true);
+        const stored = (await store.getRun(run.id))!;
+        expect(stored).toMatchObject({
+          status: "waiting", state: 2, locals: '{"total":3}', counters: '{"pay":1}', wakeAt: now + 60_000, stepsDone: 1, version: "v2",
+          leaseOwner: null, leaseExpiresAt: null, fence: 3,
+          // untouched fields
+          request: run.request, trigger: run.trigger, requestHash: run.requestHash, createdAt: run.createdAt, result: null,
+        });
+        expect(stored.updatedAt).toBeGreaterThanOrEqual(now);
+        expect(await store.getStep(run.id, "pay")).toEqual(step);
+        expect(await store.findWaits("order/paid", now)).toEqual([wait]);
+      });
+
+      it("keeps the lease unless asked, and leaves fields absent from the patch alone", async () => {
+        const { store } = await setup();
+        const run = await insert(store, { fence: 1, locals: "L", state: 1 });
+        expect(await store.checkpoint({ runId: run.id, fence: 1, run: { stepsDone: 1 } })).toBe(true);
+        expect(await store.getRun(run.id)).toMatchObject({ leaseOwner: "owner-a", leaseExpiresAt: run.leaseExpiresAt, locals: "L", state: 1, stepsDone: 1 });
+        expect(await store.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "final", wakeAt: null }, releaseLease: true })).toBe(true);
+        expect(await store.getRun(run.id)).toMatchObject({ status: "completed", result: "final", leaseOwner: null, locals: "L" });
+      });
+
+      it("with a stale fence writes nothing: neither step, wait nor run", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await insert(store, { fence: 1, leaseExpiresAt: now - 1 });
+        const taken = await store.acquireLease(run.id, "owner-b", TTL, now);
+        expect(taken!.fence).toBe(2);
+        const ok = await store.checkpoint({
+          runId: run.id,
+          fence: 1,
+          step: makeStep(run.id, "s1"),
+          wait: makeWait(run.id, "s1"),
+          run: { state: 9, stepsDone: 1, status: "completed", result: "stale" },
+          releaseLease: true,
+        });
+        expect(ok).toBe(false);
+        expect(await store.getRun(run.id)).toEqual(taken);
+        expect(await store.getStep(run.id, "s1")).toBeNull();
+        expect(await store.listSteps(run.id)).toEqual([]);
+        expect(await store.findWaits("order/paid", Date.now() + 1000)).toEqual([]);
+        expect(await store.checkpoint({ runId: "no-such-run", fence: 1, run: { state: 1 } })).toBe(false);
+      });
+
+      it("upserts a step by id (a retry updates it) and listSteps keeps start order", async () => {
+        const { store } = await setup();
+        const t = Date.now();
+        const run = await insert(store);
+        const cp = (step: StepRecord) => store.checkpoint({ runId: run.id, fence: 1, step, run: {} });
+        // Started a, b, c (b and c in the same millisecond); they settle out of order.
+        await cp(makeStep(run.id, "c", { startedAt: t + 10, updatedAt: t + 20 }));
+        await cp(makeStep(run.id, "a", { status: "retrying", attempts: 1, output: "err1", wakeAt: t + 500, startedAt: t, updatedAt: t + 30 }));
+        await cp(makeStep(run.id, "b", { startedAt: t + 10, updatedAt: t + 40 }));
+        const retried = makeStep(run.id, "a", { status: "completed", attempts: 1, output: "ok", wakeAt: null, startedAt: t, updatedAt: t + 600 });
+        await cp(retried);
+        expect(await store.getStep(run.id, "a")).toEqual(retried);
+        expect((await store.listSteps(run.id)).map((s) => s.id)).toEqual(["a", "c", "b"]);
+        expect(await store.listSteps("no-such-run")).toEqual([]);
+        expect(await store.getStep(run.id, "nope")).toBeNull();
+      });
+    });
+
+    describe("scheduling", () => {
+      it("claimDue leases due waiting runs and expired running runs of the given endpoints, up to the limit", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const free = { leaseOwner: null, leaseExpiresAt: null };
+        const due1 = await insert(store, { status: "waiting", wakeAt: now - 10, ...free });
+        const due2 = await insert(store, { status: "waiting", wakeAt: now, ...free });
+        const orphan = await insert(store, { status: "running", leaseOwner: "dead", leaseExpiresAt: now - 1 });
+        const released = await insert(store, { status: "running", ...free });
+        await insert(store, { status: "waiting", wakeAt: now + 1000, ...free }); // not yet due
+        await insert(store, { status: "waiting", wakeAt: null, ...free }); // waits for an event only
+        await insert(store, { status: "running", leaseExpiresAt: now + TTL }); // owner alive
+        await insert(store, { status: "waiting", wakeAt: now - 10, leaseOwner: "busy", leaseExpiresAt: now + TTL }); // claimed by someone
+        await insert(store, { status: "completed", result: "r", wakeAt: now - 10, ...free });
+        await insert(store, { status: "failed", result: "r", ...free });
+        await insert(store, { status: "waiting", wakeAt: now - 10, endpoint: "app:/other", ...free });
+
+        const claimed = await store.claimDue([EP, "app:/unused"], "owner-z", 5000, now, 10);
+        expect(claimed.map((r) => r.id).sort()).toEqual([due1.id, due2.id, orphan.id, released.id].sort());
+        for (const run of claimed) {
+          const before = [due1, due2, orphan, released].find((r) => r.id === run.id)!;
+          expect(run).toMatchObject({ leaseOwner: "owner-z", leaseExpiresAt: now + 5000, fence: before.fence + 1, status: before.status });
+          expect(await store.getRun(run.id)).toEqual(run);
+        }
+        // Claimed runs now hold a live lease: nobody else gets them.
+        expect(await store.claimDue([EP], "owner-y", 5000, now, 10)).toEqual([]);
+        expect(await store.claimDue([], "owner-y", 5000, now, 10)).toEqual([]);
+      });
+
+      it("claimDue respects the limit", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        for (let i = 0; i < 5; i++) await insert(store, { status: "waiting", wakeAt: now - i, leaseOwner: null, leaseExpiresAt: null });
+        expect(await store.claimDue([EP], "o", TTL, now, 2)).toHaveLength(2);
+        expect(await store.claimDue([EP], "o", TTL, now, 10)).toHaveLength(3);
+      });
+
+      it("concurrent claimDue never hands one run to two claimers", async () => {
+        const { store, another } = await setup();
+        const stores = options.shared ? [store, await another(), await another()] : [store];
+        const now = Date.now();
+        const ids = new Set<string>();
+        for (let i = 0; i < 30; i++) ids.add((await insert(store, { status: "waiting", wakeAt: now - i, leaseOwner: null, leaseExpiresAt: null })).id);
+        const batches = await Promise.all(
+          Array.from({ length: 9 }, (_, i) => stores[i % stores.length]!.claimDue([EP], `claimer-${i}`, TTL, now, 7)),
+        );
+        const claimed = batches.flat().map((r) => r.id);
+        expect(new Set(claimed).size).toBe(claimed.length);
+        // Whatever a racing claimer skipped is still there for the next claim; nothing is lost either.
+        const rest = await store.claimDue([EP], "sweeper", TTL, now, 100);
+        expect(new Set([...claimed, ...rest.map((r) => r.id)])).toEqual(ids);
+        expect(claimed.length + rest.length).toBe(ids.size);
+      });
+
+      it("nextWakeAt is the earliest wake-up among waiting runs of the endpoints", async () => {
+        const { store } = await setup();
+        expect(await store.nextWakeAt([EP])).toBeNull();
+        await insert(store, { status: "waiting", wakeAt: 5000 });
+        await insert(store, { status: "waiting", wakeAt: 3000 });
+        await insert(store, { status: "waiting", wakeAt: null });
+        await insert(store, { status: "waiting", wakeAt: 1000, endpoint: "app:/other" });
+        await insert(store, { status: "completed", wakeAt: 500, result: "r" });
+        expect(await store.nextWakeAt([EP])).toBe(3000);
+        expect(await store.nextWakeAt([EP, "app:/other"])).toBe(1000);
+        expect(await store.nextWakeAt(["app:/none"])).toBeNull();
+      });
+    });
+
+    describe("events and waits", () => {
+      it("insertEvent dedupes by id", async () => {
+        const { store } = await setup();
+        const event = { id: uid("evt"), name: "order/paid", data: '{"orderId":1}', ts: Date.now() };
+        expect(await store.insertEvent(event)).toBe(true);
+        expect(await store.insertEvent({ ...event, data: '{"orderId":2}' })).toBe(false);
+        expect(await store.insertEvent({ ...event, id: uid("evt") })).toBe(true);
+      });
+
+      it("findWaits returns open waits for the event registered at or before ts", async () => {
+        const { store } = await setup();
+        const run = await insert(store);
+        const early = makeWait(run.id, "w1", { since: 1000 });
+        const late = makeWait(run.id, "w2", { since: 2000 });
+        const other = makeWait(run.id, "w3", { since: 1000, event: "order/cancelled" });
+        for (const wait of [early, late, other]) expect(await store.checkpoint({ runId: run.id, fence: 1, wait, run: {} })).toBe(true);
+        expect(await store.findWaits("order/paid", 999)).toEqual([]);
+        expect(await store.findWaits("order/paid", 1500)).toEqual([early]);
+        expect(sortWaits(await store.findWaits("order/paid", 2000))).toEqual(sortWaits([early, late]));
+        expect(await store.findWaits("order/cancelled", 5000)).toEqual([other]);
+      });
+
+      it("resolveWait completes the step, removes the wait and makes a waiting run due now — once", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await insert(store, { fence: 1 });
+        await store.checkpoint({
+          runId: run.id,
+          fence: 1,
+          step: makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 }),
+          wait: makeWait(run.id, "pay", { since: now }),
+          run: { status: "waiting", wakeAt: now + 60_000 },
+          releaseLease: true,
+        });
+        expect(await store.resolveWait(run.id, "pay", '{"id":"evt"}', now + 5)).toBe(true);
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: '{"id":"evt"}', wakeAt: null });
+        expect(await store.getRun(run.id)).toMatchObject({ status: "waiting", wakeAt: now + 5 });
+        expect(await store.findWaits("order/paid", now + 10)).toEqual([]);
+        expect(await store.claimDue([EP], "owner-b", TTL, now + 5, 10)).toHaveLength(1);
+        // The timeout firing later loses: the wait is gone.
+        expect(await store.resolveWait(run.id, "pay", "null", now + 60_000)).toBe(false);
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ output: '{"id":"evt"}' });
+        expect(await store.resolveWait("no-such-run", "pay", "null", now)).toBe(false);
+      });
+
+      it("resolveWait leaves a run that is not waiting as it is", async () => {
+        const { store } = await setup();
+        const run = await insert(store, { status: "running", wakeAt: null });
+        await store.checkpoint({ runId: run.id, fence: 1, step: makeStep(run.id, "pay", { status: "waiting", kind: "waitForEvent" }), wait: makeWait(run.id, "pay"), run: {} });
+        expect(await store.resolveWait(run.id, "pay", "null", Date.now())).toBe(true);
+        expect(await store.getRun(run.id)).toMatchObject({ status: "running", wakeAt: null });
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: "null" });
+      });
+
+      it("concurrent resolveWait: exactly one resolver wins", async () => {
+        const { store, another } = await setup();
+        const stores = options.shared ? [store, await another(), await another()] : [store];
+        const now = Date.now();
+        const run = await insert(store);
+        await store.checkpoint({
+          runId: run.id,
+          fence: 1,
+          step: makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null }),
+          wait: makeWait(run.id, "pay"),
+          run: { status: "waiting", wakeAt: now + 60_000 },
+          releaseLease: true,
+        });
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => stores[i % stores.length]!.resolveWait(run.id, "pay", `"resolver-${i}"`, now)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.getStep(run.id, "pay"))!.output).toBe(`"resolver-${winner}"`);
+      });
+    });
+
+    describe("notifications", () => {
+      it("waitForChange wakes on a checkpoint, and not without a change", async () => {
+        const { store } = await setup();
+        const run = await insert(store);
+        const other = await insert(store);
+        const changed = store.waitForChange(run.id, new AbortController().signal);
+        await store.checkpoint({ runId: other.id, fence: 1, run: { stepsDone: 1 } });
+        expect(await settlesWithin(changed, 150)).toBe("pending");
+        await store.checkpoint({ runId: run.id, fence: 1, run: { stepsDone: 1 } });
+        expect(await settlesWithin(changed, 2000)).toBe("changed");
+      });
+
+      it("waitForChange wakes when the run finishes, is leased or released, or its wait resolves", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await insert(store, { leaseExpiresAt: now - 1 });
+        const next = () => store.waitForChange(run.id, new AbortController().signal);
+
+        let changed = next();
+        await store.acquireLease(run.id, "owner-b", TTL, now);
+        expect(await settlesWithin(changed, 2000)).toBe("changed");
+
+        changed = next();
+        await store.checkpoint({ runId: run.id, fence: 2, step: makeStep(run.id, "w", { status: "waiting" }), wait: makeWait(run.id, "w"), run: { status: "waiting", wakeAt: now + 60_000 } });
+        expect(await settlesWithin(changed, 2000)).toBe("changed");
+
+        changed = next();
+        await store.releaseLease(run.id, 2);
+        expect(await settlesWithin(changed, 2000)).toBe("changed");
+
+        changed = next();
+        await store.resolveWait(run.id, "w", "null", now);
+        expect(await settlesWithin(changed, 2000)).toBe("changed");
+
+        await store.acquireLease(run.id, "owner-c", TTL, now);
+        changed = next();
+        await store.checkpoint({ runId: run.id, fence: 3, run: { status: "completed", result: "done" }, releaseLease: true });
+        expect(await settlesWithin(changed, 2000)).toBe("changed");
+      });
+
+      it("waitForChange resolves on abort", async () => {
+        const { store } = await setup();
+        const run = await insert(store);
+        const controller = new AbortController();
+        const changed = store.waitForChange(run.id, controller.signal);
+        expect(await settlesWithin(changed, 50)).toBe("pending");
+        controller.abort();
+        expect(await settlesWithin(changed, 1000)).toBe("changed");
+        const aborted = AbortSignal.abort();
+        expect(await settlesWithin(store.waitForChange(run.id, aborted), 1000)).toBe("changed");
+      });
+
+      it("onDue fires when a wait is resolved, until unsubscribed", async () => {
+        const { store } = await setup();
+        const run = await insert(store);
+        for (const id of ["a", "b"]) await store.checkpoint({ runId: run.id, fence: 1, wait: makeWait(run.id, id), run: { status: "waiting" } });
+        const due = nextDue(store);
+        await store.resolveWait(run.id, "a", "null", Date.now());
+        expect(await settlesWithin(due.promise, 2000)).toBe("changed");
+
+        let calls = 0;
+        const unsubscribe = store.onDue(() => calls++);
+        unsubscribe();
+        await store.resolveWait(run.id, "b", "null", Date.now());
+        await new Promise((r) => setTimeout(r, 100));
+        expect(calls).toBe(0);
+      });
+
+      itShared("waitForChange wakes on a change made by another instance", async () => {
+        const { store, another } = await setup();
+        const other = await another();
+        const run = await insert(store);
+        const changed = store.waitForChange(run.id, new AbortController().signal);
+        expect(await settlesWithin(changed, 150)).toBe("pending");
+        expect(await other.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "done" }, releaseLease: true })).toBe(true);
+        expect(await settlesWithin(changed, 3000)).toBe("changed");
+      });
+
+      itShared("waitForChange ignores other instances' changes to other runs", async () => {
+        const { store, another } = await setup();
+        const other = await another();
+        const run = await insert(store);
+        const unrelated = await insert(store);
+        const changed = store.waitForChange(run.id, new AbortController().signal);
+        await other.checkpoint({ runId: unrelated.id, fence: 1, run: { stepsDone: 1 } });
+        expect(await settlesWithin(changed, 300)).toBe("pending");
+      });
+
+      itShared("onDue fires when another instance makes a run due", async () => {
+        const { store, another } = await setup();
+        const other = await another();
+        const run = await insert(store);
+        await store.checkpoint({ runId: run.id, fence: 1, wait: makeWait(run.id, "pay"), run: { status: "waiting" }, releaseLease: true });
+        const due = nextDue(store);
+        await new Promise((r) => setTimeout(r, 100)); // let the instance start listening
+        expect(await other.resolveWait(run.id, "pay", "null", Date.now())).toBe(true);
+        expect(await settlesWithin(due.promise, 3000)).toBe("changed");
+      });
+    });
+
+    describe("meta and lifecycle", () => {
+      it("getOrSetMeta inserts if absent and returns the stored value", async () => {
+        const { store, another } = await setup();
+        expect(await store.getOrSetMeta("signing-key", "first")).toBe("first");
+        expect(await store.getOrSetMeta("signing-key", "second")).toBe("first");
+        expect(await store.getOrSetMeta("other", "x")).toBe("x");
+        if (options.shared) expect(await (await another()).getOrSetMeta("signing-key", "third")).toBe("first");
+      });
+
+      it("concurrent getOrSetMeta agree on one value", async () => {
+        const { store, another } = await setup();
+        const stores = options.shared ? [store, await another()] : [store];
+        const values = await Promise.all(Array.from({ length: 6 }, (_, i) => stores[i % stores.length]!.getOrSetMeta("k", `v${i}`)));
+        expect(new Set(values).size).toBe(1);
+      });
+
+      it("close resolves pending waitForChange and can be called twice", async () => {
+        const { store } = await setup();
+        const run = await insert(store);
+        const changed = store.waitForChange(run.id, new AbortController().signal);
+        await store.close();
+        expect(await settlesWithin(changed, 1000)).toBe("changed");
+        await store.close();
+      });
+
+      itShared("data survives close: a new instance sees it", async () => {
+        const { store, another } = await setup();
+        const run = await insert(store, { idempotencyKey: "kept" });
+        await store.checkpoint({ runId: run.id, fence: 1, step: makeStep(run.id, "s"), run: { stepsDone: 1 } });
+        await store.close();
+        const reopened = await another();
+        expect(await reopened.getRun(run.id)).toMatchObject({ id: run.id, stepsDone: 1 });
+        expect(await reopened.listSteps(run.id)).toHaveLength(1);
+        expect((await reopened.createRun(makeRun({ idempotencyKey: "kept" }))).run.id).toBe(run.id);
+      });
+    });
+  });
+}
+
+const sortWaits = (waits: WaitRecord[]) => [...waits].sort((a, b) => a.stepId.localeCompare(b.stepId));
