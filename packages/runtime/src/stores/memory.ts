@@ -97,7 +97,8 @@ class MemoryStore implements Store {
   }
 
   async listSteps(runId: string) {
-    return [...(this.steps.get(runId)?.values() ?? [])].map((s) => ({ ...s }));
+    // Start order: by startedAt; the stable sort keeps first-checkpoint order for ties.
+    return [...(this.steps.get(runId)?.values() ?? [])].sort((a, b) => a.startedAt - b.startedAt).map((s) => ({ ...s }));
   }
 
   async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
