@@ -1,0 +1,169 @@
+/**
+ * P1 resume cost vs steps done. A run with k completed steps (then a sleep) is
+ * resumed to finish, by a fresh client instance, as a new serverless invocation
+ * would: compiled (state machine; memory and SQLite stores) vs our replay mode
+ * (the same handler uncompiled) vs the Inngest SDK's replay (contenders/inngest.mjs)
+ * vs plain code (the whole handler, no durability).
+ * Then a whole run whose every step suspends, each step resumed by a fresh
+ * resume: ours vs Inngest driven like its executor (one request per step).
+ */
+import { compare, metric, ratio, time } from "../lib/harness.mjs";
+import { loadEndpoints } from "../lib/fixtures.mjs";
+import { printTable } from "../lib/report.mjs";
+import { driveRun, executeOnce, inngestFunction, memoState, repeatedIds } from "../contenders/inngest.mjs";
+import { call, finalJson, openStore, pause, startSuspended } from "../contenders/ours.mjs";
+
+const settings = {
+  quick: { ks: [10, 100, 1000, 10000], rounds: 3, wholeRun: 200, wholeRounds: 1 },
+  default: { ks: [10, 100, 1000, 10000], rounds: 5, wholeRun: 1000, wholeRounds: 1 },
+  full: { ks: [10, 100, 1000, 10000], rounds: 9, wholeRun: 1000, wholeRounds: 3 },
+};
+
+const sumTo = (k) => (k * (k - 1)) / 2;
+
+function check(actual, expected, what) {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+/** Our contender: prepare a run suspended after k steps, then time one fresh resume to the end. */
+function oursResume(module, store, k) {
+  return async () => {
+    const url = await startSuspended(module.createEndpoints(store, { pollMs: 0 }).resumeAfter, `/resume?k=${k}`);
+    await pause(2); // the 1 ms sleep is due
+    let body;
+    const ms = await time(async () => {
+      body = await finalJson(await call(module.createEndpoints(store, { pollMs: 0 }).resumeAfter, url), `resume k=${k}`);
+    });
+    check(body, { total: sumTo(k) }, `resume k=${k}`);
+    return ms;
+  };
+}
+
+function inngestResume(k) {
+  const fn = inngestFunction(async ({ step }) => {
+    let total = 0;
+    for (let i = 0; i < k; i++) total += await step.run("s", () => i);
+    await step.sleep("pause", 1);
+    return { total };
+  });
+  const state = memoState([...repeatedIds("s", k).map((id, i) => [id, i]), ["pause", null]]);
+  return async () => {
+    let result;
+    const ms = await time(async () => {
+      result = await executeOnce(fn, state);
+    });
+    check(result.data, { total: sumTo(k) }, `inngest k=${k}`);
+    return ms;
+  };
+}
+
+function plainRun(plain, k) {
+  const { resumeAfter } = plain.createEndpoints();
+  return async () => {
+    let body;
+    const ms = await time(async () => {
+      body = await finalJson(await call(resumeAfter, `/resume?k=${k}`), `plain k=${k}`);
+    });
+    check(body, { total: sumTo(k) }, `plain k=${k}`);
+    return ms;
+  };
+}
+
+/** A whole run of n suspending steps: the first request plus n fresh resumes, summed. */
+function oursWholeRun(module, store, n) {
+  return async () => {
+    const path = `/tick?n=${n}`;
+    let total = 0;
+    let url;
+    total += await time(async () => {
+      url = await startSuspended(module.createEndpoints(store, { pollMs: 0 }).suspendEach, path);
+    });
+    for (let resumes = 1; ; resumes++) {
+      await pause(2);
+      let res;
+      total += await time(async () => {
+        res = await call(module.createEndpoints(store, { pollMs: 0 }).suspendEach, url);
+        if (res.status === 200) await res.json();
+      });
+      if (res.status === 200) {
+        if (resumes !== n) throw new Error(`whole run: finished after ${resumes} resumes, expected ${n}`);
+        return total;
+      }
+      if (res.status !== 202 && res.status !== 303) throw new Error(`whole run: resume answered ${res.status} ${await res.text()}`);
+      if (resumes > n) throw new Error(`whole run: still not finished after ${resumes} resumes`);
+    }
+  };
+}
+
+function inngestWholeRun(n) {
+  const fn = inngestFunction(async ({ step }) => {
+    for (let i = 0; i < n; i++) await step.sleep("tick", 1);
+    return { n };
+  });
+  return async () => {
+    let run;
+    const ms = await time(async () => {
+      run = await driveRun(fn);
+    });
+    check({ data: run.data, requests: run.requests }, { data: { n }, requests: n + 1 }, "inngest whole run");
+    return ms;
+  };
+}
+
+export async function run({ mode, tmp }) {
+  const { ks, rounds, wholeRun, wholeRounds } = settings[mode];
+  const [compiled, uncompiled, plain] = await Promise.all(["compiled", "uncompiled", "plain"].map(loadEndpoints));
+  const memory = openStore("memory", tmp, "p1");
+  const sqlite = openStore("sqlite", tmp, "p1");
+
+  const byK = {};
+  for (const k of ks) {
+    byK[k] = await compare(
+      {
+        compiled_memory: oursResume(compiled, memory, k),
+        compiled_sqlite: oursResume(compiled, sqlite, k),
+        replay_memory: oursResume(uncompiled, memory, k),
+        inngest: inngestResume(k),
+        plain: plainRun(plain, k),
+      },
+      { rounds },
+    );
+  }
+  const names = Object.keys(byK[ks[0]]);
+  printTable(
+    `P1 resume to finish after k steps (ms, median of ${rounds}; plain = the whole handler once)`,
+    ["k", ...names],
+    ks.map((k) => [k, ...names.map((name) => byK[k][name].median)]),
+  );
+
+  const whole = await compare(
+    {
+      compiled_memory: oursWholeRun(compiled, memory, wholeRun),
+      replay_memory: oursWholeRun(uncompiled, memory, wholeRun),
+      inngest: inngestWholeRun(wholeRun),
+    },
+    { rounds: wholeRounds, warmup: 0 },
+  );
+  printTable(
+    `P1 whole run of ${wholeRun} steps, each suspending (ms of execution, sleeps excluded)`,
+    ["contender", "median ms", "µs per step"],
+    Object.entries(whole).map(([name, s]) => [name, s.median, (s.median * 1000) / wholeRun]),
+  );
+  await sqlite.close();
+  await memory.close();
+
+  const at = (k) => byK[k];
+  return [
+    metric("P1.flat", at(1000).compiled_memory.median / at(10).compiled_memory.median, "x", {
+      k1000: at(1000).compiled_memory,
+      k10: at(10).compiled_memory,
+      sqlite_k1000_over_k10: at(1000).compiled_sqlite.median / at(10).compiled_sqlite.median,
+    }, "compiled resume time at k=1000 ÷ k=10 (memory store); 1 = flat"),
+    ...ks.map((k) => ratio(`P1.replay_vs_compiled_k${k}`, at(k), "replay_memory", "compiled_memory")),
+    ratio("P1.inngest_vs_compiled_k1000", at(1000), "inngest", "compiled_memory", "one resume after 1000 memoized steps"),
+    ratio("P1.inngest_full_run_vs_compiled_1000", whole, "inngest", "compiled_memory",
+      wholeRun === 1000 ? "1000 steps, each suspending" : `${wholeRun} steps in --quick (1000 in default/--full)`),
+  ];
+}

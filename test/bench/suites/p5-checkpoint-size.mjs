@@ -1,0 +1,73 @@
+/**
+ * P5 checkpoint size: bytes each checkpoint hands to the store vs the JSON size
+ * of what must survive it — the live locals and the step's result. Fixture
+ * `cartTotal`: after step "price" the handler still needs `cart`, `total`,
+ * `lines` and the loop index `i`, plus the result; `scratch` is dead.
+ * Also shown: SQLite's physical cost (WAL bytes appended per checkpoint).
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { metric } from "../lib/harness.mjs";
+import { loadEndpoints } from "../lib/fixtures.mjs";
+import { recordingStore } from "../lib/recording-store.mjs";
+import { printTable } from "../lib/report.mjs";
+import { median } from "../lib/stats.mjs";
+import { call, finalJson, openStore } from "../contenders/ours.mjs";
+
+const ITEMS = 20;
+
+/** The live set at each "price" checkpoint, rebuilt from the handler's own logic. */
+function liveSetBytes() {
+  const cart = {
+    owner: "ada@example.com",
+    items: Array.from({ length: ITEMS }, (_, i) => ({ sku: `sku-${i}`, qty: 1 + (i % 3), cents: 100 + i })),
+  };
+  const lines = cart.items.map((item) => JSON.stringify(item)).join("\n").length;
+  const sizes = [];
+  let total = 0;
+  for (let i = 0; i < ITEMS; i++) {
+    const cents = cart.items[i].cents * cart.items[i].qty;
+    sizes.push(Buffer.byteLength(JSON.stringify({ cart, total, lines, i })) + Buffer.byteLength(JSON.stringify(cents)));
+    total += cents;
+  }
+  return sizes;
+}
+
+const fileSize = (file) => (existsSync(file) ? statSync(file).size : 0);
+
+export async function run({ tmp }) {
+  const compiled = await loadEndpoints("compiled");
+  const recorder = recordingStore(openStore("memory", tmp, "p5"));
+  await finalJson(await call(compiled.createEndpoints(recorder.store).cartTotal, `/cart?items=${ITEMS}`), "cart");
+  // checkpoint 0 is step "load"; then one per "price"
+  const written = recorder.log.bytes.slice(1, 1 + ITEMS);
+  const live = liveSetBytes();
+  const ratios = written.map((bytes, i) => bytes / live[i]);
+
+  const dbFile = join(tmp, "p5.db");
+  const sqlite = recordingStore(openStore("sqlite", tmp, "p5"));
+  const endpoints = compiled.createEndpoints(sqlite.store);
+  await finalJson(await call(endpoints.cartTotal, `/cart?items=1`), "cart warm-up"); // opens the file, creates tables
+  const before = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
+  const checkpointsBefore = sqlite.log.count;
+  await finalJson(await call(endpoints.cartTotal, `/cart?items=${ITEMS}`), "cart on sqlite");
+  const walPerCheckpoint = (fileSize(dbFile) + fileSize(`${dbFile}-wal`) - before) / (sqlite.log.count - checkpointsBefore);
+  await sqlite.store.close();
+
+  printTable(
+    `P5 checkpoint size (cart of ${ITEMS} items, "price" checkpoints)`,
+    ["figure", "bytes (median)"],
+    [
+      ["handed to the store per checkpoint", median(written)],
+      ["live locals + result (JSON)", median(live)],
+      ["SQLite file growth per checkpoint", walPerCheckpoint],
+    ],
+  );
+  return [
+    metric("P5.bytes_over_live_set", median(ratios), "x", {
+      written_bytes: median(written),
+      live_set_bytes: median(live),
+      sqlite_file_bytes_per_checkpoint: walPerCheckpoint,
+    }, "bytes handed to the store per checkpoint ÷ JSON of live locals + step result"),
+  ];
+}
