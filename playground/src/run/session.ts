@@ -1,0 +1,189 @@
+/**
+ * One column of the Run panel: a run of the handler in one mode ("compiled"
+ * state machine, or "replay" of the uncompiled handler), with an optional
+ * crash after a step, a resume in a new process, and the timeline of it all.
+ */
+import { memoryStore } from "@durable-endpoints/runtime/memory";
+import type { Checkpoint, EventPayload, RunRecord, Store } from "@durable-endpoints/runtime";
+import { PlaygroundProcess } from "./process.js";
+import { describeCheckpoint } from "./describe.js";
+
+export type Mode = "compiled" | "replay";
+export type SessionStatus = "idle" | "running" | "waiting" | "crashed" | "done" | "error";
+
+export interface RequestSpec {
+  method: string;
+  query: string;
+  body: string;
+}
+
+export interface TimelineEntry {
+  /** ms since the run started */
+  at: number;
+  process: string;
+  kind: "request" | "step" | "retry" | "failed" | "sleep" | "wait" | "event" | "crash" | "takeover" | "response" | "suspend" | "code" | "error";
+  text: string;
+  detail?: string;
+}
+
+export interface WaitingFor {
+  event: string;
+  match: string | null;
+}
+
+export const ENDPOINT_URL = "http://playground.local/api/endpoint";
+
+export class RunSession {
+  status: SessionStatus = "idle";
+  entries: TimelineEntry[] = [];
+  waitingFor: WaitingFor | null = null;
+  /** handler lines executed, per process, in order */
+  readonly traces = new Map<string, number[]>();
+  private readonly db: Store = memoryStore();
+  private readonly started = Date.now();
+  private readonly processes: PlaygroundProcess[] = [];
+  private request!: Request;
+  private disposed = false;
+  private settledWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly mode: Mode,
+    private readonly code: string,
+    private readonly onChange: () => void,
+  ) {}
+
+  async start(spec: RequestSpec, crashAfter: string | undefined): Promise<void> {
+    this.request = buildRequest(spec);
+    this.log("A", "request", `${spec.method} ${new URL(this.request.url).search || "/"}`, spec.method === "POST" ? spec.body : undefined);
+    void this.drive(this.spawn("A", crashAfter), this.request.clone());
+    await this.whenSettled();
+  }
+
+  /** A new process takes the run over: same request, same Idempotency-Key (re-attaches to the run). */
+  async resume(): Promise<void> {
+    if (this.status !== "crashed") return;
+    const name = String.fromCharCode("A".charCodeAt(0) + this.processes.length);
+    this.log(name, "request", `process ${name} starts and re-sends the request (same Idempotency-Key)`);
+    void this.drive(this.spawn(name, undefined), this.request.clone());
+    await this.whenSettled();
+  }
+
+  async sendEvent(event: EventPayload): Promise<void> {
+    const live = this.processes.at(-1);
+    if (!live || this.status !== "waiting") return;
+    this.log(live.name, "event", `event "${event.name}" sent`, JSON.stringify(event.data ?? {}));
+    this.setStatus("running");
+    await live.send(event);
+    await this.whenSettled();
+  }
+
+  /** Handler statements that ran again in process B although process A had already run them. */
+  rerunLines(): number[] {
+    const first = this.traces.get("A") ?? [];
+    const second = this.traces.get("B") ?? [];
+    const rerun: number[] = [];
+    while (rerun.length < first.length && rerun.length < second.length && first[rerun.length] === second[rerun.length]) {
+      rerun.push(second[rerun.length]!);
+    }
+    return rerun;
+  }
+
+  /** Resolves once nothing of this run is executing (waiting, crashed, done or failed). */
+  whenSettled(): Promise<void> {
+    if (this.status !== "running") return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const last = this.processes.at(-1);
+    void last?.close(this.status !== "crashed");
+  }
+
+  private spawn(name: string, crashAfter: string | undefined): PlaygroundProcess {
+    const trace: number[] = [];
+    this.traces.set(name, trace);
+    const proc = new PlaygroundProcess({
+      name,
+      code: this.code,
+      db: this.db,
+      crashAfter,
+      hit: (line) => trace.push(line),
+      hooks: {
+        checkpoint: (cp, from) => this.onCheckpoint(name, cp, from),
+        takeover: (run) => this.onTakeover(name, run),
+        crash: (stepId) => this.onCrash(name, stepId),
+      },
+    });
+    this.processes.push(proc);
+    return proc;
+  }
+
+  /** Sends the request, follows 303/202 to the poll URL until the final Response, or stops at a crash. */
+  private async drive(proc: PlaygroundProcess, req: Request): Promise<void> {
+    this.setStatus("running");
+    try {
+      let url = req.url;
+      let res = await proc.request(req);
+      while (res !== "crashed" && (res.status === 303 || res.status === 202) && res.headers.has("Location")) {
+        if (res.status === 303) this.log(proc.name, "suspend", "303 See Other: the run continues in the background; polling");
+        url = new URL(res.headers.get("Location")!, url).href;
+        res = await proc.request(new Request(url));
+      }
+      if (this.disposed) return;
+      if (res === "crashed") {
+        this.setStatus("crashed");
+        return;
+      }
+      const body = await res.text();
+      this.log(proc.name, "response", `${res.status} ${res.statusText || ""}`.trim(), body);
+      this.setStatus("done");
+    } catch (error) {
+      this.log(proc.name, "error", (error as Error).message);
+      this.setStatus("error");
+    }
+  }
+
+  private onCheckpoint(process: string, cp: Checkpoint, fastForwardedFrom: number | null): void {
+    const entry = describeCheckpoint(cp, fastForwardedFrom);
+    if (entry) this.log(process, entry.kind, entry.text, entry.detail);
+    if (cp.wait) {
+      this.waitingFor = { event: cp.wait.event, match: cp.wait.match };
+      this.setStatus("waiting");
+    } else if (cp.step?.kind === "waitForEvent" && cp.step.status === "completed") {
+      this.waitingFor = null;
+      this.setStatus("running");
+    }
+  }
+
+  private onCrash(process: string, stepId: string): void {
+    const ran = this.traces.get(process)?.length ?? 0;
+    this.log(process, "crash", `process ${process} killed right after "${stepId}" was checkpointed`, `${ran} handler statements had run`);
+  }
+
+  private onTakeover(process: string, run: RunRecord): void {
+    this.log(process, "takeover", `process ${process} took the run over at state ${run.state} (${run.stepsDone} steps already done)`);
+  }
+
+  private log(process: string, kind: TimelineEntry["kind"], text: string, detail?: string): void {
+    if (this.disposed) return;
+    this.entries.push({ at: Date.now() - this.started, process, kind, text, detail });
+    this.onChange();
+  }
+
+  private setStatus(status: SessionStatus): void {
+    if (this.disposed) return;
+    this.status = status;
+    if (status !== "running") for (const settle of this.settledWaiters.splice(0)) settle();
+    this.onChange();
+  }
+}
+
+function buildRequest(spec: RequestSpec): Request {
+  const query = spec.query.trim();
+  const url = new URL(query ? (query.startsWith("?") ? query : `?${query}`) : "", ENDPOINT_URL);
+  const headers = new Headers({ "Idempotency-Key": crypto.randomUUID() });
+  if (spec.method === "GET" || !spec.body.trim()) return new Request(url, { method: spec.method, headers });
+  headers.set("Content-Type", "application/json");
+  return new Request(url, { method: spec.method, headers, body: spec.body });
+}
