@@ -1,0 +1,3 @@
+import durable from "@durable-endpoints/unplugin/bun";
+
+Bun.plugin(durable({ alias: true }));

@@ -1,0 +1,4 @@
+import { build } from "esbuild";
+import config from "./esbuild.config.mjs";
+
+await build(config);

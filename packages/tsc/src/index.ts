@@ -1,0 +1,4 @@
+import { durableTransformer } from "./transformer.js";
+
+export { durableTransformer, type DurableTransformerOptions, type TransformerExtras } from "./transformer.js";
+export default durableTransformer;

@@ -1,0 +1,71 @@
+import path from "node:path";
+import { transform } from "@durable-endpoints/transform";
+import { resolveAliases, type DurableOptions } from "@durable-endpoints/unplugin";
+import ts from "typescript";
+import { rewriteModuleSpecifiers } from "./aliases.js";
+import { reparseAsSynthesized } from "./reparse.js";
+
+export interface DurableTransformerOptions {
+  /** Project root that endpoint ids are relative to. Default: the program's current directory. */
+  root?: string;
+  /** Modules whose `inngest.endpoint` / `step` are recognised. Default: the transform's own default. */
+  importSources?: string[];
+  /** Same as the bundler plugins' `alias`: `true` maps "inngest" / "inngest/edge" to the runtime. */
+  alias?: DurableOptions["alias"];
+}
+
+/** What ts-patch passes as the third argument of a "program" transformer. */
+export interface TransformerExtras {
+  addDiagnostic?: (diagnostic: ts.Diagnostic) => unknown;
+}
+
+type CompileDiagnostic = ReturnType<typeof transform>["diagnostics"][number];
+
+/**
+ * TypeScript custom transformer ("before" phase). It runs the same compiler as the bundler
+ * plugins on the module's source text and swaps in the compiled tree (see reparse.ts).
+ * Compile errors become ts diagnostics under ts-patch and a thrown Error under `program.emit`.
+ */
+export function durableTransformer(
+  program?: ts.Program,
+  options: DurableTransformerOptions = {},
+  extras: TransformerExtras = {},
+): ts.TransformerFactory<ts.SourceFile> {
+  const root = path.resolve(options.root ?? program?.getCurrentDirectory() ?? process.cwd());
+  const aliases = resolveAliases(options.alias);
+  return () => (sourceFile) => rewriteModuleSpecifiers(compile(sourceFile, root, options, extras), aliases);
+}
+
+function compile(sourceFile: ts.SourceFile, root: string, options: DurableTransformerOptions, extras: TransformerExtras): ts.SourceFile {
+  const text = sourceFile.text;
+  if (sourceFile.isDeclarationFile || !text.includes(".endpoint(")) return sourceFile;
+  const result = transform(text, {
+    filename: sourceFile.fileName,
+    sourceMaps: true,
+    root,
+    ...(options.importSources && { importSources: options.importSources }),
+  });
+  report(sourceFile, result.diagnostics, extras);
+  if (result.diagnostics.some((d) => d.severity === "error") || result.code === text) return sourceFile;
+  return reparseAsSynthesized(sourceFile, result.code, result.map);
+}
+
+function report(file: ts.SourceFile, diagnostics: readonly CompileDiagnostic[], extras: TransformerExtras): void {
+  const errors: string[] = [];
+  for (const d of diagnostics) {
+    const isError = d.severity === "error";
+    const where = `${file.fileName}:${d.line}:${d.column + 1}`;
+    if (extras.addDiagnostic) {
+      extras.addDiagnostic({
+        category: isError ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning,
+        code: 93_001,
+        file,
+        start: file.getPositionOfLineAndCharacter(d.line - 1, d.column),
+        length: 1,
+        messageText: `durable-endpoints: ${d.message}`,
+      });
+    } else if (isError) errors.push(`${where}: ${d.message}\n${d.frame ?? ""}`);
+    else console.warn(`[durable-endpoints] ${where}: ${d.message}`);
+  }
+  if (errors.length > 0) throw new Error(`durable-endpoints: cannot compile\n${errors.join("\n\n")}`);
+}

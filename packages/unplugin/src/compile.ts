@@ -1,0 +1,75 @@
+import remapping from "@jridgewell/remapping";
+import { transform } from "@durable-endpoints/transform";
+import { mentionsAlias, rewriteImports } from "./alias.js";
+
+/** A v3 source map as a plain object (what every bundler accepts). */
+export interface SourceMapV3 {
+  version: 3;
+  file?: string;
+  sources: string[];
+  sourcesContent?: (string | null)[];
+  names: string[];
+  mappings: string;
+}
+
+export type CompileDiagnostic = ReturnType<typeof transform>["diagnostics"][number];
+
+export interface CompileSettings {
+  /** Project root: endpoint ids are module paths relative to it. */
+  root: string;
+  aliases: ReadonlyMap<string, string>;
+}
+
+export interface CompiledModule {
+  code: string;
+  map: SourceMapV3 | null;
+  diagnostics: readonly CompileDiagnostic[];
+}
+
+const ENDPOINT_CALL = ".endpoint(";
+
+/** Fast path: only modules that define an endpoint or import an aliased specifier are touched. */
+export function needsCompile(code: string, settings: CompileSettings): boolean {
+  return code.includes(ENDPOINT_CALL) || mentionsAlias(code, settings.aliases);
+}
+
+/**
+ * Compiles one module: the shared transform (endpoints → state machines), then the alias
+ * rewrite, with one source map from the output back to `code`. Returns null when the module
+ * is left as is. With error diagnostics, `code` is returned unchanged next to them.
+ */
+export function compileModule(code: string, filename: string, settings: CompileSettings): CompiledModule | null {
+  if (!needsCompile(code, settings)) return null;
+  let out: { code: string; map: SourceMapV3 | null } = { code, map: null };
+  let diagnostics: readonly CompileDiagnostic[] = [];
+  if (code.includes(ENDPOINT_CALL)) {
+    const result = transform(code, { filename, sourceMaps: true, root: settings.root });
+    diagnostics = result.diagnostics;
+    if (diagnostics.some((d) => d.severity === "error")) return { code, map: null, diagnostics };
+    out = { code: result.code, map: (result.map as SourceMapV3 | null) ?? null };
+  }
+  const rewritten = rewriteImports(out.code, settings.aliases);
+  if (rewritten) {
+    const aliasMap = rewritten.generateMap({ hires: true, source: filename });
+    const map = out.map ? remapping([aliasMap as SourceMapV3, out.map], () => null) : aliasMap;
+    out = { code: rewritten.toString(), map: JSON.parse(map.toString()) as SourceMapV3 };
+  }
+  if (out.code === code) return diagnostics.length > 0 ? { code, map: null, diagnostics } : null;
+  return { code: out.code, map: out.map && pointAtSource(out.map, filename, code), diagnostics };
+}
+
+// Bundlers relativise absolute `sources`; embedding the original text keeps stack traces readable anywhere.
+function pointAtSource(map: SourceMapV3, filename: string, code: string): SourceMapV3 {
+  return { ...map, file: filename, sources: [filename], sourcesContent: [code] };
+}
+
+/** `file:line:column: message` plus the code frame — the shape editors and terminals link. */
+export function formatDiagnostic(d: CompileDiagnostic, file: string): string {
+  const where = `${file}:${d.line}:${d.column + 1}`;
+  return `${where}: ${d.message}${d.frame ? `\n${d.frame}` : ""}`;
+}
+
+/** An inline `sourceMappingURL` comment, for hosts that take code only (Bun, the Next.js loader's fallback). */
+export function inlineSourceMap(map: SourceMapV3): string {
+  return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}`;
+}
