@@ -2,17 +2,21 @@ import { originalPositionFor, TraceMap, type SourceMapInput } from "@jridgewell/
 import ts from "typescript";
 
 /**
- * Parses the compiled module text into a tree that TypeScript's later transformers and printer
- * treat as freshly synthesized nodes of the ORIGINAL file:
- * - every node is flagged Synthesized with no text range, so the checker is never asked about
- *   nodes it did not bind and the printer never slices the original text at the new positions;
- * - every node's source-map range is looked up in the compiler's source map, so the emitted
- *   `.js.map` (and stack traces) point at the user's lines.
- * Cost: comments inside the compiled module are not emitted (they hang off text positions).
+ * Builds the emitted tree for a module from the compiler's output text.
+ *
+ * Top-level statements the compiler left as they were are the ORIGINAL nodes: they keep their
+ * comments, exact source positions and everything the checker knows (import elision, `import
+ * type`, const enums). The statements it rewrote (the endpoints) are parsed from the output and
+ * turned into synthesized nodes, so TypeScript's later transformers never ask the checker about
+ * nodes it did not bind and the printer never slices the original text at foreign positions.
+ * Their source-map ranges are looked up in the compiler's source map, so the emitted `.js.map`
+ * (and stack traces) point at the user's lines.
+ * Cost: comments inside rewritten statements are not emitted (they hang off text positions).
  */
 export function reparseAsSynthesized(original: ts.SourceFile, compiledText: string, map: unknown): ts.SourceFile {
   const compiled = ts.createSourceFile(original.fileName, compiledText, original.languageVersion, true, scriptKindOf(original));
   const trace = map ? new TraceMap(map as SourceMapInput) : null;
+  const unchanged = groupByText(original);
 
   const visit = (node: ts.Node): void => {
     const at = trace && originalOffset(trace, compiled, node, original);
@@ -27,9 +31,24 @@ export function reparseAsSynthesized(original: ts.SourceFile, compiledText: stri
     nodes.forEach(visit);
     ts.setTextRange(nodes as unknown as ts.TextRange, { pos: -1, end: -1 });
   };
-  ts.forEachChild(compiled, visit, visitList);
+
+  const statements = compiled.statements.map((statement) => {
+    const kept = unchanged.get(statement.getText(compiled))?.shift();
+    if (kept) return kept;
+    visit(statement);
+    return statement;
+  });
   // The root stays the original SourceFile: output path, source-map source and `text` are the user's.
-  return ts.factory.updateSourceFile(original, compiled.statements);
+  return ts.factory.updateSourceFile(original, statements);
+}
+
+function groupByText(file: ts.SourceFile): Map<string, ts.Statement[]> {
+  const groups = new Map<string, ts.Statement[]>();
+  for (const statement of file.statements) {
+    const text = statement.getText(file);
+    groups.set(text, [...(groups.get(text) ?? []), statement]);
+  }
+  return groups;
 }
 
 function originalOffset(trace: TraceMap, compiled: ts.SourceFile, node: ts.Node, original: ts.SourceFile): number | null {
