@@ -1,0 +1,217 @@
+/**
+ * The client: `new Inngest({ id, endpointAdapter, … })`. Constructing it (or
+ * an endpoint) does no I/O — bundlers import route modules at build time. The
+ * store opens, the signing key loads and the scheduler starts on first use.
+ */
+
+import type { Core, EndpointDef, Limits, Logger } from "./core.js";
+import { randomId, TokenSigner } from "./crypto.js";
+import { parseDuration } from "./duration.js";
+import type { EndpointAdapter } from "./edge.js";
+import { Engine } from "./engine.js";
+import { deliverEvents, normalizeEvent } from "./events.js";
+import { isMachine, type MachineDefinition } from "./machine.js";
+import { Protocol } from "./protocol.js";
+import { Scheduler } from "./scheduler.js";
+import type { Store } from "./store.js";
+import { openStore } from "./stores/open.js";
+import type { Duration, EndpointHandler, EventPayload } from "./types.js";
+
+export interface InngestOptions {
+  /** Application id; names the default SQLite file `./.durable/<id>.db`. */
+  id: string;
+  /** Required for `inngest.endpoint()`: `import { endpointAdapter } from "@durable-endpoints/runtime/edge"`. */
+  endpointAdapter?: EndpointAdapter;
+  /** Where runs live. Default: `DURABLE_STORE_URL`, else SQLite at `./.durable/<id>.db`. */
+  store?: Store;
+  /** Retries after a step's first failed attempt (default 3, i.e. 4 attempts). */
+  retries?: number;
+  /** Lease of a run while it executes (default 30 s; env DURABLE_LEASE_MS). */
+  leaseMs?: number;
+  /** HMAC key for poll tokens (env DURABLE_SIGNING_KEY; default: generated once, kept in the store). */
+  signingKey?: string;
+  /** How long a GET on the poll URL waits for the run to finish (default 20 s). */
+  pollMs?: number;
+  /** Default: console. */
+  logger?: Logger;
+  /** Largest request body persisted with a run (default 1 MiB; 413 past it). */
+  maxBodyBytes?: number;
+  /** Sensitive headers (authorization, cookie, …) to persist anyway; `true` for all. */
+  persistHeaders?: readonly string[] | true;
+  /** Most steps one run may settle (default 1,000,000). */
+  maxSteps?: number;
+  /** Largest serialized step result / set of captured locals (default 16 MiB). */
+  maxStateBytes?: number;
+  /** Retry backoff: `initial * 2^(attempt-1)` capped at `max`, with jitter (defaults 1 s, 1 h). */
+  backoff?: { initial?: Duration; max?: Duration };
+}
+
+const env = (name: string): string | undefined =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`new Inngest(): "${name}" must be a number >= 0 (got ${value})`);
+  return value;
+}
+
+export class Inngest {
+  readonly id: string;
+  private readonly options: InngestOptions;
+  private readonly core: Core;
+  private readonly engine: Engine;
+  private readonly scheduler: Scheduler;
+  private readonly protocol: Protocol;
+  private readonly endpoints = new Map<string, EndpointDef>();
+  private readonly closer = new AbortController();
+  private storePromise: Promise<Store> | null = null;
+  private signer: TokenSigner | null = null;
+  private started = false;
+
+  constructor(options: InngestOptions) {
+    if (!options || typeof options.id !== "string" || options.id === "") {
+      throw new TypeError('new Inngest(): "id" must be a non-empty string, e.g. new Inngest({ id: "my-app", endpointAdapter })');
+    }
+    this.id = options.id;
+    this.options = options;
+    const leaseFromEnv = env("DURABLE_LEASE_MS");
+    const warned = new Set<string>();
+    const logger = options.logger ?? console;
+    const limits: Limits = {
+      maxSteps: positive(options.maxSteps, 1_000_000, "maxSteps"),
+      maxStateBytes: positive(options.maxStateBytes, 16 * 1024 * 1024, "maxStateBytes"),
+      maxBodyBytes: positive(options.maxBodyBytes, 1024 * 1024, "maxBodyBytes"),
+    };
+    this.core = {
+      clientId: options.id,
+      owner: randomId(),
+      store: () => this.store(),
+      retries: positive(options.retries, 3, "retries"),
+      leaseMs: leaseFromEnv !== undefined ? parseDuration(leaseFromEnv, "DURABLE_LEASE_MS") : positive(options.leaseMs, 30_000, "leaseMs"),
+      backoff: {
+        initialMs: parseDuration(options.backoff?.initial ?? 1000, "backoff.initial"),
+        maxMs: parseDuration(options.backoff?.max ?? "1h", "backoff.max"),
+      },
+      limits,
+      logger,
+      persistHeaders: options.persistHeaders === true ? true : (options.persistHeaders ?? []).map((h) => h.toLowerCase()),
+      warnOnce: (key, message) => {
+        if (warned.has(key)) return;
+        warned.add(key);
+        logger.warn(message);
+      },
+    };
+    this.scheduler = new Scheduler({
+      store: () => this.store(),
+      owner: this.core.owner,
+      leaseMs: this.core.leaseMs,
+      logger,
+      endpoints: () => [...this.endpoints.keys()],
+      resume: (run) => this.resumeClaimed(run.endpoint, run),
+    });
+    this.engine = new Engine(this.core, (wakeAt) => this.scheduler.notify(wakeAt));
+    const pollMs = positive(options.pollMs, 20_000, "pollMs");
+    this.protocol = new Protocol({
+      core: this.core,
+      engine: this.engine,
+      pollMs,
+      use: () => this.use(),
+      closing: this.closer.signal,
+    });
+  }
+
+  /**
+   * Makes `handler` durable: returns `(req: Request) => Promise<Response>`.
+   * Accepts a plain async handler (replay mode) or the machine the build
+   * plugin compiles it into.
+   */
+  endpoint(handler: EndpointHandler | MachineDefinition): (req: Request) => Promise<Response> {
+    if (!this.options.endpointAdapter) {
+      throw new Error(
+        'inngest.endpoint() needs a client created with an endpointAdapter: new Inngest({ id, endpointAdapter }), with import { endpointAdapter } from "@durable-endpoints/runtime/edge" (or "inngest/edge")',
+      );
+    }
+    if (isMachine(handler)) {
+      const def: EndpointDef = { id: handler.id, machine: handler, handler: null };
+      this.endpoints.set(def.id, def);
+      return (req) => this.protocol.handle(req, def);
+    }
+    if (typeof handler !== "function") {
+      throw new TypeError("inngest.endpoint() expects an async (req: Request) => Response handler");
+    }
+    // an uncompiled handler is identified by client id + request path
+    const byPath = new Map<string, EndpointDef>();
+    return (req) => {
+      const path = pathOf(req.url);
+      let def = byPath.get(path);
+      if (!def) {
+        def = { id: `${this.id}:${path}`, machine: null, handler };
+        byPath.set(path, def);
+        this.endpoints.set(def.id, def);
+      }
+      return this.protocol.handle(req, def);
+    };
+  }
+
+  /** Delivers events to runs waiting in `step.waitForEvent` (deduplicated by `id`). Returns the events' ids. */
+  async send(events: EventPayload | EventPayload[]): Promise<{ ids: string[] }> {
+    const now = Date.now();
+    const list = (Array.isArray(events) ? events : [events]).map((e) => normalizeEvent(e, now));
+    const { store } = await this.use();
+    const woken = await deliverEvents(store, list);
+    if (woken.length > 0) this.scheduler.kick();
+    return { ids: list.map((e) => e.id) };
+  }
+
+  /**
+   * Opens the store and starts the scheduler now instead of on the first
+   * request — for a process that should resume due runs right away.
+   */
+  async start(): Promise<void> {
+    await this.use();
+  }
+
+  /** Stops timers and long-polls, gives up the leases of executing runs, closes the store. */
+  async close(): Promise<void> {
+    if (this.closer.signal.aborted) return;
+    this.closer.abort();
+    this.scheduler.stop();
+    if (!this.storePromise) return;
+    const store = await this.storePromise;
+    await this.engine.close(store);
+    await store.close();
+  }
+
+  private store(): Promise<Store> {
+    if (this.closer.signal.aborted) return Promise.reject(new Error(`Inngest client "${this.id}" is closed`));
+    this.storePromise ??= this.options.store ? Promise.resolve(this.options.store) : openStore(env("DURABLE_STORE_URL"), this.id);
+    return this.storePromise;
+  }
+
+  private async use(): Promise<{ store: Store; signer: TokenSigner }> {
+    const store = await this.store();
+    if (!this.signer) {
+      const secret = this.options.signingKey ?? env("DURABLE_SIGNING_KEY");
+      this.signer = new TokenSigner(secret !== undefined ? Promise.resolve(secret) : store.getOrSetMeta("signing-key", randomId(32)));
+    }
+    if (!this.started) {
+      this.started = true;
+      this.scheduler.start().catch((error) => this.core.logger.error("[durable] scheduler failed to start", error));
+    }
+    return { store, signer: this.signer };
+  }
+
+  private resumeClaimed(endpoint: string, run: Parameters<Engine["resume"]>[1]): void {
+    const def = this.endpoints.get(endpoint);
+    if (!def) return;
+    this.engine.resume(def, run).catch((error) => this.core.logger.error(`[durable] run ${run.id}: resume failed`, error));
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "/";
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The HTTP protocol of a durable endpoint (DESIGN §4), on web-standard
+ * Request/Response only:
+ * - a request runs the handler inline: its Response, or 303 to the poll URL
+ *   when the run suspends;
+ * - GET/HEAD on `?__durable=<token>` long-polls: the final Response the
+ *   moment the run finishes, else 202 + Retry-After; the poll also drives due
+ *   work (serverless deployments have no scheduler between requests);
+ * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key.
+ */
+
+import type { Core, EndpointDef } from "./core.js";
+import { randomId, type TokenSigner } from "./crypto.js";
+import type { Engine } from "./engine.js";
+import { HttpError } from "./errors.js";
+import type { Outcome } from "./execution.js";
+import { checkRequestShape, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
+import { jsonError } from "./responses.js";
+import { deserialize } from "./serialize.js";
+import type { RunRecord, Store } from "./store.js";
+
+export const TOKEN_PARAM = "__durable";
+const RUN_ID_HEADER = "X-Durable-Run-Id";
+
+/** What the protocol needs from its client. */
+export interface ProtocolHost {
+  readonly core: Core;
+  readonly engine: Engine;
+  readonly pollMs: number;
+  /** opens the store, starts the scheduler; throws once the client is closed */
+  use(): Promise<{ store: Store; signer: TokenSigner }>;
+  /** aborted when the client closes (ends long-polls) */
+  readonly closing: AbortSignal;
+}
+
+const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
+
+const notFound = () => jsonError(404, "NotFound", "Unknown or expired poll URL", { "Cache-Control": "no-store" });
+
+export class Protocol {
+  constructor(private readonly host: ProtocolHost) {}
+
+  async handle(req: Request, def: EndpointDef): Promise<Response> {
+    try {
+      const url = new URL(req.url);
+      const token = url.searchParams.get(TOKEN_PARAM);
+      return token === null ? await this.start(req, url, def) : await this.poll(req, url, def, token);
+    } catch (error) {
+      if (error instanceof HttpError) return jsonError(error.status, error.name, error.message);
+      if (error instanceof TypeError && /URL/i.test(error.message)) return jsonError(400, "BadRequest", "Invalid request URL");
+      this.host.core.logger.error("[durable] request failed", error);
+      return jsonError(503, "ServiceUnavailable", "The durable endpoint could not reach its store; try again");
+    }
+  }
+
+  /** A new request: create the run (or find the one of its Idempotency-Key) and execute it inline. */
+  private async start(req: Request, url: URL, def: EndpointDef): Promise<Response> {
+    const { core, engine } = this.host;
+    checkRequestShape(req);
+    const body = await readBody(req, core.limits.maxBodyBytes);
+    const { store, signer } = await this.host.use();
+    const key = req.headers.get("idempotency-key")?.trim() || null;
+    const now = Date.now();
+    const run: RunRecord = {
+      id: randomId(),
+      endpoint: def.id,
+      version: def.machine?.version ?? null,
+      status: "running",
+      state: 0,
+      locals: null,
+      counters: null,
+      request: await persistedRequest(req, body, core.persistHeaders),
+      trigger: JSON.stringify(triggerData(url, body)),
+      idempotencyKey: key,
+      requestHash: key === null ? "" : await requestHash(req, url, body),
+      result: null,
+      wakeAt: null,
+      leaseOwner: core.owner,
+      leaseExpiresAt: now + core.leaseMs,
+      fence: 1,
+      stepsDone: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const created = await store.createRun(run);
+    if (!created.created) return this.attach(created.run, run.requestHash, url, def, req.method, store, signer);
+    const outcome = await engine.execute(def, run, rebuildRequest(req, body), true);
+    return this.answer(outcome, run.id, url, def, req.method, signer);
+  }
+
+  /** Same Idempotency-Key again: its result, its poll URL, or a takeover when its owner is gone. */
+  private async attach(
+    run: RunRecord,
+    hash: string,
+    url: URL,
+    def: EndpointDef,
+    method: string,
+    store: Store,
+    signer: TokenSigner,
+  ): Promise<Response> {
+    if (run.requestHash !== hash) {
+      return jsonError(422, "IdempotencyKeyReused", "This Idempotency-Key was already used with a different request");
+    }
+    if (isFinished(run)) return this.replay(run, method);
+    const now = Date.now();
+    const sleeping = run.status === "waiting" && run.wakeAt !== null && run.wakeAt > now;
+    const leased = sleeping ? null : await store.acquireLease(run.id, this.host.core.owner, this.host.core.leaseMs, now);
+    if (!leased) return this.redirect(run.id, url, def, signer);
+    return this.answer(await this.host.engine.resume(def, leased), run.id, url, def, method, signer);
+  }
+
+  private async answer(outcome: Outcome, runId: string, url: URL, def: EndpointDef, method: string, signer: TokenSigner) {
+    if (outcome.kind !== "done") return this.redirect(runId, url, def, signer);
+    return withRunId(outcome.response, runId, method);
+  }
+
+  private async redirect(runId: string, url: URL, def: EndpointDef, signer: TokenSigner): Promise<Response> {
+    const location = `${url.pathname}?${TOKEN_PARAM}=${await signer.sign(def.id, runId)}`;
+    return new Response(null, { status: 303, headers: { Location: location, [RUN_ID_HEADER]: runId, "Cache-Control": "no-store" } });
+  }
+
+  private replay(run: RunRecord, method: string): Response {
+    return withRunId(deserialize<Response>(run.result!), run.id, method);
+  }
+
+  /** GET/HEAD on the poll URL: the final Response as soon as there is one, else 202 after `pollMs`. */
+  private async poll(req: Request, url: URL, def: EndpointDef, token: string): Promise<Response> {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return jsonError(405, "MethodNotAllowed", "A poll URL answers GET and HEAD only", { Allow: "GET, HEAD" });
+    }
+    const { store, signer } = await this.host.use();
+    const runId = await signer.verify(def.id, token);
+    let run = runId === null ? null : await store.getRun(runId);
+    if (!run || run.endpoint !== def.id) return notFound();
+    const deadline = Date.now() + this.host.pollMs;
+    for (;;) {
+      if (isFinished(run)) return this.replay(run, req.method);
+      const wakeAt = this.drive(run, def, store);
+      const now = Date.now();
+      if (now >= deadline || req.signal?.aborted || this.host.closing.aborted) break;
+      await waitForChange(store, run.id, Math.min(deadline, wakeAt ?? deadline) - now, [req.signal, this.host.closing]);
+      run = await store.getRun(run.id);
+      if (!run) return notFound();
+    }
+    return this.pending(run, url);
+  }
+
+  /**
+   * Starts the run here if it is due and nobody holds it (serverless: the poll
+   * is what makes progress). Returns when it will next be due, if known.
+   */
+  private drive(run: RunRecord, def: EndpointDef, store: Store): number | null {
+    const { core, engine } = this.host;
+    const now = Date.now();
+    const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
+    const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
+    if (!leaseFree) return run.leaseExpiresAt;
+    if (!due) return run.wakeAt;
+    store
+      .acquireLease(run.id, core.owner, core.leaseMs, now)
+      .then((leased) => leased && engine.resume(def, leased))
+      .catch((error) => core.logger.error(`[durable] run ${run.id}: could not resume it`, error));
+    return null;
+  }
+
+  private pending(run: RunRecord, url: URL): Response {
+    const body = {
+      runId: run.id,
+      status: run.status,
+      wakeAt: run.wakeAt === null ? null : new Date(run.wakeAt).toISOString(),
+    };
+    return Response.json(body, {
+      status: 202,
+      headers: { "Retry-After": "1", Location: `${url.pathname}${url.search}`, [RUN_ID_HEADER]: run.id, "Cache-Control": "no-store" },
+    });
+  }
+}
+
+function withRunId(response: Response, runId: string, method: string): Response {
+  const headers = new Headers(response.headers);
+  headers.set(RUN_ID_HEADER, runId);
+  const body = method === "HEAD" ? null : response.body;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** Resolves when the run changes, `ms` pass, or a signal aborts. */
+async function waitForChange(store: Store, runId: string, ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, Math.max(0, ms));
+  (timer as { unref?: () => void }).unref?.();
+  for (const signal of signals) signal?.addEventListener("abort", abort, { once: true });
+  try {
+    await store.waitForChange(runId, controller.signal);
+  } finally {
+    clearTimeout(timer);
+    for (const signal of signals) signal?.removeEventListener("abort", abort);
+  }
+}

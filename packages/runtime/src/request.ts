@@ -1,0 +1,98 @@
+/** Reading, limiting and persisting the incoming request of a new run. */
+
+import { sha256 } from "./crypto.js";
+import { HttpError } from "./errors.js";
+import { serialize } from "./serialize.js";
+
+/** Never persisted unless the client opts in (`persistHeaders`). */
+export const SENSITIVE_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-auth-token",
+  "x-csrf-token",
+  "x-xsrf-token",
+  "x-amz-security-token",
+]);
+
+/** Methods a durable endpoint runs; anything else is 501. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const MAX_HEADER_BYTES = 64 * 1024;
+
+export function checkRequestShape(req: Request): void {
+  if (!METHODS.has(req.method)) throw new HttpError(501, `Method ${req.method} is not supported`);
+  let size = 0;
+  for (const [name, value] of req.headers) size += name.length + value.length + 4;
+  if (size > MAX_HEADER_BYTES) throw new HttpError(431, `Request headers exceed ${MAX_HEADER_BYTES} bytes`);
+}
+
+/** The body, at most `maxBytes` (413 past it; 400 when it cannot be read). */
+export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array | null> {
+  if (req.body === null) return null;
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) throw new HttpError(413, `Request body exceeds ${maxBytes} bytes (maxBodyBytes)`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new HttpError(413, `Request body exceeds ${maxBytes} bytes (maxBodyBytes)`);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, `The request body could not be read: ${(error as Error).message}`);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) body.set(chunk, (offset += chunk.byteLength) - chunk.byteLength);
+  return body;
+}
+
+const withBody = (method: string) => method !== "GET" && method !== "HEAD";
+
+/** A copy of `req` with `body` (already read) and only the given headers. */
+export function rebuildRequest(req: Request, body: Uint8Array | null, keepHeader: (name: string) => boolean = () => true): Request {
+  const headers = new Headers();
+  for (const [name, value] of req.headers) if (keepHeader(name)) headers.append(name, value);
+  return new Request(req.url, { method: req.method, headers, body: withBody(req.method) ? (body as Uint8Array<ArrayBuffer> | null) : null });
+}
+
+/** The request as persisted with the run: sensitive headers dropped unless opted in. */
+export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): Promise<string> {
+  const keep = (name: string) => persistHeaders === true || !SENSITIVE_HEADERS.has(name) || persistHeaders.includes(name);
+  return serialize(rebuildRequest(req, body, keep));
+}
+
+/** Trigger event data: query parameters merged with the fields of a JSON object body. */
+export function triggerData(url: URL, body: Uint8Array | null): Record<string, unknown> {
+  const data: Record<string, unknown> = Object.fromEntries(url.searchParams);
+  delete data.__durable;
+  if (body && body.length > 0 && body[0] === 0x7b /* { */) {
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(body));
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) Object.assign(data, parsed);
+    } catch {
+      // not JSON: the body stays available to the handler, just not to `match`
+    }
+  }
+  return data;
+}
+
+/** Identity of a request for Idempotency-Key reuse checks (422 when it differs). */
+export function requestHash(req: Request, url: URL, body: Uint8Array | null): Promise<string> {
+  const head = `${req.method} ${url.pathname}${url.search}\n${req.headers.get("content-type") ?? ""}\n`;
+  const headBytes = new TextEncoder().encode(head);
+  const all = new Uint8Array(headBytes.length + (body?.length ?? 0));
+  all.set(headBytes);
+  if (body) all.set(body, headBytes.length);
+  return sha256(all);
+}

@@ -1,0 +1,111 @@
+/**
+ * Lossless serialization of locals, step results and final Responses (devalue
+ * + reducers for the web/JS types devalue does not know).
+ *
+ * Request/Response bodies can only be read asynchronously, but locals must be
+ * captured synchronously (the instant a state is entered). So serialization is
+ * two-phase: `snapshot()` walks the value now and starts reading bodies from
+ * clones; `finish()` awaits them and yields the final string.
+ */
+
+import { DevalueError, parse, stringify } from "devalue";
+import { NonRetriableError, RetryAfterError, StepError } from "./errors.js";
+
+export interface Snapshot {
+  readonly text: string;
+  readonly bodies: readonly Promise<Uint8Array | null>[];
+}
+
+/** A value that cannot be saved; `path` locates it inside the serialized root ("" = the root itself). */
+export class UnserializableError extends Error {
+  override name = "UnserializableError";
+  constructor(readonly path: string, readonly detail: string) {
+    super(detail);
+  }
+}
+
+const readBody = async (body: Request | Response): Promise<Uint8Array | null> =>
+  body.body === null ? null : new Uint8Array(await body.arrayBuffer());
+
+function reducers(bodies: Promise<Uint8Array | null>[]) {
+  const body = (message: Request | Response) => {
+    if (message.body === null) return -1;
+    if (message.bodyUsed) throw new UnserializableError("", `a ${message.constructor.name} whose body was already read cannot be saved`);
+    return bodies.push(readBody(message.clone())) - 1;
+  };
+  return {
+    Error: (v: unknown) =>
+      v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
+    Headers: (v: unknown) => v instanceof Headers && [...v],
+    Request: (v: unknown) => v instanceof Request && [v.method, v.url, [...v.headers], body(v)],
+    Response: (v: unknown) => v instanceof Response && [v.status, v.statusText, [...v.headers], body(v)],
+  };
+}
+
+function revivers(bodies: readonly (Uint8Array | null)[]) {
+  const body = (i: number) => (i < 0 ? null : bodies[i]!.slice());
+  return {
+    Error: ([name, message, cause, stepId, retryAfter]: [string, string, unknown, string?, unknown?]) => {
+      const options = cause === undefined ? undefined : { cause };
+      let error: Error;
+      if (name === "StepError") error = new StepError(stepId ?? "", (cause as Error) ?? new Error(message));
+      else if (name === "NonRetriableError") error = new NonRetriableError(message, options);
+      else if (name === "RetryAfterError") error = new RetryAfterError(message, retryAfter as number, options);
+      else error = Object.assign(new Error(message, options), { name });
+      error.message = message;
+      delete error.stack;
+      return error;
+    },
+    Headers: (entries: [string, string][]) => new Headers(entries),
+    Request: ([method, url, headers, i]: [string, string, [string, string][], number]) =>
+      new Request(url, { method, headers, body: body(i) }),
+    Response: ([status, statusText, headers, i]: [number, string, [string, string][], number]) =>
+      new Response(status === 204 || status === 205 || status === 304 ? null : body(i), { status, statusText, headers }),
+  };
+}
+
+/** Capture `value` now (synchronously). Throws UnserializableError. */
+export function snapshot(value: unknown): Snapshot {
+  const bodies: Promise<Uint8Array | null>[] = [];
+  try {
+    return { text: stringify(value, reducers(bodies)), bodies };
+  } catch (error) {
+    // a body read may already be running for an earlier message: its result is no longer wanted
+    for (const pending of bodies) pending.catch(() => {});
+    if (error instanceof UnserializableError) throw error;
+    if (error instanceof DevalueError) {
+      const what = (error.value as object | undefined)?.constructor?.name;
+      const detail = typeof error.value === "function" ? "a function" : what ? `a ${what} instance` : error.message;
+      throw new UnserializableError(error.path, `${detail} cannot be saved (${error.message})`);
+    }
+    throw error;
+  }
+}
+
+/** The final string of a snapshot (awaits any Request/Response bodies). */
+export async function finish(s: Snapshot): Promise<string> {
+  if (s.bodies.length === 0) return s.text;
+  const bodies = await Promise.all(s.bodies);
+  return "B" + JSON.stringify([s.text, ...bodies.map((b) => (b === null ? null : toBase64(b)))]);
+}
+
+export const serialize = (value: unknown): Promise<string> => finish(snapshot(value));
+
+export function deserialize<T = unknown>(text: string): T {
+  if (!text.startsWith("B")) return parse(text, revivers([])) as T;
+  const [inner, ...bodies] = JSON.parse(text.slice(1)) as [string, ...(string | null)[]];
+  return parse(inner, revivers(bodies.map((b) => (b === null ? null : fromBase64(b))))) as T;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { step } from "@durable-endpoints/runtime";
+import { closeClients, follow, req, testClient } from "./helpers.js";
+
+afterEach(closeClients);
+
+describe("plain handler (replay mode)", () => {
+  test("runs inline and returns the handler's Response with X-Durable-Run-Id", async () => {
+    const { inngest } = testClient();
+    let calls = 0;
+    const handler = inngest.endpoint(async (r: Request) => {
+      const id = new URL(r.url).searchParams.get("id");
+      const data = await step.run("fetch", () => ({ id, n: ++calls, at: new Date(0) }));
+      return Response.json({ data, isDate: data.at instanceof Date });
+    });
+    const res = await handler(req("/api/x?id=7"));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-durable-run-id")).toMatch(/^[\w-]{22}$/);
+    expect(await res.json()).toEqual({ data: { id: "7", n: 1, at: new Date(0).toISOString() }, isDate: true });
+  });
+
+  test("sleep suspends with 303 and the poll URL returns the final Response", async () => {
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(async () => {
+      const a = await step.run("a", () => 1);
+      await step.sleep("nap", "50ms");
+      const b = await step.run("b", () => 2);
+      return Response.json({ sum: a + b }, { status: 201, headers: { "x-custom": "yes" } });
+    });
+    const first = await handler(req("/api/sleep"));
+    expect(first.status).toBe(303);
+    expect(first.headers.get("location")).toMatch(/^\/api\/sleep\?__durable=[\w-]+\.[\w-]+$/);
+    const final = await follow(handler, first);
+    expect(final.status).toBe(201);
+    expect(final.headers.get("x-custom")).toBe("yes");
+    expect(await final.json()).toEqual({ sum: 3 });
+  });
+});
