@@ -1,0 +1,54 @@
+/** The `durable` command: compile, inspect, runs, run. */
+import { parseArgs } from "./args.js";
+import type { Command, Io } from "./command.js";
+import { compileCommand } from "./commands/compile.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { runCommand } from "./commands/run.js";
+import { runsCommand } from "./commands/runs.js";
+import { CliError } from "./errors.js";
+
+export const USAGE = `durable — inspect durable endpoints and their runs
+
+Usage:
+  durable compile <file> [--json]            print the generated state machine
+  durable inspect <file> [--json]            states, steps, captured locals, diagnostics
+  durable runs [--store URL] [--limit N] [--endpoint ID] [--json]
+                                             list runs, newest first
+  durable run <id> [--store URL] [--json]    one run: steps, attempts, errors, state, locals
+
+The store URL defaults to $DURABLE_STORE_URL (sqlite:///abs/path.db or postgres://…).
+Exit code 1 on errors (missing file, store or run; compile errors).`;
+
+const COMMANDS: Record<string, Command> = {
+  compile: compileCommand,
+  inspect: inspectCommand,
+  runs: runsCommand,
+  run: runCommand,
+};
+
+const consoleIo: Io = {
+  out: (text) => void process.stdout.write(`${text}\n`),
+  err: (text) => void process.stderr.write(`${text}\n`),
+};
+
+/** Runs the CLI; returns the exit code instead of exiting, so it can be called in-process. */
+export async function main(argv: readonly string[], io: Io = consoleIo, cwd = process.cwd(), env = process.env): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args.flags.has("help") || args.command === undefined || args.command === "help") {
+      io.out(USAGE);
+      return args.command === undefined && !args.flags.has("help") ? 1 : 0;
+    }
+    const command = COMMANDS[args.command];
+    if (!command) throw new CliError(`unknown command "${args.command}" (expected: ${Object.keys(COMMANDS).join(", ")})`);
+    return await command({ args, io, cwd, env });
+  } catch (error) {
+    io.err(`durable: ${error instanceof CliError ? error.message : describeUnexpected(error)}`);
+    return 1;
+  }
+}
+
+function describeUnexpected(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return process.env.DURABLE_DEBUG ? (error.stack ?? error.message) : error.message;
+}

@@ -1,0 +1,42 @@
+/** Reads a handler module and runs the compiler on it. */
+import { readFileSync, statSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { transform } from "@durable-endpoints/transform";
+import { CliError } from "./errors.js";
+
+export type CompileResult = ReturnType<typeof transform>;
+export type Diagnostic = CompileResult["diagnostics"][number];
+
+export interface CompiledFile {
+  /** path as the user should see it (relative to the working directory) */
+  file: string;
+  result: CompileResult;
+}
+
+export function compileFile(path: string | undefined, cwd: string): CompiledFile {
+  if (!path) throw new CliError("missing <file>: which module should be compiled?");
+  const absolute = resolve(cwd, path);
+  let code: string;
+  try {
+    if (!statSync(absolute).isFile()) throw new CliError(`not a file: ${path}`);
+    code = readFileSync(absolute, "utf8");
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+  return { file: relative(cwd, absolute) || path, result: transform(code, { filename: absolute, root: cwd }) };
+}
+
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  const head = `${file}:${d.line}:${d.column + 1} ${d.severity}: ${d.message}`;
+  return d.frame ? `${head}\n${indent(d.frame)}` : head;
+}
+
+export const hasErrors = (result: CompileResult): boolean => result.diagnostics.some((d) => d.severity === "error");
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+}
