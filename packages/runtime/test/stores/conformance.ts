@@ -72,6 +72,16 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<"ch
   }
 }
 
+/**
+ * Gives a store time to start listening. A store may wake waiters spuriously
+ * when it starts (Postgres: every waiter is woken once its LISTEN connection is
+ * up, as notifications may have been missed) — tests that assert "no wake-up"
+ * call this first.
+ */
+async function listening(store: Store): Promise<void> {
+  await store.waitForChange("warm-up", AbortSignal.timeout(200));
+}
+
 /** Resolves the first time `store` reports due work. */
 function nextDue(store: Store): { promise: Promise<void>; unsubscribe: () => void } {
   let unsubscribe = () => {};
@@ -433,6 +443,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const { store } = await setup();
         const run = await insert(store);
         const other = await insert(store);
+        await listening(store);
         const changed = store.waitForChange(run.id, new AbortController().signal);
         await store.checkpoint({ runId: other.id, fence: 1, run: { stepsDone: 1 } });
         expect(await settlesWithin(changed, 150)).toBe("pending");
@@ -445,6 +456,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const now = Date.now();
         const run = await insert(store, { leaseExpiresAt: now - 1 });
         const next = () => store.waitForChange(run.id, new AbortController().signal);
+        await listening(store);
 
         let changed = next();
         await store.acquireLease(run.id, "owner-b", TTL, now);
@@ -471,6 +483,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
       it("waitForChange resolves on abort", async () => {
         const { store } = await setup();
         const run = await insert(store);
+        await listening(store);
         const controller = new AbortController();
         const changed = store.waitForChange(run.id, controller.signal);
         expect(await settlesWithin(changed, 50)).toBe("pending");
@@ -484,6 +497,8 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const { store } = await setup();
         const run = await insert(store);
         for (const id of ["a", "b"]) await store.checkpoint({ runId: run.id, fence: 1, wait: makeWait(run.id, id), run: { status: "waiting" } });
+        const stopListening = store.onDue(() => {});
+        await listening(store);
         const due = nextDue(store);
         await store.resolveWait(run.id, "a", "null", Date.now());
         expect(await settlesWithin(due.promise, 2000)).toBe("changed");
@@ -494,12 +509,14 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         await store.resolveWait(run.id, "b", "null", Date.now());
         await new Promise((r) => setTimeout(r, 100));
         expect(calls).toBe(0);
+        stopListening();
       });
 
       itShared("waitForChange wakes on a change made by another instance", async () => {
         const { store, another } = await setup();
         const other = await another();
         const run = await insert(store);
+        await listening(store);
         const changed = store.waitForChange(run.id, new AbortController().signal);
         expect(await settlesWithin(changed, 150)).toBe("pending");
         expect(await other.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "done" }, releaseLease: true })).toBe(true);
@@ -511,6 +528,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const other = await another();
         const run = await insert(store);
         const unrelated = await insert(store);
+        await listening(store);
         const changed = store.waitForChange(run.id, new AbortController().signal);
         await other.checkpoint({ runId: unrelated.id, fence: 1, run: { stepsDone: 1 } });
         expect(await settlesWithin(changed, 300)).toBe("pending");
@@ -521,10 +539,12 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const other = await another();
         const run = await insert(store);
         await store.checkpoint({ runId: run.id, fence: 1, wait: makeWait(run.id, "pay"), run: { status: "waiting" }, releaseLease: true });
+        const stopListening = store.onDue(() => {});
+        await listening(store);
         const due = nextDue(store);
-        await new Promise((r) => setTimeout(r, 100)); // let the instance start listening
         expect(await other.resolveWait(run.id, "pay", "null", Date.now())).toBe(true);
         expect(await settlesWithin(due.promise, 3000)).toBe("changed");
+        stopListening();
       });
     });
 

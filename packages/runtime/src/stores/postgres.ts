@@ -1,0 +1,334 @@
+/**
+ * The shared store: many app instances, one Postgres database.
+ *
+ * - Tables live in their own schema (default "durable"), created and migrated
+ *   on first use under an advisory lock (safe when instances start together).
+ * - A checkpoint is ONE statement: the fenced run update, then the step and
+ *   wait upserts fed from its result — a stale fence matches no row, so
+ *   nothing at all is written. One round trip, one implicit transaction.
+ * - `claimDue` locks candidates with `FOR UPDATE SKIP LOCKED`: concurrent
+ *   schedulers on other instances skip each other's rows instead of queueing.
+ * - Every run change NOTIFYs `durable_run:<schema>` (payload: run id) and work
+ *   that became due NOTIFYs `durable_due:<schema>`, inside the writing
+ *   statement, so they are delivered exactly when it commits. One dedicated
+ *   connection LISTENs (see postgres-listener.ts) — only once someone waits.
+ * - Connection loss (a Postgres restart) surfaces as `StoreUnavailableError`
+ *   (retriable); the pool reconnects on the next call.
+ *
+ * Nothing connects until the first call, so a store built at import time does no I/O.
+ */
+import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
+import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import { classify } from "./postgres-errors.js";
+import { PgListener, type Channels } from "./postgres-listener.js";
+import { migrate } from "./postgres-schema.js";
+import { ChangeHub } from "./sql-change-hub.js";
+import {
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, WAIT_COLUMNS, eventValues, patchColumns, runFromRow, runValues,
+  stepFromRow, stepValues, waitFromRow, waitValues,
+} from "./sql-rows.js";
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema holding the tables (default "durable"); letters, digits and `_`, at most 40 characters. */
+  schema?: string;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+export function postgresStore(options: PostgresStoreOptions): Store {
+  return new PostgresStore(options);
+}
+
+type PgModule = { Pool: typeof Pool; Client: typeof Client };
+
+// Postgres infers parameter types from context, except in a SELECT list feeding an INSERT: cast there.
+const STEP_TYPES = ["text", "text", "text", "text", "integer", "text", "bigint", "bigint", "bigint"];
+const WAIT_TYPES = ["text", "text", "text", "text", "text", "bigint", "bigint"];
+
+class PostgresStore implements Store {
+  readonly kind = "postgres";
+  readonly #options: PostgresStoreOptions;
+  readonly #name: string;
+  /** Quoted schema-qualified table names. */
+  readonly #t: { runs: string; steps: string; waits: string; events: string; meta: string };
+  readonly #channels: Channels;
+  readonly #hub = new ChangeHub((active) => active && this.#listener.start());
+  readonly #listener: PgListener;
+  #pg: Promise<PgModule> | undefined;
+  #pool: Promise<Pool> | undefined;
+  #closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    const name = options.schema ?? "durable";
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,39}$/.test(name)) {
+      throw new Error(`postgresStore: invalid schema name ${JSON.stringify(name)} (letters, digits and _, at most 40 characters)`);
+    }
+    this.#options = options;
+    this.#name = name;
+    const schema = `"${name}"`;
+    this.#t = { runs: `${schema}.runs`, steps: `${schema}.steps`, waits: `${schema}.waits`, events: `${schema}.events`, meta: `${schema}.meta` };
+    this.#channels = { run: `durable_run:${name}`, due: `durable_due:${name}` };
+    this.#listener = new PgListener(() => this.#listenerClient(), this.#channels, this.#hub);
+  }
+
+  async createRun(run: RunRecord) {
+    const { runs } = this.#t;
+    const inserted = await this.#query(
+      `INSERT INTO ${runs} (${RUN_COLUMNS.join(", ")}) VALUES (${params(1, RUN_COLUMNS.length)})
+       ON CONFLICT (endpoint, idempotency_key) DO NOTHING RETURNING *`,
+      runValues(run),
+    );
+    if (inserted[0]) return { created: true as const, run: runFromRow(inserted[0]) };
+    const [existing] = await this.#query(`SELECT * FROM ${runs} WHERE endpoint = $1 AND idempotency_key = $2`, [run.endpoint, run.idempotencyKey]);
+    if (!existing) throw new Error(`run ${run.id} already exists`);
+    return { created: false as const, run: runFromRow(existing) };
+  }
+
+  async getRun(runId: string) {
+    const [row] = await this.#query(`SELECT * FROM ${this.#t.runs} WHERE id = $1`, [runId]);
+    return row ? runFromRow(row) : null;
+  }
+
+  async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
+    const [row] = await this.#query(
+      `WITH leased AS (
+         UPDATE ${this.#t.runs} SET lease_owner = $2, lease_expires_at = $3, fence = fence + 1, updated_at = $4
+         WHERE id = $1 AND status IN ('running', 'waiting')
+           AND (lease_expires_at IS NULL OR lease_expires_at <= $4 OR lease_owner = $2)
+         RETURNING *)
+       SELECT leased.*, pg_notify($5, leased.id) FROM leased`,
+      [runId, owner, now + ttlMs, now, this.#channels.run],
+    );
+    return row ? runFromRow(row) : null;
+  }
+
+  async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
+    // Not a change anyone waits for: no notification.
+    const rows = await this.#query(
+      `UPDATE ${this.#t.runs} SET lease_expires_at = $3 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL RETURNING id`,
+      [runId, fence, now + ttlMs],
+    );
+    return rows.length > 0;
+  }
+
+  async releaseLease(runId: string, fence: number) {
+    await this.#query(
+      `WITH released AS (
+         UPDATE ${this.#t.runs} SET lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+         WHERE id = $1 AND fence = $2 RETURNING id, status)
+       SELECT pg_notify($4, id), (SELECT pg_notify($5, '') WHERE status IN ('running', 'waiting')) FROM released`,
+      [runId, fence, Date.now(), this.#channels.run, this.#channels.due],
+    );
+  }
+
+  async checkpoint(cp: Checkpoint) {
+    const { columns, values } = patchColumns(cp.run);
+    const args: unknown[] = [cp.runId, cp.fence, Date.now(), this.#channels.run, this.#channels.due];
+    const arg = (value: unknown) => `$${args.push(value)}`;
+    const sets = [...columns.map((c, i) => `${c} = ${arg(values[i])}`), "updated_at = $3"];
+    if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
+    // Steps and waits are inserted FROM the run update's result: a stale fence yields no row, so no insert.
+    const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE id = $1 AND fence = $2 RETURNING status)`];
+    if (cp.step) {
+      const row = stepValues(cp.step).map((v, i) => `${arg(v)}::${STEP_TYPES[i]}`);
+      ctes.push(`step AS (INSERT INTO ${this.#t.steps} (${STEP_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run
+        ON CONFLICT (run_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status, attempts = excluded.attempts,
+        output = excluded.output, wake_at = excluded.wake_at, updated_at = excluded.updated_at)`);
+    }
+    if (cp.wait) {
+      const row = waitValues(cp.wait).map((v, i) => `${arg(v)}::${WAIT_TYPES[i]}`);
+      ctes.push(`wait AS (INSERT INTO ${this.#t.waits} (${WAIT_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run
+        ON CONFLICT (run_id, step_id) DO UPDATE SET event = excluded.event, match = excluded.match, expr = excluded.expr,
+        since = excluded.since, timeout_at = excluded.timeout_at)`);
+    }
+    // Due work: a suspended run (its wake-up time may be earlier than anyone's timer) or an orphaned running one.
+    const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running')" : "status = 'waiting'";
+    const rows = await this.#query(
+      `WITH ${ctes.join(", ")}
+       SELECT pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`,
+      args,
+    );
+    return rows.length > 0;
+  }
+
+  async getStep(runId: string, stepId: string) {
+    const [row] = await this.#query(`SELECT * FROM ${this.#t.steps} WHERE run_id = $1 AND id = $2`, [runId, stepId]);
+    return row ? stepFromRow(row) : null;
+  }
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    const rows = await this.#query(`SELECT * FROM ${this.#t.steps} WHERE run_id = $1 ORDER BY started_at, seq`, [runId]);
+    return rows.map(stepFromRow);
+  }
+
+  async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
+    if (endpoints.length === 0 || limit <= 0) return [];
+    const { runs } = this.#t;
+    const rows = await this.#query(
+      `WITH due AS (
+         SELECT id FROM ${runs}
+         WHERE endpoint = ANY($1::text[]) AND (lease_expires_at IS NULL OR lease_expires_at <= $2)
+           AND (status = 'running' OR (status = 'waiting' AND wake_at <= $2))
+         ORDER BY coalesce(wake_at, lease_expires_at, 0) LIMIT $3
+         FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE ${runs} r SET lease_owner = $4, lease_expires_at = $5, fence = r.fence + 1, updated_at = $2
+         FROM due WHERE r.id = due.id RETURNING r.*)
+       SELECT claimed.*, pg_notify($6, claimed.id) FROM claimed`,
+      [endpoints, now, limit, owner, now + ttlMs, this.#channels.run],
+    );
+    return rows.map(runFromRow);
+  }
+
+  async nextWakeAt(endpoints: readonly string[]) {
+    if (endpoints.length === 0) return null;
+    const [row] = await this.#query(
+      `SELECT min(wake_at) AS at FROM ${this.#t.runs} WHERE status = 'waiting' AND wake_at IS NOT NULL AND endpoint = ANY($1::text[])`,
+      [endpoints],
+    );
+    return row?.at === null || row?.at === undefined ? null : Number(row.at);
+  }
+
+  async insertEvent(event: EventRecord) {
+    const rows = await this.#query(
+      `INSERT INTO ${this.#t.events} (${EVENT_COLUMNS.join(", ")}) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      eventValues(event),
+    );
+    return rows.length > 0;
+  }
+
+  async findWaits(eventName: string, ts: number): Promise<WaitRecord[]> {
+    const rows = await this.#query(`SELECT * FROM ${this.#t.waits} WHERE event = $1 AND since <= $2 ORDER BY since, run_id`, [eventName, ts]);
+    return rows.map(waitFromRow);
+  }
+
+  async resolveWait(runId: string, stepId: string, output: string, now: number) {
+    const { runs, steps, waits } = this.#t;
+    return this.#transaction(async (client) => {
+      // Lock the run first, as checkpoints do, so the two never deadlock.
+      await client.query(`SELECT 1 FROM ${runs} WHERE id = $1 FOR UPDATE`, [runId]);
+      const deleted = await client.query(`DELETE FROM ${waits} WHERE run_id = $1 AND step_id = $2`, [runId, stepId]);
+      if (deleted.rowCount === 0) return false;
+      await client.query(`UPDATE ${steps} SET status = 'completed', output = $3, wake_at = NULL, updated_at = $4 WHERE run_id = $1 AND id = $2`, [runId, stepId, output, now]);
+      await client.query(`UPDATE ${runs} SET wake_at = $2, updated_at = $2 WHERE id = $1 AND status = 'waiting'`, [runId, now]);
+      await client.query("SELECT pg_notify($1, $2), pg_notify($3, '')", [this.#channels.run, runId, this.#channels.due]);
+      return true;
+    });
+  }
+
+  waitForChange(runId: string, signal: AbortSignal) {
+    if (this.#closed) return Promise.resolve();
+    return this.#hub.waitForChange(runId, signal, undefined);
+  }
+
+  onDue(listener: () => void) {
+    return this.#hub.onDue(listener);
+  }
+
+  async getOrSetMeta(key: string, value: string) {
+    const { meta } = this.#t;
+    await this.#query(`INSERT INTO ${meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, value]);
+    // A separate statement: it must see a value a concurrent caller committed while we waited on the conflict.
+    const [row] = await this.#query(`SELECT value FROM ${meta} WHERE key = $1`, [key]);
+    return String(row!.value);
+  }
+
+  async listRuns(options: { limit?: number; endpoint?: string } = {}) {
+    const rows = await this.#query(
+      `SELECT * FROM ${this.#t.runs} WHERE ($1::text IS NULL OR endpoint = $1) ORDER BY created_at DESC, seq DESC LIMIT $2`,
+      [options.endpoint ?? null, options.limit ?? null],
+    );
+    return rows.map(runFromRow);
+  }
+
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#listener.stop();
+    this.#hub.wakeAll();
+    const pool = await this.#pool?.catch(() => undefined);
+    await pool?.end();
+  }
+
+  async #query(sql: string, values: readonly unknown[]): Promise<QueryResultRow[]> {
+    const pool = await this.#ready();
+    try {
+      return (await pool.query(sql, values as unknown[])).rows;
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    const pool = await this.#ready();
+    let client: PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      await client.query("BEGIN");
+      const result = await body(client);
+      await client.query("COMMIT");
+      client.release();
+      return result;
+    } catch (error) {
+      // A broken connection must not go back to the pool.
+      await client?.query("ROLLBACK").then(() => client!.release(), () => client!.release(true));
+      throw classify(error);
+    }
+  }
+
+  /** The pool, with the schema migrated. A failed start (database down) is retried by the next call. */
+  #ready(): Promise<Pool> {
+    if (this.#closed) return Promise.reject(new Error(`Postgres store (schema "${this.#name}") is closed`));
+    this.#pool ??= this.#start().catch((error) => {
+      this.#pool = undefined;
+      throw classify(error);
+    });
+    return this.#pool;
+  }
+
+  async #start(): Promise<Pool> {
+    const { Pool } = await this.#driver();
+    const pool = new Pool({
+      connectionString: this.#options.connectionString,
+      max: this.#options.max ?? 10,
+      connectionTimeoutMillis: 10_000,
+      // Idle connections must not keep a process alive that is otherwise done.
+      allowExitOnIdle: true,
+    });
+    // Idle clients die when Postgres restarts; the pool drops them and the next call reconnects.
+    pool.on("error", () => {});
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, `"${this.#name}"`, this.#name);
+      } finally {
+        client.release();
+      }
+      return pool;
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+  }
+
+  async #listenerClient(): Promise<Client> {
+    const { Client } = await this.#driver();
+    const client = new Client({ connectionString: this.#options.connectionString, keepAlive: true });
+    await client.connect();
+    // Like our timers, the listening socket alone must not keep the process alive.
+    (client as unknown as { connection?: { stream?: { unref?(): void } } }).connection?.stream?.unref?.();
+    return client;
+  }
+
+  #driver(): Promise<PgModule> {
+    // pg is CommonJS: `default` is its module.exports under every loader.
+    this.#pg ??= import("pg").then((mod) => mod.default);
+    return this.#pg;
+  }
+}
+
+/** `$from, …, $(from+count-1)` */
+function params(from: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => `$${from + i}`).join(", ");
+}

@@ -1,0 +1,82 @@
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { postgresStore } from "../../src/stores/postgres.js";
+import { StoreUnavailableError } from "../../src/stores/sql-errors.js";
+import { describeStoreConformance, makeRun } from "./conformance.js";
+
+const baseUrl = process.env.DURABLE_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+// Our connections carry this application_name, so a test can cut exactly them (and nobody else's).
+const appName = `durable_test_${process.pid}`;
+const url = `${baseUrl}${baseUrl.includes("?") ? "&" : "?"}application_name=${appName}`;
+const prefix = `durable_test_${process.pid}_`;
+
+afterAll(async () => {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  const { rows } = await admin.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [prefix]);
+  for (const { nspname } of rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
+  await admin.end();
+});
+
+let n = 0;
+const freshSchema = () => `${prefix}${++n}`;
+
+describeStoreConformance(
+  "postgres",
+  () => {
+    const schema = freshSchema();
+    return () => postgresStore({ connectionString: url, schema });
+  },
+  { shared: true },
+);
+
+describe("postgresStore", () => {
+  it("does no I/O until first use; an unreachable server is a retriable error", async () => {
+    const store = postgresStore({ connectionString: "postgres://postgres@127.0.0.1:1/postgres", schema: freshSchema() });
+    const error = await store.getRun("x").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ retriable: true, message: expect.stringContaining("ECONNREFUSED") });
+    await store.close();
+  });
+
+  it("rejects an unsafe schema name at once", () => {
+    expect(() => postgresStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' })).toThrow(/invalid schema name/);
+  });
+
+  it("several instances migrating one fresh schema at once all succeed", async () => {
+    const schema = freshSchema();
+    const stores = Array.from({ length: 6 }, () => postgresStore({ connectionString: url, schema, max: 2 }));
+    const runs = await Promise.all(stores.map((s) => s.createRun(makeRun())));
+    expect(runs.every((r) => r.created)).toBe(true);
+    expect(await stores[0]!.listRuns()).toHaveLength(6);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it("reconnects its listener after the connections are cut, and wakes waiters meanwhile", async () => {
+    const schema = freshSchema();
+    const store = postgresStore({ connectionString: url, schema });
+    const other = postgresStore({ connectionString: url, schema });
+    const { run } = await store.createRun(makeRun());
+    await store.waitForChange(run.id, AbortSignal.timeout(300)); // listener up
+
+    const cut = store.waitForChange(run.id, new AbortController().signal);
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    const { rows } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [appName]);
+    await admin.end();
+    expect(rows.length).toBeGreaterThan(0);
+    // Notifications may have been lost while disconnected: the waiter is woken to re-check.
+    await expect(cut).resolves.toBeUndefined();
+
+    // The pool reconnects on demand (a call racing the cut may fail retriably — the engine retries those).
+    await expect.poll(() => other.getRun(run.id).catch(() => null), { timeout: 5000 }).toMatchObject({ id: run.id });
+    // Re-LISTENed: a change from another instance reaches a new waiter.
+    await store.waitForChange(run.id, AbortSignal.timeout(300));
+    const changed = store.waitForChange(run.id, AbortSignal.timeout(5000));
+    expect(await other.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "ok" }, releaseLease: true })).toBe(true);
+    const started = Date.now();
+    await changed;
+    expect(Date.now() - started).toBeLessThan(4000);
+    await Promise.all([store.close(), other.close()]);
+  });
+});
