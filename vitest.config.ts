@@ -12,7 +12,10 @@ const project = (name: string, include: string[], extra: Record<string, unknown>
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ["node"] } },
+  // Vitest also hands ssr conditions to its Node workers as --conditions flags: "import" there would make a
+  // CommonJS package's require() of a dual package load the ESM build (pg → pg-pool breaks). Vite adds
+  // import/require per import kind by itself.
+  ssr: { resolve: { conditions: ["source", "node"], externalConditions: ["node"] } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
