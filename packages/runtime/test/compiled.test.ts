@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { step, type Store } from "@durable-endpoints/runtime";
+import { memoryStore } from "@durable-endpoints/runtime/memory";
+import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
+import { parallelMachine, pricesMachine, unsaveableMachine } from "./machines.js";
+
+afterEach(closeClients);
+
+/** Counts store calls, to check what a resume reads. */
+function counting(store: Store) {
+  const calls: Record<string, number> = {};
+  const wrapped = new Proxy(store, {
+    get(target, name: string) {
+      const value = (target as any)[name];
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls[name] = (calls[name] ?? 0) + 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store: wrapped, calls };
+}
+
+describe("compiled machines", () => {
+  test("run a loop of steps and a sleep; every step once, case 0 once", async () => {
+    const probe = { entries: 0, priced: [] as string[] };
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(pricesMachine(probe));
+    const first = await handler(req("/api/prices?id=1&id=2&id=3"));
+    expect(first.status).toBe(303);
+    const final = await follow(handler, first);
+    expect(await final.json()).toEqual({ total: 60 });
+    expect(probe).toEqual({ entries: 1, priced: ["1", "2", "3"] });
+  });
+
+  test("resume reads only the run row and the pending await's step (never listSteps)", async () => {
+    const probe = { entries: 0, priced: [] as string[] };
+    const { store, calls } = counting(memoryStore());
+    const { inngest } = testClient({ store });
+    const handler = inngest.endpoint(pricesMachine(probe));
+    const first = await handler(req("/api/prices?id=1&id=2&id=3&id=4&id=5"));
+    for (const key of Object.keys(calls)) delete calls[key];
+    const final = await follow(handler, first);
+    expect(await final.json()).toEqual({ total: 150 });
+    expect(calls.listSteps ?? 0).toBe(0);
+    expect(calls.getStep ?? 0).toBe(1); // the sleep at state 2
+    expect(calls.checkpoint).toBe(1); // the final Response
+  });
+
+  test("one store write per settled step", async () => {
+    const probe = { entries: 0, priced: [] as string[] };
+    const { store, calls } = counting(memoryStore());
+    const { inngest } = testClient({ store });
+    const handler = inngest.endpoint(pricesMachine(probe));
+    await follow(handler, await handler(req("/api/prices?id=1&id=2&id=3")));
+    // 3 price steps + the sleep's registration (with the suspension) + the final Response
+    expect(calls.checkpoint).toBe(5);
+    expect(calls.createRun).toBe(1);
+  });
+
+  test("crash mid-run: a fresh client resumes at the saved state; code before it never re-runs", async () => {
+    const store = memoryStore();
+    const probe = { entries: 0, priced: [] as string[] };
+    const a = testClient({ store, leaseMs: 60_000 });
+    const crashOn = "3";
+    const handlerA = a.inngest.endpoint(
+      pricesMachine(probe, "v1", (id) => {
+        if (id === crashOn) void a.inngest.close(); // the process "dies" during step 3
+      }),
+    );
+    const headers = { "idempotency-key": "order-1" };
+    const first = await handlerA(req("/api/prices?id=1&id=2&id=3&id=4", { headers }));
+    expect(first.status).toBe(303);
+    expect(probe.priced).toEqual(["1", "2", "3"]);
+
+    const b = testClient({ store });
+    const handlerB = b.inngest.endpoint(pricesMachine(probe));
+    const again = await handlerB(req("/api/prices?id=1&id=2&id=3&id=4", { headers }));
+    const final = await follow(handlerB, again);
+    expect(await final.json()).toEqual({ total: 100 });
+    // step 3 was in flight at the crash: it ran twice; 1 and 2 once; case 0 once
+    expect(probe.priced).toEqual(["1", "2", "3", "3", "4"]);
+    expect(probe.entries).toBe(1);
+  });
+
+  test("a run saved by another version is replayed from its recorded steps", async () => {
+    const store = memoryStore();
+    const probe = { entries: 0, priced: [] as string[] };
+    const a = testClient({ store });
+    const first = await a.inngest.endpoint(pricesMachine(probe, "v1"))(req("/api/prices?id=1&id=2"));
+    expect(first.status).toBe(303);
+    await a.inngest.close();
+
+    const b = testClient({ store });
+    const handlerB = b.inngest.endpoint(pricesMachine(probe, "v2"));
+    const final = await follow(handlerB, first);
+    expect(await final.json()).toEqual({ total: 30 });
+    expect(probe.priced).toEqual(["1", "2"]); // served from the memo
+    expect(probe.entries).toBe(2); // replay starts at state 0
+    expect(b.logs.some((l) => /started by version v1.*v2 is loaded: replaying/.test(l.message))).toBe(true);
+  });
+
+  test("Promise.all of steps: both committed, then the sleep suspends", async () => {
+    const ran: string[] = [];
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(parallelMachine(ran));
+    const final = await follow(handler, await handler(req("/api/parallel")));
+    expect(await final.json()).toEqual({ sum: 3 });
+    expect(ran.sort()).toEqual(["a", "b"]);
+  });
+
+  test("an unsaveable local fails the first checkpoint with its name and state", async () => {
+    const { inngest } = testClient();
+    const res = await inngest.endpoint(unsaveableMachine())(req("/api/u"));
+    expect(res.status).toBe(500);
+    const { error } = await res.json();
+    expect(error.message).toMatch(/state 1 \(the await on line 4\).*local "sock" holds a Socket instance/);
+  });
+
+  test("ambient step inside a helper called from a machine", async () => {
+    const { inngest } = testClient();
+    const helper = async (x: number) => (await step.run("double", () => x * 2)) + 1;
+    const handler = inngest.endpoint({
+      durable: 1,
+      id: "test/helper.ts#h",
+      name: "h",
+      version: "h1",
+      live: { 1: [] },
+      async resume($) {
+        switch ($.state) {
+          case 0:
+            $.state = 1;
+          case 1:
+            return Response.json({ v: await helper(20) });
+        }
+        throw new Error("bad state");
+      },
+    });
+    expect(await (await handler(req("/api/h"))).json()).toEqual({ v: 41 });
+    await sleep(0);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Hand-written MachineDefinitions in the exact shape machine.ts documents
+ * (what the transform emits), used by the compiled-mode tests.
+ */
+
+import type { MachineDefinition } from "@durable-endpoints/runtime";
+
+type Locals = Record<string, any>;
+
+/** machine.ts's example: a loop of "price" steps, then a sleep. `probe` counts what really ran. */
+export function pricesMachine(probe: { entries: number; priced: string[] }, version = "v1", beforePrice?: (id: string) => void): MachineDefinition {
+  return {
+    durable: 1,
+    id: "test/prices.ts#handler",
+    name: "handler",
+    version,
+    live: { 1: ["ids", "total", "i"], 2: ["total"] },
+    steps: [
+      { id: "price", kind: "run", line: 6, state: 1 },
+      { id: "cool-down", kind: "sleep", line: 9, state: 2 },
+    ],
+    async resume($, req) {
+      const L = $.locals as Locals;
+      for (;;)
+        switch ($.state) {
+          case 0:
+            probe.entries++;
+            L.ids = new URL(req.url).searchParams.getAll("id");
+            L.total = 0;
+            L.i = 0;
+          case 3:
+            if (L.i >= L.ids.length) {
+              $.state = 2;
+              continue;
+            }
+            $.state = 1;
+          case 1:
+            L.total += (
+              await $.step.run("price", () => {
+                const id = L.ids[L.i];
+                beforePrice?.(id);
+                probe.priced.push(id);
+                return { price: Number(id) * 10 };
+              })
+            ).price;
+            L.i++;
+            $.state = 3;
+            continue;
+          case 2:
+            await $.step.sleep("cool-down", "30ms");
+            return Response.json({ total: L.total });
+        }
+    },
+  };
+}
+
+/** `const [a, b] = await Promise.all([step.run("a"), step.run("b")]); await step.sleep(…); return a + b` */
+export function parallelMachine(ran: string[]): MachineDefinition {
+  return {
+    durable: 1,
+    id: "test/parallel.ts#handler",
+    name: "handler",
+    version: "p1",
+    live: { 1: [], 2: ["sum"] },
+    async resume($) {
+      const L = $.locals as Locals;
+      for (;;)
+        switch ($.state) {
+          case 0:
+            $.state = 1;
+          case 1: {
+            const [a, b] = await Promise.all([
+              $.step.run("a", async () => (ran.push("a"), 1)),
+              $.step.run("b", async () => (ran.push("b"), 2)),
+            ]);
+            L.sum = a + b;
+            $.state = 2;
+          }
+          case 2:
+            await $.step.sleep("wait", "20ms");
+            return Response.json({ sum: L.sum });
+        }
+    },
+  };
+}
+
+/** A local holding a class instance with methods is live across a step: the checkpoint must fail clearly. */
+export function unsaveableMachine(): MachineDefinition {
+  class Socket {
+    write() {}
+  }
+  return {
+    durable: 1,
+    id: "test/unsaveable.ts#handler",
+    name: "handler",
+    version: "u1",
+    live: { 1: ["sock"] },
+    steps: [{ id: "send", kind: "run", line: 4, state: 1 }],
+    async resume($) {
+      const L = $.locals as Locals;
+      switch ($.state) {
+        case 0:
+          L.sock = new Socket();
+          $.state = 1;
+        case 1:
+          await $.step.run("send", () => "sent");
+          return new Response("unreachable");
+      }
+      throw new Error("bad state");
+    },
+  };
+}
