@@ -8,6 +8,8 @@ const server = createServer(toNodeHandler(handle));
 server.listen(Number(process.env.PORT ?? 3000), "127.0.0.1", () => {
   const address = server.address();
   console.log(`listening on http://127.0.0.1:${typeof address === "object" && address ? address.port : ""}`);
+  // Open the store and start the scheduler now: runs left behind by a previous process resume by themselves.
+  void inngest.start();
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

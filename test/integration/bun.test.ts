@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { exampleDir } from "./helpers/builders.js";
+import { BUN, run } from "./helpers/commands.js";
+import { crashAndResume } from "./helpers/crash.js";
+import { startServer, type RunningServer } from "./helpers/process.js";
+import { stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
+import { tempStore } from "./helpers/store.js";
+
+const ENDPOINTS_SOURCE = `${exampleDir("shared")}src/endpoints.ts`;
+
+describe("Bun example: Bun.serve with the plugin in a bunfig.toml preload (bun:sqlite store)", () => {
+  const store = tempStore("bun-preload");
+  let server: RunningServer;
+  const start = () => startServer(BUN, ["--no-install", "server.ts"], { cwd: exampleDir("bun"), env: { PORT: "0", ...store.env } });
+
+  beforeAll(async () => {
+    server = await start();
+  });
+  afterAll(async () => {
+    await server?.kill();
+    store.remove();
+  });
+
+  it("answers inline, with a stack trace mapped to the original source line", async () => {
+    await stackPointsAtSource(server.url, ENDPOINTS_SOURCE);
+  });
+
+  it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
+    await suspendAndComplete(server.url, "bun-ok");
+  });
+
+  it("resumes a run after SIGKILL through its Idempotency-Key", async () => {
+    await server.kill();
+    await crashAndResume(start, "bun-crash");
+  });
+});
+
+describe("Bun example: bundled by Bun.build with the plugin", () => {
+  const store = tempStore("bun-build");
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    await run(BUN, ["--no-install", "build.ts"], { cwd: exampleDir("bun") });
+    // Started from dist/ so the preload in examples/bun/bunfig.toml does not apply: this is the bundle alone.
+    server = await startServer(BUN, ["--no-install", "server.js"], { cwd: `${exampleDir("bun")}dist`, env: { PORT: "0", ...store.env } });
+  });
+  afterAll(async () => {
+    await server?.kill();
+    store.remove();
+  });
+
+  it("answers inline, with a stack trace mapped to the original source line", async () => {
+    await stackPointsAtSource(server.url, ENDPOINTS_SOURCE);
+  });
+
+  it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
+    await suspendAndComplete(server.url, "bun-build-ok");
+  });
+});
