@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { step } from "@durable-endpoints/runtime";
+import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
+
+afterEach(closeClients);
+
+function approvalEndpoint(options: { match?: string; if?: string; timeout?: string } = {}) {
+  const t = testClient();
+  const handler = t.inngest.endpoint(async () => {
+    const approval = await step.waitForEvent("approval", {
+      event: "approval/received",
+      timeout: options.timeout ?? "5s",
+      ...(options.match ? { match: options.match } : {}),
+      ...(options.if ? { if: options.if } : {}),
+    });
+    return Response.json({ approval });
+  });
+  return { ...t, handler };
+}
+
+describe("waitForEvent", () => {
+  test("match: only an event with the same data.requestId resolves the wait", async () => {
+    const { inngest, handler } = approvalEndpoint({ match: "data.requestId" });
+    const first = await handler(req("/api/approve?requestId=r-1"));
+    expect(first.status).toBe(303);
+    await inngest.send({ name: "approval/received", data: { requestId: "r-2", ok: false } });
+    await inngest.send({ name: "approval/received", data: { requestId: "r-1", ok: true }, id: "evt-1" });
+    const body = await (await follow(handler, first)).json();
+    expect(body.approval).toMatchObject({ name: "approval/received", id: "evt-1", data: { requestId: "r-1", ok: true } });
+    expect(typeof body.approval.ts).toBe("number");
+  });
+
+  test("match against a JSON body field of the trigger request", async () => {
+    const { inngest, handler } = approvalEndpoint({ match: "data.orderId" });
+    const first = await handler(
+      req("/api/approve", { method: "POST", body: JSON.stringify({ orderId: 42 }), headers: { "content-type": "application/json" } }),
+    );
+    await inngest.send({ name: "approval/received", data: { orderId: 41 } });
+    await inngest.send({ name: "approval/received", data: { orderId: 42 } });
+    expect((await (await follow(handler, first)).json()).approval.data).toEqual({ orderId: 42 });
+  });
+
+  test("if: a CEL expression over event (trigger) and async (incoming)", async () => {
+    const { inngest, handler } = approvalEndpoint({ if: "event.data.user == async.data.user && async.data.ok == true" });
+    const first = await handler(req("/api/approve?user=ada"));
+    await inngest.send({ name: "approval/received", data: { user: "ada", ok: false } });
+    await inngest.send({ name: "approval/received", data: { user: "bob", ok: true } });
+    await inngest.send({ name: "approval/received", data: { user: "ada" } }); // field missing: no match, no error
+    await inngest.send({ name: "approval/received", data: { user: "ada", ok: true } });
+    expect((await (await follow(handler, first)).json()).approval.data).toEqual({ user: "ada", ok: true });
+  });
+
+  test("timeout resolves to null", async () => {
+    const { handler } = approvalEndpoint({ timeout: "30ms" });
+    const final = await follow(handler, await handler(req("/api/approve")));
+    expect(await final.json()).toEqual({ approval: null });
+  });
+
+  test("an event sent before the wait began does not count", async () => {
+    const { inngest, handler } = approvalEndpoint({ timeout: "60ms" });
+    await inngest.send({ name: "approval/received", data: {} });
+    await sleep(2);
+    const final = await follow(handler, await handler(req("/api/approve")));
+    expect(await final.json()).toEqual({ approval: null });
+  });
+
+  test("events are deduplicated by id", async () => {
+    const t = testClient();
+    const handler = t.inngest.endpoint(async () => {
+      const a = await step.waitForEvent("first", { event: "ping", timeout: "5s" });
+      const b = await step.waitForEvent("second", { event: "ping", timeout: "80ms" });
+      return Response.json({ a: a?.id, b });
+    });
+    const first = await handler(req("/api/ping"));
+    await t.inngest.send({ name: "ping", id: "same" });
+    // wait until the run waits in "second", then send the same id again: ignored
+    for (let i = 0; i < 100; i++) {
+      if ((await t.store.getStep(first.headers.get("x-durable-run-id")!, "second")) !== null) break;
+      await sleep(5);
+    }
+    await t.inngest.send({ name: "ping", id: "same" });
+    expect(await (await follow(handler, first)).json()).toEqual({ a: "same", b: null });
+  });
+
+  test("an invalid `if` expression is a clear error when waitForEvent is called", async () => {
+    const { handler } = approvalEndpoint({ if: "event.data.x ==" });
+    const res = await handler(req("/api/approve"));
+    expect(res.status).toBe(500);
+    const { error } = await res.json();
+    expect(error.message).toMatch(/waitForEvent\("approval"\): invalid "if" expression/);
+  });
+
+  test("send validates events", async () => {
+    const { inngest } = testClient();
+    await expect(inngest.send({ name: "" })).rejects.toThrow(/non-empty "name"/);
+    const { ids } = await inngest.send([{ name: "a" }, { name: "b", id: "fixed" }]);
+    expect(ids[1]).toBe("fixed");
+    expect(ids[0]).toMatch(/^[\w-]{22}$/);
+  });
+});
