@@ -10,21 +10,29 @@ const keep = (e: LogEntry) => e.kind === "checkpoint" || !e.label.startsWith("~"
 
 export type Expected =
   | { kind: "response"; response: ResponseSnapshot }
-  | { kind: "threw"; message: string };
+  | { kind: "threw"; name: string; message: string };
 
 /** Headers the runtime adds on purpose. */
 const RUNTIME_HEADERS = new Set(["x-durable-run-id"]);
 
 export function compareResponse(expected: Expected, actual: ResponseSnapshot): string | undefined {
   if (expected.kind === "threw") {
-    const json = (actual.headers["content-type"] ?? "").includes("json");
-    if (actual.status === 500 && json) return undefined;
-    return `expected a 500 JSON error (the handler threw "${expected.message}"), got ${show(actual)}`;
+    const error = errorBody(actual);
+    if (actual.status === 500 && error?.name === expected.name && error.message === expected.message) return undefined;
+    return `expected 500 with JSON error ${expected.name}: "${expected.message}" (the handler threw), got ${show(actual)}`;
   }
   const want = expected.response;
   const headers = Object.fromEntries(Object.entries(actual.headers).filter(([k]) => !RUNTIME_HEADERS.has(k)));
   if (want.status === actual.status && want.body === actual.body && same(want.headers, headers)) return undefined;
   return `response differs\n  expected ${show(want)}\n  actual   ${show({ ...actual, headers })}`;
+}
+
+function errorBody(r: ResponseSnapshot): { name?: string; message?: string } | undefined {
+  try {
+    return (JSON.parse(r.body) as { error?: { name?: string; message?: string } }).error;
+  } catch {
+    return undefined;
+  }
 }
 
 function same(a: Record<string, string>, b: Record<string, string>): boolean {

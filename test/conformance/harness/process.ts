@@ -8,6 +8,7 @@ import type { Store } from "@durable-endpoints/runtime";
 export interface ClientLike {
   close(): Promise<void>;
   send(events: unknown): Promise<unknown>;
+  start(): Promise<void>;
 }
 
 /** Test-only rewrite of a compiled machine before it is registered (mutation testing). */
@@ -15,7 +16,7 @@ export type MachineMutation = (machine: Record<string, unknown>) => Record<strin
 
 export interface SimulatedProcess {
   incarnation: number;
-  options: { store: Store; leaseMs: number; pollMs: number };
+  options: { store: Store; leaseMs: number; pollMs: number; logger: Pick<Console, "info" | "warn" | "error"> };
   clients: ClientLike[];
   mutate?: MachineMutation;
 }

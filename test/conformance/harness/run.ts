@@ -16,8 +16,10 @@ import { setOracleEvents } from "./oracle-runtime.js";
 import { setLoadingProcess, type MachineMutation, type SimulatedProcess } from "./process.js";
 import { inIncarnation, setWorld, World, type CrashPlan } from "./world.js";
 
-export const LEASE_MS = Number(process.env.CONFORMANCE_LEASE_MS ?? 150);
+export const LEASE_MS = Number(process.env.CONFORMANCE_LEASE_MS ?? 100);
 const POLL_MS = 100;
+/** The runtime logs every simulated crash's fallout; CONFORMANCE_VERBOSE=1 shows it. */
+const logger = process.env.CONFORMANCE_VERBOSE ? console : { info() {}, warn() {}, error() {} };
 const RUN_TIMEOUT_MS = Number(process.env.CONFORMANCE_RUN_TIMEOUT_MS ?? 15_000);
 
 function endpointOf(module: Record<string, unknown>, name = "handler"): Endpoint {
@@ -48,7 +50,8 @@ export async function runOracle(file: string, spec: RequestSpec, scenario: Scena
     try {
       expected = { kind: "response", response: await snapshot(await inIncarnation(1, () => endpoint(buildRequest(spec)))) };
     } catch (error) {
-      expected = { kind: "threw", message: error instanceof Error ? error.message : String(error) };
+      const e = error instanceof Error ? error : new Error(String(error));
+      expected = { kind: "threw", name: e.name, message: e.message };
     }
     return { expected, probes: world.probes().map((p) => p.label) };
   } finally {
@@ -91,7 +94,7 @@ async function startIncarnation(
   const view = processStore(shared, world, incarnation, crashAfter);
   const process: SimulatedProcess = {
     incarnation,
-    options: { store: view.store, leaseMs: LEASE_MS, pollMs: POLL_MS },
+    options: { store: view.store, leaseMs: LEASE_MS, pollMs: POLL_MS, logger },
     clients: [],
     mutate: options.mutate,
   };
@@ -166,8 +169,7 @@ export async function runReal(file: string, spec: RequestSpec, scenario: Scenari
 
 /** Incarnation 2 without any request: its scheduler must find the orphaned run and finish it. */
 async function untilSchedulerFinishes(incarnation: Incarnation, shared: Store, deadline: number): Promise<void> {
-  const client = incarnation.clients[0] as unknown as { startScheduler?: () => void };
-  client.startScheduler?.();
+  await incarnation.clients[0]!.start();
   for (;;) {
     const [run] = await shared.listRuns({ limit: 1 });
     if (run && (run.status === "completed" || run.status === "failed")) return;
