@@ -1,6 +1,6 @@
 import path from "node:path";
 import { transform } from "@durable-endpoints/transform";
-import { resolveAliases, type DurableOptions } from "@durable-endpoints/unplugin";
+import { formatDiagnostic, resolveAliases, type DurableOptions } from "@durable-endpoints/unplugin";
 import ts from "typescript";
 import { rewriteModuleSpecifiers } from "./aliases.js";
 import { reparseAsSynthesized } from "./reparse.js";
@@ -54,7 +54,6 @@ function report(file: ts.SourceFile, diagnostics: readonly CompileDiagnostic[], 
   const errors: string[] = [];
   for (const d of diagnostics) {
     const isError = d.severity === "error";
-    const where = `${file.fileName}:${d.line}:${d.column + 1}`;
     if (extras.addDiagnostic) {
       extras.addDiagnostic({
         category: isError ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning,
@@ -62,10 +61,10 @@ function report(file: ts.SourceFile, diagnostics: readonly CompileDiagnostic[], 
         file,
         start: file.getPositionOfLineAndCharacter(d.line - 1, d.column),
         length: 1,
-        messageText: `durable-endpoints: ${d.message}`,
+        messageText: `durable-endpoints ${d.code}: ${d.message}`,
       });
-    } else if (isError) errors.push(`${where}: ${d.message}\n${d.frame ?? ""}`);
-    else console.warn(`[durable-endpoints] ${where}: ${d.message}`);
+    } else if (isError) errors.push(formatDiagnostic(d, file.fileName));
+    else console.warn(`[durable-endpoints] ${formatDiagnostic(d, file.fileName)}`);
   }
   if (errors.length > 0) throw new Error(`durable-endpoints: cannot compile\n${errors.join("\n\n")}`);
 }

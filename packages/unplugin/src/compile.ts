@@ -65,8 +65,12 @@ function pointAtSource(map: SourceMapV3, filename: string, code: string): Source
 
 /** `file:line:column: message` plus the code frame — the shape editors and terminals link. */
 export function formatDiagnostic(d: CompileDiagnostic, file: string): string {
-  const where = `${file}:${d.line}:${d.column + 1}`;
-  return `${where}: ${d.message}${d.frame ? `\n${d.frame}` : ""}`;
+  return `${file}:${d.line}:${d.column + 1}: ${describeDiagnostic(d)}`;
+}
+
+/** `DE1234 message` plus the code frame, for hosts that show the location themselves. */
+export function describeDiagnostic(d: CompileDiagnostic): string {
+  return `${d.code} ${d.message}${d.frame ? `\n${d.frame}` : ""}`;
 }
 
 /** An inline `sourceMappingURL` comment, for hosts that take code only (Bun, the Next.js loader's fallback). */

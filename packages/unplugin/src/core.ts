@@ -1,5 +1,5 @@
 import { createUnplugin, type UnpluginFactory, type UnpluginMessage } from "unplugin";
-import { compileModule, formatDiagnostic, type CompileDiagnostic } from "./compile.js";
+import { compileModule, describeDiagnostic, formatDiagnostic, type CompileDiagnostic } from "./compile.js";
 import type { DurableOptions } from "./options.js";
 import { resolveSettings, type ResolvedSettings } from "./settings.js";
 
@@ -41,7 +41,7 @@ export const unpluginFactory: UnpluginFactory<DurableOptions | undefined, false>
 
 function toMessage(d: CompileDiagnostic, file: string, locationInText: boolean): UnpluginMessage {
   return {
-    message: locationInText ? formatDiagnostic(d, file) : `${d.message}${d.frame ? `\n${d.frame}` : ""}`,
+    message: locationInText ? formatDiagnostic(d, file) : describeDiagnostic(d),
     loc: { file, line: d.line, column: d.column },
     plugin: PLUGIN_NAME,
   };

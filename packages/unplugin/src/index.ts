@@ -1,3 +1,3 @@
 export { durable, unpluginFactory, PLUGIN_NAME } from "./core.js";
-export { compileModule, formatDiagnostic, type CompiledModule, type CompileDiagnostic, type SourceMapV3 } from "./compile.js";
+export { compileModule, describeDiagnostic, formatDiagnostic, type CompiledModule, type CompileDiagnostic, type SourceMapV3 } from "./compile.js";
 export { DEFAULT_ALIASES, resolveAliases, type DurableOptions, type FilterPattern } from "./options.js";

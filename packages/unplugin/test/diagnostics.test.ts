@@ -1,0 +1,87 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import durableEsbuild from "../src/esbuild.js";
+import durableRollup from "../src/rollup.js";
+import durableRspack from "../src/rspack.js";
+import durableVite from "../src/vite.js";
+import durableWebpack from "../src/webpack.js";
+
+const FIXTURE = fileURLToPath(new URL("./fixtures/bad-endpoint.ts", import.meta.url));
+const LOCATION = "bad-endpoint.ts:8:"; // the `arguments` the compiler cannot support
+const CODE = /DE1\d{3}/;
+
+/** Runs `build` and returns everything it reported as an error (thrown or collected), as text. */
+async function errorsOf(build: () => Promise<unknown>): Promise<string> {
+  try {
+    const reported = await build();
+    return typeof reported === "string" ? reported : "";
+  } catch (error) {
+    const e = error as { message?: string; loc?: unknown; errors?: unknown[] };
+    return [e.message, JSON.stringify(e.loc ?? null), JSON.stringify(e.errors ?? [])].join("\n");
+  }
+}
+
+// Every bundler reports a compile error as its own error, with file:line:column and the code.
+describe("compile errors surface as bundler errors", () => {
+  it("esbuild", async () => {
+    const { build } = await import("esbuild");
+    const text = await errorsOf(() =>
+      build({ entryPoints: [FIXTURE], bundle: true, write: false, logLevel: "silent", packages: "external", plugins: [durableEsbuild({ alias: true })] }),
+    );
+    expect(text).toMatch(CODE);
+    expect(text).toContain('"line":8');
+    expect(text).toContain("bad-endpoint.ts");
+  });
+
+  it("Rollup", async () => {
+    const { rollup } = await import("rollup");
+    const text = await errorsOf(() => rollup({ input: FIXTURE, external: () => false, plugins: [durableRollup({ alias: true })], onwarn: () => {} }));
+    expect(text).toMatch(CODE);
+    expect(text).toContain('"line":8');
+  });
+
+  it("Vite", async () => {
+    const { build } = await import("vite");
+    const text = await errorsOf(() =>
+      build({ configFile: false, logLevel: "silent", plugins: [durableVite({ alias: true })], build: { write: false, ssr: FIXTURE } }),
+    );
+    expect(text).toMatch(CODE);
+    expect(text).toMatch(/bad-endpoint\.ts[:(]8/);
+  });
+
+  const webpackLike = (compiler: (config: object, cb: (err: Error | null, stats?: { toString(o: unknown): string }) => void) => unknown, plugin: unknown, tsRule: object) =>
+    new Promise<string>((resolve, reject) =>
+      compiler(
+        {
+          mode: "none",
+          context: fileURLToPath(new URL("./fixtures/", import.meta.url)),
+          entry: FIXTURE,
+          target: "node",
+          output: { path: fileURLToPath(new URL("../../../node_modules/.cache/durable-diagnostics/", import.meta.url)) },
+          externals: [/^[@a-z]/],
+          resolve: { extensions: [".ts", ".js"] },
+          module: { rules: [tsRule] },
+          plugins: [plugin],
+        },
+        (err, stats) => (err ? reject(err) : resolve(stats!.toString({ preset: "errors-only" }))),
+      ),
+    );
+
+  it("webpack", async () => {
+    const { default: webpack } = await import("webpack");
+    const text = await webpackLike(webpack as never, durableWebpack({ alias: true }), { test: /\.ts$/, loader: "ts-loader", options: { transpileOnly: true } });
+    expect(text).toMatch(CODE);
+    expect(text).toContain(LOCATION);
+  });
+
+  it("Rspack", async () => {
+    const { rspack } = await import("@rspack/core");
+    const text = await webpackLike(rspack as never, durableRspack({ alias: true }), {
+      test: /\.ts$/,
+      loader: "builtin:swc-loader",
+      options: { jsc: { parser: { syntax: "typescript" } } },
+    });
+    expect(text).toMatch(CODE);
+    expect(text).toContain(LOCATION);
+  });
+});
