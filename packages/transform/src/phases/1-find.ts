@@ -1,0 +1,95 @@
+/**
+ * Phase 1: locate `X.endpoint(handler)` calls whose handler the compiler can see —
+ * an inline async arrow / function expression, or an identifier naming an async
+ * function declared in the module — and the bindings of the imported `step`.
+ */
+import type { Binding, NodePath } from "@babel/traverse";
+import * as t from "@babel/types";
+import { traverse } from "../babel.js";
+import { handlerNotFound, type DiagnosticSink } from "../diagnostics.js";
+
+export type HandlerFunction = t.ArrowFunctionExpression | t.FunctionExpression | t.FunctionDeclaration;
+
+export interface EndpointSite {
+  /** the `X.endpoint(...)` argument that the machine replaces */
+  argument: NodePath<t.Expression>;
+  handler: NodePath<HandlerFunction>;
+  /** binding name: export / variable name, or "default" */
+  name: string;
+}
+
+export interface FoundModule {
+  endpoints: EndpointSite[];
+  /** bindings of `step` imported from an import source */
+  stepBindings: Set<Binding>;
+}
+
+export function findEndpoints(file: t.File, importSources: readonly string[], sink: DiagnosticSink): FoundModule {
+  const stepBindings = new Set<Binding>();
+  const endpoints: EndpointSite[] = [];
+  let importsRuntime = false;
+  let unnamed = 0;
+
+  traverse(file, {
+    ImportDeclaration(path) {
+      if (!importSources.includes(path.node.source.value)) return;
+      importsRuntime = true;
+      for (const spec of path.node.specifiers) {
+        if (t.isImportSpecifier(spec) && importedName(spec) === "step") {
+          const binding = path.scope.getBinding(spec.local.name);
+          if (binding) stepBindings.add(binding);
+        }
+      }
+    },
+    CallExpression(path) {
+      const { callee, arguments: args } = path.node;
+      if (!t.isMemberExpression(callee) || callee.computed || !t.isIdentifier(callee.property, { name: "endpoint" })) return;
+      if (args.length !== 1 || !t.isExpression(args[0])) return;
+      const argument = path.get("arguments.0") as NodePath<t.Expression>;
+      const handler = resolveHandler(argument);
+      if (!handler) {
+        if (argument.isIdentifier()) sink.report(handlerNotFound(argument.node.name), argument.node);
+        return;
+      }
+      endpoints.push({ argument, handler, name: bindingName(path) ?? `endpoint${++unnamed}` });
+    },
+  });
+
+  return { endpoints: importsRuntime ? endpoints : [], stepBindings };
+}
+
+function importedName(spec: t.ImportSpecifier): string {
+  return t.isIdentifier(spec.imported) ? spec.imported.name : spec.imported.value;
+}
+
+function resolveHandler(argument: NodePath<t.Expression>): NodePath<HandlerFunction> | null {
+  if (argument.isArrowFunctionExpression() || argument.isFunctionExpression()) {
+    return argument.node.async ? argument : null;
+  }
+  if (!argument.isIdentifier()) return null;
+  const binding = argument.scope.getBinding(argument.node.name);
+  if (!binding || binding.constantViolations.length > 0) return null;
+  const decl = binding.path;
+  if (decl.isFunctionDeclaration()) return decl.node.async ? decl : null;
+  if (decl.isVariableDeclarator()) {
+    const init = decl.get("init");
+    if ((init.isArrowFunctionExpression() || init.isFunctionExpression()) && init.node.async) return init;
+  }
+  return null;
+}
+
+/** The name under which the endpoint is bound: `export const GET = …`, `export default …`, `exports.x = …`. */
+function bindingName(call: NodePath<t.CallExpression>): string | null {
+  let path: NodePath = call;
+  while (path.parentPath && (path.parentPath.isTSAsExpression() || path.parentPath.isTSSatisfiesExpression() || path.parentPath.isParenthesizedExpression())) {
+    path = path.parentPath;
+  }
+  const parent = path.parentPath;
+  if (!parent) return null;
+  if (parent.isVariableDeclarator() && t.isIdentifier(parent.node.id)) return parent.node.id.name;
+  if (parent.isExportDefaultDeclaration()) return "default";
+  if (parent.isAssignmentExpression() && t.isMemberExpression(parent.node.left) && t.isIdentifier(parent.node.left.property)) {
+    return parent.node.left.property.name;
+  }
+  return null;
+}

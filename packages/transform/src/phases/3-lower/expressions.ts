@@ -1,0 +1,416 @@
+/**
+ * Lowering of expressions that contain `await` (regenerator's explodeExpression).
+ *
+ * `explode` emits whatever must run before the expression's value is available and
+ * returns an expression that yields that value. Every await becomes a state whose case
+ * starts with the await (the machine's rule 1): sub-expressions evaluated before it are
+ * stored in temporaries first, short-circuits and ternaries become jumps.
+ */
+import * as t from "@babel/types";
+import * as diag from "../../diagnostics.js";
+import { stepKindOf } from "../2-analyze.js";
+import { assign, type AwaitSite, type Lowerer } from "./lowerer.js";
+import { containsAwait } from "./scan.js";
+
+type Item = t.Expression | t.SpreadElement | null;
+
+export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): t.Expression | null {
+  if (!containsAwait(node)) return lw.rewrite(node);
+  const em = lw.em;
+  switch (node.type) {
+    case "ParenthesizedExpression":
+      return explode(lw, node.expression, ignoreResult);
+    case "TSAsExpression":
+    case "TSSatisfiesExpression":
+    case "TSNonNullExpression":
+    case "TSTypeAssertion":
+      return explodeValue(lw, node.expression);
+    case "AwaitExpression":
+      return explodeAwait(lw, node, ignoreResult ? (e) => t.expressionStatement(e) : undefined);
+    case "SequenceExpression": {
+      node.expressions.slice(0, -1).forEach((e) => emitEffect(lw, explode(lw, e, true)));
+      return explode(lw, node.expressions[node.expressions.length - 1]!, ignoreResult);
+    }
+    case "LogicalExpression":
+      if (!containsAwait(node.right)) return t.logicalExpression(node.operator, explodeValue(lw, node.left), lw.rewrite(node.right));
+      return shortCircuit(lw, node, ignoreResult);
+    case "ConditionalExpression":
+      if (!containsAwait(node.consequent) && !containsAwait(node.alternate)) {
+        return t.conditionalExpression(explodeValue(lw, node.test), lw.rewrite(node.consequent), lw.rewrite(node.alternate));
+      }
+      return ternary(lw, node, ignoreResult);
+    case "AssignmentExpression":
+      return explodeAssignment(lw, node, ignoreResult);
+    case "BinaryExpression": {
+      if (t.isPrivateName(node.left)) break;
+      const [left, right] = explodeList(lw, [node.left, node.right]) as t.Expression[];
+      return t.binaryExpression(node.operator, left!, right!);
+    }
+    case "UnaryExpression":
+      return t.unaryExpression(node.operator, explodeValue(lw, node.argument), node.prefix);
+    case "UpdateExpression":
+      if (!t.isMemberExpression(node.argument)) break;
+      return t.updateExpression(node.operator, explodeMember(lw, node.argument), node.prefix);
+    case "MemberExpression":
+      return explodeMember(lw, node);
+    case "CallExpression":
+    case "NewExpression":
+      return explodeCall(lw, node);
+    case "ArrayExpression":
+      return t.arrayExpression(explodeList(lw, node.elements) as (t.Expression | t.SpreadElement | null)[]);
+    case "ObjectExpression":
+      return explodeObject(lw, node);
+    case "TemplateLiteral":
+      return t.templateLiteral(node.quasis.map((q) => t.cloneNode(q)), explodeList(lw, node.expressions as t.Expression[]) as t.Expression[]);
+    case "TaggedTemplateExpression": {
+      const [tag, ...exprs] = explodeList(lw, [node.tag, ...(node.quasi.expressions as t.Expression[])]) as t.Expression[];
+      return t.taggedTemplateExpression(tag!, t.templateLiteral(node.quasi.quasis.map((q) => t.cloneNode(q)), exprs));
+    }
+    default:
+      break;
+  }
+  lw.sink.report(diag.unsupportedAwaitPosition(describe(node)), node);
+  return lw.rewrite(node);
+}
+
+/** explode() when the value is needed. */
+export function explodeValue(lw: Lowerer, node: t.Expression): t.Expression {
+  return explode(lw, node) ?? t.identifier("undefined");
+}
+
+export function emitEffect(lw: Lowerer, expression: t.Expression | null): void {
+  if (expression && !t.isIdentifier(expression) && !t.isLiteral(expression)) lw.em.emit(t.expressionStatement(expression));
+}
+
+/**
+ * One await = one state. `use` turns the await into the statement that starts the case
+ * (`x = await …`, `return await …`); by default the result goes to a temporary.
+ */
+export function explodeAwait(lw: Lowerer, node: t.AwaitExpression, use?: (awaited: t.AwaitExpression) => t.Statement): t.Expression | null {
+  const argument = reEvaluable(lw, explodeValue(lw, node.argument));
+  const state = lw.em.newState();
+  const site: AwaitSite = { state, line: node.loc?.start.line ?? 0, steps: stepsIn(lw, argument) };
+  lw.awaits.push(site);
+  lw.em.mark(state, describeAwait(site));
+  const awaited = t.awaitExpression(argument);
+  awaited.loc = node.loc;
+  if (use) {
+    lw.em.emit(use(awaited));
+    return null;
+  }
+  const result = lw.temp();
+  lw.em.emitAssign(result, awaited);
+  return result;
+}
+
+/**
+ * The awaited expression is evaluated again when the run resumes at its state, so its
+ * parts must be safe to re-evaluate: calls other than the awaited call itself (and step
+ * calls, which are memoized) are computed once, before the state, into temporaries.
+ */
+function reEvaluable(lw: Lowerer, argument: t.Expression): t.Expression {
+  if (!t.isCallExpression(argument) && !t.isNewExpression(argument)) return argument;
+  const callee = argument.callee;
+  if (t.isMemberExpression(callee) && !isReEvaluable(lw, callee.object)) callee.object = hoist(lw, callee.object as t.Expression);
+  argument.arguments = argument.arguments.map((arg) => {
+    if (t.isSpreadElement(arg)) return isReEvaluable(lw, arg.argument) ? arg : t.spreadElement(hoist(lw, arg.argument));
+    return t.isExpression(arg) && !isReEvaluable(lw, arg) ? hoist(lw, arg) : arg;
+  });
+  return argument;
+}
+
+function isReEvaluable(lw: Lowerer, node: t.Node): boolean {
+  switch (node.type) {
+    case "Identifier":
+    case "ThisExpression":
+    case "StringLiteral":
+    case "NumericLiteral":
+    case "BooleanLiteral":
+    case "NullLiteral":
+    case "BigIntLiteral":
+    case "RegExpLiteral":
+    case "ArrowFunctionExpression":
+    case "FunctionExpression":
+    case "ClassExpression":
+      return true;
+    case "TemplateLiteral":
+      return node.expressions.every((e) => isReEvaluable(lw, e));
+    case "MemberExpression":
+    case "OptionalMemberExpression":
+      return isReEvaluable(lw, node.object) && (!node.computed || isReEvaluable(lw, node.property));
+    case "ArrayExpression":
+      return node.elements.every((e) => !e || isReEvaluable(lw, e));
+    case "ObjectExpression":
+      return node.properties.every((p) =>
+        t.isObjectMethod(p) ? !p.computed : t.isSpreadElement(p) ? isReEvaluable(lw, p.argument) : (!p.computed || isReEvaluable(lw, p.key)) && isReEvaluable(lw, p.value),
+      );
+    case "SpreadElement":
+    case "TSAsExpression":
+    case "TSSatisfiesExpression":
+    case "TSNonNullExpression":
+      return isReEvaluable(lw, "argument" in node ? node.argument : node.expression);
+    case "UnaryExpression":
+      return node.operator !== "delete" && isReEvaluable(lw, node.argument);
+    case "BinaryExpression":
+    case "LogicalExpression":
+      return isReEvaluable(lw, node.left) && isReEvaluable(lw, node.right);
+    case "ConditionalExpression":
+      return isReEvaluable(lw, node.test) && isReEvaluable(lw, node.consequent) && isReEvaluable(lw, node.alternate);
+    case "CallExpression":
+    case "OptionalCallExpression":
+      // step calls are memoized, and a call that issues steps (`ids.map((id) => step.run(…))`) must run again
+      return lw.callsStep(node);
+    default:
+      return false;
+  }
+}
+
+function hoist(lw: Lowerer, value: t.Expression): t.Identifier {
+  const temp = lw.temp();
+  lw.em.emitAssign(temp, value);
+  return temp;
+}
+
+/**
+ * Children evaluated before the last one that awaits are stored in temporaries,
+ * so they run once and in order (unless delaying them is harmless).
+ */
+function explodeList(lw: Lowerer, items: readonly (t.Node | null)[]): Item[] {
+  let last = -1;
+  items.forEach((item, i) => {
+    if (item && containsAwait(item)) last = i;
+  });
+  return items.map((item, i) => {
+    if (!item) return null;
+    if (i > last) return lw.rewrite(item) as Item;
+    if (t.isSpreadElement(item)) {
+      const argument = explodeValue(lw, item.argument);
+      return t.spreadElement(i < last && !safeToDelay(argument) ? hoist(lw, argument) : argument);
+    }
+    const value = explodeValue(lw, item as t.Expression);
+    return i < last && !safeToDelay(value) ? hoist(lw, value) : value;
+  });
+}
+
+function safeToDelay(node: t.Expression): boolean {
+  return (
+    t.isIdentifier(node) ||
+    t.isLiteral(node) && !t.isTemplateLiteral(node) ||
+    t.isFunction(node) ||
+    t.isThisExpression(node) ||
+    (t.isMemberExpression(node) && t.isIdentifier(node.property, { name: "step" }) && t.isIdentifier(node.object))
+  );
+}
+
+function explodeMember(lw: Lowerer, node: t.MemberExpression): t.MemberExpression {
+  if (!node.computed) return t.memberExpression(explodeValue(lw, node.object as t.Expression), lw.rewrite(node.property));
+  const [object, property] = explodeList(lw, [node.object, node.property]) as t.Expression[];
+  return t.memberExpression(object!, property!, true);
+}
+
+function explodeCall(lw: Lowerer, node: t.CallExpression | t.NewExpression): t.Expression {
+  const make = (callee: t.Expression | t.V8IntrinsicIdentifier, args: Item[]) => {
+    const call = t.isNewExpression(node) ? t.newExpression(callee as t.Expression, args as t.Expression[]) : t.callExpression(callee as t.Expression, args as t.Expression[]);
+    call.loc = node.loc;
+    return call;
+  };
+  const callee = node.callee;
+  if (t.isMemberExpression(callee) && !t.isSuper(callee.object)) {
+    // keep `object.method(…)` so the call still gets `this`
+    const [object, property, ...args] = explodeList(lw, [callee.object, callee.computed ? callee.property : null, ...node.arguments]);
+    const member = t.memberExpression(object as t.Expression, callee.computed ? (property as t.Expression) : lw.rewrite(callee.property), callee.computed);
+    return make(member, args);
+  }
+  if (!t.isExpression(callee)) return make(lw.rewrite(callee), explodeList(lw, node.arguments));
+  const [fn, ...args] = explodeList(lw, [callee, ...node.arguments]);
+  return make(fn as t.Expression, args);
+}
+
+function explodeObject(lw: Lowerer, node: t.ObjectExpression): t.ObjectExpression {
+  // flatten the object into an ordered list of evaluated parts, explode, then rebuild
+  const parts: (t.Node | null)[] = [];
+  for (const p of node.properties) {
+    if (t.isSpreadElement(p)) parts.push(p);
+    else if (t.isObjectProperty(p)) parts.push(p.computed ? p.key : null, p.value);
+    else parts.push(null, null);
+  }
+  const out = explodeList(lw, parts);
+  let i = 0;
+  const properties = node.properties.map((p) => {
+    if (t.isSpreadElement(p)) return out[i++] as t.SpreadElement;
+    const key = out[i++];
+    const value = out[i++];
+    if (t.isObjectMethod(p)) return lw.rewrite(p);
+    const prop = t.objectProperty(p.computed ? (key as t.Expression) : lw.rewrite(p.key), value as t.Expression, p.computed);
+    return prop;
+  });
+  return t.objectExpression(properties);
+}
+
+/** `a && await b`: evaluate `b` only when needed, with a jump over it. */
+function shortCircuit(lw: Lowerer, node: t.LogicalExpression, ignoreResult: boolean): t.Expression {
+  const result = lw.temp();
+  lw.em.emitAssign(result, explodeValue(lw, node.left));
+  const after = lw.em.newState();
+  if (node.operator === "&&") lw.em.jumpUnless(t.cloneNode(result), after);
+  else if (node.operator === "||") lw.em.jumpIf(t.cloneNode(result), after);
+  else lw.em.jumpIf(t.binaryExpression("!=", t.cloneNode(result), t.nullLiteral()), after);
+  const right = explode(lw, node.right, ignoreResult);
+  if (right) lw.em.emitAssign(t.cloneNode(result), right);
+  lw.em.mark(after);
+  return result;
+}
+
+function ternary(lw: Lowerer, node: t.ConditionalExpression, ignoreResult: boolean): t.Expression | null {
+  const result = ignoreResult ? null : lw.temp();
+  const otherwise = lw.em.newState();
+  const after = lw.em.newState();
+  lw.em.jumpUnless(explodeValue(lw, node.test), otherwise);
+  for (const [branch, next] of [[node.consequent, otherwise], [node.alternate, after]] as const) {
+    if (branch === node.alternate) lw.em.mark(otherwise);
+    const value = explode(lw, branch, ignoreResult);
+    if (result && value) lw.em.emitAssign(t.cloneNode(result), value);
+    else emitEffect(lw, value);
+    if (next === otherwise) lw.em.jump(after);
+  }
+  lw.em.mark(after);
+  return result;
+}
+
+function explodeAssignment(lw: Lowerer, node: t.AssignmentExpression, ignoreResult: boolean): t.Expression | null {
+  const { operator, left, right } = node;
+  if (operator === "||=" || operator === "&&=" || operator === "??=") {
+    if (!t.isIdentifier(left)) return unsupported(lw, node, "a logical assignment to a property");
+    const logical = t.logicalExpression(operator.slice(0, 2) as "||", left, t.assignmentExpression("=", left, right));
+    logical.loc = node.loc;
+    return explode(lw, logical, ignoreResult);
+  }
+  if (t.isIdentifier(left)) {
+    const target = lw.rewrite(left);
+    if (t.isAwaitExpression(right) && !containsAwait(right.argument)) {
+      explodeAwait(lw, right, (awaited) => t.expressionStatement(t.assignmentExpression(operator, target, awaited)));
+      return ignoreResult ? null : t.cloneNode(target);
+    }
+    return t.assignmentExpression(operator, target, explodeValue(lw, right));
+  }
+  if (t.isMemberExpression(left)) {
+    const [object, property, value] = explodeList(lw, [left.object, left.computed ? left.property : null, right]) as t.Expression[];
+    const member = t.memberExpression(object!, left.computed ? property! : lw.rewrite(left.property), left.computed);
+    return t.assignmentExpression(operator, member, value!);
+  }
+  if ((t.isObjectPattern(left) || t.isArrayPattern(left)) && operator === "=") {
+    const value = explodeValue(lw, right);
+    if (!containsAwait(left)) return t.assignmentExpression("=", assignable(lw.rewrite(left)), value);
+    const source = hoist(lw, value);
+    assignPattern(lw, left, source);
+    return t.cloneNode(source);
+  }
+  return unsupported(lw, node, "this assignment");
+}
+
+/**
+ * Destructuring whose defaults or computed keys await: assign part by part so each
+ * await gets its state. `[…]` patterns read a copy of the iterable (`[...value]`).
+ */
+export function assignPattern(lw: Lowerer, pattern: t.LVal | t.PatternLike, value: t.Expression): void {
+  const em = lw.em;
+  if (!containsAwait(pattern)) {
+    em.emitAssign(assignable(lw.rewrite(pattern as t.LVal)), value);
+    return;
+  }
+  if (t.isAssignmentPattern(pattern)) {
+    const temp = hoist(lw, value);
+    const after = em.newState();
+    em.jumpUnless(t.binaryExpression("===", t.cloneNode(temp), t.identifier("undefined")), after);
+    em.emitAssign(t.cloneNode(temp), explodeValue(lw, pattern.right));
+    em.mark(after);
+    assignPattern(lw, pattern.left, t.cloneNode(temp));
+  } else if (t.isObjectPattern(pattern)) {
+    const source = hoist(lw, value);
+    for (const p of pattern.properties) {
+      if (t.isRestElement(p)) {
+        lw.sink.report(diag.unsupportedAwaitPosition("a destructuring pattern with a rest element"), p);
+        continue;
+      }
+      const key = p.computed ? hoist(lw, explodeValue(lw, p.key as t.Expression)) : lw.rewrite(p.key);
+      assignPattern(lw, p.value as t.LVal, t.memberExpression(t.cloneNode(source), key, p.computed || !t.isIdentifier(key)));
+    }
+  } else if (t.isArrayPattern(pattern)) {
+    const source = hoist(lw, t.arrayExpression([t.spreadElement(value)]));
+    pattern.elements.forEach((element, i) => {
+      if (!element) return;
+      if (t.isRestElement(element)) {
+        const rest = t.callExpression(t.memberExpression(t.cloneNode(source), t.identifier("slice")), [t.numericLiteral(i)]);
+        assignPattern(lw, element.argument, rest);
+      } else {
+        assignPattern(lw, element, t.memberExpression(t.cloneNode(source), t.numericLiteral(i), true));
+      }
+    });
+  } else {
+    unsupported(lw, pattern, "this destructuring target");
+  }
+}
+
+/** Declaration patterns as assignment targets: drop type annotations. */
+export function assignable<T extends t.Node>(pattern: T): T {
+  const strip = (n: t.Node) => {
+    if ("typeAnnotation" in n && (t.isIdentifier(n) || t.isObjectPattern(n) || t.isArrayPattern(n) || t.isRestElement(n) || t.isAssignmentPattern(n))) {
+      delete (n as { typeAnnotation?: unknown }).typeAnnotation;
+      delete (n as { optional?: unknown }).optional;
+    }
+    if (t.isObjectPattern(n)) n.properties.forEach((p) => strip(t.isRestElement(p) ? p : (p.value as t.Node)));
+    else if (t.isArrayPattern(n)) n.elements.forEach((e) => e && strip(e));
+    else if (t.isAssignmentPattern(n)) strip(n.left);
+    else if (t.isRestElement(n)) strip(n.argument);
+  };
+  strip(pattern);
+  return pattern;
+}
+
+function unsupported(lw: Lowerer, node: t.Node, what: string): null {
+  lw.sink.report(diag.unsupportedAwaitPosition(what), node);
+  return null;
+}
+
+function describe(node: t.Node): string {
+  if (t.isOptionalCallExpression(node) || t.isOptionalMemberExpression(node)) return "an optional chain (`?.`)";
+  if (t.isJSXElement(node) || t.isJSXFragment(node)) return "JSX";
+  if (t.isYieldExpression(node)) return "`yield`";
+  return `this ${node.type}`;
+}
+
+/** The steps an awaited expression calls directly (for metadata and the case comment). */
+function stepsIn(lw: Lowerer, argument: t.Expression): AwaitSite["steps"] {
+  const steps: AwaitSite["steps"] = [];
+  const visit = (n: t.Node) => {
+    if (lw.isStepCall(n)) {
+      const kind = t.isIdentifier((n.callee as t.MemberExpression).property) ? stepKindOf(((n.callee as t.MemberExpression).property as t.Identifier).name) : null;
+      if (kind) steps.push({ id: stepId(lw, n.arguments[0]), kind });
+    }
+    if (t.isFunction(n)) return;
+    for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+      const child = (n as unknown as Record<string, unknown>)[key];
+      for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
+    }
+  };
+  visit(argument);
+  return steps;
+}
+
+function stepId(lw: Lowerer, arg: t.Node | undefined): string | null {
+  if (!arg) return null;
+  if (t.isStringLiteral(arg)) return arg.value;
+  if (arg.start != null && arg.end != null) {
+    const source = lw.code.slice(arg.start, arg.end);
+    return t.isTemplateLiteral(arg) ? source.slice(1, -1) : source;
+  }
+  return null;
+}
+
+function describeAwait(site: AwaitSite): string {
+  if (site.steps.length === 0) return `await (line ${site.line})`;
+  const names = site.steps.map((s) => `step.${s.kind}(${s.id === null ? "…" : JSON.stringify(s.id)})`);
+  return `${names.join(", ")} (line ${site.line})`;
+}
+
+export { hoist };

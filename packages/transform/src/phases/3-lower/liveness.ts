@@ -1,0 +1,90 @@
+/**
+ * Which hoisted locals are live at each state: a backward dataflow over the cases
+ * (fallthrough, jumps, and exception edges into catch/finally). A local is live at an
+ * await's state when some path from that await reads it before writing it — those are
+ * the locals a checkpoint in that state must save.
+ */
+import * as t from "@babel/types";
+import type { Case, Emitter } from "./emitter.js";
+
+export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>): Map<number, Set<string>> {
+  const liveIn = new Map<number, Set<string>>(em.cases.map((c) => [c.state, new Set<string>()]));
+  const usesCache = new WeakMap<t.Node, Set<string>>();
+
+  const uses = (node: t.Node, except?: Set<t.Node>): Set<string> => {
+    const cached = except ? undefined : usesCache.get(node);
+    if (cached) return cached;
+    const found = new Set<string>();
+    const visit = (n: t.Node) => {
+      if (t.isIdentifier(n) && !except?.has(n)) {
+        const name = refs.get(n);
+        if (name) found.add(name);
+      }
+      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+        const child = (n as unknown as Record<string, unknown>)[key];
+        for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
+      }
+    };
+    visit(node);
+    if (!except) usesCache.set(node, found);
+    return found;
+  };
+
+  const transfer = (statement: t.Statement, after: Set<string>): Set<string> => {
+    if (t.isContinueStatement(statement)) {
+      const target = em.jumps.get(statement);
+      return target ? new Set(liveIn.get(target.value)) : after;
+    }
+    if (t.isReturnStatement(statement) || t.isThrowStatement(statement)) return new Set(uses(statement));
+    if (t.isIfStatement(statement) && em.branches.has(statement)) {
+      const whenTrue = block(statement.consequent, after);
+      const whenFalse = statement.alternate ? block(statement.alternate, after) : after;
+      return union(uses(statement.test), whenTrue, whenFalse);
+    }
+    if (t.isExpressionStatement(statement) && t.isAssignmentExpression(statement.expression, { operator: "=" })) {
+      const written = Object.values(t.getBindingIdentifiers(statement.expression.left as t.Node, false)).flat() as t.Identifier[];
+      const defs = new Set(written.map((id) => refs.get(id)).filter((n): n is string => !!n));
+      const live = new Set([...after].filter((name) => !defs.has(name)));
+      return union(live, uses(statement.expression, new Set(written)));
+    }
+    return union(after, uses(statement));
+  };
+
+  const block = (statement: t.Statement, after: Set<string>): Set<string> => {
+    const body = t.isBlockStatement(statement) ? statement.body : [statement];
+    let live = after;
+    for (let i = body.length - 1; i >= 0; i--) live = transfer(body[i]!, live);
+    return live;
+  };
+
+  const caseLiveIn = (c: Case, next: Case | undefined): Set<string> => {
+    const out = next && !em.terminated(c.body) ? liveIn.get(next.state)! : new Set<string>();
+    let live = block(t.blockStatement(c.body), out);
+    if (c.region) {
+      // an exception anywhere in the case goes to the region's catch/finally
+      const handler = new Set(liveIn.get(c.region.handlerState));
+      if (c.region.stores) handler.delete(c.region.stores);
+      live = union(live, handler);
+    }
+    return live;
+  };
+
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = em.cases.length - 1; i >= 0; i--) {
+      const c = em.cases[i]!;
+      const next = caseLiveIn(c, em.cases[i + 1]);
+      if (next.size !== liveIn.get(c.state)!.size) {
+        liveIn.set(c.state, next);
+        changed = true;
+      }
+    }
+  }
+  return liveIn;
+}
+
+function union(...sets: Set<string>[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of sets) for (const v of s) out.add(v);
+  return out;
+}

@@ -1,0 +1,218 @@
+/**
+ * Shared state of one handler's lowering: the emitter, the hoisted locals, the
+ * leap stack (break/continue/return targets, pending `finally`s), fresh names, and
+ * `rewrite`, which clones original nodes with the analysis' renames applied.
+ */
+import * as t from "@babel/types";
+import type { DiagnosticSink } from "../../diagnostics.js";
+import type { Analysis } from "../2-analyze.js";
+import { Emitter } from "./emitter.js";
+
+export type Leap =
+  | { kind: "loop"; label: string | null; breakState: number; continueState: number }
+  | { kind: "switch"; breakState: number }
+  | { kind: "block"; label: string; breakState: number }
+  | { kind: "finally"; completion: string; finallyState: number; jumps: Map<number, Leap>; returns: boolean };
+
+export interface AwaitSite {
+  state: number;
+  line: number;
+  /** the steps called directly in the awaited expression (none: a plain await or a helper) */
+  steps: { id: string | null; kind: "run" | "sleep" | "sleepUntil" | "waitForEvent" }[];
+}
+
+export class Lowerer {
+  readonly em: Emitter;
+  /** locals hoisted to the top of `resume` (the ones live across an await end up in `$.locals`) */
+  readonly vars = new Set<string>();
+  /** function / class / type declarations re-created at the top of `resume` */
+  readonly hoisted: t.Statement[] = [];
+  readonly awaits: AwaitSite[] = [];
+  readonly leaps: Leap[] = [];
+  /** constant locals declared inside a lowered loop: closures must capture their current value */
+  readonly perIteration = new Set<string>();
+  /** `$.step` nodes created by rewrite (a call on them is a step call) */
+  readonly stepNodes = new WeakSet<t.Node>();
+  loopDepth = 0;
+  private readonly taken: Set<string>;
+  private tempCount = 0;
+
+  constructor(
+    readonly analysis: Analysis,
+    readonly ctx: t.Identifier,
+    readonly sink: DiagnosticSink,
+    readonly code: string,
+  ) {
+    this.em = new Emitter(ctx);
+    this.taken = new Set([...analysis.usedNames, ...[...analysis.rename.values()].map((b) => b.name), ctx.name]);
+  }
+
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 2; this.taken.has(name); i++) name = `${base}_${i}`;
+    this.taken.add(name);
+    return name;
+  }
+
+  /** A new hoisted temporary. */
+  temp(): t.Identifier {
+    let name: string;
+    do name = `t${++this.tempCount}`;
+    while (this.taken.has(name));
+    this.taken.add(name);
+    this.vars.add(name);
+    return t.identifier(name);
+  }
+
+  declareVar(name: string): t.Identifier {
+    this.vars.add(name);
+    return t.identifier(name);
+  }
+
+  /** Clone an original node, renaming handler bindings and turning `step` into `$.step`. */
+  rewrite<T extends t.Node>(node: T): T {
+    return this.clone(node, false) as T;
+  }
+
+  private clone(node: t.Node, isStepArgument: boolean): t.Node {
+    if (t.isIdentifier(node)) {
+      if (this.analysis.stepRefs.has(node)) {
+        const step = t.memberExpression(t.identifier(this.ctx.name), t.identifier("step"));
+        step.loc = node.loc;
+        this.stepNodes.add(step);
+        return step;
+      }
+      const info = this.analysis.rename.get(node);
+      const copy = t.identifier(info ? info.name : node.name);
+      copy.loc = node.loc;
+      if (node.typeAnnotation) copy.typeAnnotation = this.clone(node.typeAnnotation, false) as t.TypeAnnotation;
+      if (node.optional) copy.optional = true;
+      return copy;
+    }
+    const copy = { ...node } as Record<string, unknown>;
+    delete copy.leadingComments;
+    delete copy.trailingComments;
+    delete copy.innerComments;
+    const stepCall = t.isCallExpression(node) && this.isStepCallee(node.callee);
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const child = (node as unknown as Record<string, unknown>)[key];
+      const childIsStepArg = stepCall && key === "arguments";
+      if (Array.isArray(child)) copy[key] = child.map((c) => (c ? this.clone(c as t.Node, childIsStepArg) : c));
+      else if (child && typeof child === "object") copy[key] = this.clone(child as t.Node, false);
+    }
+    const result = copy as unknown as t.Node;
+    if ((t.isObjectProperty(result) || t.isObjectProperty(node)) && (result as t.ObjectProperty).shorthand) {
+      fixShorthand(result as t.ObjectProperty);
+    }
+    if (!isStepArgument && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
+      return this.snapshotLoopBindings(result);
+    }
+    return result;
+  }
+
+  private isStepCallee(callee: t.Node): boolean {
+    return t.isMemberExpression(callee) && t.isIdentifier(callee.object) && this.analysis.stepRefs.has(callee.object);
+  }
+
+  /**
+   * Locals are hoisted out of loops, so a closure created in a lowered loop would see the
+   * last iteration's value. Give it the per-iteration value, as block scoping would:
+   * `((id) => () => use(id))(id)`. Step callbacks run at once and need no snapshot.
+   */
+  private snapshotLoopBindings(fn: t.ArrowFunctionExpression | t.FunctionExpression): t.Expression {
+    if (this.perIteration.size === 0) return fn;
+    const captured = new Set<string>();
+    const visit = (n: t.Node) => {
+      if (t.isIdentifier(n) && this.perIteration.has(n.name)) captured.add(n.name);
+      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+        if ((t.isMemberExpression(n) || t.isOptionalMemberExpression(n)) && key === "property" && !n.computed) continue;
+        if (t.isObjectProperty(n) && key === "key" && !n.computed) continue;
+        const child = (n as unknown as Record<string, unknown>)[key];
+        for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
+      }
+    };
+    visit(fn.body);
+    if (captured.size === 0) return fn;
+    const names = [...captured];
+    return t.callExpression(
+      t.arrowFunctionExpression(names.map((n) => t.identifier(n)), fn),
+      names.map((n) => t.identifier(n)),
+    );
+  }
+
+  isStepCall(node: t.Node): node is t.CallExpression {
+    return t.isCallExpression(node) && t.isMemberExpression(node.callee) && this.stepNodes.has(node.callee.object);
+  }
+
+  /** Does `node` (a rewritten node) call a step anywhere, nested functions included? */
+  callsStep(node: t.Node): boolean {
+    if (this.stepNodes.has(node)) return true;
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const child = (node as unknown as Record<string, unknown>)[key];
+      for (const c of Array.isArray(child) ? child : [child]) {
+        if (c && typeof c === "object" && "type" in c && this.callsStep(c as t.Node)) return true;
+      }
+    }
+    return false;
+  }
+
+  hasPendingFinally(): boolean {
+    return this.leaps.some((l) => l.kind === "finally");
+  }
+
+  /** Statements that jump to `state` (the target of `leap`), running the `finally`s in between. */
+  routeJump(state: number, leap: Leap): t.Statement[] {
+    const index = this.leaps.lastIndexOf(leap);
+    const crossed = this.innermostFinally(index + 1);
+    if (!crossed) return this.em.jumpStatements(state);
+    crossed.jumps.set(state, leap);
+    return [
+      assign(crossed.completion, t.objectExpression([prop("type", t.stringLiteral("jump")), prop("target", this.em.stateLiteral(state))])),
+      ...this.em.jumpStatements(crossed.finallyState),
+    ];
+  }
+
+  /** Statements that return `value`, running pending `finally`s first. */
+  routeReturn(value: t.Expression): t.Statement[] {
+    const crossed = this.innermostFinally(0);
+    if (!crossed) return [t.returnStatement(value)];
+    crossed.returns = true;
+    return [
+      assign(crossed.completion, t.objectExpression([prop("type", t.stringLiteral("return")), prop("value", value)])),
+      ...this.em.jumpStatements(crossed.finallyState),
+    ];
+  }
+
+  private innermostFinally(from: number): Extract<Leap, { kind: "finally" }> | null {
+    for (let i = this.leaps.length - 1; i >= from; i--) {
+      const leap = this.leaps[i]!;
+      if (leap.kind === "finally") return leap;
+    }
+    return null;
+  }
+
+  withLeap<T>(leap: Leap, body: () => T): T {
+    this.leaps.push(leap);
+    try {
+      return body();
+    } finally {
+      this.leaps.pop();
+    }
+  }
+}
+
+export function assign(name: string | t.LVal, value: t.Expression): t.ExpressionStatement {
+  return t.expressionStatement(t.assignmentExpression("=", typeof name === "string" ? t.identifier(name) : name, value));
+}
+
+export function prop(key: string, value: t.Expression): t.ObjectProperty {
+  return t.objectProperty(t.identifier(key), value);
+}
+
+/** After renaming, `{ a }` may have to become `{ a: a_2 }`. */
+function fixShorthand(property: t.ObjectProperty): void {
+  const value = t.isAssignmentPattern(property.value) ? property.value.left : property.value;
+  if (!t.isIdentifier(property.key) || !t.isIdentifier(value) || value.name !== property.key.name) {
+    property.shorthand = false;
+  }
+}

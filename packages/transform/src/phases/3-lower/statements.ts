@@ -1,0 +1,344 @@
+/**
+ * Lowering of statements. A statement with no await and no jump out of it is emitted
+ * as is (renamed); the rest becomes marks and jumps over `$.state`.
+ */
+import * as t from "@babel/types";
+import { assign, prop, type Leap, type Lowerer } from "./lowerer.js";
+import { assignable, assignPattern, emitEffect, explode, explodeAwait, explodeValue, hoist } from "./expressions.js";
+import { containsAwait, containsVar, hasEscapingJump, patternNames } from "./scan.js";
+import type { TryRegion } from "./emitter.js";
+
+export function lowerStatement(lw: Lowerer, node: t.Statement, label: string | null = null): void {
+  const em = lw.em;
+  if (t.isVariableDeclaration(node)) return lowerDeclaration(lw, node);
+  if (t.isFunctionDeclaration(node) || t.isClassDeclaration(node) || isTypeDeclaration(node)) {
+    lw.hoisted.push(lw.rewrite(node));
+    return;
+  }
+  if (!needsLowering(lw, node)) {
+    if (!t.isEmptyStatement(node)) em.emit(lw.rewrite(node));
+    return;
+  }
+  switch (node.type) {
+    case "BlockStatement":
+      return node.body.forEach((s) => lowerStatement(lw, s));
+    case "ExpressionStatement":
+      return lowerExpressionStatement(lw, node.expression);
+    case "IfStatement":
+      return lowerIf(lw, node);
+    case "WhileStatement":
+    case "DoWhileStatement":
+    case "ForStatement":
+      return lowerLoop(lw, node, label);
+    case "ForOfStatement":
+    case "ForInStatement":
+      return lowerForEach(lw, node, label);
+    case "LabeledStatement":
+      if (t.isLoop(node.body)) return lowerStatement(lw, node.body, node.label.name);
+      return lowerLabeledBlock(lw, node);
+    case "BreakStatement":
+    case "ContinueStatement":
+      return lowerJump(lw, node);
+    case "ReturnStatement":
+      return lowerReturn(lw, node);
+    case "ThrowStatement":
+      em.emit(t.throwStatement(explodeValue(lw, node.argument)));
+      return;
+    case "SwitchStatement":
+      return lowerSwitch(lw, node);
+    case "TryStatement":
+      return lowerTry(lw, node);
+    default:
+      em.emit(lw.rewrite(node));
+  }
+}
+
+function needsLowering(lw: Lowerer, node: t.Statement): boolean {
+  return containsAwait(node) || hasEscapingJump(node, lw.hasPendingFinally()) || containsVar(node);
+}
+
+function isTypeDeclaration(node: t.Statement): boolean {
+  return t.isTSTypeAliasDeclaration(node) || t.isTSInterfaceDeclaration(node) || t.isTSEnumDeclaration(node) || t.isTSModuleDeclaration(node) || t.isTSDeclareFunction(node);
+}
+
+/** Declarations become assignments to locals hoisted to the top of `resume`. */
+export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration): void {
+  for (const declarator of node.declarations) {
+    const names = patternNames(declarator.id).map((id) => lw.analysis.rename.get(id));
+    if (isFunctionValued(declarator) && names[0]?.constant && node.kind !== "var") {
+      lw.hoisted.push(t.variableDeclaration("const", [lw.rewrite(declarator)]));
+      continue;
+    }
+    for (const info of names) {
+      if (!info) continue;
+      lw.declareVar(info.name);
+      if (lw.loopDepth > 0 && info.constant) lw.perIteration.add(info.name);
+    }
+    const init = declarator.init;
+    if (!init) {
+      // `let x;` in a loop starts each iteration undefined
+      if (node.kind !== "var") for (const info of names) if (info) lw.em.emitAssign(info.name, t.identifier("undefined"));
+      continue;
+    }
+    if (containsAwait(declarator.id)) {
+      assignPattern(lw, declarator.id as t.LVal, explodeValue(lw, init));
+    } else if (t.isAwaitExpression(init) && !containsAwait(init.argument)) {
+      const target = assignable(lw.rewrite(declarator.id as t.LVal));
+      explodeAwait(lw, init, (awaited) => t.expressionStatement(t.assignmentExpression("=", target, awaited)));
+    } else {
+      lw.em.emitAssign(assignable(lw.rewrite(declarator.id as t.LVal)), explodeValue(lw, init));
+    }
+  }
+}
+
+function isFunctionValued(declarator: t.VariableDeclarator): boolean {
+  const init = declarator.init;
+  return t.isIdentifier(declarator.id) && (t.isArrowFunctionExpression(init) || t.isFunctionExpression(init) || t.isClassExpression(init));
+}
+
+function lowerExpressionStatement(lw: Lowerer, expression: t.Expression): void {
+  emitEffect(lw, explode(lw, expression, true));
+}
+
+function lowerIf(lw: Lowerer, node: t.IfStatement): void {
+  const em = lw.em;
+  const otherwise = node.alternate ? em.newState() : null;
+  const after = em.newState();
+  em.jumpUnless(explodeValue(lw, node.test), otherwise ?? after);
+  lowerStatement(lw, node.consequent);
+  if (node.alternate) {
+    em.jump(after);
+    em.mark(otherwise!, `else (line ${node.alternate.loc?.start.line})`);
+    lowerStatement(lw, node.alternate);
+  }
+  em.mark(after);
+}
+
+function inLoop(lw: Lowerer, leap: Leap, body: () => void): void {
+  lw.loopDepth++;
+  try {
+    lw.withLeap(leap, body);
+  } finally {
+    lw.loopDepth--;
+  }
+}
+
+function lowerLoop(lw: Lowerer, node: t.WhileStatement | t.DoWhileStatement | t.ForStatement, label: string | null): void {
+  const em = lw.em;
+  const line = node.loc?.start.line;
+  const head = em.newState();
+  const next = em.newState();
+  const after = em.newState();
+  const leap: Leap = { kind: "loop", label, breakState: after, continueState: next };
+  if (t.isForStatement(node) && node.init) {
+    if (t.isVariableDeclaration(node.init)) {
+      lw.loopDepth++;
+      lowerDeclaration(lw, node.init);
+      lw.loopDepth--;
+    } else {
+      emitEffect(lw, explode(lw, node.init, true));
+    }
+  }
+  if (t.isDoWhileStatement(node)) {
+    em.mark(head, `do…while body (line ${line})`);
+    inLoop(lw, leap, () => lowerStatement(lw, node.body));
+    em.mark(next, `do…while test (line ${line})`);
+    em.jumpIf(explodeValue(lw, node.test), head);
+    em.mark(after);
+    return;
+  }
+  em.mark(head, `loop head (line ${line})`);
+  if (node.test) em.jumpUnless(explodeValue(lw, node.test), after);
+  inLoop(lw, leap, () => lowerStatement(lw, node.body));
+  em.mark(next, `loop continue (line ${line})`);
+  if (t.isForStatement(node) && node.update) emitEffect(lw, explode(lw, node.update, true));
+  em.jump(head);
+  em.mark(after, `after loop (line ${line})`);
+}
+
+/**
+ * `for…of` / `for…in` iterate over a serializable cursor: the iterable is materialized
+ * once into an array (`Array.from`; for…in: its enumerable keys) plus an index, both
+ * saved at checkpoints, so the loop resumes at the right element.
+ */
+function lowerForEach(lw: Lowerer, node: t.ForOfStatement | t.ForInStatement, label: string | null): void {
+  const em = lw.em;
+  const line = node.loc?.start.line;
+  const left = node.left;
+  const declared = t.isVariableDeclaration(left) ? left.declarations[0]!.id : left;
+  const base = t.isIdentifier(declared) ? (lw.analysis.rename.get(declared)?.name ?? declared.name) : "entry";
+  const list = lw.declareVar(lw.fresh(`${base}_${t.isForInStatement(node) ? "keys" : "list"}`));
+  const index = lw.declareVar(lw.fresh(`${base}_index`));
+  const source = explodeValue(lw, node.right);
+  if (t.isForOfStatement(node)) {
+    em.emitAssign(t.cloneNode(list), t.callExpression(t.memberExpression(t.identifier("Array"), t.identifier("from")), [source]));
+  } else {
+    const key = t.identifier(lw.fresh("key"));
+    em.emitAssign(t.cloneNode(list), t.arrayExpression());
+    em.emit(
+      t.forInStatement(
+        t.variableDeclaration("const", [t.variableDeclarator(key)]),
+        t.isIdentifier(source) ? source : hoist(lw, source),
+        t.expressionStatement(t.callExpression(t.memberExpression(t.cloneNode(list), t.identifier("push")), [t.cloneNode(key)])),
+      ),
+    );
+  }
+  em.emitAssign(t.cloneNode(index), t.numericLiteral(0));
+  const head = em.newState();
+  const next = em.newState();
+  const after = em.newState();
+  em.mark(head, `${t.isForOfStatement(node) ? "for…of" : "for…in"} head (line ${line})`);
+  em.jumpUnless(t.binaryExpression("<", t.cloneNode(index), t.memberExpression(t.cloneNode(list), t.identifier("length"))), after);
+  const current = t.memberExpression(t.cloneNode(list), t.cloneNode(index), true);
+  inLoop(lw, { kind: "loop", label, breakState: after, continueState: next }, () => {
+    if (t.isVariableDeclaration(left)) {
+      const id = left.declarations[0]!.id;
+      for (const name of patternNames(id)) {
+        const info = lw.analysis.rename.get(name);
+        if (!info) continue;
+        lw.declareVar(info.name);
+        if (info.constant) lw.perIteration.add(info.name);
+      }
+      assignPattern(lw, id, current);
+    } else {
+      assignPattern(lw, left as t.LVal, current);
+    }
+    lowerStatement(lw, node.body);
+  });
+  em.mark(next);
+  em.emit(t.expressionStatement(t.updateExpression("++", t.cloneNode(index))));
+  em.jump(head);
+  em.mark(after, `after loop (line ${line})`);
+}
+
+function lowerLabeledBlock(lw: Lowerer, node: t.LabeledStatement): void {
+  const after = lw.em.newState();
+  lw.withLeap({ kind: "block", label: node.label.name, breakState: after }, () => lowerStatement(lw, node.body));
+  lw.em.mark(after);
+}
+
+function lowerJump(lw: Lowerer, node: t.BreakStatement | t.ContinueStatement): void {
+  const isBreak = t.isBreakStatement(node);
+  const name = node.label?.name ?? null;
+  for (let i = lw.leaps.length - 1; i >= 0; i--) {
+    const leap = lw.leaps[i]!;
+    if (leap.kind === "finally") continue;
+    const labelled = leap.kind === "loop" || leap.kind === "block" ? leap.label : null;
+    const matches = name ? labelled === name && (isBreak || leap.kind === "loop") : isBreak ? leap.kind !== "block" : leap.kind === "loop";
+    if (!matches) continue;
+    const target = !isBreak && leap.kind === "loop" ? leap.continueState : leap.breakState;
+    lw.routeJump(target, leap).forEach((s) => lw.em.emit(s));
+    return;
+  }
+  lw.em.emit(lw.rewrite(node)); // unreachable for valid programs: the parser checks targets
+}
+
+function lowerReturn(lw: Lowerer, node: t.ReturnStatement): void {
+  const argument = node.argument;
+  if (argument && t.isAwaitExpression(argument) && !containsAwait(argument.argument) && !lw.hasPendingFinally()) {
+    explodeAwait(lw, argument, (awaited) => t.returnStatement(awaited));
+    return;
+  }
+  const value = argument ? explodeValue(lw, argument) : t.identifier("undefined");
+  lw.routeReturn(value).forEach((s) => lw.em.emit(s));
+}
+
+function lowerSwitch(lw: Lowerer, node: t.SwitchStatement): void {
+  const em = lw.em;
+  const discriminant = hoist(lw, explodeValue(lw, node.discriminant));
+  const after = em.newState();
+  const states = node.cases.map(() => em.newState());
+  node.cases.forEach((c, i) => {
+    if (c.test) em.jumpIf(t.binaryExpression("===", t.cloneNode(discriminant), explodeValue(lw, c.test)), states[i]!);
+  });
+  const fallback = node.cases.findIndex((c) => !c.test);
+  em.jump(fallback >= 0 ? states[fallback]! : after);
+  lw.withLeap({ kind: "switch", breakState: after }, () => {
+    node.cases.forEach((c, i) => {
+      em.mark(states[i]!, `${c.test ? "case" : "default"} (line ${c.loc?.start.line})`);
+      c.consequent.forEach((s) => lowerStatement(lw, s));
+    });
+  });
+  em.mark(after);
+}
+
+/**
+ * try/catch/finally over states: each case knows its innermost try region, and the
+ * machine's outer `catch` routes an exception (e.g. a StepError thrown at an await) to
+ * the region's `catch` block, or to its `finally` with a pending `throw` completion.
+ * Completions pending across a `finally` (`return`, `break`, `throw`) live in a local.
+ */
+function lowerTry(lw: Lowerer, node: t.TryStatement): void {
+  const em = lw.em;
+  const line = node.loc?.start.line;
+  const outer = em.region;
+  const tryState = em.newState();
+  const catchState = node.handler ? em.newState() : null;
+  const finallyState = node.finalizer ? em.newState() : null;
+  const after = em.newState();
+  const completion = node.finalizer ? lw.declareVar(lw.fresh("completion")) : null;
+
+  const finallyRegion: TryRegion | null = completion
+    ? {
+        parent: outer,
+        handlerState: finallyState!,
+        store: (error) => assign(completion.name, t.objectExpression([prop("type", t.stringLiteral("throw")), prop("value", error)])),
+        stores: completion.name,
+      }
+    : null;
+  const param = node.handler?.param ?? null;
+  const caught = param ? (t.isIdentifier(param) ? lw.declareVar(lw.analysis.rename.get(param)?.name ?? param.name) : lw.temp()) : null;
+  const catchRegion: TryRegion | null = node.handler
+    ? { parent: finallyRegion ?? outer, handlerState: catchState!, store: (error) => (caught ? assign(caught.name, error) : null), stores: caught?.name ?? null }
+    : null;
+  const finallyLeap: Leap | null = completion
+    ? { kind: "finally", completion: completion.name, finallyState: finallyState!, jumps: new Map(), returns: false }
+    : null;
+  const toFinallyOrAfter = () => {
+    if (completion) {
+      em.emitAssign(completion.name, t.nullLiteral());
+      em.jump(finallyState!);
+    } else {
+      em.jump(after);
+    }
+  };
+  const protectedPart = (body: () => void) => (finallyLeap ? lw.withLeap(finallyLeap, body) : body());
+
+  protectedPart(() => {
+    em.region = catchRegion ?? finallyRegion;
+    em.mark(tryState, `try (line ${line})`);
+    lowerStatement(lw, node.block);
+    toFinallyOrAfter();
+    if (node.handler) {
+      em.region = finallyRegion ?? outer;
+      em.mark(catchState!, `catch (line ${node.handler.loc?.start.line})`);
+      if (param && !t.isIdentifier(param)) {
+        for (const id of patternNames(param)) lw.declareVar(lw.analysis.rename.get(id)?.name ?? id.name);
+        assignPattern(lw, param, t.cloneNode(caught!));
+      }
+      lowerStatement(lw, node.handler.body);
+      toFinallyOrAfter();
+    }
+  });
+
+  em.region = outer;
+  if (node.finalizer && finallyLeap?.kind === "finally") {
+    em.mark(finallyState!, `finally (line ${node.finalizer.loc?.start.line})`);
+    lowerStatement(lw, node.finalizer);
+    resumeCompletion(lw, finallyLeap);
+  }
+  em.mark(after);
+}
+
+/** At the end of a `finally`: carry on with the completion that was pending when it started. */
+function resumeCompletion(lw: Lowerer, leap: Extract<Leap, { kind: "finally" }>): void {
+  const em = lw.em;
+  const completion = () => t.identifier(leap.completion);
+  const field = (name: string) => t.memberExpression(completion(), t.identifier(name));
+  const pending = (type: string) => t.binaryExpression("===", t.optionalMemberExpression(completion(), t.identifier("type"), false, true), t.stringLiteral(type));
+  em.branch(pending("throw"), [t.throwStatement(field("value"))]);
+  if (leap.returns) em.branch(pending("return"), lw.routeReturn(field("value")));
+  for (const [state, target] of leap.jumps) {
+    em.branch(t.logicalExpression("&&", pending("jump"), t.binaryExpression("===", field("target"), em.stateLiteral(state))), lw.routeJump(state, target));
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Phase 4: print each machine with Babel's generator and splice it over the handler
+ * argument in the original text. Everything else stays byte-for-byte; the source map
+ * maps unchanged lines to themselves and the machine's statements to the user's lines,
+ * composed with an input map when one is given.
+ */
+import { GenMapping, addMapping, setSourceContent, toEncodedMap, type EncodedSourceMap } from "@jridgewell/gen-mapping";
+import remapping from "@jridgewell/remapping";
+import { TraceMap, eachMapping, type SourceMapInput } from "@jridgewell/trace-mapping";
+import type * as t from "@babel/types";
+import { generate } from "../babel.js";
+
+export interface Replacement {
+  start: number;
+  end: number;
+  node: t.Node;
+}
+
+export interface Printed {
+  code: string;
+  map: EncodedSourceMap | null;
+}
+
+export function print(code: string, filename: string, replacements: Replacement[], sourceMaps: boolean, inputMap?: SourceMapInput | null): Printed {
+  const sorted = [...replacements].sort((a, b) => a.start - b.start);
+  const gen = new GenMapping({ file: filename });
+  setSourceContent(gen, filename, code);
+  let out = "";
+  let line = 1; // 1-based, like the original positions
+  let column = 0;
+  const original = positionsOf(code);
+
+  const append = (text: string) => {
+    const lines = text.split("\n");
+    if (lines.length > 1) {
+      line += lines.length - 1;
+      column = lines[lines.length - 1]!.length;
+    } else {
+      column += text.length;
+    }
+    out += text;
+  };
+  const copy = (from: number, to: number) => {
+    if (from >= to) return;
+    let offset = from;
+    for (const piece of code.slice(from, to).split(/(?<=\n)/)) {
+      if (sourceMaps && piece.trim() !== "") {
+        const lead = piece.length - piece.trimStart().length;
+        const pos = original(offset + lead);
+        addMapping(gen, { generated: { line, column: column + lead }, source: filename, original: pos });
+      }
+      append(piece);
+      offset += piece.length;
+    }
+  };
+
+  let cursor = 0;
+  for (const r of sorted) {
+    copy(cursor, r.start);
+    const indent = /^[ \t]*/.exec(code.slice(code.lastIndexOf("\n", r.start - 1) + 1))![0];
+    const result = generate(r.node, { sourceMaps, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code);
+    const text = result.code.split("\n").map((l, i) => (i === 0 || l === "" ? l : indent + l)).join("\n");
+    if (sourceMaps && result.map) {
+      const startLine = line;
+      const startColumn = column;
+      eachMapping(new TraceMap(result.map as SourceMapInput), (m) => {
+        if (m.originalLine == null || m.originalColumn == null) return;
+        const generated = m.generatedLine === 1
+          ? { line: startLine, column: startColumn + m.generatedColumn }
+          : { line: startLine + m.generatedLine - 1, column: indent.length + m.generatedColumn };
+        addMapping(gen, { generated, source: filename, original: { line: m.originalLine, column: m.originalColumn }, ...(m.name ? { name: m.name } : {}) } as Parameters<typeof addMapping>[1]);
+      });
+    }
+    append(text);
+    cursor = r.end;
+  }
+  copy(cursor, code.length);
+
+  if (!sourceMaps) return { code: out, map: null };
+  const map = toEncodedMap(gen);
+  if (!inputMap) return { code: out, map };
+  const composed = remapping(map as never, (file) => (file === filename ? (inputMap as never) : null));
+  return { code: out, map: composed as unknown as EncodedSourceMap };
+}
+
+/** offset → { line (1-based), column } in `code` */
+function positionsOf(code: string): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = 0; i < code.length; i++) if (code.charCodeAt(i) === 10) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! };
+  };
+}

@@ -1,0 +1,102 @@
+/** `transform(code, options)`: the compiler's entry point (find → analyze → lower → print). */
+import { parse, type ParserPlugin } from "@babel/parser";
+import type * as t from "@babel/types";
+import type { SourceMapInput } from "@jridgewell/trace-mapping";
+import type { EncodedSourceMap } from "@jridgewell/gen-mapping";
+import { DiagnosticSink, syntaxError, type Diagnostic } from "./diagnostics.js";
+import { findEndpoints } from "./phases/1-find.js";
+import { analyzeHandler } from "./phases/2-analyze.js";
+import { lowerEndpoint, type LoweredEndpoint, type StepSummary } from "./phases/3-lower/index.js";
+import { print, type Replacement } from "./phases/4-print.js";
+import { relativePath } from "./paths.js";
+
+export const DEFAULT_IMPORT_SOURCES = ["inngest", "@durable-endpoints/runtime"] as const;
+
+export interface TransformOptions {
+  filename: string;
+  /** produce a source map (default true) */
+  sourceMaps?: boolean;
+  /** a map from a previous transform of this code, composed into the result */
+  inputSourceMap?: SourceMapInput | null;
+  /** modules whose `step` export marks step calls (default: "inngest", "@durable-endpoints/runtime") */
+  importSources?: readonly string[];
+  /** project root for machine ids (default: process.cwd() where available) */
+  root?: string;
+}
+
+export interface EndpointMetadata {
+  id: string;
+  name: string;
+  version: string;
+  steps: Omit<StepSummary, "state">[];
+  states: number;
+  captured: string[];
+  live: Record<number, string[]>;
+}
+
+export interface TransformResult {
+  code: string;
+  map: EncodedSourceMap | null;
+  endpoints: EndpointMetadata[];
+  diagnostics: Diagnostic[];
+}
+
+export function transform(code: string, options: TransformOptions): TransformResult {
+  if (!code.includes(".endpoint(")) return { code, map: null, endpoints: [], diagnostics: [] };
+  const sink = new DiagnosticSink(code);
+  const file = parseModule(code, options.filename, sink);
+  if (!file) return { code, map: null, endpoints: [], diagnostics: sink.list };
+
+  const lowered = compileEndpoints(file, code, options, sink);
+  if (sink.hasErrors || lowered.length === 0) return { code, map: null, endpoints: lowered.map(metadata), diagnostics: sink.list };
+
+  const replacements: Replacement[] = lowered.map((l) => ({ start: l.argument.start!, end: l.argument.end!, node: l.endpoint.machine }));
+  const printed = print(code, options.filename, replacements, options.sourceMaps ?? true, options.inputSourceMap);
+  return { code: printed.code, map: printed.map, endpoints: lowered.map(metadata), diagnostics: sink.list };
+}
+
+interface Compiled {
+  argument: t.Expression;
+  endpoint: LoweredEndpoint;
+}
+
+/** Phases 1–3 over a parsed module (shared with the Babel plugin). */
+export function compileEndpoints(file: t.File, code: string, options: TransformOptions, sink: DiagnosticSink): (Compiled & { replace(node: t.Expression): void })[] {
+  const found = findEndpoints(file, options.importSources ?? DEFAULT_IMPORT_SOURCES, sink);
+  const modulePath = relativePath(options.root ?? defaultRoot(), options.filename);
+  return found.endpoints.map((site) => {
+    const analysis = analyzeHandler(site.handler, found.stepBindings, sink);
+    const endpoint = lowerEndpoint(site, analysis, sink, code, `${modulePath}#${site.name}`);
+    return { argument: site.argument.node, endpoint, replace: (node: t.Expression) => site.argument.replaceWith(node) };
+  });
+}
+
+function metadata({ endpoint }: Compiled): EndpointMetadata {
+  return {
+    id: endpoint.id,
+    name: endpoint.name,
+    version: endpoint.version,
+    steps: endpoint.steps.map(({ id, kind, line }) => ({ id, kind, line })),
+    states: endpoint.states,
+    captured: endpoint.captured,
+    live: endpoint.live,
+  };
+}
+
+export function parseModule(code: string, filename: string, sink: DiagnosticSink): t.File | null {
+  const plugins: ParserPlugin[] = [];
+  if (/\.[cm]?tsx?$/.test(filename)) plugins.push("typescript");
+  if (/\.(tsx|jsx|js|mjs|cjs)$/.test(filename)) plugins.push("jsx");
+  try {
+    return parse(code, { sourceType: "module", sourceFilename: filename, plugins, errorRecovery: false });
+  } catch (err) {
+    const e = err as Error & { loc?: { line: number; column: number } };
+    sink.report(syntaxError(e.message.replace(/\s*\(\d+:\d+\)$/, "")), e.loc ? { loc: { start: e.loc, end: e.loc } as t.SourceLocation } : null);
+    return null;
+  }
+}
+
+function defaultRoot(): string {
+  const proc = (globalThis as { process?: { cwd?: () => string } }).process;
+  return proc?.cwd?.() ?? "/";
+}
