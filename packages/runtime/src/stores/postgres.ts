@@ -30,7 +30,10 @@ import {
 
 export interface PostgresStoreOptions {
   connectionString: string;
-  /** Schema holding the tables (default "durable"); letters, digits and `_`, at most 40 characters. */
+  /**
+   * Schema holding the tables: this option, else the URL's `?schema=` parameter, else "durable".
+   * Letters, digits and `_`, at most 40 characters.
+   */
   schema?: string;
   /** Pool size (default 10). */
   max?: number;
@@ -60,7 +63,7 @@ class PostgresStore implements Store {
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
-    const name = options.schema ?? "durable";
+    const name = options.schema ?? schemaParam(options.connectionString) ?? "durable";
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,39}$/.test(name)) {
       throw new Error(`postgresStore: invalid schema name ${JSON.stringify(name)} (letters, digits and _, at most 40 characters)`);
     }
@@ -331,4 +334,13 @@ class PostgresStore implements Store {
 /** `$from, …, $(from+count-1)` */
 function params(from: number, count: number): string {
   return Array.from({ length: count }, (_, i) => `$${from + i}`).join(", ");
+}
+
+/** `postgres://…/db?schema=app1` → "app1" (pg ignores parameters it does not know). */
+function schemaParam(connectionString: string): string | undefined {
+  try {
+    return new URL(connectionString).searchParams.get("schema") ?? undefined;
+  } catch {
+    return undefined; // not a URL (e.g. a libpq keyword string): pg parses it
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { StoreUnavailableError } from "./sql-errors.js";
 
 export interface SqliteDb {
   /** Run a statement; returns the number of changed rows. */
@@ -58,26 +59,26 @@ class CachedDb implements SqliteDb {
   }
 
   run(sql: string, params: readonly unknown[] = []): number {
-    return Number(this.#prepare(sql).run(...params).changes);
+    return retriable(() => Number(this.#prepare(sql).run(...params).changes));
   }
 
   get<T>(sql: string, params: readonly unknown[] = []): T | undefined {
-    return (this.#prepare(sql).get(...params) ?? undefined) as T | undefined;
+    return retriable(() => (this.#prepare(sql).get(...params) ?? undefined) as T | undefined);
   }
 
   all<T>(sql: string, params: readonly unknown[] = []): T[] {
-    return this.#prepare(sql).all(...params) as T[];
+    return retriable(() => this.#prepare(sql).all(...params) as T[]);
   }
 
   exec(sql: string): void {
-    this.#db.exec(sql);
+    retriable(() => this.#db.exec(sql));
   }
 
   transaction<T>(body: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.exec("BEGIN IMMEDIATE");
     try {
       const result = body();
-      this.#db.exec("COMMIT");
+      this.exec("COMMIT");
       return result;
     } catch (error) {
       if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
@@ -94,5 +95,16 @@ class CachedDb implements SqliteDb {
     let statement = this.#statements.get(sql);
     if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
     return statement;
+  }
+}
+
+/** Another process held the write lock past busy_timeout: worth retrying, not a bug. */
+function retriable<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") throw new StoreUnavailableError("sqlite", error);
+    throw error;
   }
 }

@@ -198,7 +198,8 @@ class SqliteStore implements Store {
   }
 
   async waitForChange(runId: string, signal: AbortSignal) {
-    const db = await this.#open();
+    // Once open, subscribe synchronously: no change can slip in between the caller's call and our subscription.
+    const db = this.#db ?? (await this.#open());
     if (this.#closed) return; // closed while opening: there will be no change to wait for
     return this.#hub.waitForChange(runId, signal, this.#rev(db, runId));
   }

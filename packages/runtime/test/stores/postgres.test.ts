@@ -39,6 +39,18 @@ describe("postgresStore", () => {
     await store.close();
   });
 
+  it("takes the schema from the URL's ?schema= parameter", async () => {
+    const schema = freshSchema();
+    const store = postgresStore({ connectionString: `${url}&schema=${schema}` });
+    const { run } = await store.createRun(makeRun());
+    await store.close();
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    const { rows } = await admin.query(`SELECT id FROM "${schema}".runs`);
+    await admin.end();
+    expect(rows).toEqual([{ id: run.id }]);
+  });
+
   it("rejects an unsafe schema name at once", () => {
     expect(() => postgresStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' })).toThrow(/invalid schema name/);
   });

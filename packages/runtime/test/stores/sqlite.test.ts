@@ -1,9 +1,12 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { sqliteStore } from "../../src/stores/sqlite.js";
-import { describeStoreConformance } from "./conformance.js";
+import { describeStoreConformance, makeRun } from "./conformance.js";
 
 const dir = mkdtempSync(join(tmpdir(), "durable-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +53,42 @@ describe("sqliteStore", () => {
     const store = sqliteStore({ path: join(dir, "closed.db") });
     await store.close();
     await expect(store.getRun("x")).rejects.toThrow(/is closed/);
+  });
+});
+
+describe("sqliteStore across processes", () => {
+  it("concurrent claimDue from several processes never hands one run to two of them", async () => {
+    // Child processes run plain Node: bundle the store's TypeScript for them, where better-sqlite3 resolves.
+    const bundle = fileURLToPath(new URL(`../../node_modules/.cache/stores-test-${process.pid}.mjs`, import.meta.url));
+    await build({
+      entryPoints: [fileURLToPath(new URL("../../src/stores/sqlite.ts", import.meta.url))],
+      bundle: true, platform: "node", format: "esm", outfile: bundle, external: ["better-sqlite3"], logLevel: "silent",
+    });
+    const path = join(dir, "race", "store.db");
+    const store = sqliteStore({ path });
+    const now = Date.now();
+    const ids = new Set<string>();
+    for (let i = 0; i < 400; i++) ids.add((await store.createRun(makeRun({ status: "waiting", wakeAt: now - i, leaseOwner: null, leaseExpiresAt: null }))).run.id);
+    await store.close();
+
+    const claimer = fileURLToPath(new URL("./sqlite-claimer.mjs", import.meta.url));
+    const children = ["p1", "p2", "p3", "p4"].map((owner) => spawn(process.execPath, [claimer, bundle, path, owner], { stdio: ["pipe", "pipe", "inherit"] }));
+    const outputs = children.map((child) => {
+      let out = "";
+      child.stdout.on("data", (chunk) => (out += chunk));
+      return {
+        ready: new Promise<void>((resolve) => child.stdout.on("data", () => out.startsWith("ready\n") && resolve())),
+        done: new Promise<string>((resolve, reject) => child.on("exit", (code) => (code === 0 ? resolve(out.slice("ready\n".length)) : reject(new Error(`claimer exited with ${code}`))))),
+      };
+    });
+    await Promise.all(outputs.map((o) => o.ready));
+    for (const child of children) child.stdin.write("go\n");
+    const claims = (await Promise.all(outputs.map((o) => o.done))).map((stdout) => JSON.parse(stdout) as string[]);
+    const all = claims.flat();
+    expect(all.length).toBe(ids.size);
+    expect(new Set(all)).toEqual(ids);
+    // Not a performance assertion: only that the race really had several participants.
+    expect(claims.filter((c) => c.length > 0).length).toBeGreaterThan(1);
+    rmSync(bundle, { force: true });
   });
 });
