@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { step } from "@durable-endpoints/runtime";
+import { memoryStore } from "@durable-endpoints/runtime/memory";
+import { closeClients, follow, req, testClient } from "./helpers.js";
+
+afterEach(closeClients);
+
+function sleeper(t = testClient()) {
+  const handler = t.inngest.endpoint(async () => {
+    await step.sleep("nap", "20ms");
+    return new Response("done");
+  });
+  return { ...t, handler };
+}
+
+const tokenOf = (res: Response) => new URL(res.headers.get("location")!, "http://localhost").searchParams.get("__durable")!;
+
+describe("poll URL security", () => {
+  test("tampered, unknown, empty and malformed tokens are 404 revealing nothing", async () => {
+    const { handler } = sleeper();
+    const token = tokenOf(await handler(req("/api/s")));
+    const [runId, mac] = token.split(".");
+    const flipped = mac!.slice(0, -2) + (mac!.at(-2) === "A" ? "B" : "A") + mac!.at(-1);
+    const otherRun = "A".repeat(22);
+    for (const bad of [`${runId}.${flipped}`, `${otherRun}.${mac}`, "", "x", `${token}x`, "%00", `${runId}`]) {
+      const res = await handler(req(`/api/s?__durable=${encodeURIComponent(bad)}`));
+      expect(res.status, bad).toBe(404);
+      expect(await res.json()).toEqual({ error: { name: "NotFound", message: "Unknown or expired poll URL" } });
+    }
+  });
+
+  test("a token is only valid on the endpoint that issued it", async () => {
+    const { inngest, handler } = sleeper();
+    const other = inngest.endpoint(async () => new Response("other"));
+    const first = await handler(req("/api/s"));
+    const token = tokenOf(first);
+    expect((await other(req(`/api/other?__durable=${token}`))).status).toBe(404);
+    expect((await handler(req(`/api/s2?__durable=${token}`))).status).toBe(404); // same handler, other path
+    expect(await (await follow(handler, first)).text()).toBe("done");
+  });
+
+  test("the poll URL answers GET and HEAD only", async () => {
+    const { handler } = sleeper();
+    const location = (await handler(req("/api/s"))).headers.get("location")!;
+    const post = await handler(req(location, { method: "POST", body: "x" }));
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+    const head = await handler(req(location, { method: "HEAD" }));
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+  });
+
+  test("run ids carry 128 random bits; tokens are HMAC-SHA256", async () => {
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(async () => new Response("x"));
+    const ids = new Set<string>();
+    for (let i = 0; i < 200; i++) ids.add((await handler(req("/api/e"))).headers.get("x-durable-run-id")!);
+    expect(ids.size).toBe(200);
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(Buffer.from(id, "base64url").length).toBe(16);
+    }
+    const { handler: s } = sleeper();
+    const mac = tokenOf(await s(req("/api/s"))).split(".")[1]!;
+    expect(Buffer.from(mac, "base64url").length).toBe(32);
+  });
+
+  test("the generated signing key is kept in the store: another client accepts the token", async () => {
+    const store = memoryStore();
+    const a = sleeper(testClient({ store }));
+    const first = await a.handler(req("/api/s"));
+    const b = sleeper(testClient({ store }));
+    expect(await (await follow(b.handler, first)).text()).toBe("done");
+    const c = sleeper(testClient({ store, signingKey: "another key" }));
+    expect((await c.handler(req(first.headers.get("location")!))).status).toBe(404);
+  });
+});
+
+describe("request handling", () => {
+  test("sensitive headers are not persisted unless opted in; the first execution sees them", async () => {
+    for (const persistHeaders of [undefined, ["authorization"]]) {
+      const { inngest } = testClient(persistHeaders ? { persistHeaders } : {});
+      const seen: (string | null)[] = [];
+      const handler = inngest.endpoint(async (r: Request) => {
+        seen.push(r.headers.get("authorization"));
+        await step.sleep("nap", "10ms");
+        seen.push(r.headers.get("authorization"));
+        return Response.json({ cookie: r.headers.get("cookie"), custom: r.headers.get("x-custom"), body: await r.text() });
+      });
+      const first = await handler(
+        req("/api/h", { method: "PUT", body: "payload", headers: { authorization: "Bearer s3cret", cookie: "a=b", "x-custom": "kept" } }),
+      );
+      const body = await (await follow(handler, first)).json();
+      expect(body).toEqual({ cookie: null, custom: "kept", body: "payload" });
+      expect(seen).toEqual(persistHeaders ? ["Bearer s3cret", "Bearer s3cret", "Bearer s3cret"] : ["Bearer s3cret", null, null]);
+    }
+  });
+
+  test("413 past maxBodyBytes, 501 for unknown methods, 431 for huge headers", async () => {
+    const { inngest } = testClient({ maxBodyBytes: 10 });
+    let ran = 0;
+    const handler = inngest.endpoint(async () => new Response(String(++ran)));
+    expect((await handler(req("/api/b", { method: "POST", body: "0123456789" }))).status).toBe(200);
+    const big = await handler(req("/api/b", { method: "POST", body: "0123456789!" }));
+    expect(big.status).toBe(413);
+    expect((await big.json()).error.message).toMatch(/exceeds 10 bytes/);
+    const streamed = new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array(8));
+        c.enqueue(new Uint8Array(8));
+        c.close();
+      },
+    });
+    expect((await handler(req("/api/b", { method: "POST", body: streamed, duplex: "half" } as RequestInit))).status).toBe(413);
+    expect((await handler(req("/api/b", { method: "PROPFIND" }))).status).toBe(501);
+    expect((await handler(req("/api/b", { headers: { "x-big": "x".repeat(70_000) } }))).status).toBe(431);
+    expect(ran).toBe(1);
+  });
+
+  test("a JSON body is available after any step (req.json() on the restored request)", async () => {
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(async (r: Request) => {
+      await step.sleep("nap", "10ms");
+      return Response.json(await r.json());
+    });
+    const first = await handler(req("/api/j", { method: "POST", body: JSON.stringify({ a: [1, 2] }) }));
+    expect(await (await follow(handler, first)).json()).toEqual({ a: [1, 2] });
+  });
+
+  test("inngest.endpoint() without endpointAdapter is a clear error", async () => {
+    const { Inngest } = await import("@durable-endpoints/runtime");
+    const inngest = new Inngest({ id: "no-adapter", store: memoryStore() });
+    expect(() => inngest.endpoint(async () => new Response())).toThrow(/endpointAdapter/);
+  });
+
+  test("the stack of an uncaught error is only shown when NODE_ENV=development", async () => {
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(async () => {
+      throw new Error("oops");
+    });
+    expect((await (await handler(req("/api/x"))).json()).error.stack).toBeUndefined();
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = "development";
+    try {
+      expect((await (await handler(req("/api/x"))).json()).error.stack).toMatch(/oops/);
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+});
