@@ -1,0 +1,91 @@
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { step } from "@durable-endpoints/runtime";
+import { toNodeHandler } from "@durable-endpoints/runtime/node";
+import { closeClients, testClient } from "./helpers.js";
+
+let server: http.Server;
+let base: string;
+let agent: http.Agent;
+
+beforeEach(async () => {
+  const { inngest } = testClient({ maxBodyBytes: 1024 });
+  const handler = inngest.endpoint(async (req: Request) => {
+    const n = Number(new URL(req.url).searchParams.get("n") ?? 1);
+    const doubled = await step.run("double", () => n * 2);
+    if (n > 100) await step.sleep("nap", "30ms");
+    const body = req.method === "POST" ? await req.text() : "";
+    return new Response(JSON.stringify({ doubled, body }), {
+      headers: { "content-type": "application/json", "set-cookie": "a=1" },
+    });
+  });
+  // a second Set-Cookie header must survive toNodeHandler
+  const node = toNodeHandler(async (req) => {
+    const res = await handler(req);
+    if (res.status === 200) res.headers.append("set-cookie", "b=2");
+    return res;
+  });
+  server = http.createServer(node);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+});
+
+afterEach(async () => {
+  agent.destroy();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await closeClients();
+});
+
+/** One request over the shared keep-alive agent; returns status, headers, body and the socket used. */
+function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; socket: unknown }>((resolve, reject) => {
+    const r = http.request(`${base}${path}`, { method, agent, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text, socket: r.socket }));
+    });
+    r.on("error", reject);
+    r.end(body);
+  });
+}
+
+describe("toNodeHandler over a real node:http server", () => {
+  test("inline result with headers (both Set-Cookie values) and the run id", async () => {
+    const res = await send("GET", "/api/double?n=21");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ doubled: 42, body: "" });
+    expect(res.headers["set-cookie"]).toEqual(["a=1", "b=2"]);
+    expect(res.headers["x-durable-run-id"]).toMatch(/^[\w-]{22}$/);
+  });
+
+  test("fetch follows the 303 to the poll URL by itself", async () => {
+    const res = await fetch(`${base}/api/double?n=500`, { method: "POST", body: "hello" });
+    expect(res.redirected).toBe(true);
+    expect(new URL(res.url).searchParams.has("__durable")).toBe(true);
+    expect(await res.json()).toEqual({ doubled: 1000, body: "hello" });
+  });
+
+  test("a rejected body (413) is drained: the keep-alive connection serves the next request", async () => {
+    const big = await send("POST", "/api/double?n=1", Buffer.alloc(64 * 1024, 1), { "content-type": "application/octet-stream" });
+    expect(big.status).toBe(413);
+    const next = await send("GET", "/api/double?n=2");
+    expect(next.status).toBe(200);
+    expect(JSON.parse(next.body).doubled).toBe(4);
+    expect(next.socket).toBe(big.socket);
+  });
+
+  test("bad Host is 400; a poll URL with a bogus token is 404; never 5xx", async () => {
+    const noHost = await send("GET", "/api/double", undefined, { host: "bad host!" });
+    expect(noHost.status).toBe(400);
+    const bogus = await send("GET", "/api/double?__durable=nope");
+    expect(bogus.status).toBe(404);
+    const weird = await send("DELETE", "/api/double?__durable=nope");
+    expect(weird.status).toBe(405);
+  });
+});
