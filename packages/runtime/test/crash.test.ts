@@ -1,0 +1,93 @@
+/**
+ * Real crashes: a child process serving a compiled endpoint on SQLite is
+ * SIGKILLed inside a step; a new process on the same file finishes the run,
+ * through an Idempotency-Key retry or through its scheduler. Runs the built
+ * dist/ (build the runtime first).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+
+const fixture = fileURLToPath(new URL("./fixtures/crash-server.mjs", import.meta.url));
+const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeEach(() => {
+  if (!existsSync(dist)) throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
+  dir = mkdtempSync(join(tmpdir(), "durable-crash-"));
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [fixture], {
+    env: { ...process.env, DB: join(dir, "runs.db"), LOG: join(dir, "steps.log"), ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening (\d+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`fixture exited with ${code}`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+const logLines = () => (existsSync(join(dir, "steps.log")) ? readFileSync(join(dir, "steps.log"), "utf8").trim().split("\n") : []);
+const steps = () => logLines().map((line) => line.split(":")[1]);
+
+async function until(condition: () => boolean, what: string, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; log: ${logLines().join(", ")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function killDuringStepTwo(): Promise<void> {
+  const first = await serve({ HANG_IN: "two" });
+  // the request never gets an answer: its process dies inside step "two"
+  fetch(`${first.base}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" } }).catch(() => {});
+  await until(() => steps().includes("two"), 'step "two" to start');
+  first.child.kill("SIGKILL");
+  await new Promise((resolve) => first.child.once("exit", resolve));
+}
+
+describe("SIGKILL mid-run (SQLite, compiled machine)", () => {
+  test("a new process resumes the run through the same Idempotency-Key", async () => {
+    await killDuringStepTwo();
+    const second = await serve({});
+    let res: Response;
+    // 303 while the dead lease is still live; fetch follows it and long-polls; retry until the takeover
+    do {
+      res = await fetch(`${second.base}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" }, redirect: "manual" });
+      if (res.status === 303) await new Promise((r) => setTimeout(r, 100));
+    } while (res.status === 303);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ a: 6, b: 12, c: 13 });
+    // "start" and "one" ran once (before the crash); "two" was in flight: twice; "three" once
+    expect(steps()).toEqual(["start", "one", "two", "two", "three"]);
+  });
+
+  test("a new process's scheduler resumes the orphaned run on its own", async () => {
+    await killDuringStepTwo();
+    const second = await serve({ START: "1" });
+    await until(() => steps().includes("three"), "the scheduler to finish the run");
+    const res = await fetch(`${second.base}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" } });
+    expect(await res.json()).toEqual({ a: 6, b: 12, c: 13 });
+    expect(steps()).toEqual(["start", "one", "two", "two", "three"]);
+    const pids = new Set(logLines().map((line) => line.split(":")[0]));
+    expect(pids.size).toBe(2);
+  });
+});
