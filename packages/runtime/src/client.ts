@@ -192,7 +192,10 @@ export class Inngest {
     const store = await this.store();
     if (!this.signer) {
       const secret = this.options.signingKey ?? env("DURABLE_SIGNING_KEY");
-      this.signer = new TokenSigner(secret !== undefined ? Promise.resolve(secret) : store.getOrSetMeta("signing-key", randomId(32)));
+      const key = secret !== undefined ? Promise.resolve(secret) : store.getOrSetMeta("signing-key", randomId(32));
+      // a failed key load (store briefly unavailable) must not stick: the next request tries again
+      key.catch(() => (this.signer = null));
+      this.signer = new TokenSigner(key);
     }
     if (!this.started) {
       this.started = true;

@@ -138,9 +138,16 @@ export class Protocol {
       const wakeAt = this.drive(run, def, store);
       const now = Date.now();
       if (now >= deadline || req.signal?.aborted || this.host.closing.aborted) break;
-      await waitForChange(store, run.id, Math.min(deadline, wakeAt ?? deadline) - now, [req.signal, this.host.closing]);
-      run = await store.getRun(run.id);
-      if (!run) return notFound();
+      // subscribe first, then re-read: a change committed in between is not missed
+      const wait = waitForChange(store, run.id, Math.min(deadline, wakeAt ?? deadline) - now, [req.signal, this.host.closing]);
+      const latest = await store.getRun(run.id);
+      if (!latest) {
+        wait.cancel();
+        return notFound();
+      }
+      if (fingerprint(latest) !== fingerprint(run)) wait.cancel();
+      await wait.done;
+      run = (await store.getRun(run.id)) ?? latest;
     }
     return this.pending(run, url);
   }
@@ -183,17 +190,18 @@ function withRunId(response: Response, runId: string, method: string): Response 
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Resolves when the run changes, `ms` pass, or a signal aborts. */
-async function waitForChange(store: Store, runId: string, ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
+const fingerprint = (run: RunRecord) => `${run.status}|${run.updatedAt}|${run.fence}|${run.leaseOwner}|${run.wakeAt}`;
+
+/** Subscribes now; `done` resolves when the run changes, `ms` pass, a signal aborts or `cancel()` is called. */
+function waitForChange(store: Store, runId: string, ms: number, signals: (AbortSignal | undefined)[]) {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  const timer = setTimeout(abort, Math.max(0, ms));
+  const cancel = () => controller.abort();
+  const timer = setTimeout(cancel, Math.max(0, ms));
   (timer as { unref?: () => void }).unref?.();
-  for (const signal of signals) signal?.addEventListener("abort", abort, { once: true });
-  try {
-    await store.waitForChange(runId, controller.signal);
-  } finally {
+  for (const signal of signals) signal?.addEventListener("abort", cancel, { once: true });
+  const done = store.waitForChange(runId, controller.signal).finally(() => {
     clearTimeout(timer);
-    for (const signal of signals) signal?.removeEventListener("abort", abort);
-  }
+    for (const signal of signals) signal?.removeEventListener("abort", cancel);
+  });
+  return { done, cancel };
 }
