@@ -1,0 +1,100 @@
+/**
+ * Real handlers compiled by @durable-endpoints/transform, then run by this
+ * runtime: the two halves of machine.ts agree.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import { transform } from "@durable-endpoints/transform";
+import { follow, req, sleep } from "./helpers.js";
+
+const dir = mkdtempSync(join(fileURLToPath(new URL(".", import.meta.url)), ".compiled-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const header = `
+import { Inngest, NonRetriableError, step } from "@durable-endpoints/runtime";
+import { endpointAdapter } from "@durable-endpoints/runtime/edge";
+import { memoryStore } from "@durable-endpoints/runtime/memory";
+export const log: string[] = [];
+export const warnings: string[] = [];
+const quiet = { info() {}, warn: (message: string) => warnings.push(message), error() {} };
+export const inngest = new Inngest({ id: "compiled", endpointAdapter, store: memoryStore(), logger: quiet, backoff: { initial: 5, max: 5 } });
+`;
+
+/** Compiles `source` (a module), writes it next to this test and imports it. */
+async function compile(name: string, body: string) {
+  const source = header + body;
+  const result = transform(source, { filename: `${name}.ts` });
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  expect(errors, errors.map((e) => e.message).join("\n")).toEqual([]);
+  const file = join(dir, `${name}.ts`);
+  writeFileSync(file, result.code);
+  const module = await import(file);
+  return { module, result };
+}
+
+describe("handlers compiled by the transform", () => {
+  test("loop + sleep + caught NonRetriableError: compiled machine, exact result, each step once", async () => {
+    const { module, result } = await compile(
+      "prices",
+      `
+export const handler = inngest.endpoint(async (req: Request) => {
+  log.push("top");
+  const ids = new URL(req.url).searchParams.getAll("id");
+  let total = 0;
+  for (const id of ids) {
+    const item = await step.run("price", () => { log.push("price " + id); return { price: Number(id) }; });
+    total += item.price;
+  }
+  await step.sleep("cool-down", "20ms");
+  let failed = "";
+  try {
+    await step.run("charge", () => { log.push("charge"); throw new NonRetriableError("declined"); });
+  } catch (error) {
+    failed = (error as Error).message;
+  }
+  return Response.json({ total, failed });
+});
+`,
+    );
+    expect(result.endpoints).toHaveLength(1);
+    const final = await follow(module.handler, await module.handler(req("/api/prices?id=1&id=2&id=3")));
+    expect(await final.json()).toEqual({ total: 6, failed: "declined" });
+    // the code before the sleep ran once: resumed at the sleep's state, not from the top
+    expect(module.log).toEqual(["top", "price 1", "price 2", "price 3", "charge"]);
+    expect(module.warnings.filter((w: string) => /not compiled/.test(w))).toEqual([]);
+    await module.inngest.close();
+  });
+
+  test("retry resumes at the failing step; Promise.all; helper with ambient step", async () => {
+    const { module } = await compile(
+      "mixed",
+      `
+let flaky = 0;
+async function double(n: number) {
+  return step.run("double", () => n * 2);
+}
+export const handler = inngest.endpoint(async (req: Request) => {
+  log.push("top");
+  const [a, b] = await Promise.all([step.run("a", () => 1), step.run("b", () => 2)]);
+  const c = await step.run("flaky", () => {
+    log.push("flaky");
+    if (++flaky < 2) throw new Error("transient");
+    return 3;
+  });
+  const d = await double(a + b + c);
+  return Response.json({ a, b, c, d });
+});
+`,
+    );
+    const first = await module.handler(req("/api/mixed"));
+    expect(first.status).toBe(303);
+    const final = await follow(module.handler, first);
+    expect(await final.json()).toEqual({ a: 1, b: 2, c: 3, d: 12 });
+    expect(module.log).toEqual(["top", "flaky", "flaky"]);
+    expect(module.warnings.filter((w: string) => /not compiled/.test(w))).toEqual([]);
+    await sleep(0);
+    await module.inngest.close();
+  });
+});
