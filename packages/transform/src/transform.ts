@@ -28,7 +28,8 @@ export interface EndpointMetadata {
   id: string;
   name: string;
   version: string;
-  steps: Omit<StepSummary, "state">[];
+  /** one entry per await site (per step for `Promise.all([...steps])`), with its state */
+  steps: StepSummary[];
   states: number;
   captured: string[];
   live: Record<number, string[]>;
@@ -76,7 +77,7 @@ function metadata({ endpoint }: Compiled): EndpointMetadata {
     id: endpoint.id,
     name: endpoint.name,
     version: endpoint.version,
-    steps: endpoint.steps.map(({ id, kind, line }) => ({ id, kind, line })),
+    steps: endpoint.steps,
     states: endpoint.states,
     captured: endpoint.captured,
     live: endpoint.live,

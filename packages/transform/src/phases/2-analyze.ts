@@ -55,17 +55,41 @@ export function analyzeHandler(
     return binding && isHandlerLevel(binding.scope, handlerScope) ? binding : undefined;
   };
 
-  // Pass 1: names in use, and names that resolve outside the handler (they must not be shadowed).
+  // Pass 1: the handler's bindings (its scope and nested block scopes), in source order.
+  const scopes: Scope[] = [handlerScope];
+  handler.traverse({
+    Scopable(path) {
+      if (path.isFunction()) return path.skip();
+      if (!scopes.includes(path.scope)) scopes.push(path.scope);
+    },
+  });
+  // Identifier nodes of those bindings. (Babel resolves a catch-clause pattern's identifiers
+  // in a detached scope, so bindings are also matched by node, not only by name lookup.)
+  const ownNodes = new Map<t.Node, Binding>();
+  for (const scope of scopes) {
+    for (const binding of Object.values(scope.bindings)) {
+      ownNodes.set(binding.identifier, binding);
+      for (const ref of binding.referencePaths) ownNodes.set(ref.node, binding);
+      for (const violation of binding.constantViolations) {
+        for (const id of Object.values(violation.getBindingIdentifiers(true)).flat()) {
+          if (id.name === binding.identifier.name) ownNodes.set(id, binding);
+        }
+        if (violation.isUpdateExpression()) ownNodes.set(violation.node.argument, binding);
+      }
+    }
+  }
+
+  // Pass 2: names in use, and names that resolve outside the handler (they must not be shadowed).
   handler.traverse({
     Identifier(path) {
       usedNames.add(path.node.name);
-      if (!isBindingPosition(path)) return;
+      if (!isBindingPosition(path) || ownNodes.has(path.node)) return;
       const binding = path.scope.getBinding(path.node.name);
       if (!binding || !isInside(binding.scope, handlerScope)) freeNames.add(path.node.name);
     },
   });
 
-  // Pass 2: unique names, in source order of the declaring scopes.
+  // Unique names, in source order of the declaring scopes.
   const taken = new Set<string>();
   const uniqueName = (name: string): string => {
     if (!taken.has(name) && !freeNames.has(name)) return name;
@@ -82,22 +106,13 @@ export function analyzeHandler(
       bindings.set(binding, info);
     }
   };
-  declare(handlerScope);
-  handler.traverse({
-    Scopable(path) {
-      if (path.isFunction()) return path.skip();
-      declare(path.scope);
-    },
-    Function(path) {
-      path.skip();
-    },
-  });
+  scopes.forEach(declare);
 
   // Pass 3: map identifier nodes to their binding's new name; collect step references; diagnostics.
   handler.traverse({
     Identifier(path) {
       if (!isBindingPosition(path)) return;
-      const binding = ownBinding(path.scope, path.node.name);
+      const binding = ownNodes.get(path.node) ?? ownBinding(path.scope, path.node.name);
       if (binding) {
         rename.set(path.node, bindings.get(binding)!);
         return;

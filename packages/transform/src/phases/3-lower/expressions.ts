@@ -114,9 +114,14 @@ function reEvaluable(lw: Lowerer, argument: t.Expression): t.Expression {
   if (t.isMemberExpression(callee) && !isReEvaluable(lw, callee.object)) callee.object = hoist(lw, callee.object as t.Expression);
   argument.arguments = argument.arguments.map((arg) => {
     if (t.isSpreadElement(arg)) return isReEvaluable(lw, arg.argument) ? arg : t.spreadElement(hoist(lw, arg.argument));
+    if (isClosureFactory(arg)) return reEvaluable(lw, arg); // `((id) => () => f(id))(x)`: a function cannot be saved, its inputs can
     return t.isExpression(arg) && !isReEvaluable(lw, arg) ? hoist(lw, arg) : arg;
   });
   return argument;
+}
+
+function isClosureFactory(node: t.Node): node is t.CallExpression {
+  return t.isCallExpression(node) && t.isArrowFunctionExpression(node.callee) && t.isFunction(node.callee.body);
 }
 
 function isReEvaluable(lw: Lowerer, node: t.Node): boolean {

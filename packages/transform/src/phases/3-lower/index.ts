@@ -80,17 +80,26 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: Diag
   const refs = new WeakMap<t.Identifier, string>();
   const paths: NodePath<t.Identifier>[] = [];
   const ownNames = new Set(declared);
+  const hoistedNames = new Set(lw.hoisted.flatMap((s) => Object.keys(t.getBindingIdentifiers(s, true))));
+  // a call of a re-created function reads what that function reads
+  const functionRefs = new Map<t.Node, string>();
   traverse(wrapper, {
     Identifier(path) {
-      if (!ownNames.has(path.node.name) || !path.isReferencedIdentifier() && !isWriteTarget(path)) return;
-      const binding = path.scope.getBinding(path.node.name);
-      if (binding?.path.parentPath?.node !== letDeclaration) return;
-      refs.set(path.node, path.node.name);
+      const name = path.node.name;
+      if (!ownNames.has(name) && !hoistedNames.has(name)) return;
+      if (!path.isReferencedIdentifier() && !isWriteTarget(path)) return;
+      const binding = path.scope.getBinding(name);
+      if (!binding || binding.scope.path.node !== resume) return;
+      if (hoistedNames.has(name)) {
+        functionRefs.set(path.node, name);
+        return;
+      }
+      refs.set(path.node, name);
       paths.push(path);
     },
   });
 
-  const liveIn = computeLiveness(em, refs);
+  const liveIn = computeLiveness(em, refs, functionReads(lw.hoisted, refs, functionRefs));
   const awaitStates = new Set(lw.awaits.map((a) => a.state));
   const order = declared;
   const liveOld = new Map([...liveIn].filter(([state]) => awaitStates.has(state)).map(([state, set]) => [state, order.filter((n) => set.has(n))]));
@@ -166,12 +175,51 @@ function unknownState(ctx: t.Identifier): t.Expression {
   ]);
 }
 
+/** For each re-created function: the locals it (and the functions it calls) may read. */
+function functionReads(hoisted: t.Statement[], refs: WeakMap<t.Identifier, string>, functionRefs: Map<t.Node, string>) {
+  const direct = new Map<string, { reads: Set<string>; calls: Set<string> }>();
+  for (const declaration of hoisted) {
+    const reads = new Set<string>();
+    const calls = new Set<string>();
+    const visit = (n: t.Node) => {
+      if (t.isIdentifier(n)) {
+        const name = refs.get(n);
+        if (name) reads.add(name);
+        const fn = functionRefs.get(n);
+        if (fn) calls.add(fn);
+      }
+      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+        const child = (n as unknown as Record<string, unknown>)[key];
+        for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
+      }
+    };
+    visit(declaration);
+    for (const name of Object.keys(t.getBindingIdentifiers(declaration, true))) direct.set(name, { reads, calls });
+  }
+  const reads = new Map<string, Set<string>>();
+  for (const [name] of direct) {
+    const all = new Set<string>();
+    const seen = new Set<string>();
+    const add = (fn: string) => {
+      if (seen.has(fn)) return;
+      seen.add(fn);
+      const entry = direct.get(fn);
+      entry?.reads.forEach((r) => all.add(r));
+      entry?.calls.forEach(add);
+    };
+    add(name);
+    reads.set(name, all);
+  }
+  return { functionRefs, reads };
+}
+
 function isWriteTarget(path: NodePath<t.Identifier>): boolean {
   const parent = path.parentPath;
   if (parent?.isAssignmentExpression() && path.key === "left") return true;
   if (parent?.isUpdateExpression()) return true;
   // inside a destructuring assignment target
-  return !!path.findParent((p) => p.isAssignmentExpression()) && (parent?.isObjectProperty() || parent?.isArrayPattern() || parent?.isAssignmentPattern() || parent?.isRestElement()) === true;
+  const inPattern = (parent?.isObjectProperty() && path.key === "value") || parent?.isArrayPattern() || (parent?.isAssignmentPattern() && path.key === "left") || parent?.isRestElement();
+  return !!inPattern && !!path.findParent((p) => p.isAssignmentExpression());
 }
 
 function freshOutside(analysis: Analysis, base: string): string {

@@ -7,7 +7,14 @@
 import * as t from "@babel/types";
 import type { Case, Emitter } from "./emitter.js";
 
-export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>): Map<number, Set<string>> {
+export interface FunctionReads {
+  /** identifier → the re-created function it names */
+  functionRefs: Map<t.Node, string>;
+  /** re-created function → the locals it may read when called */
+  reads: Map<string, Set<string>>;
+}
+
+export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>, functions: FunctionReads): Map<number, Set<string>> {
   const liveIn = new Map<number, Set<string>>(em.cases.map((c) => [c.state, new Set<string>()]));
   const usesCache = new WeakMap<t.Node, Set<string>>();
 
@@ -19,6 +26,8 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
       if (t.isIdentifier(n) && !except?.has(n)) {
         const name = refs.get(n);
         if (name) found.add(name);
+        const fn = functions.functionRefs.get(n);
+        if (fn) functions.reads.get(fn)?.forEach((r) => found.add(r));
       }
       for (const key of t.VISITOR_KEYS[n.type] ?? []) {
         const child = (n as unknown as Record<string, unknown>)[key];
