@@ -1,14 +1,12 @@
+// Scratch: CODE='…' shows the transform's diagnostics/output for a snippet (src, not dist).
 import { test } from "vitest";
-import { casesOf } from "./harness/cases.js";
-import { oracleOf } from "./harness/suite.js";
-import { runReal } from "./harness/run.js";
-import { resolve } from "node:path";
-test("debug", async () => {
-  for (const f of (process.env.F ?? "wait-for-event").split(",")) {
-    const [c] = await casesOf(resolve(__dirname, "corpus", f + ".ts"));
-    const o = await oracleOf(c!);
-    console.log(JSON.stringify(o));
-    const r = await runReal(c!.file, c!.spec, c!.scenario, { compiled: process.env.C === "1", crash: process.env.P ? JSON.parse(process.env.P) : undefined });
-    console.log(JSON.stringify(r.response), r.crashed, r.checkpoints, JSON.stringify(r.world.log));
-  }
+import { transform } from "@durable-endpoints/transform";
+import { readFileSync } from "node:fs";
+test("debug", () => {
+  const src = process.env.CODE!.endsWith(".ts") ? readFileSync(process.env.CODE!, "utf8") : process.env.CODE!;
+  try {
+    const r = transform(src, { filename: "/work/main/x.ts", root: "/work/main" });
+    console.log(r.diagnostics.map((d: any) => d.message + "\n" + d.frame).join("\n"));
+    if (process.env.SHOW) console.log(r.code);
+  } catch (e) { console.log("THROWS:", (e as Error).stack); }
 });

@@ -6,23 +6,25 @@ import type { Scenario } from "../scenario.js";
 const inngest = new Inngest({ id: "conformance", endpointAdapter });
 
 export const handler = inngest.endpoint(async (req: Request) => {
-  const getters: Array<() => number> = [];
+  const values: number[] = [];
   for (let i = 0; i < 3; i++) {
+    // a const arrow over the loop variable, live across the step: re-created on resume, not saved
+    const scaled = () => i * 10;
     const doubled = await step.run(`double-${i}`, () => {
       probe(`step:double-${i}`);
       return i * 2;
     });
     probe(`iteration-${i}`);
-    getters.push(() => i + doubled);
+    values.push(scaled() + doubled);
   }
   probe("loop-done");
-  const values = getters.map((get) => get());
-  await step.run("after-loop", () => {
+  const getters = values.map((v, i) => () => v - i);
+  const total = await step.run("after-loop", () => {
     probe("step:after-loop");
-    return values.length;
+    return getters.reduce((sum, get) => sum + get(), 0);
   });
   probe("end");
-  return Response.json({ values, again: getters.map((get) => get()) });
+  return Response.json({ values, total });
 });
 
 export const scenario: Scenario = { requests: [{ url: "/closures" }] };

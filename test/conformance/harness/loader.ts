@@ -79,7 +79,7 @@ export interface CompileResult {
 /** Compiles with @durable-endpoints/transform; error diagnostics fail loudly with their frames. */
 export async function compile(code: string, file: string): Promise<CompileResult> {
   const { transform } = await import("@durable-endpoints/transform");
-  const result = transform(code, { filename: relative(repoRoot, file), importSources });
+  const result = transform(code, { filename: file, root: repoRoot, importSources });
   const errors = (result.diagnostics ?? []).filter((d: { severity: string }) => d.severity === "error");
   if (errors.length) {
     const text = errors.map((d: { message: string; line: number; frame?: string }) => `${d.message} (line ${d.line})\n${d.frame ?? ""}`);

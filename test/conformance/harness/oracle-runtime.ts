@@ -99,6 +99,8 @@ export const step = {
           const message = error instanceof Error ? error.message : String(error);
           throw new StepError(message, { cause: error });
         }
+        // a retry happens later, after whatever else already started (e.g. Promise.all siblings)
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
   },

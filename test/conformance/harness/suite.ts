@@ -79,13 +79,20 @@ export async function crashPlans(
 export async function checkCrashes(
   c: Case,
   oracle: OracleResult,
-  options: { schedulerEvery?: number; mutate?: MachineMutation; compiled?: boolean } = {},
+  options: {
+    schedulerEvery?: number;
+    mutate?: MachineMutation;
+    compiled?: boolean;
+    /** pick which crash points to try (default: all) */
+    select?: (plans: CrashPlan[]) => CrashPlan[];
+  } = {},
 ): Promise<CrashReport> {
   const compiled = options.compiled ?? true;
   const result: CrashReport = { problems: [], points: 0, viaScheduler: 0 };
   let plans: CrashPlan[];
   try {
     plans = await crashPlans(c, compiled, { mutate: options.mutate });
+    if (options.select) plans = options.select(plans);
   } catch (error) {
     result.problems.push(...report(c, "crash baseline", [`did not run: ${(error as Error).stack}`]));
     return result;

@@ -47,12 +47,14 @@ export interface CrashPlan {
 }
 
 export class World {
-  readonly log: LogEntry[] = [];
   readonly dead = new Set<number>();
   /** called by a probe crash: freezes the store of the dying incarnation */
   onProbeCrash: (incarnation: number) => void = () => {};
 
-  constructor(readonly crash: CrashPlan = {}) {}
+  constructor(
+    readonly crash: CrashPlan = {},
+    readonly log: LogEntry[] = [],
+  ) {}
 
   probes(incarnation?: number): ProbeEntry[] {
     return this.log.filter(
