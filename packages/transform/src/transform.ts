@@ -89,10 +89,11 @@ export function parseModule(code: string, filename: string, sink: DiagnosticSink
   if (/\.[cm]?tsx?$/.test(filename)) plugins.push("typescript");
   if (/\.(tsx|jsx|js|mjs|cjs)$/.test(filename)) plugins.push("jsx");
   try {
-    return parse(code, { sourceType: "module", sourceFilename: filename, plugins, errorRecovery: false });
+    // strictMode off: sloppy-only syntax (`with`) gets its own diagnostic instead of a parse error
+    return parse(code, { sourceType: "module", sourceFilename: filename, plugins, strictMode: false });
   } catch (err) {
     const e = err as Error & { loc?: { line: number; column: number } };
-    sink.report(syntaxError(e.message.replace(/\s*\(\d+:\d+\)$/, "")), e.loc ? { loc: { start: e.loc, end: e.loc } as t.SourceLocation } : null);
+    sink.report(syntaxError(e.message.replace(/\s*\(\d+:\d+\)$/, "").replace(/\.$/, "")), e.loc ? { loc: { start: e.loc, end: e.loc } as t.SourceLocation } : null);
     return null;
   }
 }

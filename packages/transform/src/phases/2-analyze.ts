@@ -21,6 +21,8 @@ export interface BindingInfo {
   kind: Binding["kind"];
   /** never reassigned after its declaration */
   constant: boolean;
+  /** `const x = new C()` where C is a class of this module: provably not serializable */
+  instanceOf: { className: string; node: t.Node } | null;
 }
 
 export interface Analysis {
@@ -101,7 +103,7 @@ export function analyzeHandler(
   const declare = (scope: Scope) => {
     for (const [name, binding] of Object.entries(scope.bindings)) {
       if (bindings.has(binding)) continue;
-      const info: BindingInfo = { name: uniqueName(name), kind: binding.kind, constant: binding.constant };
+      const info: BindingInfo = { name: uniqueName(name), kind: binding.kind, constant: binding.constant, instanceOf: classInstance(binding) };
       taken.add(info.name);
       bindings.set(binding, info);
     }
@@ -153,6 +155,16 @@ export function analyzeHandler(
     else sink.report(diag.reassignedHandlerParameter(), param);
   }
   return { rename, stepRefs, requestName, usedNames };
+}
+
+function classInstance(binding: Binding): BindingInfo["instanceOf"] {
+  const declarator = binding.path;
+  if (!declarator.isVariableDeclarator()) return null;
+  const init = declarator.node.init;
+  if (!t.isNewExpression(init) || !t.isIdentifier(init.callee)) return null;
+  const target = declarator.scope.getBinding(init.callee.name)?.path;
+  const isClass = target?.isClassDeclaration() || (target?.isVariableDeclarator() && t.isClassExpression(target.node.init));
+  return isClass ? { className: init.callee.name, node: declarator.node } : null;
 }
 
 export function stepKindOf(name: string): "run" | "sleep" | "sleepUntil" | "waitForEvent" | null {

@@ -5,7 +5,7 @@
 import type { NodePath } from "@babel/traverse";
 import * as t from "@babel/types";
 import { traverse } from "../../babel.js";
-import type { DiagnosticSink } from "../../diagnostics.js";
+import { classInstanceLive, type DiagnosticSink } from "../../diagnostics.js";
 import { fnv1a64 } from "../../hash.js";
 import type { EndpointSite } from "../1-find.js";
 import type { Analysis } from "../2-analyze.js";
@@ -104,6 +104,10 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: Diag
   const order = declared;
   const liveOld = new Map([...liveIn].filter(([state]) => awaitStates.has(state)).map(([state, set]) => [state, order.filter((n) => set.has(n))]));
   const captured = order.filter((n) => [...liveOld.values()].some((names) => names.includes(n)));
+
+  for (const info of new Set(analysis.rename.values())) {
+    if (info.instanceOf && captured.includes(info.name)) sink.report(classInstanceLive(info.name, info.instanceOf.className), info.instanceOf.node);
+  }
 
   // Captured locals are read and written through `L` (= $.locals).
   const capturedSet = new Set(captured);

@@ -1,0 +1,79 @@
+/** Every unsupported construct gets a diagnostic with a stable code, position, fix and code frame — and no output. */
+import { describe, expect, it } from "vitest";
+import { transform } from "../src/index.js";
+
+const compile = (handler: string, prelude = "") =>
+  transform(`import { step } from "inngest";\n${prelude}export const handler = inngest.endpoint(${handler});\n`, { filename: "/app/h.ts", root: "/app" });
+
+const only = (handler: string, prelude = "") => {
+  const result = compile(handler, prelude);
+  expect(result.diagnostics).toHaveLength(1);
+  return { ...result.diagnostics[0]!, result };
+};
+
+describe("diagnostics", () => {
+  it("DE1005: a step in a callback nothing awaits — position, message, fix, frame; code left unchanged", () => {
+    const source = `async (req) => {
+  const ids = ["a", "b"];
+  ids.forEach(async (id) => { await step.run("x-" + id, () => id); });
+  return new Response("ok");
+}`;
+    const d = only(source);
+    expect(d).toMatchObject({ code: "DE1005", severity: "error", line: 4, column: 36 });
+    expect(d.message).toContain("`step.run` runs inside a callback that nothing awaits");
+    expect(d.message).toContain("Fix: await the steps");
+    expect(d.frame).toContain(`> 4 |   ids.forEach(async (id) => { await step.run("x-" + id, () => id); });`);
+    expect(d.frame).toMatch(/\|\s+\^/);
+    expect(d.result.code).toContain("ids.forEach"); // untouched
+    expect(d.result.code).not.toContain("durable: 1");
+  });
+
+  it("awaited callbacks are fine: Promise.all over map, and helpers declared in the handler", () => {
+    const result = compile(`async () => {
+  const all = await Promise.all(["a"].map((id) => step.run(id, () => id)));
+  const helper = async () => step.run("h", () => 1);
+  return Response.json([all, await helper()]);
+}`);
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it.each([
+    ["DE1001", "generator handler", `async function* (req) { yield 1; }`, 2],
+    ["DE1002", "with", `async function (req) { with (req) { await step.run("a", () => 1); } return new Response(""); }`, 2],
+    ["DE1003", "direct eval", `async (req) => { eval("1"); return new Response(""); }`, 2],
+    ["DE1004", "arguments", `async function (req) { const a = arguments[0]; return new Response(a); }`, 2],
+    ["DE1006", "for await", `async (req) => { for await (const x of req.body) {} return new Response(""); }`, 2],
+    ["DE1009", "await after ?.", `async (req) => { const a = req?.foo(await step.run("a", () => 1)); return new Response(a); }`, 2],
+    ["DE1010", "this in a function handler", `async function (req) { this.x = await step.run("a", () => 1); return new Response(""); }`, 2],
+  ])("%s: %s", (code, _what, handler, line) => {
+    const result = compile(handler);
+    const d = result.diagnostics.find((x) => x.code === code);
+    expect(d, JSON.stringify(result.diagnostics)).toBeDefined();
+    expect(d!.line).toBe(line);
+    expect(d!.message).toContain("Fix:");
+    expect(d!.frame).toContain(`> ${line} |`);
+    expect(result.code).not.toContain("durable: 1");
+  });
+
+  it("DE1007 (warning): a class instance live across a step", () => {
+    const result = compile(`async () => {
+  const conn = new Connection();
+  await step.run("a", () => 1);
+  return new Response(conn.name);
+}`, "class Connection { name = 'c'; }\n");
+    expect(result.diagnostics).toMatchObject([{ code: "DE1007", severity: "warning", line: 4 }]);
+    expect(result.diagnostics[0]!.message).toContain("`conn` holds an instance of class `Connection`");
+    expect(result.code).toContain("durable: 1"); // a warning still compiles
+  });
+
+  it("DE1008 (warning): a handler identifier that is not a function of this module", () => {
+    const result = transform(`import { step } from "inngest";\nimport { h } from "./elsewhere";\nexport const handler = inngest.endpoint(h);\n`, { filename: "/app/h.ts" });
+    expect(result.diagnostics).toMatchObject([{ code: "DE1008", severity: "warning", line: 3, column: 40 }]);
+  });
+
+  it("DE1000: a syntax error is a diagnostic, not an exception", () => {
+    const result = transform(`import { step } from "inngest";\nexport const handler = inngest.endpoint(async (req) => {\n  const = 1;\n});\n`, { filename: "/app/h.ts" });
+    expect(result.diagnostics).toMatchObject([{ code: "DE1000", severity: "error", line: 3 }]);
+    expect(result.diagnostics[0]!.frame).toContain("> 3 |   const = 1;");
+  });
+});
