@@ -54,6 +54,7 @@ export class Emitter {
   }
 
   emit(statement: t.Statement): void {
+    if (this.terminated()) return; // unreachable until the next mark
     this.current.body.push(statement);
   }
 

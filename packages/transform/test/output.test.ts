@@ -1,0 +1,153 @@
+/** Readable output: snapshots of representative machines, untouched surroundings, source maps, the Babel plugin. */
+import { transformSync as babelTransform } from "@babel/core";
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import { describe, expect, it } from "vitest";
+import durable, { transform } from "../src/index.js";
+
+const prices = `import { Inngest, step } from "inngest";
+import { endpointAdapter } from "inngest/edge";
+
+const inngest = new Inngest({ id: "shop", endpointAdapter });
+type Item = { price: number };
+
+// the rest of the module stays byte-for-byte
+export const handler = inngest.endpoint(async (req: Request): Promise<Response> => {
+  const ids = new URL(req.url).searchParams.getAll("id");
+  let total = 0;
+  for (const id of ids) {
+    const item: Item = await step.run("price", () => fetchPrice(id));
+    total += item.price;
+  }
+  await step.sleep("cool-down", "30s");
+  return Response.json({ total });
+});
+
+async function fetchPrice(id: string): Promise<Item> {
+  return { price: Number(id) };
+}
+`;
+
+describe("readable output", () => {
+  it("keeps everything but the handler byte-for-byte", () => {
+    const { code } = transform(prices, { filename: "/shop/src/prices.ts", root: "/shop" });
+    const [before] = prices.split("inngest.endpoint(");
+    expect(code.startsWith(before + "inngest.endpoint({")).toBe(true);
+    expect(code.endsWith("});\n\nasync function fetchPrice(id: string): Promise<Item> {\n  return { price: Number(id) };\n}\n")).toBe(true);
+  });
+
+  it("loop + sleep", () => {
+    const result = transform(prices, { filename: "/shop/src/prices.ts", root: "/shop" });
+    expect(result.code.slice(result.code.indexOf("export const handler"), result.code.indexOf("async function fetchPrice"))).toMatchSnapshot();
+    expect(result.endpoints).toEqual([
+      {
+        id: "src/prices.ts#handler",
+        name: "handler",
+        version: expect.stringMatching(/^[0-9a-f]{12}$/),
+        steps: [
+          { id: "price", kind: "run", line: 12, state: 2 },
+          { id: "cool-down", kind: "sleep", line: 15, state: 5 },
+        ],
+        states: 6,
+        captured: ["total", "id_list", "id_index", "id"],
+        live: { 2: ["total", "id_list", "id_index", "id"], 5: ["total"] },
+      },
+    ]);
+  });
+
+  it("try/catch/finally with a pending return", () => {
+    const { code } = transform(
+      `import { step } from "inngest";
+export default inngest.endpoint(async function checkout(req) {
+  const order = await step.run("create-order", () => createOrder());
+  try {
+    await step.run("charge", () => charge(order));
+    return Response.json({ ok: true });
+  } catch (error) {
+    await step.run("refund", () => refund(order));
+    return Response.json({ ok: false, reason: error.message }, { status: 402 });
+  } finally {
+    await step.run("notify", () => notify(order));
+  }
+});
+`,
+      { filename: "/app/checkout.js", root: "/app" },
+    );
+    expect(code).toMatchSnapshot();
+  });
+
+  it("the version ignores formatting and comments, and changes with the code", () => {
+    const v = (body: string) => transform(`import { step } from "inngest";\nexport const h = inngest.endpoint(${body});`, { filename: "/a.js", root: "/" }).endpoints[0]!.version;
+    const base = v(`async () => { const a = await step.run("a", () => 1); return new Response(String(a)); }`);
+    expect(v(`async () => {\n  // a comment\n  const a = await step.run("a", () => 1);\n\n  return new Response(String(a));\n}`)).toBe(base);
+    expect(v(`async () => { const a = await step.run("b", () => 1); return new Response(String(a)); }`)).not.toBe(base);
+  });
+
+  it("fast path: no `.endpoint(` → returned as is", () => {
+    const code = "export const x = 1 +;"; // not even parsed
+    expect(transform(code, { filename: "/a.ts" })).toEqual({ code, map: null, endpoints: [], diagnostics: [] });
+  });
+});
+
+describe("source maps", () => {
+  it("an error thrown in compiled code maps back to the user's line", async () => {
+    const source = `import { step } from "inngest";
+export const handler = inngest.endpoint(async (req) => {
+  const a = await step.run("a", () => 1);
+
+  if (a === 1) {
+    throw new Error("boom at line 6");
+  }
+  return new Response("never");
+});
+`;
+    const { code, map } = transform(source, { filename: "/app/boom.js", root: "/app" });
+    const runnable = code.replace(/^import .*$/m, "").replace("export const handler =", "return");
+    const machine = new Function("inngest", runnable)({ endpoint: (m: unknown) => m });
+    const $ = { state: 0, locals: {}, step: { run: async (_id: string, fn: () => unknown) => fn() } };
+    const error: Error = await machine.resume($, new Request("http://x/")).catch((e: Error) => e);
+    // new Function adds 2 lines of wrapper ("function anonymous(inngest\n) {")
+    const frame = /<anonymous>:(\d+):(\d+)/.exec(error.stack!)!;
+    const position = originalPositionFor(new TraceMap(map as never), { line: Number(frame[1]) - 2, column: Number(frame[2]) - 1 });
+    expect(position).toMatchObject({ source: "/app/boom.js", line: 6 });
+  });
+
+  it("unchanged lines map to themselves and an input map is composed", () => {
+    const source = `import { step } from "inngest";\nconst before = 1;\nexport const h = inngest.endpoint(async () => new Response(await step.run("a", () => "x")));\nconst after = 2;\n`;
+    const { code, map } = transform(source, { filename: "/app/m.js", root: "/app" });
+    const trace = new TraceMap(map as never);
+    const afterLine = code.split("\n").findIndex((l) => l.startsWith("const after")) + 1;
+    expect(originalPositionFor(trace, { line: afterLine, column: 0 })).toMatchObject({ line: 4, column: 0 });
+    expect(originalPositionFor(trace, { line: 2, column: 0 })).toMatchObject({ line: 2, column: 0 });
+
+    // pretend the source itself came from "/app/m.orig.js" shifted down by 10 lines
+    const input = { version: 3, sources: ["/app/m.orig.js"], names: [], mappings: "", file: "/app/m.js" } as Record<string, unknown>;
+    input.mappings = Array.from({ length: 5 }, (_, i) => (i === 0 ? "AAUA" : "AACA")).join(";");
+    const composed = transform(source, { filename: "/app/m.js", root: "/app", inputSourceMap: input as never });
+    expect(originalPositionFor(new TraceMap(composed.map as never), { line: afterLine, column: 0 })).toMatchObject({ source: "/app/m.orig.js", line: 14 });
+  });
+});
+
+describe("Babel plugin", () => {
+  it("compiles endpoints inside any Babel pipeline and reports metadata", () => {
+    const result = babelTransform(`import { step } from "inngest";\nexport const h = inngest.endpoint(async () => new Response(await step.run("a", () => "x")));\n`, {
+      filename: "/app/p.js",
+      babelrc: false,
+      configFile: false,
+      plugins: [[durable, { root: "/app" }]],
+    });
+    expect(result!.code).toContain(`id: "p.js#h"`);
+    expect(result!.code).toContain(`await $.step.run("a", () => "x")`);
+    expect((result!.metadata as { durableEndpoints: { endpoints: unknown[] } }).durableEndpoints.endpoints).toHaveLength(1);
+  });
+
+  it("throws a code-frame error for an unsupported construct", () => {
+    expect(() =>
+      babelTransform(`import { step } from "inngest";\nexport const h = inngest.endpoint(async () => { [1].forEach(async () => { await step.run("a", () => 1); }); return new Response(""); });\n`, {
+        filename: "/app/p.js",
+        babelrc: false,
+        configFile: false,
+        plugins: [durable],
+      }),
+    ).toThrow(/DE1005|nothing awaits/);
+  });
+});
