@@ -265,17 +265,19 @@ class PostgresStore implements Store {
 
   async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
     const pool = await this.#ready();
-    let client: PoolClient | undefined;
     try {
-      client = await pool.connect();
-      await client.query("BEGIN");
-      const result = await body(client);
-      await client.query("COMMIT");
-      client.release();
-      return result;
+      return await withClient(pool, async (client) => {
+        await client.query("BEGIN");
+        try {
+          const result = await body(client);
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw error;
+        }
+      });
     } catch (error) {
-      // A broken connection must not go back to the pool.
-      await client?.query("ROLLBACK").then(() => client!.release(), () => client!.release(true));
       throw classify(error);
     }
   }
@@ -302,12 +304,7 @@ class PostgresStore implements Store {
     // Idle clients die when Postgres restarts; the pool drops them and the next call reconnects.
     pool.on("error", () => {});
     try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, `"${this.#name}"`, this.#name);
-      } finally {
-        client.release();
-      }
+      await withClient(pool, (client) => migrate(client, `"${this.#name}"`, this.#name));
       return pool;
     } catch (error) {
       await pool.end().catch(() => {});
@@ -328,6 +325,27 @@ class PostgresStore implements Store {
     // pg is CommonJS: `default` is its module.exports under every loader.
     this.#pg ??= import("pg").then((mod) => mod.default);
     return this.#pg;
+  }
+}
+
+/**
+ * Runs `body` on a checked-out client. pg leaves a checked-out client without an 'error' listener, so
+ * a server restart between two statements would crash the process: we listen, and a client that saw
+ * any error is destroyed instead of going back to the pool.
+ */
+async function withClient<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed = false;
+  const onError = () => (failed = true);
+  client.on("error", onError);
+  try {
+    return await body(client);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    client.off("error", onError);
+    client.release(failed);
   }
 }
 

@@ -1,0 +1,26 @@
+// CI-sized chaos run (200 runs): three app instances on one Postgres schema, a SIGKILL every few
+// hundred ms, one Postgres restart. Workers run the BUILT runtime: `npx turbo run build
+// --filter=@durable-endpoints/runtime --filter=@durable-endpoints/transform` first (`npm test` does).
+// The full run is `npm run chaos` (1,000 runs).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+// @ts-expect-error -- plain .mjs modules shared with chaos-cli.mjs, which runs without a build step
+import { runChaos } from "./chaos.mjs";
+// @ts-expect-error -- see above
+import { verdict } from "./verdict.mjs";
+
+const built = fileURLToPath(new URL("../../packages/runtime/dist/stores/postgres.js", import.meta.url));
+
+it("200 runs on 3 instances sharing Postgres survive SIGKILLs and a Postgres restart", async () => {
+  expect(existsSync(built), "build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime").toBe(true);
+  const report = await runChaos({ runs: 200, log: (line: string) => console.log(`[chaos] ${line}`) });
+  const { wrongResponses, replayMismatches, unexpectedExits, ...figures } = report;
+  console.log(`[chaos] report ${JSON.stringify({ ...figures, wrongResponses: wrongResponses.length, replayMismatches: replayMismatches.length, unexpectedExits: unexpectedExits.length }, null, 2)}`);
+  expect(verdict(report)).toEqual([]);
+  // The run really was chaotic: instances died, a store outage happened, bodies re-ran after kills.
+  expect(report.kills).toBeGreaterThan(5);
+  expect(report.postgresRestart.tookMs).toBeGreaterThan(0);
+  expect(report.effects.exactlyOnce).toBeGreaterThan(0);
+  expect(report.storedRuns).toEqual({ completed: 200 });
+}, 600_000);

@@ -1,0 +1,90 @@
+// The app instances under fire: N worker processes on one Postgres schema. `killRandom()` SIGKILLs
+// one, records the kill (after the process is gone) and starts a replacement.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
+
+export class Cluster {
+  #env;
+  #onKill;
+  #workers = new Set();
+  /** Spawns in progress: stop() waits for them, so no worker outlives the cluster. */
+  #starting = new Set();
+  #stopping = false;
+  kills = 0;
+  /** Workers that died without being killed by us (crashes). */
+  unexpectedExits = [];
+
+  /** `onKill(pid)` is awaited after each SIGKILL'd worker is gone. */
+  constructor({ env, onKill }) {
+    this.#env = env;
+    this.#onKill = onKill;
+  }
+
+  async start(size) {
+    await Promise.all(Array.from({ length: size }, () => this.#spawn()));
+  }
+
+  /** A live worker (not `except`), or undefined while all are restarting. */
+  pick(except) {
+    const live = [...this.#workers].filter((w) => w.ready && w !== except);
+    return live[Math.floor(Math.random() * live.length)] ?? [...this.#workers].find((w) => w.ready);
+  }
+
+  /** SIGKILLs a random live worker and starts its replacement (without waiting for it to come up). */
+  async killRandom() {
+    const victim = this.pick();
+    if (!victim) return;
+    await this.#kill(victim);
+    this.kills++;
+    void this.#spawn();
+  }
+
+  /** Kills every worker (recorded like any kill: a body cut here must not look like it is still running). */
+  async stop() {
+    this.#stopping = true;
+    await Promise.all(this.#starting);
+    await Promise.all([...this.#workers].map((w) => this.#kill(w)));
+  }
+
+  async #kill(worker) {
+    worker.ready = false;
+    worker.killed = true;
+    const exited = worker.process.exitCode === null && worker.process.signalCode === null ? once(worker.process, "exit") : null;
+    worker.process.kill("SIGKILL");
+    await exited;
+    this.#workers.delete(worker);
+    await this.#onKill(worker.pid);
+  }
+
+  #spawn() {
+    const starting = this.#start();
+    this.#starting.add(starting);
+    return starting.finally(() => this.#starting.delete(starting));
+  }
+
+  async #start() {
+    const child = spawn(process.execPath, [WORKER], { env: { ...process.env, ...this.#env }, stdio: ["ignore", "pipe", "pipe"] });
+    const worker = { process: child, pid: child.pid, url: "", ready: false, killed: false, stderr: "" };
+    this.#workers.add(worker);
+    child.stderr.on("data", (chunk) => (worker.stderr = (worker.stderr + chunk).slice(-4000)));
+    child.on("exit", (code, signal) => {
+      if (worker.killed || this.#stopping) return;
+      this.#workers.delete(worker);
+      this.unexpectedExits.push({ pid: worker.pid, code, signal, stderr: worker.stderr });
+      void this.#spawn();
+    });
+    const lines = createInterface({ input: child.stdout });
+    for await (const line of lines) {
+      const port = JSON.parse(line).port;
+      worker.url = `http://127.0.0.1:${port}`;
+      worker.ready = !worker.killed;
+      break;
+    }
+    child.stdout.resume();
+    return worker;
+  }
+}

@@ -1,0 +1,59 @@
+// Drives one run end to end over HTTP the way a client would, through whichever instance is alive:
+// POST with an Idempotency-Key (retried on another instance when one dies), then long-polls the 303
+// Location on random instances, sending the approval event through an instance other than the one
+// just polled, until the final Response arrives.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function driveRun({ cluster, path, key, index, stats, deadline }) {
+  let location = null;
+  let last = null;
+  while (location === null) {
+    if (Date.now() > deadline) return { key, path, error: "timed out starting", last };
+    const worker = cluster.pick();
+    const response = await request(worker, `${path}?id=${key}`, {
+      method: "POST",
+      headers: { "idempotency-key": key, "content-type": "application/json" },
+      body: JSON.stringify({ n: index }),
+    }, stats);
+    last = response?.status ?? "connection error";
+    if (response?.status === 201) return { key, path, location, final: response };
+    if (response?.status === 303) location = response.location;
+    else await sleep(50);
+  }
+  for (;;) {
+    if (Date.now() > deadline) return { key, path, location, error: "timed out polling", last };
+    const worker = cluster.pick();
+    const response = await request(worker, location, { method: "GET" }, stats);
+    last = response?.status ?? "connection error";
+    if (response?.status === 201) return { key, path, location, final: response };
+    if (response?.status === 202) await sendApproval(cluster, worker, key, stats);
+    else if (response?.status !== 303) await sleep(50); // instance down or store unavailable: try elsewhere
+  }
+}
+
+async function sendApproval(cluster, except, key, stats) {
+  const response = await request(cluster.pick(except), "/send", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "chaos/approved", data: { id: key, by: "driver" } }),
+  }, stats);
+  if (response?.status === 200) stats.events++;
+}
+
+/** One HTTP exchange; null when the instance died under it. */
+export async function request(worker, pathAndQuery, init, stats) {
+  if (!worker) {
+    await sleep(50);
+    return null;
+  }
+  stats.requests++;
+  try {
+    const response = await fetch(worker.url + pathAndQuery, { ...init, redirect: "manual", signal: AbortSignal.timeout(30_000) });
+    const body = await response.text();
+    stats.statuses[response.status] = (stats.statuses[response.status] ?? 0) + 1;
+    return { status: response.status, location: response.headers.get("location"), runHeader: response.headers.get("x-chaos-run"), body };
+  } catch {
+    stats.connectionErrors++;
+    return null;
+  }
+}
