@@ -1,7 +1,7 @@
 /**
- * Drives our endpoints the way a client does: web-standard Requests in, the
- * HTTP protocol of DESIGN §4 out (inline Response, or 303 to a poll URL that
- * drives a suspended run forward).
+ * Drives our endpoints the way clients and serverless invocations do:
+ * web-standard Requests in, the HTTP protocol of DESIGN §4 out (inline Response,
+ * or 303 to a poll URL whose GET drives a suspended run forward).
  */
 import { join } from "node:path";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
@@ -14,21 +14,77 @@ export function openStore(kind, tmp, name) {
   return kind === "memory" ? memoryStore() : sqliteStore({ path: join(tmp, `${name}.db`) });
 }
 
+/** Errors only: replay mode warns on every fresh client, which is expected here. */
+export const quiet = { info() {}, warn() {}, error: console.error };
+
+/** The store as a client sees it, except that `close()` leaves it open: the bench owns its lifetime. */
+function keepOpen(store) {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === "close") return async () => {};
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Runs `use(endpoints)` with a fresh client over `store` — a new serverless
+ * invocation — then closes the client (its scheduler must not move runs on
+ * behind the bench's back).
+ */
+export async function withClient(module, store, use, options = {}) {
+  const endpoints = module.createEndpoints(keepOpen(store), { logger: quiet, ...options });
+  try {
+    return await use(endpoints);
+  } finally {
+    await endpoints.inngest.close();
+  }
+}
+
 export async function call(handler, pathOrUrl) {
   return handler(new Request(new URL(pathOrUrl, ORIGIN)));
 }
 
-/** Starts a run expected to suspend; returns its absolute poll URL. */
+/** Starts a run expected to suspend; returns its absolute poll URL and run id. */
 export async function startSuspended(handler, path) {
   const res = await call(handler, path);
   if (res.status !== 303) throw new Error(`${path}: expected 303 (suspended), got ${res.status} ${await res.text()}`);
-  return new URL(res.headers.get("location"), new URL(path, ORIGIN)).href;
+  return { url: new URL(res.headers.get("location"), new URL(path, ORIGIN)).href, runId: res.headers.get("x-durable-run-id") };
 }
 
 /** Reads a final JSON Response, failing loudly on anything else. */
 export async function finalJson(res, what) {
   if (res.status !== 200) throw new Error(`${what}: expected 200, got ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+const position = (run) => `${run.state}|${run.locals}|${run.wakeAt}`;
+
+/**
+ * Resolves once the run has left the position it had in `before` and is
+ * suspended again with its lease released, or has finished. Fails after
+ * `timeoutMs` instead of hanging the bench.
+ */
+export async function settled(store, before, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
+    const change = store.waitForChange(before.id, controller.signal); // subscribe first, then read
+    const run = await store.getRun(before.id);
+    const finished = run.status === "completed" || run.status === "failed";
+    const suspendedAgain = run.status === "waiting" && run.leaseOwner === null && position(run) !== position(before);
+    if (finished || suspendedAgain || Date.now() >= deadline) {
+      controller.abort();
+      clearTimeout(timer);
+      await change.catch(() => {});
+      if (finished || suspendedAgain) return run;
+      throw new Error(`run ${before.id} did not settle within ${timeoutMs} ms (status ${run.status})`);
+    }
+    await change.catch(() => {});
+    clearTimeout(timer);
+  }
 }
 
 export const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

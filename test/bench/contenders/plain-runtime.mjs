@@ -14,6 +14,8 @@ export class Inngest {
   endpoint(handler) {
     return handler;
   }
+
+  async close() {}
 }
 
 export const endpointAdapter = {};

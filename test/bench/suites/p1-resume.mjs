@@ -11,7 +11,7 @@ import { compare, metric, ratio, time } from "../lib/harness.mjs";
 import { loadEndpoints } from "../lib/fixtures.mjs";
 import { printTable } from "../lib/report.mjs";
 import { driveRun, executeOnce, inngestFunction, memoState, repeatedIds } from "../contenders/inngest.mjs";
-import { call, finalJson, openStore, pause, startSuspended } from "../contenders/ours.mjs";
+import { call, finalJson, openStore, pause, settled, startSuspended, withClient } from "../contenders/ours.mjs";
 
 const settings = {
   quick: { ks: [10, 100, 1000, 10000], rounds: 3, wholeRun: 200, wholeRounds: 1 },
@@ -21,21 +21,27 @@ const settings = {
 
 const sumTo = (k) => (k * (k - 1)) / 2;
 
+// Sleeps must outlast the suspension itself, or the engine rightly carries on inline.
+const RESUME_SLEEP_MS = 20;
+const TICK_SLEEP_MS = 10;
+
 function check(actual, expected, what) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
     throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   }
 }
 
-/** Our contender: prepare a run suspended after k steps, then time one fresh resume to the end. */
+/** Our contender: prepare a run suspended after k steps, then time one fresh resume (a poll GET) to the end. */
 function oursResume(module, store, k) {
   return async () => {
-    const url = await startSuspended(module.createEndpoints(store, { pollMs: 0 }).resumeAfter, `/resume?k=${k}`);
-    await pause(2); // the 1 ms sleep is due
+    const { url } = await withClient(module, store, (ep) => startSuspended(ep.resumeAfter, `/resume?k=${k}&ms=${RESUME_SLEEP_MS}`));
+    await pause(RESUME_SLEEP_MS + 1);
     let body;
-    const ms = await time(async () => {
-      body = await finalJson(await call(module.createEndpoints(store, { pollMs: 0 }).resumeAfter, url), `resume k=${k}`);
-    });
+    const ms = await withClient(module, store, (ep) =>
+      time(async () => {
+        body = await finalJson(await call(ep.resumeAfter, url), `resume k=${k}`);
+      }),
+    );
     check(body, { total: sumTo(k) }, `resume k=${k}`);
     return ms;
   };
@@ -64,36 +70,50 @@ function plainRun(plain, k) {
   return async () => {
     let body;
     const ms = await time(async () => {
-      body = await finalJson(await call(resumeAfter, `/resume?k=${k}`), `plain k=${k}`);
+      body = await finalJson(await call(resumeAfter, `/resume?k=${k}&ms=0`), `plain k=${k}`);
     });
     check(body, { total: sumTo(k) }, `plain k=${k}`);
     return ms;
   };
 }
 
-/** A whole run of n suspending steps: the first request plus n fresh resumes, summed. */
+/**
+ * A whole run of n suspending steps: the first request, then per step a fresh
+ * client whose poll GET (pollMs 0: answered at once) starts the resume, timed
+ * until the run is suspended again. Sleeps are not timed.
+ */
 function oursWholeRun(module, store, n) {
   return async () => {
-    const path = `/tick?n=${n}`;
     let total = 0;
-    let url;
-    total += await time(async () => {
-      url = await startSuspended(module.createEndpoints(store, { pollMs: 0 }).suspendEach, path);
-    });
-    for (let resumes = 1; ; resumes++) {
-      await pause(2);
-      let res;
+    const { url, runId } = await withClient(module, store, async (ep) => {
+      let started;
       total += await time(async () => {
-        res = await call(module.createEndpoints(store, { pollMs: 0 }).suspendEach, url);
-        if (res.status === 200) await res.json();
+        started = await startSuspended(ep.suspendEach, `/tick?n=${n}&ms=${TICK_SLEEP_MS}`);
       });
-      if (res.status === 200) {
+      return started;
+    });
+    for (let resumes = 1; resumes <= n; resumes++) {
+      await pause(TICK_SLEEP_MS + 1);
+      const before = await store.getRun(runId);
+      const run = await withClient(
+        module,
+        store,
+        async (ep) => {
+          let after;
+          total += await time(async () => {
+            await (await call(ep.suspendEach, url)).arrayBuffer();
+            after = await settled(store, before);
+          });
+          return after;
+        },
+        { pollMs: 0 },
+      );
+      if (run.status === "completed") {
         if (resumes !== n) throw new Error(`whole run: finished after ${resumes} resumes, expected ${n}`);
         return total;
       }
-      if (res.status !== 202 && res.status !== 303) throw new Error(`whole run: resume answered ${res.status} ${await res.text()}`);
-      if (resumes > n) throw new Error(`whole run: still not finished after ${resumes} resumes`);
     }
+    throw new Error(`whole run: not finished after ${n} resumes`);
   };
 }
 

@@ -2,7 +2,10 @@
  * P2 per-step overhead: one request running 1,000 trivial steps (compiled, SQLite
  * store; memory store shown too) vs the physical limit — a loop of one raw
  * better-sqlite3 write per step of the very bytes our store was handed, in the
- * same journal mode / synchronous setting — vs plain code.
+ * same journal mode / synchronous setting — vs plain code. In between, to split
+ * the overhead: the same store.checkpoint() calls replayed on the SQLite store
+ * without the engine (store cost), and the endpoint on the memory store
+ * (engine cost without I/O).
  */
 import { join } from "node:path";
 import { compare, metric, ratio, time } from "../lib/harness.mjs";
@@ -26,6 +29,24 @@ function oursRun(handler) {
   };
 }
 
+/** Replays recorded checkpoints against a new run of `store`: the store's own cost, no engine. */
+function storeOnly(store, checkpoints) {
+  let runs = 0;
+  return async () => {
+    const template = await store.getRun(checkpoints[0].runId);
+    const id = `${template.id}-replayed-${++runs}`;
+    const now = Date.now();
+    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: "bench", leaseExpiresAt: now + 60_000 });
+    const { fence } = await store.acquireLease(id, "bench", 60_000, now);
+    return time(async () => {
+      for (const cp of checkpoints) {
+        const ok = await store.checkpoint({ ...cp, runId: id, fence, step: cp.step && { ...cp.step, runId: id } });
+        if (!ok) throw new Error("store-only replay: checkpoint rejected");
+      }
+    });
+  };
+}
+
 export async function run({ mode, tmp }) {
   const rounds = mode === "quick" ? 5 : mode === "full" ? 21 : 11;
   const [compiled, plain] = await Promise.all(["compiled", "plain"].map(loadEndpoints));
@@ -43,6 +64,7 @@ export async function run({ mode, tmp }) {
     {
       compiled_sqlite: oursRun(compiled.createEndpoints(sqlite).trivialSteps),
       compiled_memory: oursRun(compiled.createEndpoints(memory).trivialSteps),
+      sqlite_store_only: storeOnly(sqlite, recorder.log.checkpoints),
       raw_sqlite_write: async () => raw.writeAll(`run-${++rawRuns}`, payloads),
       plain: oursRun(plain.createEndpoints().trivialSteps),
     },
@@ -63,6 +85,7 @@ export async function run({ mode, tmp }) {
     metric("P2.us_per_step", (results.compiled_sqlite.median * 1000) / STEPS, "µs", {
       compiled_sqlite: results.compiled_sqlite,
       compiled_memory: results.compiled_memory,
+      sqlite_store_only: results.sqlite_store_only,
       raw_sqlite_write: results.raw_sqlite_write,
       plain: results.plain,
     }, "contenders in ms per 1000-step request"),
