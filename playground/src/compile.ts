@@ -26,6 +26,8 @@ export interface EndpointView {
 }
 
 export interface Diagnostic extends LineDiagnostic {
+  /** stable DE1xxx code of the compiler's diagnostic catalogue */
+  code?: string;
   frame?: string;
 }
 
@@ -55,7 +57,8 @@ export function compile(source: string): Compiled {
   return {
     code: result.code,
     diagnostics: result.diagnostics.map((d) => ({
-      severity: d.severity === "warning" ? "warning" : "error",
+      severity: d.severity,
+      code: d.code,
       message: d.message,
       line: d.line,
       column: d.column,
@@ -87,14 +90,9 @@ function toView(endpoint: RawEndpoint, segments: Map<number, Segment>): Endpoint
   };
 }
 
-/** `captured` per state, accepting either a map `{ [state]: names }` or a flat list of names. */
+/** Locals saved at a checkpoint taken in each state (the machine's `live`). */
 function capturedByState(endpoint: RawEndpoint): Map<number, string[]> {
-  const raw = (endpoint as { captured?: unknown }).captured;
-  const byState = new Map<number, string[]>();
-  if (raw && typeof raw === "object" && !Array.isArray(raw)) {
-    for (const [state, names] of Object.entries(raw)) if (Array.isArray(names)) byState.set(Number(state), names.map(String));
-  }
-  return byState;
+  return new Map(Object.entries(endpoint.live).map(([state, names]) => [Number(state), [...names]]));
 }
 
 interface Segment {

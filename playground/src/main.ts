@@ -14,7 +14,10 @@ import { renderRunColumn } from "./views/timeline.js";
 const initial = readHash();
 let example = findExample(initial.example) ?? defaultExample;
 let compiled: Compiled = compile(initial.code ?? example.code);
+/** what the output, table and graph show: the last compile without errors */
+let shown: Compiled = compiled;
 let sessions: Partial<Record<Mode, RunSession>> = {};
+let pending: ReturnType<typeof setTimeout> | undefined;
 
 const exampleSelect = $<HTMLSelectElement>("example");
 const crashSelect = $<HTMLSelectElement>("crash");
@@ -32,43 +35,56 @@ renderRuns();
 exampleSelect.addEventListener("change", () => {
   example = findExample(exampleSelect.value) ?? defaultExample;
   $<HTMLInputElement>("query").value = example.query;
-  replaceDoc(source, example.code); // triggers onEdit
-  writeHash({ example: example.id });
+  replaceDoc(source, example.code);
+  clearTimeout(pending); // a picked example compiles at once, typing is debounced
+  applyCode(example.code);
 });
 
 $("share").addEventListener("click", () => void navigator.clipboard?.writeText(location.href));
 
-let pending: ReturnType<typeof setTimeout> | undefined;
 function onEdit(code: string): void {
   clearTimeout(pending);
-  pending = setTimeout(() => {
-    compiled = compile(code);
-    writeHash(code === example.code ? { example: example.id } : { example: example.id, code });
-    render();
-  }, 150);
+  pending = setTimeout(() => applyCode(code), 150);
+}
+
+function applyCode(code: string): void {
+  compiled = compile(code);
+  writeHash(code === example.code ? { example: example.id } : { example: example.id, code });
+  render();
+}
+
+function hasErrors(c: Compiled): boolean {
+  return c.diagnostics.some((d) => d.severity === "error") || c.crash !== undefined;
 }
 
 function render(): void {
-  const endpoint = compiled.endpoints[0];
-  replaceDoc(output, compiled.code);
+  const errors = hasErrors(compiled);
+  if (!errors) shown = compiled;
+  $("output-pane").classList.toggle("stale", errors);
+  const endpoint = shown.endpoints[0];
+  replaceDoc(output, shown.code);
   showDiagnostics(source, compiled.diagnostics);
   renderDiagnosticsList();
   renderStateTable(stateTable, endpoint, { hover, crashAt: (stepId) => void startRun(stepId) });
   renderStateGraph(stateGraph, endpoint, hover);
   renderCrashOptions(endpoint);
-  const errors = compiled.diagnostics.filter((d) => d.severity === "error").length;
+  const errorCount = compiled.diagnostics.filter((d) => d.severity === "error").length || (errors ? 1 : 0);
   const status = $("compile-status");
   status.className = `status ${errors ? "error" : "ok"}`;
   status.textContent = errors
-    ? `${errors} error${errors > 1 ? "s" : ""}`
+    ? `${errorCount} error${errorCount > 1 ? "s" : ""} · showing the last good build`
     : `compiled · ${compiled.endpoints.length} endpoint${compiled.endpoints.length === 1 ? "" : "s"} · ${endpoint?.states.length ?? 0} states`;
+  $<HTMLButtonElement>("run").disabled = errors || !endpoint;
   $("machine-meta").textContent = endpoint ? `${endpoint.name} · version ${endpoint.version}` : "";
 }
 
 function renderDiagnosticsList(): void {
+  // a compiler exception without a position still needs a visible message
+  const crash = compiled.crash !== undefined && compiled.diagnostics.length === 0 ? [h("li", { class: "error" }, h("strong", {}, "compiler error"), " ", compiled.crash)] : [];
   $("diagnostics").replaceChildren(
+    ...crash,
     ...compiled.diagnostics.map((d) =>
-      h("li", { class: d.severity }, h("strong", {}, `${d.severity} · line ${d.line}:${d.column + 1}`), " ", d.message, d.frame && h("pre", {}, d.frame)),
+      h("li", { class: d.severity }, h("strong", {}, `${d.severity} ${d.code ?? ""} · line ${d.line}:${d.column + 1}`), " ", d.message, d.frame && h("pre", {}, d.frame)),
     ),
   );
 }
@@ -82,7 +98,7 @@ function renderCrashOptions(endpoint: EndpointView | undefined): void {
 
 /** Hovering a state (table row or graph node) highlights its lines in both editors. */
 function hover(state: number | null): void {
-  const endpoint = compiled.endpoints[0];
+  const endpoint = shown.endpoints[0];
   const row = endpoint?.states.find((s) => s.state === state);
   highlightLines(source, "hl-state", row?.line ? [row.line] : []);
   highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []));
@@ -120,7 +136,7 @@ async function inTurn(action: (session: RunSession) => Promise<void>): Promise<v
 }
 
 async function startRun(crashAfter: string | undefined): Promise<void> {
-  if (compiled.diagnostics.some((d) => d.severity === "error") || !compiled.endpoints.length) return;
+  if (hasErrors(compiled) || !compiled.endpoints.length) return;
   crashSelect.value = crashAfter ?? "";
   for (const session of Object.values(sessions)) session.dispose();
   const code = source.state.doc.toString();

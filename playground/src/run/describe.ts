@@ -9,12 +9,13 @@ export function describeCheckpoint(cp: Checkpoint, fastForwardedFrom: number | n
   const step = cp.step;
   if (!step) return null;
   const attempt = step.attempts > 0 ? ` (after ${step.attempts} failed attempt${step.attempts > 1 ? "s" : ""})` : "";
-  const at = `→ state ${cp.run.state ?? "?"}`;
+  // compiled runs record their resume point; a replayed run has none
+  const at = cp.run.state === undefined ? "" : ` · checkpoint @ state ${cp.run.state}`;
   switch (step.status) {
     case "completed":
-      if (step.kind === "sleep" || step.kind === "sleepUntil") return { kind: "sleep", text: `sleep "${step.id}" elapsed ${at}` };
-      if (step.kind === "waitForEvent") return { kind: "event", text: `"${step.id}" received its event ${at}`, detail: decodeValue(step.output) };
-      return { kind: "step", text: `step "${step.id}" completed${attempt} ${at}`, detail: decodeValue(step.output) };
+      if (step.kind === "sleep" || step.kind === "sleepUntil") return { kind: "sleep", text: `sleep "${step.id}" elapsed${at}` };
+      if (step.kind === "waitForEvent") return { kind: "event", text: `"${step.id}" received its event${at}`, detail: decodeValue(step.output) };
+      return { kind: "step", text: `step "${step.id}" completed${attempt}${at}`, detail: decodeValue(step.output) };
     case "failed":
       return { kind: "failed", text: `step "${step.id}" failed for good${attempt}`, detail: decodeValue(step.output) };
     case "retrying":

@@ -21,10 +21,16 @@ export interface ProcessStoreHooks {
 
 export function processStore(db: Store, crashAfter: string | undefined, hooks: ProcessStoreHooks): Store {
   let dead = false;
+  /** runs this process already holds or created */
   const seenRuns = new Set<string>();
   const hang = <T>(): Promise<T> => new Promise<T>(() => {});
 
   const overrides: Partial<Store> = {
+    async createRun(run) {
+      if (dead) return hang();
+      seenRuns.add(run.id); // started here: later lease acquisitions (after a sleep) are not takeovers
+      return db.createRun(run);
+    },
     async checkpoint(cp) {
       if (dead) return hang();
       const original = cp.step?.wakeAt ?? null;

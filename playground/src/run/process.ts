@@ -25,6 +25,8 @@ export interface ProcessOptions {
   crashAfter?: string;
   hooks: ProcessStoreHooks;
   hit(line: number): void;
+  /** the runtime's warnings and errors (e.g. "running in replay mode") */
+  log(level: "warn" | "error", message: string): void;
 }
 
 export class PlaygroundProcess {
@@ -46,9 +48,15 @@ export class PlaygroundProcess {
       },
     });
     const clients = this.clients;
+    const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+    const logger = {
+      info: () => {},
+      warn: (...args: unknown[]) => options.log("warn", text(args)),
+      error: (...args: unknown[]) => options.log("error", text(args)),
+    };
     class PlaygroundInngest extends runtime.Inngest {
       constructor(config: ConstructorParameters<typeof runtime.Inngest>[0]) {
-        super({ ...config, store, leaseMs: LEASE_MS, pollMs: POLL_MS });
+        super({ ...config, store, leaseMs: LEASE_MS, pollMs: POLL_MS, logger });
         clients.push(this);
       }
     }

@@ -5,7 +5,7 @@
 import type { EndpointView } from "../compile.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const NODE_W = 210;
+const NODE_W = 270;
 const NODE_H = 30;
 const GAP = 18;
 const LEFT = 70;
@@ -67,7 +67,7 @@ function edge(y1: number, y2: number): SVGPathElement {
 
 function text(label: string, top: number): SVGTextElement {
   const t = el("text", { x: String(LEFT + 12), y: String(top + NODE_H / 2 + 4) }) as SVGTextElement;
-  t.textContent = label.length > 30 ? `${label.slice(0, 29)}…` : label;
+  t.textContent = label.length > 38 ? `${label.slice(0, 37)}…` : label;
   return t;
 }
 

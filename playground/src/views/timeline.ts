@@ -12,14 +12,14 @@ const ICONS: Record<TimelineEntry["kind"], string> = {
   step: "✓",
   retry: "↻",
   failed: "✗",
-  sleep: "⏱",
-  wait: "⏸",
+  sleep: "☾",
+  wait: "…",
   event: "✉",
-  crash: "💥",
+  crash: "⚡",
   takeover: "⇢",
   response: "←",
   suspend: "↪",
-  code: "•",
+  note: "ℹ",
   error: "⚠",
 };
 

@@ -1,0 +1,168 @@
+/**
+ * The built playground in headless Chromium: examples, live compile with
+ * diagnostics, runs in the browser, crash + resume compared with replay.
+ * Screenshots go to test-results/screenshots/.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser.js";
+import { playgroundDir, servePlayground } from "./serve.js";
+
+const screenshots = join(playgroundDir, "..", "test-results", "screenshots");
+let server: Awaited<ReturnType<typeof servePlayground>>;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  server = await servePlayground();
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+const testId = (id: string) => page.getByTestId(id);
+
+async function expectStatus(pattern: RegExp): Promise<void> {
+  await expect.poll(() => testId("compile-status").textContent(), { timeout: 15_000 }).toMatch(pattern);
+}
+
+async function pickExample(id: string): Promise<void> {
+  await testId("example").selectOption(id);
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain(`example=${id}`);
+  await expectStatus(/^compiled/);
+}
+
+/** Replaces the whole editor content by selecting all and pasting. */
+async function setSource(code: string): Promise<void> {
+  await page.locator("#source .cm-content").click();
+  await page.keyboard.press("Control+A");
+  await page.locator("#source .cm-content").evaluate((content, text) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", text);
+    content.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, code);
+}
+
+/** The whole document of an editor (its DOM holds only the lines in view, so ask CodeMirror's view). */
+const docOf = (target: Page, selector: string) =>
+  target.evaluate((sel) => {
+    type Content = HTMLElement & { cmTile?: { root?: { view?: { state: { doc: { toString(): string } } } } } };
+    const content = document.querySelector(sel) as Content | null;
+    return content?.cmTile?.root?.view?.state.doc.toString() ?? content?.innerText ?? "";
+  }, `${selector} .cm-content`);
+const sourceText = () => docOf(page, "#source");
+const outputText = () => docOf(page, "#output");
+const runStatus = (mode: "compiled" | "replay") => testId(`${mode}-status`).textContent();
+
+describe("playground", () => {
+  it("loads with the first example compiled: generated machine, state table, graph", async () => {
+    await expectStatus(/^compiled/);
+    expect(await outputText()).toMatch(/durable: 1/);
+    expect(await testId("state-table").innerText()).toContain("fetch-data");
+    expect(await testId("state-graph").locator("g.node").count()).toBeGreaterThan(2);
+    await shot("01-loaded");
+  });
+
+  it("hovering a state highlights its lines in the source and the generated code", async () => {
+    await testId("state-table").locator("tbody tr", { hasText: "fetch-data" }).hover();
+    await expect.poll(() => page.locator("#source .hl-state").count()).toBeGreaterThan(0);
+    expect(await page.locator("#output .hl-state").count()).toBeGreaterThan(0);
+    expect(await page.locator("#source .hl-state").first().innerText()).toContain("fetch-data");
+  });
+
+  it("picks an example from the gallery and keeps it in the URL", async () => {
+    await pickExample("loop");
+    expect(await sourceText()).toContain("for (const id of ids)");
+    expect(await testId("state-table").innerText()).toMatch(/price[\s\S]*cool-down/);
+    expect(await outputText()).toContain("price");
+  });
+
+  it("recompiles while typing: output, state table and diagnostics follow the code", async () => {
+    const edited = (await sourceText()).replace('step.run("price"', 'step.run("quote"');
+    await setSource(edited);
+    await expect.poll(() => testId("state-table").innerText()).toContain("quote");
+    expect(await outputText()).toContain('"quote"');
+
+    await setSource(edited.replace("total += item.price;", "total += item.price +;"));
+    await expectStatus(/error/);
+    await expect.poll(() => testId("diagnostics").innerText()).toMatch(/error DE\d+ · line \d+/);
+    expect(await page.locator("#source .cm-lintRange-error").count()).toBeGreaterThan(0);
+    await shot("02-diagnostics");
+
+    await setSource(edited);
+    await expectStatus(/^compiled/);
+    expect(await testId("diagnostics").innerText()).toBe("");
+
+    // The URL now carries the edited code: opening it elsewhere reproduces it.
+    const link = page.url();
+    const other = await browser.context.newPage();
+    await other.goto(link);
+    await expect.poll(() => docOf(other, "#source")).toContain('step.run("quote"');
+    await other.close();
+  });
+
+  it("runs a handler in the browser: steps, a fast-forwarded sleep, the response", async () => {
+    await pickExample("loop");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    const timeline = await testId("compiled-timeline").innerText();
+    expect(timeline).toMatch(/step "price" completed/);
+    expect(timeline).toMatch(/step "price:1" completed|step "price" completed[\s\S]*step "price" completed/);
+    expect(timeline).toMatch(/sleep "cool-down".*fast-forwarded/);
+    expect(timeline).toMatch(/200[\s\S]*"total":/);
+    await shot("03-run");
+  });
+
+  it("crashes after a step, resumes in a new process: compiled re-runs nothing, replay re-runs the prefix", async () => {
+    await pickExample("query-params");
+    await testId("state-table").getByTestId("crash-load-user").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("crashed");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("crashed");
+    expect(await testId("compiled-timeline").innerText()).toMatch(/process A killed right after "load-user"/);
+    await shot("04-crashed");
+
+    await testId("resume").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+
+    const compiled = await testId("compiled-timeline").innerText();
+    expect(compiled).toMatch(/process B took the run over/);
+    expect(compiled).toMatch(/step "process" completed/);
+    expect(compiled).not.toMatch(/B[\s\S]*step "load-user" completed/); // the finished step did not run again
+    expect(compiled).toMatch(/200[\s\S]*"result"/);
+    expect(await testId("compiled-rerun").getAttribute("data-count")).toBe("0");
+    expect(Number(await testId("replay-rerun").getAttribute("data-count"))).toBeGreaterThan(0);
+    expect(await page.locator("#source .hl-rerun").count()).toBeGreaterThan(0);
+    await shot("05-resumed");
+  });
+
+  it("waits for an event sent from the panel", async () => {
+    await pickExample("wait-for-event");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("waiting");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("waiting");
+    expect(await testId("event-name").inputValue()).toBe("approval/received");
+    expect(JSON.parse(await testId("event-data").inputValue())).toMatchObject({ requestId: "r_1" });
+    await shot("06-waiting");
+    await testId("send-event").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    expect(await testId("compiled-timeline").innerText()).toMatch(/"status":"paid"/);
+  });
+
+  it("raised no page errors", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
