@@ -17,6 +17,6 @@ export default {
   externalsPresets: { node: true },
   externals: [({ request }, callback) => (/^(@[\w-]+\/)?[\w-]/.test(request) && !request.startsWith("node:") ? callback(null, request) : callback())],
   resolve: { extensions: [".ts", ".js"], extensionAlias: { ".js": [".ts", ".js"] } },
-  module: { rules: [{ test: /\.ts$/, loader: "ts-loader", options: { transpileOnly: true, onlyCompileBundledFiles: true } }] },
+  module: { rules: [{ test: /\.ts$/, loader: "ts-loader", options: { transpileOnly: true, configFile: here("tsconfig.json") } }] },
   plugins: [durable({ alias: true })],
 };

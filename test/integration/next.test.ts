@@ -15,7 +15,7 @@ describe.each([
   { bundler: "turbopack", args: [] as string[] },
   { bundler: "webpack", args: ["--webpack"] },
 ])("Next.js example, next build ($bundler) + next start", ({ bundler, args }) => {
-  const distDir = `.next-${bundler}`;
+  const distDir = `.next/${bundler}`;
   const store = tempStore(`next-${bundler}`);
   let server: RunningServer;
   const start = async () => {

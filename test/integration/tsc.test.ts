@@ -41,7 +41,7 @@ describe("tsc example: program.emit with the durable transformer, run by node", 
 describe("tsc example: ts-patch 3.3.0 `plugins` entry in tsconfig.json (tspc)", () => {
   it("compiles the endpoints through the same transformer", async () => {
     await run(TSPC, ["-p", "tsconfig.tspc.json"], { cwd: exampleDir("tsc") });
-    const out = readFileSync(`${exampleDir("tsc")}dist-tspc/endpoints.js`, "utf8");
+    const out = readFileSync(`${exampleDir("tsc")}dist/tspc/endpoints.js`, "utf8");
     expect(out).toContain("@durable-endpoints/runtime"); // alias applied
     expect(out).toMatch(/durable:\s*1/); // a compiled machine, not the original handler
   });

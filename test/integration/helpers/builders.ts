@@ -35,7 +35,10 @@ export const builders = {
   },
   async vite() {
     const { build } = await import("vite");
-    await build({ configFile: `${exampleDir("vite")}vite.config.ts` });
+    // Imported here rather than by Vite's config loader: under vitest, Node's own import would pick
+    // the workspace packages' "source" (TypeScript) entries.
+    const { default: config } = await import("../../../examples/vite/vite.config.ts");
+    await build({ ...config, configFile: false });
   },
   async webpack() {
     const { default: webpack } = await import("webpack");

@@ -25,8 +25,8 @@ export async function crashAndResume(start: () => Promise<RunningServer>, orderI
     res = await completeThroughPollUrl(second.url, res.headers.get("location")!, orderId);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ orderId, amount: 42, approvedBy: "tester" });
-    expect(stepRuns(second.output(), "reserve", orderId)).toBe(0);
-    expect(stepRuns(second.output(), "charge", orderId)).toBe(1);
+    expect(stepRuns(second.output(), "reserve", orderId), second.output()).toBe(0);
+    expect(stepRuns(second.output(), "charge", orderId), second.output()).toBe(1);
   } finally {
     await second.kill();
   }
