@@ -142,6 +142,36 @@ describe("control flow", () => {
     }`);
   });
 
+  it("jumps out of loops that need no lowering themselves", async () => {
+    await check(`async () => {
+      const out = [];
+      outer: for (let i = 0; i < 3; i++) {
+        out.push(await step.run("i-" + i, () => i));
+        for (let j = 0; j < 3; j++) {
+          if (j === i) continue outer;
+          if (i === 2) break outer;
+          out.push("j" + j);
+        }
+      }
+      for (let k = 0; k < 2; k++) {
+        try { if (k === 0) continue; out.push("k" + k); }
+        finally { out.push(await step.run("fin-" + k, () => "f")); }
+      }
+      return Response.json(out);
+    }`);
+  });
+
+  it("closures in a lowered for (let …) loop see their own iteration's value", async () => {
+    await check(`async () => {
+      const fns = [];
+      for (let i = 0; i < 3; i++) {
+        if (i === 0) await step.run("first", () => i);
+        fns.push(() => i);
+      }
+      return Response.json(fns.map((f) => f()));
+    }`);
+  });
+
   it("return from inside loops and branches", async () => {
     await check(`async () => {
       for (let i = 0; ; i++) {

@@ -62,7 +62,7 @@ function isTypeDeclaration(node: t.Statement): boolean {
 }
 
 /** Declarations become assignments to locals hoisted to the top of `resume`. */
-export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration): void {
+export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopHead = false): void {
   for (const declarator of node.declarations) {
     const names = patternNames(declarator.id).map((id) => lw.analysis.rename.get(id));
     if (isFunctionValued(declarator) && names[0]?.constant && node.kind !== "var") {
@@ -72,7 +72,8 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration): void
     for (const info of names) {
       if (!info) continue;
       lw.declareVar(info.name);
-      if (lw.loopDepth > 0 && info.constant) lw.perIteration.add(info.name);
+      // `for (let i …)` gets a fresh `i` per iteration too: closures snapshot its value when created
+      if (lw.loopDepth > 0 && (info.constant || loopHead)) lw.perIteration.add(info.name);
     }
     const init = declarator.init;
     if (!init) {
@@ -133,7 +134,7 @@ function lowerLoop(lw: Lowerer, node: t.WhileStatement | t.DoWhileStatement | t.
   if (t.isForStatement(node) && node.init) {
     if (t.isVariableDeclaration(node.init)) {
       lw.loopDepth++;
-      lowerDeclaration(lw, node.init);
+      lowerDeclaration(lw, node.init, node.init.kind !== "var");
       lw.loopDepth--;
     } else {
       emitEffect(lw, explode(lw, node.init, true));
