@@ -206,7 +206,7 @@ export class Inngest {
 
   private resumeClaimed(endpoint: string, run: Parameters<Engine["resume"]>[1]): void {
     const def = this.endpoints.get(endpoint);
-    if (!def) return;
+    if (!def || !this.engine.adopt(run)) return;
     this.engine.resume(def, run).catch((error) => this.core.logger.error(`[durable] run ${run.id}: resume failed`, error));
   }
 }

@@ -7,6 +7,12 @@ import type { RunRecord, Store } from "./store.js";
 
 export class Engine {
   private active = new Map<Execution, RunRecord>();
+  /**
+   * Runs this process is acquiring or executing. The stores let an owner
+   * re-acquire its own lease, so the scheduler, a poll and an idempotent retry
+   * of one process must agree here first: whoever reserves a run executes it.
+   */
+  private reserved = new Set<string>();
 
   constructor(
     private readonly core: Core,
@@ -14,15 +20,57 @@ export class Engine {
     private readonly onSuspended: (wakeAt: number | null) => void,
   ) {}
 
-  /** Resumes a run whose lease we hold, with its persisted request. */
-  resume(def: EndpointDef, run: RunRecord): Promise<Outcome> {
-    return this.execute(def, run, deserialize<Request>(run.request), false);
+  /** Leases a run for this process unless this process already has it; null when someone holds it. */
+  async acquire(runId: string): Promise<RunRecord | null> {
+    if (this.reserved.has(runId)) return null;
+    this.reserved.add(runId);
+    try {
+      const store = await this.core.store();
+      const leased = await store.acquireLease(runId, this.core.owner, this.core.leaseMs, Date.now());
+      if (!leased) this.reserved.delete(runId);
+      return leased;
+    } catch (error) {
+      this.reserved.delete(runId);
+      throw error;
+    }
   }
 
-  /** Executes a run whose lease we hold until it finishes or suspends. Never rejects. */
-  async execute(def: EndpointDef, run: RunRecord, req: Request, fresh: boolean): Promise<Outcome> {
+  /**
+   * Takes a run the store leased to us (claimDue, createRun); false when this
+   * process already has it. If it is executing here (its lease lapsed, e.g. a
+   * late renewal, and our own scheduler re-claimed it), the execution carries
+   * on under the new fence instead of being fenced out by ourselves.
+   */
+  adopt(run: RunRecord): boolean {
+    if (!this.reserved.has(run.id)) {
+      this.reserved.add(run.id);
+      return true;
+    }
+    for (const execution of this.active.keys()) if (execution.runId === run.id) execution.fence = run.fence;
+    return false;
+  }
+
+  /** Resumes a run whose lease we hold (acquired or adopted), with its persisted request. */
+  resume(def: EndpointDef, run: RunRecord): Promise<Outcome> {
+    return this.execute(def, run, null, false);
+  }
+
+  /**
+   * Executes a run whose lease we hold (acquired or adopted) until it finishes
+   * or suspends; `req` null = rebuild it from the persisted snapshot.
+   */
+  async execute(def: EndpointDef, run: RunRecord, req: Request | null, fresh: boolean): Promise<Outcome> {
+    try {
+      return await this.executeLeased(def, run, req, fresh);
+    } finally {
+      this.reserved.delete(run.id);
+    }
+  }
+
+  private async executeLeased(def: EndpointDef, run: RunRecord, req: Request | null, fresh: boolean): Promise<Outcome> {
     const store = await this.core.store();
     for (;;) {
+      req ??= deserialize<Request>(run.request);
       const replay = !fresh && (def.machine === null || run.version !== def.machine.version);
       if (def.machine === null) {
         this.core.warnOnce(
@@ -36,7 +84,7 @@ export class Engine {
       const execution = new Execution(this.core, def, run, req, fresh, store, steps);
       this.active.set(execution, run);
       const renew = setInterval(() => {
-        store.renewLease(run.id, run.fence, this.core.leaseMs, Date.now()).then(
+        store.renewLease(run.id, execution.fence, this.core.leaseMs, Date.now()).then(
           (held) => held || execution.lose(),
           (error) => this.core.logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
         );
@@ -57,7 +105,7 @@ export class Engine {
       if (!again) return outcome;
       run = again;
       fresh = false;
-      req = deserialize<Request>(run.request);
+      req = null;
     }
   }
 
@@ -65,6 +113,6 @@ export class Engine {
   async close(store: Store): Promise<void> {
     const running = [...this.active];
     for (const [execution] of running) execution.lose();
-    await Promise.allSettled(running.map(([, run]) => store.releaseLease(run.id, run.fence)));
+    await Promise.allSettled(running.map(([execution, run]) => store.releaseLease(run.id, execution.fence)));
   }
 }

@@ -69,6 +69,8 @@ export class Execution {
   private frozen = false;
   private lost = false;
   private writes: Promise<unknown> = Promise.resolve();
+  /** our fencing token; moves when this process re-claims its own run (see Engine.adopt) */
+  fence: number;
   private signalSuspend!: () => void;
   private suspendRequested = new Promise<void>((resolve) => (this.signalSuspend = resolve));
 
@@ -77,11 +79,12 @@ export class Execution {
     private readonly def: EndpointDef,
     private readonly run: RunRecord,
     private readonly req: Request,
-    private readonly fresh: boolean,
+    fresh: boolean,
     storeInstance: Store,
     steps: StepRecord[] | null,
   ) {
     this.store = storeInstance;
+    this.fence = run.fence;
     const machine = def.machine;
     this.compiled = machine !== null && (fresh || run.version === machine.version);
     this.stepsDone = run.stepsDone;
@@ -109,10 +112,10 @@ export class Execution {
     };
   }
 
-  /** True when this execution replays steps (plain handler or another machine version). */
-  get replaying(): boolean {
-    return !this.compiled;
+  get runId(): string {
+    return this.run.id;
   }
+
 
   /** Runs until the handler returns, throws, or suspends. Never rejects. */
   async execute(): Promise<Outcome> {
@@ -382,7 +385,7 @@ export class Execution {
       const run = { ...(await this.runPatch(settled, withState)), ...cp.run };
       let ok: boolean;
       try {
-        ok = await this.store.checkpoint({ ...cp, run, runId: this.run.id, fence: this.run.fence });
+        ok = await this.store.checkpoint({ ...cp, run, runId: this.run.id, fence: this.fence });
       } catch (error) {
         this.core.logger.error(`[durable] run ${this.run.id}: checkpoint failed, abandoning this execution`, error);
         ok = false;

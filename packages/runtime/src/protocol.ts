@@ -83,7 +83,8 @@ export class Protocol {
       updatedAt: now,
     };
     const created = await store.createRun(run);
-    if (!created.created) return this.attach(created.run, run.requestHash, url, def, req.method, store, signer);
+    if (!created.created) return this.attach(created.run, run.requestHash, url, def, req.method, signer);
+    engine.adopt(run);
     const outcome = await engine.execute(def, run, rebuildRequest(req, body), true);
     return this.answer(outcome, run.id, url, def, req.method, signer);
   }
@@ -95,7 +96,6 @@ export class Protocol {
     url: URL,
     def: EndpointDef,
     method: string,
-    store: Store,
     signer: TokenSigner,
   ): Promise<Response> {
     if (run.requestHash !== hash) {
@@ -104,7 +104,7 @@ export class Protocol {
     if (isFinished(run)) return this.replay(run, method);
     const now = Date.now();
     const sleeping = run.status === "waiting" && run.wakeAt !== null && run.wakeAt > now;
-    const leased = sleeping ? null : await store.acquireLease(run.id, this.host.core.owner, this.host.core.leaseMs, now);
+    const leased = sleeping ? null : await this.host.engine.acquire(run.id);
     if (!leased) return this.redirect(run.id, url, def, signer);
     return this.answer(await this.host.engine.resume(def, leased), run.id, url, def, method, signer);
   }
@@ -135,7 +135,7 @@ export class Protocol {
     const deadline = Date.now() + this.host.pollMs;
     for (;;) {
       if (isFinished(run)) return this.replay(run, req.method);
-      const wakeAt = this.drive(run, def, store);
+      const wakeAt = this.drive(run, def);
       const now = Date.now();
       if (now >= deadline || req.signal?.aborted || this.host.closing.aborted) break;
       // subscribe first, then re-read: a change committed in between is not missed
@@ -156,15 +156,15 @@ export class Protocol {
    * Starts the run here if it is due and nobody holds it (serverless: the poll
    * is what makes progress). Returns when it will next be due, if known.
    */
-  private drive(run: RunRecord, def: EndpointDef, store: Store): number | null {
+  private drive(run: RunRecord, def: EndpointDef): number | null {
     const { core, engine } = this.host;
     const now = Date.now();
     const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
     const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
     if (!leaseFree) return run.leaseExpiresAt;
     if (!due) return run.wakeAt;
-    store
-      .acquireLease(run.id, core.owner, core.leaseMs, now)
+    engine
+      .acquire(run.id)
       .then((leased) => leased && engine.resume(def, leased))
       .catch((error) => core.logger.error(`[durable] run ${run.id}: could not resume it`, error));
     return null;
