@@ -10,7 +10,8 @@
  * Times are milliseconds since the epoch (numbers). Every method may be called
  * concurrently from many runs; implementations must be safe under that and,
  * for shared stores, across processes. The store conformance suite
- * (`test/store-conformance.ts`) is the executable version of this contract.
+ * (`packages/runtime/test/stores/conformance.ts`) is the executable version of
+ * this contract; `stores/memory.ts` is the reference implementation.
  */
 
 export type RunStatus =
