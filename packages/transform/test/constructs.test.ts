@@ -254,7 +254,11 @@ describe("await in expressions", () => {
       const d = side(null) ?? await step.run("nullish", () => "nn");
       const e = a > 5 ? await step.run("big", () => "big") : await step.run("small", () => "small");
       let f = null; f ??= await step.run("assign", () => "f");
-      return Response.json({ a, b, c, d, e, f, calls });
+      const o = { p: 0, q: "set", list: [null] };
+      o.p ||= await step.run("prop", () => 7);
+      o.q &&= await step.run("prop2", () => "and");
+      o.list[side(0)] ??= await step.run("elem", () => "e");
+      return Response.json({ a, b, c, d, e, f, o, calls });
     }`);
   });
 
@@ -266,6 +270,15 @@ describe("await in expressions", () => {
       const o = { k: await step.run("k", () => "K"), [await step.run("key", () => "dyn")]: 1, ...(await step.run("spread", () => ({ z: 26 }))) };
       const arr = [s.length, await step.run("el", () => "E"), ...(await step.run("els", () => [8, 9]))];
       return Response.json({ s, t, o, arr });
+    }`);
+  });
+
+  it("shorthand properties of captured locals, also inside closures", async () => {
+    await check(`async (req) => {
+      const id = new URL(req.url).pathname;
+      const user = await step.run("a", () => ({ id }));
+      const again = await step.run("b", () => ({ id: id, user }));
+      return Response.json({ id, user, again });
     }`);
   });
 

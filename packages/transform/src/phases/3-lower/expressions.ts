@@ -254,14 +254,18 @@ function explodeObject(lw: Lowerer, node: t.ObjectExpression): t.ObjectExpressio
 
 /** `a && await b`: evaluate `b` only when needed, with a jump over it. */
 function shortCircuit(lw: Lowerer, node: t.LogicalExpression, ignoreResult: boolean): t.Expression {
+  return explodeLowered(lw, explodeValue(lw, node.left), node.operator, () => explode(lw, node.right, ignoreResult));
+}
+
+function explodeLowered(lw: Lowerer, left: t.Expression, operator: "&&" | "||" | "??", right: () => t.Expression | null): t.Expression {
   const result = lw.temp();
-  lw.em.emitAssign(result, explodeValue(lw, node.left));
+  lw.em.emitAssign(result, left);
   const after = lw.em.newState();
-  if (node.operator === "&&") lw.em.jumpUnless(t.cloneNode(result), after);
-  else if (node.operator === "||") lw.em.jumpIf(t.cloneNode(result), after);
+  if (operator === "&&") lw.em.jumpUnless(t.cloneNode(result), after);
+  else if (operator === "||") lw.em.jumpIf(t.cloneNode(result), after);
   else lw.em.jumpIf(t.binaryExpression("!=", t.cloneNode(result), t.nullLiteral()), after);
-  const right = explode(lw, node.right, ignoreResult);
-  if (right) lw.em.emitAssign(t.cloneNode(result), right);
+  const value = right();
+  if (value) lw.em.emitAssign(t.cloneNode(result), value);
   lw.em.mark(after);
   return result;
 }
@@ -285,7 +289,16 @@ function ternary(lw: Lowerer, node: t.ConditionalExpression, ignoreResult: boole
 function explodeAssignment(lw: Lowerer, node: t.AssignmentExpression, ignoreResult: boolean): t.Expression | null {
   const { operator, left, right } = node;
   if (operator === "||=" || operator === "&&=" || operator === "??=") {
-    if (!t.isIdentifier(left)) return unsupported(lw, node, "a logical assignment to a property");
+    // `a ||= v` is `a || (a = v)`; for `o.p ||= v` the object (and key) are evaluated once, first
+    if (t.isMemberExpression(left)) {
+      const [object, property] = explodeList(lw, [left.object, left.computed ? left.property : null]) as t.Expression[];
+      const once = (e: t.Expression) => (t.isIdentifier(e) || t.isLiteral(e) ? e : hoist(lw, e));
+      const member = t.memberExpression(once(object!), left.computed ? once(property!) : lw.rewrite(left.property), left.computed);
+      const write = () => t.assignmentExpression("=", t.cloneNode(member), explodeValue(lw, right));
+      if (!containsAwait(right)) return t.logicalExpression(operator.slice(0, 2) as "||", t.cloneNode(member), write());
+      return explodeLowered(lw, t.cloneNode(member), operator.slice(0, 2) as "||", write);
+    }
+    if (!t.isIdentifier(left)) return unsupported(lw, node, "this logical assignment");
     const logical = t.logicalExpression(operator.slice(0, 2) as "||", left, t.assignmentExpression("=", left, right));
     logical.loc = node.loc;
     return explode(lw, logical, ignoreResult);
