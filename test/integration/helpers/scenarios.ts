@@ -51,15 +51,18 @@ export async function suspendAndComplete(base: string, orderId: string): Promise
   expect(Number.isNaN(Date.parse(body.reservedAt))).toBe(false); // a Date survived the checkpoints
 }
 
-/** The compiled handler's stack trace names the original file and line (source maps end to end). */
-export async function stackPointsAtSource(base: string, sourceFile: string): Promise<void> {
+/**
+ * The compiled handler's stack trace names the original file and line (source maps end to end).
+ * `line: false` checks the file only (Bun does not apply a plugin's source map: oven-sh/bun#6173).
+ */
+export async function stackPointsAtSource(base: string, sourceFile: string, { line = true } = {}): Promise<void> {
   const res = await get(base, "/api/trace");
   expect(res.status).toBe(200);
   const { stack } = (await res.json()) as { stack: string };
   const lines = readFileSync(sourceFile, "utf8").split("\n");
   const markerLine = lines.findIndex((line) => line.includes("TRACE-MARKER")) + 1;
   const name = sourceFile.split("/").slice(-2).join("/");
-  expect(stack.split("\n")[1]).toContain(`${name}:${markerLine}:`);
+  expect(stack.split("\n")[1]).toContain(line ? `${name}:${markerLine}:` : `${name}:`);
 }
 
 /** Counts the example's "[example] <step> <orderId>" side-effect lines in a server's output. */
