@@ -4,7 +4,9 @@ export function printSummary(title: string, counts: Record<string, number>): voi
   console.log(`[conformance] ${title}: ${parts.join(", ")}`);
 }
 
-/** Fails with every problem report, separated by blank lines. */
-export function assertNoProblems(problems: string[]): void {
-  if (problems.length) throw new Error(`${problems.length} problem(s):\n\n${problems.join("\n\n")}`);
+/** Fails with the first `show` problem reports, separated by blank lines. */
+export function assertNoProblems(problems: string[], show = 4): void {
+  if (!problems.length) return;
+  const more = problems.length > show ? `\n\n… and ${problems.length - show} more` : "";
+  throw new Error(`${problems.length} problem(s):\n\n${problems.slice(0, show).join("\n\n")}${more}`);
 }

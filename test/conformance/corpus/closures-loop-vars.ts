@@ -18,10 +18,12 @@ export const handler = inngest.endpoint(async (req: Request) => {
     values.push(scaled() + doubled);
   }
   probe("loop-done");
+  // closures over a callback parameter, used before the next step (not live across it)
   const getters = values.map((v, i) => () => v - i);
+  const sum = getters.reduce((total, get) => total + get(), 0);
   const total = await step.run("after-loop", () => {
     probe("step:after-loop");
-    return getters.reduce((sum, get) => sum + get(), 0);
+    return sum;
   });
   probe("end");
   return Response.json({ values, total });

@@ -18,7 +18,7 @@ let written = 0;
 
 async function caseOf(program: Program): Promise<Case> {
   mkdirSync(scratch, { recursive: true });
-  const file = join(scratch, `seed-${program.seed}-${++written}.ts`);
+  const file = join(scratch, `seed-${program.seed}-${process.pid}-${++written}.ts`);
   writeFileSync(file, printProgram(program));
   return (await casesOf(file))[0]!;
 }

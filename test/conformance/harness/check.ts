@@ -90,7 +90,7 @@ export function checkStepsExactlyOnce(expected: string[], world: World): string 
  *  - incarnation 1 ran a prefix of the oracle's sequence;
  *  - incarnation 2 ran a suffix of it: nothing was lost, nothing reordered;
  *  - what both ran (the overlap) is only code after incarnation 1's last
- *    committed checkpoint, or bodies of steps whose outcome was not committed.
+ *    committed resume point, or bodies of steps whose outcome was not committed.
  * Replay fails this: it re-runs everything before the resume point.
  */
 export function checkResumed(expected: string[], world: World): string | undefined {
@@ -109,7 +109,11 @@ export function checkResumed(expected: string[], world: World): string | undefin
   }
   if (start > l1.length) return `work between the crash and the resume point was skipped${context()}`;
 
-  const lastCheckpoint = first.map((e) => e.kind).lastIndexOf("checkpoint");
+  // the resume point moves only with checkpoints that write a state (a step settling late, in a
+  // state the machine already left, keeps the earlier one) or finish the run
+  const lastCheckpoint = first.findLastIndex(
+    (e) => e.kind === "checkpoint" && (e.state !== undefined || e.runStatus === "completed" || e.runStatus === "failed"),
+  );
   const probesBeforeCheckpoint = first.slice(0, lastCheckpoint + 1).filter((e) => e.kind === "probe").length;
   const committed = counts(
     first
@@ -122,7 +126,7 @@ export function checkResumed(expected: string[], world: World): string | undefin
     const label = want[i]!;
     const uncommitted = (started.get(label) ?? 0) - (committed.get(label) ?? 0);
     if (!isStep(label) || (rerun.get(label) ?? 0) > uncommitted) {
-      return `"${label}" ran again in incarnation 2 although it ran before the last committed checkpoint${context()}`;
+      return `"${label}" ran again in incarnation 2 although it ran before the last committed resume point${context()}`;
     }
   }
   return checkReevaluated(expected, probeLabels(world.log));

@@ -6,7 +6,7 @@
  * Import specifiers are rewritten (the seed's "inngest" / "inngest/edge" included);
  * relative imports are made absolute because the output lives in .out/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "@babel/parser";
@@ -114,7 +114,10 @@ export async function prepare(
     outFile = outFile.replace(/\.ts$/, ".mjs");
   }
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(outFile, code);
+  // atomic: another test process may be importing the same file right now
+  const partial = `${outFile}.${process.pid}.partial`;
+  writeFileSync(partial, code);
+  renameSync(partial, outFile);
   prepared.set(key, outFile);
   return outFile;
 }
