@@ -15,7 +15,10 @@ export function formatDuration(ms: number): string {
 
 /** One-line rendering of a decoded value (Dates, Maps, Errors shown as such). */
 export function formatValue(value: unknown, max = 80): string {
-  const text = value instanceof Error ? `${value.name}: ${value.message}` : inspect(value, { depth: 4, breakLength: Infinity, compact: true });
+  const text =
+    value instanceof Error ? `${value.name}: ${value.message}`
+    : value instanceof URL ? `URL ${value.href}`
+    : inspect(value, { depth: 4, breakLength: Infinity, compact: true });
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

@@ -1,10 +1,6 @@
 /** The `durable` command: compile, inspect, runs, run. */
 import { parseArgs } from "./args.js";
 import type { Command, Io } from "./command.js";
-import { compileCommand } from "./commands/compile.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { runCommand } from "./commands/run.js";
-import { runsCommand } from "./commands/runs.js";
 import { CliError } from "./errors.js";
 
 export const USAGE = `durable — inspect durable endpoints and their runs
@@ -19,11 +15,12 @@ Usage:
 The store URL defaults to $DURABLE_STORE_URL (sqlite:///abs/path.db or postgres://…).
 Exit code 1 on errors (missing file, store or run; compile errors).`;
 
-const COMMANDS: Record<string, Command> = {
-  compile: compileCommand,
-  inspect: inspectCommand,
-  runs: runsCommand,
-  run: runCommand,
+// Loaded on demand: `durable runs` never loads the compiler, `durable compile` never loads a store.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  compile: async () => (await import("./commands/compile.js")).compileCommand,
+  inspect: async () => (await import("./commands/inspect.js")).inspectCommand,
+  runs: async () => (await import("./commands/runs.js")).runsCommand,
+  run: async () => (await import("./commands/run.js")).runCommand,
 };
 
 const consoleIo: Io = {
@@ -39,8 +36,9 @@ export async function main(argv: readonly string[], io: Io = consoleIo, cwd = pr
       io.out(USAGE);
       return args.command === undefined && !args.flags.has("help") ? 1 : 0;
     }
-    const command = COMMANDS[args.command];
-    if (!command) throw new CliError(`unknown command "${args.command}" (expected: ${Object.keys(COMMANDS).join(", ")})`);
+    const load = COMMANDS[args.command];
+    if (!load) throw new CliError(`unknown command "${args.command}" (expected: ${Object.keys(COMMANDS).join(", ")})`);
+    const command = await load();
     return await command({ args, io, cwd, env });
   } catch (error) {
     io.err(`durable: ${error instanceof CliError ? error.message : describeUnexpected(error)}`);

@@ -65,7 +65,7 @@ describe("durable runs", () => {
     expect(lines[0]).toMatch(/^RUN\s+STATUS\s+ENDPOINT\s+STARTED\s+STEPS$/);
     const row = (id: string) => lines.find((l) => l.startsWith(id)) ?? "";
     expect(row(ids.done)).toMatch(/completed\s+test\/fixtures\/shop\.ts#checkout\s+\S+ \S+\s+2$/);
-    expect(row(ids.waiting)).toMatch(/waiting\s+.*#checkout.*\s3$/);
+    expect(row(ids.waiting)).toMatch(/waiting\s+.*#checkout.*\s2$/); // the sleep has not settled yet
     expect(row(ids.failed)).toMatch(/failed\s+.*#checkout/);
   });
 
@@ -74,7 +74,7 @@ describe("durable runs", () => {
     expect(code).toBe(0);
     const runs = JSON.parse(stdout) as Array<{ id: string; status: string; stepsDone: number }>;
     expect(runs.map((r) => r.id).sort()).toEqual(Object.values(ids).sort());
-    expect(runs.find((r) => r.id === ids.waiting)).toMatchObject({ status: "waiting", stepsDone: 3 });
+    expect(runs.find((r) => r.id === ids.waiting)).toMatchObject({ status: "waiting", stepsDone: 2 });
   });
 
   it("fails clearly without a store, or with a store that does not exist", () => {
@@ -141,7 +141,7 @@ describe("durable compile / inspect", () => {
     const { code, stdout } = durable(["inspect", "test/fixtures/unsupported.ts"]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/test\/fixtures\/unsupported\.ts:8:\d+ error: /);
-    expect(stdout).toMatch(/> 8 \|/); // the code frame points at the line
+    expect(stdout).toMatch(/>\s+8 \|/); // the code frame points at the line
   });
 
   it("exits 1 for a missing file", () => {

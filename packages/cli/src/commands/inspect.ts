@@ -36,13 +36,17 @@ interface StateRow {
   captured: string[];
 }
 
-/** One row per resume point: the await it starts with and the locals a checkpoint there saves. */
+/**
+ * One row per step (a `Promise.all` puts several steps in one state), plus one
+ * for each state with no await of its own (entry, loop heads, join points).
+ */
 function stateRows(endpoint: Endpoint): StateRow[] {
-  const captured = (endpoint as { captured?: Record<string, string[]> }).captured ?? {};
-  const rows: StateRow[] = [{ state: 0, step: null, kind: "start", line: null, captured: captured[0] ?? [] }];
-  for (const step of endpoint.steps as Array<{ id: string | null; kind: string; line: number; state?: number }>) {
-    const state = step.state ?? rows.length;
-    rows.push({ state, step: step.id, kind: step.kind, line: step.line, captured: captured[state] ?? [] });
+  const rows: StateRow[] = [];
+  for (let state = 0; state < endpoint.states; state++) {
+    const captured = endpoint.live[state] ?? [];
+    const steps = endpoint.steps.filter((s) => s.state === state);
+    if (steps.length === 0) rows.push({ state, step: null, kind: state === 0 ? "start" : "control", line: null, captured });
+    for (const s of steps) rows.push({ state, step: s.id, kind: s.kind, line: s.line, captured });
   }
-  return rows.sort((a, b) => a.state - b.state);
+  return rows;
 }

@@ -101,7 +101,8 @@ function render(run: RunView): string {
   if (run.lease) out.push(`lease     ${run.lease.owner} until ${formatTime(run.lease.expiresAt)}`);
 
   const locals = Object.entries(run.locals);
-  out.push("", `captured locals (state ${run.state})`);
+  const finished = run.status === "completed" || run.status === "failed";
+  out.push("", finished ? `captured locals at the last checkpoint (state ${run.state})` : `captured locals (state ${run.state})`);
   out.push(locals.length ? table(["NAME", "VALUE"], locals.map(([k, v]) => [k, formatValue(v, 100)])) : "  none");
 
   out.push("", "steps");
