@@ -161,6 +161,18 @@ describe("control flow", () => {
     }`);
   });
 
+  it("a const arrow over the loop variable, used after the step, is re-created (not snapshotted at the top)", async () => {
+    await check(`async () => {
+      const values = [];
+      for (let i = 0; i < 3; i++) {
+        const scaled = () => i * 10;
+        const doubled = await step.run(\`double-\${i}\`, () => i * 2);
+        values.push(scaled() + doubled);
+      }
+      return Response.json(values);
+    }`);
+  });
+
   it("closures in a lowered for (let …) loop see their own iteration's value", async () => {
     await check(`async () => {
       const fns = [];

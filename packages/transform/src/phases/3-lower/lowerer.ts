@@ -74,6 +74,21 @@ export class Lowerer {
     return this.clone(node, false) as T;
   }
 
+  /**
+   * Declarations re-created at the top of `resume` read the locals' current values
+   * (they are created before any iteration, so a per-iteration snapshot would be wrong).
+   */
+  rewriteHoisted<T extends t.Node>(node: T): T {
+    this.hoisting = true;
+    try {
+      return this.clone(node, false) as T;
+    } finally {
+      this.hoisting = false;
+    }
+  }
+
+  private hoisting = false;
+
   private clone(node: t.Node, isStepArgument: boolean): t.Node {
     if (t.isIdentifier(node)) {
       if (this.analysis.stepRefs.has(node)) {
@@ -104,7 +119,7 @@ export class Lowerer {
     if ((t.isObjectProperty(result) || t.isObjectProperty(node)) && (result as t.ObjectProperty).shorthand) {
       fixShorthand(result as t.ObjectProperty);
     }
-    if (!isStepArgument && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
+    if (!isStepArgument && !this.hoisting && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
       return this.snapshotLoopBindings(result);
     }
     return result;

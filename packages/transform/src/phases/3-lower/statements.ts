@@ -12,7 +12,7 @@ export function lowerStatement(lw: Lowerer, node: t.Statement, label: string | n
   const em = lw.em;
   if (t.isVariableDeclaration(node)) return lowerDeclaration(lw, node);
   if (t.isFunctionDeclaration(node) || t.isClassDeclaration(node) || isTypeDeclaration(node)) {
-    lw.hoisted.push(lw.rewrite(node));
+    lw.hoisted.push(lw.rewriteHoisted(node));
     return;
   }
   if (!needsLowering(lw, node)) {
@@ -66,7 +66,7 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
   for (const declarator of node.declarations) {
     const names = patternNames(declarator.id).map((id) => lw.analysis.rename.get(id));
     if (isFunctionValued(declarator) && names[0]?.constant && node.kind !== "var") {
-      lw.hoisted.push(t.variableDeclaration("const", [lw.rewrite(declarator)]));
+      lw.hoisted.push(t.variableDeclaration("const", [lw.rewriteHoisted(declarator)]));
       continue;
     }
     for (const info of names) {
