@@ -75,6 +75,17 @@ export default inngest.endpoint(async function checkout(req) {
     expect(code).toMatchSnapshot();
   });
 
+  it("metadata lists the steps of a Promise.all, with dynamic ids as their source", () => {
+    const { endpoints } = transform(
+      `import { step } from "inngest";\nexport const h = inngest.endpoint(async (req) => {\n  const ids = ["a"];\n  const all = await Promise.all(ids.map((id) => step.run(\`fetch-\${id}\`, () => id)));\n  await fetch(req.url);\n  return Response.json(all);\n});`,
+      { filename: "/a.js", root: "/" },
+    );
+    expect(endpoints[0]!.steps).toEqual([
+      { id: "fetch-${id}", kind: "run", line: 4, state: 1 },
+      { id: null, kind: "await", line: 5, state: 2 },
+    ]);
+  });
+
   it("the version ignores formatting and comments, and changes with the code", () => {
     const v = (body: string) => transform(`import { step } from "inngest";\nexport const h = inngest.endpoint(${body});`, { filename: "/a.js", root: "/" }).endpoints[0]!.version;
     const base = v(`async () => { const a = await step.run("a", () => 1); return new Response(String(a)); }`);

@@ -404,8 +404,8 @@ function stepsIn(lw: Lowerer, argument: t.Expression): AwaitSite["steps"] {
     if (lw.isStepCall(n)) {
       const kind = t.isIdentifier((n.callee as t.MemberExpression).property) ? stepKindOf(((n.callee as t.MemberExpression).property as t.Identifier).name) : null;
       if (kind) steps.push({ id: stepId(lw, n.arguments[0]), kind });
+      return; // not the steps a step's own callback may call
     }
-    if (t.isFunction(n)) return;
     for (const key of t.VISITOR_KEYS[n.type] ?? []) {
       const child = (n as unknown as Record<string, unknown>)[key];
       for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
