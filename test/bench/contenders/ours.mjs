@@ -28,13 +28,18 @@ function keepOpen(store) {
   });
 }
 
+/** A client over `store`; close it (`endpoints.inngest.close()`) before the store. */
+export function client(module, store, options = {}) {
+  return module.createEndpoints(keepOpen(store), { logger: quiet, ...options });
+}
+
 /**
  * Runs `use(endpoints)` with a fresh client over `store` — a new serverless
  * invocation — then closes the client (its scheduler must not move runs on
  * behind the bench's back).
  */
 export async function withClient(module, store, use, options = {}) {
-  const endpoints = module.createEndpoints(keepOpen(store), { logger: quiet, ...options });
+  const endpoints = client(module, store, options);
   try {
     return await use(endpoints);
   } finally {

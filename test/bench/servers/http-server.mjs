@@ -15,3 +15,5 @@ const { createEndpoints } = await loadEndpoints(flavor);
 const { threeSteps } = createEndpoints(flavor === "plain" ? undefined : sqliteStore({ path: dbPath }));
 const server = createServer(toNodeHandler(threeSteps));
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));
+// exit normally on SIGTERM, so `node --cpu-prof` writes its profile
+process.on("SIGTERM", () => process.exit(0));

@@ -13,7 +13,7 @@ import { loadEndpoints } from "../lib/fixtures.mjs";
 import { recordingStore } from "../lib/recording-store.mjs";
 import { printTable } from "../lib/report.mjs";
 import { openRawDb } from "../contenders/raw-sqlite.mjs";
-import { call, finalJson, openStore } from "../contenders/ours.mjs";
+import { call, client, finalJson, openStore, withClient } from "../contenders/ours.mjs";
 
 const STEPS = 1000;
 const path = `/steps?n=${STEPS}`;
@@ -55,15 +55,18 @@ export async function run({ mode, tmp }) {
 
   // Capture what one run hands to the store, to replay the same bytes raw.
   const recorder = recordingStore(sqlite, { keepPayloads: true });
-  await oursRun(compiled.createEndpoints(recorder.store).trivialSteps)();
+  await withClient(compiled, recorder.store, (ep) => oursRun(ep.trivialSteps)());
   const payloads = recorder.log.payloads;
   const raw = openRawDb(join(tmp, "p2-raw.db"));
   let rawRuns = 0;
 
+  // long-lived clients, as in a server process
+  const onSqlite = client(compiled, sqlite);
+  const onMemory = client(compiled, memory);
   const results = await compare(
     {
-      compiled_sqlite: oursRun(compiled.createEndpoints(sqlite).trivialSteps),
-      compiled_memory: oursRun(compiled.createEndpoints(memory).trivialSteps),
+      compiled_sqlite: oursRun(onSqlite.trivialSteps),
+      compiled_memory: oursRun(onMemory.trivialSteps),
       sqlite_store_only: storeOnly(sqlite, recorder.log.checkpoints),
       raw_sqlite_write: async () => raw.writeAll(`run-${++rawRuns}`, payloads),
       plain: oursRun(plain.createEndpoints().trivialSteps),
@@ -71,6 +74,8 @@ export async function run({ mode, tmp }) {
     { rounds },
   );
   raw.close();
+  await onSqlite.inngest.close();
+  await onMemory.inngest.close();
   await sqlite.close();
   await memory.close();
 

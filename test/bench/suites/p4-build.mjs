@@ -3,7 +3,7 @@
  * - A generated app of 1,000 modules (a few of them endpoints) built by Vite 8,
  *   with and without @durable-endpoints/unplugin/vite.
  * - The transform of one endpoint file vs a plain Babel parse + generate of it
- *   (the floor for any Babel-based compiler).
+ *   (the floor for any Babel-based compiler), both producing source maps.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -53,9 +53,13 @@ export async function run({ mode, tmp }) {
   const iterations = mode === "quick" ? 50 : 200;
   const compile = await compare(
     {
-      transform: async () => perCall(() => transform(code, { filename: endpointFile }), iterations),
+      // both with source maps, as a bundler plugin asks for them
+      transform: async () => perCall(() => transform(code, { filename: endpointFile, sourceMaps: true }), iterations),
       babel_roundtrip: async () =>
-        perCall(() => generate(parse(code, { sourceType: "module", plugins: ["typescript"] })), iterations),
+        perCall(() => {
+          const ast = parse(code, { sourceType: "module", plugins: ["typescript"], sourceFilename: endpointFile });
+          generate(ast, { sourceMaps: true, sourceFileName: endpointFile }, code);
+        }, iterations),
     },
     { rounds },
   );

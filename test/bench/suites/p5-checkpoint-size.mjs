@@ -12,7 +12,7 @@ import { loadEndpoints } from "../lib/fixtures.mjs";
 import { recordingStore } from "../lib/recording-store.mjs";
 import { printTable } from "../lib/report.mjs";
 import { median } from "../lib/stats.mjs";
-import { call, finalJson, openStore } from "../contenders/ours.mjs";
+import { call, finalJson, openStore, withClient } from "../contenders/ours.mjs";
 
 const ITEMS = 20;
 
@@ -38,7 +38,7 @@ const fileSize = (file) => (existsSync(file) ? statSync(file).size : 0);
 export async function run({ tmp }) {
   const compiled = await loadEndpoints("compiled");
   const recorder = recordingStore(openStore("memory", tmp, "p5"));
-  await finalJson(await call(compiled.createEndpoints(recorder.store).cartTotal, `/cart?items=${ITEMS}`), "cart");
+  await withClient(compiled, recorder.store, async (ep) => finalJson(await call(ep.cartTotal, `/cart?items=${ITEMS}`), "cart"));
   // checkpoint 0 is step "load"; then one per "price"
   const written = recorder.log.bytes.slice(1, 1 + ITEMS);
   const live = liveSetBytes();
@@ -46,12 +46,13 @@ export async function run({ tmp }) {
 
   const dbFile = join(tmp, "p5.db");
   const sqlite = recordingStore(openStore("sqlite", tmp, "p5"));
-  const endpoints = compiled.createEndpoints(sqlite.store);
-  await finalJson(await call(endpoints.cartTotal, `/cart?items=1`), "cart warm-up"); // opens the file, creates tables
-  const before = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
-  const checkpointsBefore = sqlite.log.count;
-  await finalJson(await call(endpoints.cartTotal, `/cart?items=${ITEMS}`), "cart on sqlite");
-  const walPerCheckpoint = (fileSize(dbFile) + fileSize(`${dbFile}-wal`) - before) / (sqlite.log.count - checkpointsBefore);
+  const walPerCheckpoint = await withClient(compiled, sqlite.store, async (ep) => {
+    await finalJson(await call(ep.cartTotal, `/cart?items=1`), "cart warm-up"); // opens the file, creates tables
+    const before = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
+    const checkpointsBefore = sqlite.log.count;
+    await finalJson(await call(ep.cartTotal, `/cart?items=${ITEMS}`), "cart on sqlite");
+    return (fileSize(dbFile) + fileSize(`${dbFile}-wal`) - before) / (sqlite.log.count - checkpointsBefore);
+  });
   await sqlite.store.close();
 
   printTable(
