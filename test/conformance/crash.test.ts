@@ -11,7 +11,7 @@ import { checkCrashes, oracleOf } from "./harness/suite.js";
 import { assertNoProblems, printSummary } from "./report.js";
 
 const cases = await loadCorpus();
-const counted = { cases: 0, "crash points tried": 0, "resumed by the scheduler": 0 };
+const counted = { cases: 0, "crash points tried": 0, "resumed by the scheduler": 0, "not reached (timing)": 0 };
 
 describe.each(cases)("$name", (c) => {
   test("compiled: crash at every checkpoint and probe, resume in a fresh incarnation", { timeout: 300_000 }, async () => {
@@ -19,6 +19,7 @@ describe.each(cases)("$name", (c) => {
     counted.cases++;
     counted["crash points tried"] += report.points;
     counted["resumed by the scheduler"] += report.viaScheduler;
+    counted["not reached (timing)"] += report.notReached;
     assertNoProblems(report.problems);
   });
 });

@@ -7,7 +7,7 @@
  * with "~" are inside an awaited expression that resume re-evaluates (e.g. a
  * helper function that calls steps), so they may legitimately run again.
  */
-import { activeWorld, currentIncarnation, CrashSignal, ZombieError } from "./harness/world.js";
+import { activeWorld, committedFailures, currentIncarnation, CrashSignal, ZombieError } from "./harness/world.js";
 
 export function probe(label: string): void {
   const world = activeWorld();
@@ -23,12 +23,15 @@ export function probe(label: string): void {
 }
 
 /**
- * True while step `id` has run at most `failures` times in this execution
- * (all incarnations together): a step body calls it after its probe to fail
- * its first attempts, like a flaky service whose state outlives our process.
+ * True while step `id` has failed fewer than `failures` times: a step body
+ * calls it after its probe to fail its first attempts, like a flaky service.
+ * On the real runtime "failed" means a failed attempt the runtime committed
+ * (an attempt cut short by a crash does not count, for the service nor for
+ * the retry budget); in the oracle every earlier execution was a failure.
  */
 export function failsFirst(id: string, failures: number): boolean {
   const world = activeWorld();
   if (!world) return false;
-  return world.probes().filter((p) => p.label === `step:${id}`).length <= failures;
+  if (world.kind === "oracle") return world.probes().filter((p) => p.label === `step:${id}`).length <= failures;
+  return committedFailures(world.checkpoints(), id) < failures;
 }

@@ -88,7 +88,7 @@ describe.each(cases)("$name", (c) => {
     const oracle = await oracleOf(c);
     const modulePath = await prepare(c.file, { compiled: true, flavor: "child" });
     const baseline = await execute(c, modulePath, 0);
-    const world = (log: typeof baseline.log) => new World({}, log);
+    const world = (log: typeof baseline.log) => new World("real", {}, log);
     expect(compareResponse(oracle.expected, baseline.response)).toBeUndefined();
     expect(checkSameProbes(oracle.probes, world(baseline.log))).toBeUndefined();
     const checkpoints = baseline.log.filter((e) => e.kind === "checkpoint").length;

@@ -9,7 +9,11 @@ export function probe(label) {
   appendFileSync(log, JSON.stringify({ kind: "probe", label, incarnation }) + "\n");
 }
 
+// Same semantics as ../probe.ts: fail while fewer than `failures` failed attempts were committed.
 export function failsFirst(id, failures) {
   const lines = readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
-  return lines.filter((e) => e.kind === "probe" && e.label === `step:${id}`).length <= failures;
+  const failed = lines.filter(
+    (e) => e.kind === "checkpoint" && e.stepId?.replace(/:\d+$/, "") === id && (e.stepStatus === "retrying" || e.stepStatus === "failed"),
+  );
+  return failed.length < failures;
 }

@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import { casesOf, type Case } from "../harness/cases.js";
 import { conformanceDir } from "../harness/loader.js";
 import { checkCompiled, checkCrashes, oracleOf } from "../harness/suite.js";
+import type { MachineMutation } from "../harness/process.js";
 import type { CrashPlan } from "../harness/world.js";
 import { generate, rng } from "./generate.js";
 import { printProgram, type Program } from "./program.js";
@@ -26,6 +27,8 @@ async function caseOf(program: Program): Promise<Case> {
 export interface FuzzOptions {
   /** crash points per program (all checkpoints first, then random probes); Infinity = every point */
   crashPoints: number;
+  /** test-only: break every compiled machine this way (to show the fuzzer and shrinker catch it) */
+  mutate?: MachineMutation;
 }
 
 export interface FuzzResult {
@@ -52,9 +55,12 @@ export async function check(program: Program, options: FuzzOptions): Promise<Fuz
     return { problems: [`seed ${program.seed}: the generated module does not load: ${(error as Error).message}`], crashPoints: 0 };
   }
   const oracle = await oracleOf(c);
-  const problems = await checkCompiled(c, oracle);
+  const problems = await checkCompiled(c, oracle, options.mutate);
   if (problems.length || options.crashPoints === 0) return { problems, crashPoints: 0 };
-  const crashes = await checkCrashes(c, oracle, { select: (plans) => sample(plans, options.crashPoints, program.seed) });
+  const crashes = await checkCrashes(c, oracle, {
+    mutate: options.mutate,
+    select: (plans) => sample(plans, options.crashPoints, program.seed),
+  });
   return { problems: crashes.problems, crashPoints: crashes.points };
 }
 
@@ -65,14 +71,20 @@ function signature(problems: string[]): string {
   return `${mode}: ${first.split("]: ")[1]?.split("\n")[0]?.replace(/\d+/g, "#").slice(0, 40) ?? ""}`;
 }
 
-/** Shrinks a failing program and writes it to corpus/regressions/; returns the file. */
-export async function saveRegression(program: Program, result: FuzzResult, options: FuzzOptions): Promise<string> {
+export const regressionsDir = join(conformanceDir, "corpus", "regressions");
+
+/** The smallest variant of a failing program that still fails the same way. */
+export async function shrinkFailure(program: Program, result: FuzzResult, options: FuzzOptions): Promise<Program> {
   const wanted = signature(result.problems);
-  const smallest = await shrink(program, async (candidate) => {
+  return shrink(program, async (candidate) => {
     const again = await check(candidate, options).catch(() => undefined);
     return !!again && again.problems.length > 0 && signature(again.problems) === wanted;
   });
-  const dir = join(conformanceDir, "corpus", "regressions");
+}
+
+/** Shrinks a failing program and writes it as a corpus regression case; returns the file. */
+export async function saveRegression(program: Program, result: FuzzResult, options: FuzzOptions, dir = regressionsDir): Promise<string> {
+  const smallest = await shrinkFailure(program, result, options);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `fuzz-seed-${program.seed}.ts`);
   const why = result.problems[0]!.split("\n").slice(0, 12).map((line) => `// ${line}`).join("\n");

@@ -88,9 +88,12 @@ export function checkStepsExactlyOnce(expected: string[], world: World): string 
 /**
  * After a crash in incarnation 1 and a resume in incarnation 2:
  *  - incarnation 1 ran a prefix of the oracle's sequence;
- *  - incarnation 2 ran a suffix of it: nothing was lost, nothing reordered;
- *  - what both ran (the overlap) is only code after incarnation 1's last
- *    committed resume point, or bodies of steps whose outcome was not committed.
+ *  - incarnation 2 re-ran part of incarnation 1's tail (the "overlap"), minus
+ *    steps whose outcome incarnation 1 had committed, then ran the rest of
+ *    the oracle's sequence: nothing lost, nothing reordered;
+ *  - the overlap holds no code from before incarnation 1's last committed
+ *    resume point: only step bodies whose outcome was not committed (e.g.
+ *    Promise.all members still in flight) may run again.
  * Replay fails this: it re-runs everything before the resume point.
  */
 export function checkResumed(expected: string[], world: World): string | undefined {
@@ -103,33 +106,44 @@ export function checkResumed(expected: string[], world: World): string | undefin
   if (l1.join("\n") !== want.slice(0, l1.length).join("\n")) {
     return `before the crash, incarnation 1 did not follow the oracle${context()}`;
   }
-  const start = want.length - l2.length;
-  if (start < 0 || l2.join("\n") !== want.slice(start).join("\n")) {
-    return `after the crash, incarnation 2 did not finish the oracle's sequence (lost or extra work)${context()}`;
-  }
-  if (start > l1.length) return `work between the crash and the resume point was skipped${context()}`;
-
-  // the resume point moves only with checkpoints that write a state (a step settling late, in a
-  // state the machine already left, keeps the earlier one) or finish the run
-  const lastCheckpoint = first.findLastIndex(
-    (e) => e.kind === "checkpoint" && (e.state !== undefined || e.runStatus === "completed" || e.runStatus === "failed"),
-  );
-  const probesBeforeCheckpoint = first.slice(0, lastCheckpoint + 1).filter((e) => e.kind === "probe").length;
   const committed = counts(
     first
       .filter((e): e is CheckpointEntry => e.kind === "checkpoint" && !!e.stepId && e.stepStatus !== "waiting")
       .map((e) => `step:${baseStepId(e.stepId!)}`),
   );
-  const started = counts(l1.filter(isStep));
-  const rerun = counts(want.slice(start, l1.length));
-  for (let i = start; i < Math.min(l1.length, probesBeforeCheckpoint); i++) {
-    const label = want[i]!;
-    const uncommitted = (started.get(label) ?? 0) - (committed.get(label) ?? 0);
-    if (!isStep(label) || (rerun.get(label) ?? 0) > uncommitted) {
-      return `"${label}" ran again in incarnation 2 although it ran before the last committed resume point${context()}`;
-    }
+  const rest = want.slice(l1.length);
+  // the least re-execution that explains incarnation 2
+  const overlap = Array.from({ length: l1.length + 1 }, (_, i) => l1.length - i).find((from) => {
+    const rerun = withoutCommitted(l1, from, committed);
+    return rerun.length + rest.length === l2.length && [...rerun, ...rest].every((label, i) => label === l2[i]);
+  });
+  if (overlap === undefined) {
+    return `after the crash, incarnation 2 did not finish the oracle's sequence (lost, extra or reordered work)${context()}`;
+  }
+
+  // the resume point moves only with checkpoints that write a state (a step settling late, in a
+  // state the machine already left, keeps the earlier one) or finish the run
+  const resumePoint = first.findLastIndex(
+    (e) => e.kind === "checkpoint" && (e.state !== undefined || e.runStatus === "completed" || e.runStatus === "failed"),
+  );
+  const probesBeforeResumePoint = first.slice(0, resumePoint + 1).filter((e) => e.kind === "probe").length;
+  const again = l1.slice(overlap, probesBeforeResumePoint).find((label) => !isStep(label));
+  if (again !== undefined) {
+    return `"${again}" ran again in incarnation 2 although it ran before the last committed resume point${context()}`;
   }
   return checkReevaluated(expected, probeLabels(world.log));
+}
+
+/** l1[from..] without the occurrences of steps whose outcome is committed (earliest occurrences first). */
+function withoutCommitted(l1: string[], from: number, committed: Map<string, number>): string[] {
+  const left = new Map(committed);
+  for (const label of l1.slice(0, from)) if (left.has(label)) left.set(label, left.get(label)! - 1);
+  return l1.slice(from).filter((label) => {
+    const n = left.get(label) ?? 0;
+    if (n <= 0) return true;
+    left.set(label, n - 1);
+    return false;
+  });
 }
 
 function crashStory(want: string[], first: LogEntry[], l2: string[]): string {

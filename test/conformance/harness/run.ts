@@ -41,7 +41,7 @@ export interface OracleResult {
 }
 
 export async function runOracle(file: string, spec: RequestSpec, scenario: Scenario): Promise<OracleResult> {
-  const world = new World();
+  const world = new World("oracle");
   setWorld(world);
   setOracleEvents(scenario.events);
   try {
@@ -131,7 +131,7 @@ async function untilLeaseExpired(shared: Store): Promise<void> {
 
 export async function runReal(file: string, spec: RequestSpec, scenario: Scenario, options: RealOptions): Promise<RealResult> {
   const { memoryStore } = await import("@durable-endpoints/runtime/memory");
-  const world = new World(options.crash);
+  const world = new World("real", options.crash);
   setWorld(world);
   const shared: Store = memoryStore();
   const modulePath = await prepare(file, { compiled: options.compiled, flavor: "real" });

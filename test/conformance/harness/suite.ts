@@ -49,6 +49,8 @@ export interface CrashReport {
   points: number;
   /** of which resumed by the scheduler instead of a request */
   viaScheduler: number;
+  /** of which the run finished before reaching (timing-dependent checkpoints) */
+  notReached: number;
 }
 
 function describePlan(plan: CrashPlan, scheduler: boolean): string {
@@ -88,7 +90,7 @@ export async function checkCrashes(
   } = {},
 ): Promise<CrashReport> {
   const compiled = options.compiled ?? true;
-  const result: CrashReport = { problems: [], points: 0, viaScheduler: 0 };
+  const result: CrashReport = { problems: [], points: 0, viaScheduler: 0, notReached: 0 };
   let plans: CrashPlan[];
   try {
     plans = await crashPlans(c, compiled, { mutate: options.mutate });
@@ -110,7 +112,12 @@ export async function checkCrashes(
           resume: scheduler ? "scheduler" : "request",
           mutate: options.mutate,
         });
-        if (!run.crashed) return ["the planned crash never happened (the run took a different path than its crash-free baseline)"];
+        // timing may change the number of checkpoints (a sleep that already elapsed writes none):
+        // a crash point the run never reached leaves a crash-free run, checked as such
+        if (!run.crashed) {
+          result.notReached++;
+          return [compareResponse(oracle.expected, run.response), checkSameProbes(oracle.probes, run.world)];
+        }
         return [compareResponse(oracle.expected, run.response), checkResumed(oracle.probes, run.world)];
       })),
     );

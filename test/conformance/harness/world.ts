@@ -52,6 +52,8 @@ export class World {
   onProbeCrash: (incarnation: number) => void = () => {};
 
   constructor(
+    /** "oracle": plain execution, nothing is committed; "real": the runtime commits checkpoints */
+    readonly kind: "oracle" | "real",
     readonly crash: CrashPlan = {},
     readonly log: LogEntry[] = [],
   ) {}
@@ -71,6 +73,13 @@ export class World {
   kill(incarnation: number): void {
     this.dead.add(incarnation);
   }
+}
+
+/** Failed attempts of step `id` (any repeat: "id", "id:1", …) the runtime committed. */
+export function committedFailures(checkpoints: CheckpointEntry[], id: string): number {
+  return checkpoints.filter(
+    (c) => c.stepId?.replace(/:\d+$/, "") === id && (c.stepStatus === "retrying" || c.stepStatus === "failed"),
+  ).length;
 }
 
 const incarnationContext = new AsyncLocalStorage<number>();
