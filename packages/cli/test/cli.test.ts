@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transform } from "@durable-endpoints/transform";
 
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const bin = join(cliDir, "dist", "bin.js");
+const bin = join(cliDir, "bin", "durable.js"); // the installed launcher, which runs dist/
 const fixtures = join(cliDir, "test", "fixtures");
 const tmp = mkdtempSync(join(tmpdir(), "durable-cli-"));
 const dbPath = join(tmp, "runs.db");

@@ -1,5 +1,5 @@
 /** Turns a store checkpoint into a human line for the timeline. */
-import type { Checkpoint } from "@durable-endpoints/runtime";
+import type { Checkpoint } from "./process-store.js";
 import { decodeValue } from "./decode.js";
 import type { TimelineEntry } from "./session.js";
 

@@ -8,7 +8,10 @@
  *    from then on every call hangs forever, as if the process had vanished
  *    mid-flight (its lease is never renewed nor released).
  */
-import type { Checkpoint, RunRecord, Store } from "@durable-endpoints/runtime";
+import type { RunRecord, Store } from "@durable-endpoints/runtime";
+
+/** One store transaction: a step outcome plus the run's new state. */
+export type Checkpoint = Parameters<Store["checkpoint"]>[0];
 
 /** How long a fast-forwarded sleep or back-off still takes, so the timeline stays readable. */
 export const FAST_FORWARD_MS = 250;

@@ -4,7 +4,8 @@
  * crash after a step, a resume in a new process, and the timeline of it all.
  */
 import { memoryStore } from "@durable-endpoints/runtime/memory";
-import type { Checkpoint, EventPayload, RunRecord, Store } from "@durable-endpoints/runtime";
+import type { EventPayload, RunRecord, Store } from "@durable-endpoints/runtime";
+import type { Checkpoint } from "./process-store.js";
 import { PlaygroundProcess } from "./process.js";
 import { describeCheckpoint } from "./describe.js";
 

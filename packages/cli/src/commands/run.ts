@@ -67,7 +67,7 @@ async function describeRun(run: RunRecord, steps: StepRecord[]): Promise<RunView
     steps: steps.map((s) => ({
       id: s.id,
       kind: s.kind,
-      status: s.status,
+      status: elapsedSleep(s, run) ? "elapsed" : s.status,
       attempts: s.attempts,
       startedAt: s.startedAt,
       durationMs: s.updatedAt - s.startedAt,
@@ -76,6 +76,12 @@ async function describeRun(run: RunRecord, steps: StepRecord[]): Promise<RunView
     })),
     result: run.result ? await describeResponse(decode(run.result)) : null,
   };
+}
+
+/** An elapsed sleep costs no write: it stays "waiting" in the store once its time has passed. */
+function elapsedSleep(step: StepRecord, run: RunRecord): boolean {
+  const sleeping = (step.kind === "sleep" || step.kind === "sleepUntil") && step.status === "waiting";
+  return sleeping && step.wakeAt !== null && (step.wakeAt <= run.updatedAt || run.status === "completed" || run.status === "failed");
 }
 
 function decode<T = unknown>(text: string): T | undefined {
