@@ -254,11 +254,14 @@ function explodeObject(lw: Lowerer, node: t.ObjectExpression): t.ObjectExpressio
 
 /** `a && await b`: evaluate `b` only when needed, with a jump over it. */
 function shortCircuit(lw: Lowerer, node: t.LogicalExpression, ignoreResult: boolean): t.Expression {
-  return explodeLowered(lw, explodeValue(lw, node.left), node.operator, () => explode(lw, node.right, ignoreResult));
+  const result = lw.temp();
+  return explodeLowered(lw, explodeValue(lw, node.left), node.operator, () => {
+    assignTo(lw, result, node.right, ignoreResult);
+    return null;
+  }, result);
 }
 
-function explodeLowered(lw: Lowerer, left: t.Expression, operator: "&&" | "||" | "??", right: () => t.Expression | null): t.Expression {
-  const result = lw.temp();
+function explodeLowered(lw: Lowerer, left: t.Expression, operator: "&&" | "||" | "??", right: () => t.Expression | null, result = lw.temp()): t.Expression {
   lw.em.emitAssign(result, left);
   const after = lw.em.newState();
   if (operator === "&&") lw.em.jumpUnless(t.cloneNode(result), after);
@@ -270,6 +273,17 @@ function explodeLowered(lw: Lowerer, left: t.Expression, operator: "&&" | "||" |
   return result;
 }
 
+/** `result = <node>`, with `result = await …` directly at the state when the node is an await. */
+function assignTo(lw: Lowerer, result: t.Identifier | null, node: t.Expression, ignoreResult: boolean): void {
+  if (t.isAwaitExpression(node) && !containsAwait(node.argument)) {
+    explodeAwait(lw, node, (awaited) => t.expressionStatement(result ? t.assignmentExpression("=", t.cloneNode(result), awaited) : awaited));
+    return;
+  }
+  const value = explode(lw, node, ignoreResult);
+  if (result && value) lw.em.emitAssign(t.cloneNode(result), value);
+  else emitEffect(lw, value);
+}
+
 function ternary(lw: Lowerer, node: t.ConditionalExpression, ignoreResult: boolean): t.Expression | null {
   const result = ignoreResult ? null : lw.temp();
   const otherwise = lw.em.newState();
@@ -277,9 +291,7 @@ function ternary(lw: Lowerer, node: t.ConditionalExpression, ignoreResult: boole
   lw.em.jumpUnless(explodeValue(lw, node.test), otherwise);
   for (const [branch, next] of [[node.consequent, otherwise], [node.alternate, after]] as const) {
     if (branch === node.alternate) lw.em.mark(otherwise);
-    const value = explode(lw, branch, ignoreResult);
-    if (result && value) lw.em.emitAssign(t.cloneNode(result), value);
-    else emitEffect(lw, value);
+    assignTo(lw, result, branch, ignoreResult);
     if (next === otherwise) lw.em.jump(after);
   }
   lw.em.mark(after);
