@@ -10,7 +10,7 @@ export interface StateRow {
   state: number;
   stepId: string | null;
   kind: string;
-  /** 1-based line in the source */
+  /** 1-based line in the source (0: none) */
   line: number;
   captured: string[];
 }
@@ -18,6 +18,7 @@ export interface StateRow {
 export interface EndpointView {
   name: string;
   version: string;
+  /** one row per step, plus one per state without a step, in state order */
   states: StateRow[];
   /** state → 1-based lines of its `case` in the generated code */
   caseLines: Map<number, number[]>;
@@ -68,31 +69,25 @@ export function compile(source: string): Compiled {
   };
 }
 
+/**
+ * One row per step (a `Promise.all` puts several steps in one state), plus one
+ * for each state with no await of its own (entry, loop heads, join points).
+ */
 function toView(endpoint: RawEndpoint, segments: Map<number, Segment>): EndpointView {
-  const captured = capturedByState(endpoint);
-  const rows = new Map<number, StateRow>();
-  rows.set(0, { state: 0, stepId: null, kind: "start", line: 0, captured: captured.get(0) ?? [] });
-  for (const step of endpoint.steps as Array<{ id: string | null; kind: string; line: number; state?: number }>) {
-    if (step.state === undefined) continue;
-    rows.set(step.state, { state: step.state, stepId: step.id, kind: step.kind, line: step.line, captured: captured.get(step.state) ?? [] });
+  const rows: StateRow[] = [];
+  for (let state = 0; state < endpoint.states; state++) {
+    const captured = [...(endpoint.live[state] ?? [])];
+    const steps = endpoint.steps.filter((s) => s.state === state);
+    if (steps.length === 0) rows.push({ state, stepId: null, kind: state === 0 ? "start" : "control", line: 0, captured });
+    for (const s of steps) rows.push({ state, stepId: s.id, kind: s.kind, line: s.line, captured });
   }
-  // States with no await of their own (loop heads, join points) still get a row.
-  for (const state of segments.keys()) {
-    if (!rows.has(state)) rows.set(state, { state, stepId: null, kind: "control", line: 0, captured: captured.get(state) ?? [] });
-  }
-  const states = [...rows.values()].sort((a, b) => a.state - b.state);
   return {
     name: endpoint.name,
     version: endpoint.version,
-    states,
+    states: rows,
     caseLines: new Map([...segments].map(([state, seg]) => [state, seg.lines])),
     edges: new Map([...segments].map(([state, seg]) => [state, seg.next])),
   };
-}
-
-/** Locals saved at a checkpoint taken in each state (the machine's `live`). */
-function capturedByState(endpoint: RawEndpoint): Map<number, string[]> {
-  return new Map(Object.entries(endpoint.live).map(([state, names]) => [Number(state), [...names]]));
 }
 
 interface Segment {

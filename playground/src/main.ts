@@ -99,8 +99,8 @@ function renderCrashOptions(endpoint: EndpointView | undefined): void {
 /** Hovering a state (table row or graph node) highlights its lines in both editors. */
 function hover(state: number | null): void {
   const endpoint = shown.endpoints[0];
-  const row = endpoint?.states.find((s) => s.state === state);
-  highlightLines(source, "hl-state", row?.line ? [row.line] : []);
+  const lines = endpoint?.states.filter((s) => s.state === state && s.line > 0).map((s) => s.line) ?? [];
+  highlightLines(source, "hl-state", lines);
   highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []));
   markStateRow(stateTable, state);
   markGraphNode(stateGraph, state);

@@ -162,6 +162,33 @@ describe("playground", () => {
     expect(await testId("compiled-timeline").innerText()).toMatch(/"status":"paid"/);
   });
 
+  it("retries a failing step with back-off fast-forwarded, then the handler's catch runs", async () => {
+    await pickExample("try-catch");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 30_000 }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: 30_000 }).toBe("done");
+    const timeline = await testId("compiled-timeline").innerText();
+    expect(timeline).toMatch(/step "risky-operation" attempt 1 failed; retry in .*fast-forwarded[\s\S]*upstream is down/);
+    expect(timeline).toMatch(/step "risky-operation" failed for good \(after 3 failed attempts\)/);
+    expect(timeline).toMatch(/step "refund" completed[\s\S]*\{"refunded":30\}/);
+    expect(timeline).toMatch(/500[\s\S]*Operation failed after retries/);
+    await shot("07-retries");
+  });
+
+  it("Promise.all: crash after a parallel step, resume with both results", async () => {
+    await pickExample("promise-all");
+    expect(await testId("state-table").innerText()).toMatch(/weather[\s\S]*events/);
+    await testId("crash").selectOption("events");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("crashed");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("crashed");
+    await testId("resume").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    expect(await testId("compiled-timeline").innerText()).toMatch(/"report":"2 events, clear sky"/);
+    expect(await testId("compiled-rerun").getAttribute("data-count")).toBe("0");
+  });
+
   it("raised no page errors", () => {
     expect(pageErrors).toEqual([]);
   });

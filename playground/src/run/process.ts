@@ -25,8 +25,8 @@ export interface ProcessOptions {
   crashAfter?: string;
   hooks: ProcessStoreHooks;
   hit(line: number): void;
-  /** the runtime's warnings and errors (e.g. "running in replay mode") */
-  log(level: "warn" | "error", message: string): void;
+  /** the runtime's errors (its warnings repeat what the timeline already shows) */
+  logError(message: string): void;
 }
 
 export class PlaygroundProcess {
@@ -49,11 +49,7 @@ export class PlaygroundProcess {
     });
     const clients = this.clients;
     const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
-    const logger = {
-      info: () => {},
-      warn: (...args: unknown[]) => options.log("warn", text(args)),
-      error: (...args: unknown[]) => options.log("error", text(args)),
-    };
+    const logger = { info: () => {}, warn: () => {}, error: (...args: unknown[]) => options.logError(text(args)) };
     class PlaygroundInngest extends runtime.Inngest {
       constructor(config: ConstructorParameters<typeof runtime.Inngest>[0]) {
         super({ ...config, store, leaseMs: LEASE_MS, pollMs: POLL_MS, logger });

@@ -22,7 +22,7 @@ export interface TimelineEntry {
   /** ms since the run started */
   at: number;
   process: string;
-  kind: "request" | "step" | "retry" | "failed" | "sleep" | "wait" | "event" | "crash" | "takeover" | "response" | "suspend" | "note" | "error";
+  kind: "request" | "step" | "retry" | "failed" | "sleep" | "wait" | "event" | "crash" | "takeover" | "response" | "suspend" | "error";
   text: string;
   detail?: string;
 }
@@ -110,7 +110,7 @@ export class RunSession {
       db: this.db,
       crashAfter,
       hit: (line) => trace.push(line),
-      log: (level, message) => this.note(name, level, message.replace(/^\[durable\] /, "")),
+      logError: (message) => this.log(name, "error", message.replace(/^\[durable\] /, "")),
       hooks: {
         checkpoint: (cp, from) => this.onCheckpoint(name, cp, from),
         takeover: (run) => this.onTakeover(name, run),
@@ -166,12 +166,6 @@ export class RunSession {
   private onTakeover(process: string, run: RunRecord): void {
     const where = this.mode === "compiled" ? ` at state ${run.state}` : "";
     this.log(process, "takeover", `process ${process} took the run over${where} (${run.stepsDone} step${run.stepsDone === 1 ? "" : "s"} already done)`);
-  }
-
-  /** The runtime's warnings and errors, each shown once per run. */
-  private note(process: string, level: "warn" | "error", message: string): void {
-    if (this.entries.some((e) => e.text === message)) return;
-    this.log(process, level === "warn" ? "note" : "error", message);
   }
 
   private log(process: string, kind: TimelineEntry["kind"], text: string, detail?: string): void {

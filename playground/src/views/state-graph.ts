@@ -2,7 +2,7 @@
  * The state graph as SVG: states top to bottom, transitions to the next state as straight
  * arrows, jumps forward as arcs on the left, jumps back (loops) as arcs on the right.
  */
-import type { EndpointView } from "../compile.js";
+import type { EndpointView, StateRow } from "../compile.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_W = 270;
@@ -13,7 +13,8 @@ const LEFT = 70;
 export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | undefined, hover: (state: number | null) => void): void {
   host.replaceChildren();
   if (!endpoint || endpoint.states.length === 0) return;
-  const order = [...endpoint.states.map((s) => s.state as number | "end"), "end" as const];
+  const nodes = groupByState(endpoint.states);
+  const order = [...nodes.map((n) => n.state as number | "end"), "end" as const];
   const y = new Map(order.map((state, i) => [state, 10 + i * (NODE_H + GAP)]));
   const height = 10 + order.length * (NODE_H + GAP);
   const svg = el("svg", { viewBox: `0 0 ${LEFT + NODE_W + 120} ${height}`, width: "100%", role: "img", "aria-label": "state graph" });
@@ -28,9 +29,9 @@ export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | und
     }
   });
 
-  for (const row of endpoint.states) {
+  for (const row of nodes) {
     const top = y.get(row.state)!;
-    const label = row.stepId ? `${row.state} · ${row.kind} “${row.stepId}”` : row.state === 0 ? "0 · entry" : `${row.state} · ${row.kind}`;
+    const label = row.stepIds.length ? `${row.state} · ${row.kind} ${row.stepIds.map((id) => `“${id}”`).join(" ")}` : row.state === 0 ? "0 · entry" : `${row.state} · ${row.kind}`;
     const g = el("g", { class: `node kind-${row.kind}`, "data-state": String(row.state) });
     g.append(el("rect", { x: String(LEFT), y: String(top), width: String(NODE_W), height: String(NODE_H), rx: "7" }), text(label, top));
     g.addEventListener("mouseenter", () => hover(row.state));
@@ -42,6 +43,17 @@ export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | und
   end.append(el("rect", { x: String(LEFT), y: String(endTop), width: String(NODE_W), height: String(NODE_H), rx: "15" }), text("return / throw", endTop));
   svg.append(end);
   host.append(svg);
+}
+
+/** One node per state: the steps a `Promise.all` starts together share it. */
+function groupByState(rows: readonly StateRow[]): Array<{ state: number; kind: string; stepIds: string[] }> {
+  const nodes = new Map<number, { state: number; kind: string; stepIds: string[] }>();
+  for (const row of rows) {
+    const node = nodes.get(row.state) ?? { state: row.state, kind: row.kind, stepIds: [] };
+    if (row.stepId !== null) node.stepIds.push(row.stepId);
+    nodes.set(row.state, node);
+  }
+  return [...nodes.values()];
 }
 
 export function markGraphNode(host: HTMLElement, state: number | null): void {

@@ -19,7 +19,6 @@ const ICONS: Record<TimelineEntry["kind"], string> = {
   takeover: "⇢",
   response: "←",
   suspend: "↪",
-  note: "ℹ",
   error: "⚠",
 };
 
