@@ -18,7 +18,7 @@ import { parseDuration, parseTime } from "./duration.js";
 import { NonRetriableError, RetryAfterError, StepError } from "./errors.js";
 import { compileCondition } from "./events.js";
 import type { MachineContext } from "./machine.js";
-import { deserialize, finish, serialize, snapshot, UnserializableError, type Snapshot } from "./serialize.js";
+import { deserialize, finish, serialize, serializeConsuming, snapshot, UnserializableError, type Snapshot } from "./serialize.js";
 import type { Checkpoint, RunPatch, RunRecord, StepRecord, Store, WaitRecord } from "./store.js";
 import type { DurableEvent, StepTools, WaitForEventOptions } from "./types.js";
 import { errorResponse } from "./responses.js";
@@ -37,6 +37,7 @@ export const ambient = createAmbient<Execution>();
 const SUSPENDED: unique symbol = Symbol("suspended");
 /** Thrown inside step bodies once the run is lost: nothing more may be written. */
 const LOST: unique symbol = Symbol("lost");
+const NO_LOCALS: Snapshot = snapshot({});
 /** A promise that never settles; a fresh one each time so abandoned continuations can be collected. */
 const never = <T>() => new Promise<T>(() => {});
 
@@ -69,6 +70,8 @@ export class Execution {
   private frozen = false;
   private lost = false;
   private writes: Promise<unknown> = Promise.resolve();
+  /** checkpoints started and not yet settled (they commit one after the other) */
+  private queued = 0;
   /** our fencing token; moves when this process re-claims its own run (see Engine.adopt) */
   fence: number;
   private signalSuspend!: () => void;
@@ -93,13 +96,13 @@ export class Execution {
       this.state = run.state;
       this.locals = run.locals ? deserialize<Record<string, unknown>>(run.locals) : {};
       this.counters = run.counters ? Object.assign(Object.create(null), JSON.parse(run.counters)) : Object.create(null);
-      this.stateLocals = { text: run.locals ?? snapshot({}).text, bodies: [] };
+      this.stateLocals = run.locals ? { text: run.locals, bodies: [] } : NO_LOCALS;
       this.stateCounters = run.counters;
     } else {
       this.state = 0;
       this.locals = {};
       this.counters = Object.create(null);
-      this.stateLocals = snapshot({});
+      this.stateLocals = NO_LOCALS;
       this.stateCounters = null;
       for (const step of steps ?? []) this.memo.set(step.id, step);
     }
@@ -175,6 +178,10 @@ export class Execution {
     if (this.countersText === null) this.countersText = JSON.stringify(this.counters);
     this.stateCounters = this.countersText;
     const live = this.def.machine!.live[next] ?? [];
+    if (live.length === 0) {
+      this.stateLocals = NO_LOCALS;
+      return;
+    }
     const saved: Record<string, unknown> = {};
     for (const name of live) if (name in this.locals) saved[name] = this.locals[name];
     try {
@@ -201,7 +208,8 @@ export class Execution {
     return n === 0 ? id : `${id}:${n}`;
   }
 
-  private async lookup(stepId: string): Promise<StepRecord | null> {
+  /** The step's record, if it may exist: a store read only while resuming at a compiled state. */
+  private lookup(stepId: string): StepRecord | null | Promise<StepRecord | null> {
     const known = this.memo.get(stepId);
     if (known || !this.lookupStore) return known ?? null;
     return this.store.getStep(this.run.id, stepId);
@@ -335,7 +343,7 @@ export class Execution {
   private async serializeResult(value: unknown, stepId: string): Promise<string> {
     let text: string;
     try {
-      text = await serialize(value);
+      text = await finish(snapshot(value));
     } catch (error) {
       if (!(error instanceof UnserializableError)) throw error;
       const at = error.path ? ` at result${error.path}` : "";
@@ -380,7 +388,7 @@ export class Execution {
     cp: Omit<Checkpoint, "runId" | "fence" | "run"> & { run?: RunPatch },
     { settled = false, withState = true } = {},
   ): Promise<void> {
-    const done = this.writes.then(async () => {
+    const commit = async () => {
       if (this.lost) throw LOST;
       const run = { ...(await this.runPatch(settled, withState)), ...cp.run };
       let ok: boolean;
@@ -394,8 +402,13 @@ export class Execution {
         this.lose();
         throw LOST;
       }
-    });
-    this.writes = done.catch(() => {});
+    };
+    const done = this.queued === 0 ? commit() : this.writes.then(commit);
+    this.queued++;
+    this.writes = done.then(
+      () => void this.queued--,
+      () => void this.queued--,
+    );
     return done;
   }
 
@@ -430,7 +443,7 @@ export class Execution {
   private async finish(response: Response, status: "completed" | "failed"): Promise<Outcome> {
     let result: string;
     try {
-      result = await serialize(response);
+      result = await serializeConsuming(response); // the handler is done with it
       this.checkSize(result, "the final Response");
     } catch (error) {
       return this.finish(errorResponse(error, this.core.logger, this.run.id), "failed");

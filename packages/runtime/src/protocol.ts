@@ -85,7 +85,8 @@ export class Protocol {
     const created = await store.createRun(run);
     if (!created.created) return this.attach(created.run, run.requestHash, url, def, req.method, signer);
     engine.adopt(run);
-    const outcome = await engine.execute(def, run, rebuildRequest(req, body), true);
+    // the handler gets the original request, or a copy carrying the body already read from it
+    const outcome = await engine.execute(def, run, body === null ? req : rebuildRequest(req, body), true);
     return this.answer(outcome, run.id, url, def, req.method, signer);
   }
 
@@ -183,11 +184,11 @@ export class Protocol {
   }
 }
 
+/** `response` is a fresh deserialized copy: its headers are ours to set. */
 function withRunId(response: Response, runId: string, method: string): Response {
-  const headers = new Headers(response.headers);
-  headers.set(RUN_ID_HEADER, runId);
-  const body = method === "HEAD" ? null : response.body;
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  response.headers.set(RUN_ID_HEADER, runId);
+  if (method !== "HEAD") return response;
+  return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 const fingerprint = (run: RunRecord) => `${run.status}|${run.updatedAt}|${run.fence}|${run.leaseOwner}|${run.wakeAt}`;

@@ -2,7 +2,7 @@
 
 import { sha256 } from "./crypto.js";
 import { HttpError } from "./errors.js";
-import { serialize } from "./serialize.js";
+import { serializeConsuming } from "./serialize.js";
 
 /** Never persisted unless the client opts in (`persistHeaders`). */
 export const SENSITIVE_HEADERS = new Set([
@@ -69,7 +69,7 @@ export function rebuildRequest(req: Request, body: Uint8Array | null, keepHeader
 /** The request as persisted with the run: sensitive headers dropped unless opted in. */
 export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): Promise<string> {
   const keep = (name: string) => persistHeaders === true || !SENSITIVE_HEADERS.has(name) || persistHeaders.includes(name);
-  return serialize(rebuildRequest(req, body, keep));
+  return serializeConsuming(rebuildRequest(req, body, keep));
 }
 
 /** Trigger event data: query parameters merged with the fields of a JSON object body. */

@@ -27,11 +27,11 @@ export class UnserializableError extends Error {
 const readBody = async (body: Request | Response): Promise<Uint8Array | null> =>
   body.body === null ? null : new Uint8Array(await body.arrayBuffer());
 
-function reducers(bodies: Promise<Uint8Array | null>[]) {
+function reducers(bodies: Promise<Uint8Array | null>[], consume: boolean) {
   const body = (message: Request | Response) => {
     if (message.body === null) return -1;
     if (message.bodyUsed) throw new UnserializableError("", `a ${message.constructor.name} whose body was already read cannot be saved`);
-    return bodies.push(readBody(message.clone())) - 1;
+    return bodies.push(readBody(consume ? message : message.clone())) - 1;
   };
   return {
     Error: (v: unknown) =>
@@ -64,11 +64,15 @@ function revivers(bodies: readonly (Uint8Array | null)[]) {
   };
 }
 
-/** Capture `value` now (synchronously). Throws UnserializableError. */
-export function snapshot(value: unknown): Snapshot {
+/**
+ * Capture `value` now (synchronously). Throws UnserializableError.
+ * `consume`: read Request/Response bodies directly instead of from clones
+ * (cheaper; only when nobody will read those messages again).
+ */
+export function snapshot(value: unknown, consume = false): Snapshot {
   const bodies: Promise<Uint8Array | null>[] = [];
   try {
-    return { text: stringify(value, reducers(bodies)), bodies };
+    return { text: stringify(value, reducers(bodies, consume)), bodies };
   } catch (error) {
     // a body read may already be running for an earlier message: its result is no longer wanted
     for (const pending of bodies) pending.catch(() => {});
@@ -82,14 +86,20 @@ export function snapshot(value: unknown): Snapshot {
   }
 }
 
-/** The final string of a snapshot (awaits any Request/Response bodies). */
-export async function finish(s: Snapshot): Promise<string> {
-  if (s.bodies.length === 0) return s.text;
+/** The final string of a snapshot: synchronous unless it holds Request/Response bodies to await. */
+export function finish(s: Snapshot): string | Promise<string> {
+  return s.bodies.length === 0 ? s.text : withBodies(s);
+}
+
+async function withBodies(s: Snapshot): Promise<string> {
   const bodies = await Promise.all(s.bodies);
   return "B" + JSON.stringify([s.text, ...bodies.map((b) => (b === null ? null : toBase64(b)))]);
 }
 
-export const serialize = (value: unknown): Promise<string> => finish(snapshot(value));
+export const serialize = async (value: unknown): Promise<string> => finish(snapshot(value));
+
+/** `serialize`, reading the bodies of Requests/Responses inside `value` instead of cloning them. */
+export const serializeConsuming = async (value: unknown): Promise<string> => finish(snapshot(value, true));
 
 export function deserialize<T = unknown>(text: string): T {
   if (!text.startsWith("B")) return parse(text, revivers([])) as T;
