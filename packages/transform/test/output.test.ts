@@ -86,6 +86,15 @@ export default inngest.endpoint(async function checkout(req) {
     ]);
   });
 
+  it("a destructured request parameter is unpacked at the top of resume, never saved", () => {
+    const { code, endpoints } = transform(
+      `import { step } from "inngest";\nexport const h = inngest.endpoint(async ({ url, method }: Request) => {\n  await step.sleep("s", "1s");\n  return new Response(method + url);\n});`,
+      { filename: "/a.ts", root: "/" },
+    );
+    expect(code).toContain("const {\n      url,\n      method\n    }: Request = req;");
+    expect(endpoints[0]!.captured).toEqual([]);
+  });
+
   it("the version ignores formatting and comments, and changes with the code", () => {
     const v = (body: string) => transform(`import { step } from "inngest";\nexport const h = inngest.endpoint(${body});`, { filename: "/a.js", root: "/" }).endpoints[0]!.version;
     const base = v(`async () => { const a = await step.run("a", () => 1); return new Response(String(a)); }`);

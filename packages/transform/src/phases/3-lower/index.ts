@@ -12,7 +12,7 @@ import type { Analysis } from "../2-analyze.js";
 import { assignPattern } from "./expressions.js";
 import { computeLiveness } from "./liveness.js";
 import { Lowerer, assign } from "./lowerer.js";
-import { patternNames } from "./scan.js";
+import { containsAwait, patternNames } from "./scan.js";
 import { lowerStatement } from "./statements.js";
 
 /** Bump when the shape of the lowering changes: state numbers of old runs would not match. */
@@ -44,13 +44,19 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: Diag
   const lw = new Lowerer(analysis, ctx, sink, code);
   const locals = t.identifier(lw.fresh("L"));
 
-  // The request: `resume`'s second parameter. A destructured or reassigned one is unpacked in state 0.
+  // The request is `resume`'s second parameter (the runtime restores it on resume). A destructured one is
+  // unpacked again at the top of every `resume` call; a reassigned one becomes a local set in state 0.
   const param = handler.params[0];
   const request = t.identifier(analysis.requestName ?? lw.fresh("req"));
   if (param && !analysis.requestName) {
     const target = t.isAssignmentPattern(param) ? param.left : param;
-    for (const name of patternNames(target)) lw.declareVar(analysis.rename.get(name)?.name ?? name.name);
-    assignPattern(lw, param as t.LVal, t.cloneNode(request));
+    const names = patternNames(target).map((id) => analysis.rename.get(id));
+    if (!t.isIdentifier(target) && names.every((info) => info?.constant) && !containsAwait(target)) {
+      lw.hoisted.push(t.variableDeclaration("const", [t.variableDeclarator(lw.rewriteHoisted(target as t.LVal), t.cloneNode(request))]));
+    } else {
+      for (const info of names) if (info) lw.declareVar(info.name);
+      assignPattern(lw, param as t.LVal, t.cloneNode(request));
+    }
   }
 
   const body = t.isBlockStatement(handler.body) ? handler.body.body : [t.returnStatement(handler.body)];
