@@ -189,6 +189,32 @@ describe("playground", () => {
     expect(await testId("compiled-rerun").getAttribute("data-count")).toBe("0");
   });
 
+  it("POSTs a JSON body; the resumed process reads it from the persisted request", async () => {
+    await setSource(`import { Inngest, step } from "inngest";
+import { endpointAdapter } from "inngest/edge";
+
+const inngest = new Inngest({ id: "my-app", endpointAdapter });
+
+export const handler = inngest.endpoint(async (req: Request) => {
+  const first = await step.run("first", () => 1);
+  const body = await req.json();
+  return Response.json({ doubled: body.n * 2, first });
+});
+`);
+    await expect.poll(() => testId("state-table").innerText()).toContain("first");
+    await page.locator("#method").selectOption("POST");
+    await testId("body").fill('{"n": 21}');
+    await testId("crash").selectOption("first");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("crashed");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("crashed");
+    await testId("resume").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    expect(await testId("compiled-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
+    expect(await testId("replay-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
+  });
+
   it("raised no page errors", () => {
     expect(pageErrors).toEqual([]);
   });
