@@ -5,7 +5,6 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 
 export type WebHandler = (req: Request) => Promise<Response>;
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -46,7 +45,7 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
     request = new Request(url, {
       method: req.method,
       headers,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+      body: hasBody ? bodyStream(req) : null,
       signal: controller.signal,
       duplex: "half",
     } as RequestInit);
@@ -54,6 +53,32 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
     return reply(req, res, Response.json({ error: { name: "BadRequest", message: "Malformed request" } }, { status: 400 }));
   }
   await reply(req, res, await handler(request));
+}
+
+/**
+ * The request body as a web stream. Unlike `Readable.toWeb`, cancelling it
+ * (a 413) drains the rest instead of destroying the socket.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Buffer) => {
+        if (cancelled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) req.pause();
+      });
+      req.once("end", () => cancelled || controller.close());
+      req.once("error", (error) => cancelled || controller.error(error));
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      cancelled = true;
+      req.resume();
+    },
+  });
 }
 
 async function reply(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {

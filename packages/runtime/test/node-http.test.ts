@@ -80,6 +80,22 @@ describe("toNodeHandler over a real node:http server", () => {
     expect(next.socket).toBe(big.socket);
   });
 
+  test("a chunked body past the limit (no Content-Length) is 413 and the connection stays usable", async () => {
+    const big = await new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+      const r = http.request(`${base}/api/double?n=1`, { method: "POST", agent, headers: { "transfer-encoding": "chunked" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, socket: r.socket }));
+      });
+      r.on("error", reject);
+      for (let i = 0; i < 64; i++) r.write(Buffer.alloc(1024, 2));
+      r.end();
+    });
+    expect(big.status).toBe(413);
+    const next = await send("GET", "/api/double?n=3");
+    expect(JSON.parse(next.body).doubled).toBe(6);
+    expect(next.socket).toBe(big.socket);
+  });
+
   test("bad Host is 400; a poll URL with a bogus token is 404; never 5xx", async () => {
     const noHost = await send("GET", "/api/double", undefined, { host: "bad host!" });
     expect(noHost.status).toBe(400);
