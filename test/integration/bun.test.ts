@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleDir } from "./helpers/builders.js";
 import { BUN, run } from "./helpers/commands.js";
 import { crashAndResume } from "./helpers/crash.js";
@@ -59,5 +60,13 @@ describe("Bun example: bundled by Bun.build with the plugin", () => {
 
   it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
     await suspendAndComplete(server.url, "bun-build-ok");
+  });
+});
+
+describe("Bun plugin: compile errors", () => {
+  it("fail Bun.build with file:line:column, the diagnostic code and a code frame", async () => {
+    const script = fileURLToPath(new URL("./fixtures/bun-build.ts", import.meta.url));
+    const bad = fileURLToPath(new URL("../../packages/unplugin/test/fixtures/bad-endpoint.ts", import.meta.url));
+    await expect(run(BUN, ["--no-install", script, bad], { cwd: exampleDir("shared") })).rejects.toThrow(/bad-endpoint\.ts:8:\d+: DE1\d{3}[^]*\|/);
   });
 });
