@@ -23,7 +23,8 @@ export const DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres";
  * @param {number} options.runs            how many runs to drive
  * @param {number} [options.workers=3]     app instances
  * @param {number} [options.concurrency]   runs in flight at once
- * @param {[number, number]} [options.killEveryMs=[200, 600]]  pause between kills (random in range)
+ * @param {[number, number]} [options.killEveryMs=[200, 600]]  pause (random in range) between a replacement
+ *   coming up and the next kill
  * @param {boolean} [options.restartPostgres=true]
  * @param {number} [options.leaseMs=2000]
  * @param {(line: string) => void} [options.log]
@@ -68,7 +69,7 @@ export async function runChaos({
   const started = Date.now();
   try {
     await cluster.start(workers);
-    log(`${workers} workers up; driving ${runs} runs (${paths.join(" + ")}), killing every ${killEveryMs.join("–")} ms`);
+    log(`${workers} workers up; driving ${runs} runs (${paths.join(" + ")}), killing one ${killEveryMs.join("–")} ms after the last replacement is up`);
     const killer = (async () => {
       while (killing) {
         await sleep(killEveryMs[0] + Math.random() * (killEveryMs[1] - killEveryMs[0]));
@@ -134,6 +135,7 @@ export async function runChaos({
       checkpoints,
       checkpointsPerSecond: round(checkpoints / (wallMs / 1000)),
       kills: cluster.kills,
+      msBetweenKills: cluster.kills > 0 ? Math.round(wallMs / cluster.kills) : null,
       unexpectedExits: cluster.unexpectedExits,
       postgresRestart: restartPostgres ? { tookMs: outage.tookMs, atRun: Math.ceil(runs * 0.4) } : null,
       http: stats,

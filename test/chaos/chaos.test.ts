@@ -5,9 +5,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-// @ts-expect-error -- plain .mjs modules shared with chaos-cli.mjs, which runs without a build step
+// Plain .mjs, shared with chaos-cli.mjs (which runs on bare Node).
 import { runChaos } from "./chaos.mjs";
-// @ts-expect-error -- see above
 import { verdict } from "./verdict.mjs";
 
 const built = fileURLToPath(new URL("../../packages/runtime/dist/stores/postgres.js", import.meta.url));
@@ -17,6 +16,8 @@ it("200 runs on 3 instances sharing Postgres survive SIGKILLs and a Postgres res
   const report = await runChaos({ runs: 200, log: (line: string) => console.log(`[chaos] ${line}`) });
   const { wrongResponses, replayMismatches, unexpectedExits, ...figures } = report;
   console.log(`[chaos] report ${JSON.stringify({ ...figures, wrongResponses: wrongResponses.length, replayMismatches: replayMismatches.length, unexpectedExits: unexpectedExits.length }, null, 2)}`);
+  for (const exit of unexpectedExits) console.log(`[chaos] worker ${exit.pid} died on its own (${exit.code ?? exit.signal}):\n${exit.stderr}`);
+  if (wrongResponses.length > 0) console.log(`[chaos] wrong responses (first 5): ${JSON.stringify(wrongResponses.slice(0, 5), null, 2)}`);
   expect(verdict(report)).toEqual([]);
   // The run really was chaotic: instances died, a store outage happened, bodies re-ran after kills.
   expect(report.kills).toBeGreaterThan(5);

@@ -30,17 +30,25 @@ export class Cluster {
 
   /** A live worker (not `except`), or undefined while all are restarting. */
   pick(except) {
-    const live = [...this.#workers].filter((w) => w.ready && w !== except);
-    return live[Math.floor(Math.random() * live.length)] ?? [...this.#workers].find((w) => w.ready);
+    const live = this.#ready().filter((w) => w !== except);
+    return live[Math.floor(Math.random() * live.length)] ?? this.#ready()[0];
   }
 
-  /** SIGKILLs a random live worker and starts its replacement (without waiting for it to come up). */
+  #ready() {
+    return [...this.#workers].filter((w) => w.ready);
+  }
+
+  /**
+   * SIGKILLs a random live worker and starts its replacement; resolves once the replacement listens.
+   * (Killing on a fixed clock instead, faster than workers start on a loaded machine, leaves no
+   * instance up at all and measures nothing.)
+   */
   async killRandom() {
     const victim = this.pick();
     if (!victim) return;
     await this.#kill(victim);
     this.kills++;
-    void this.#spawn();
+    await this.#spawn();
   }
 
   /** Kills every worker (recorded like any kill: a body cut here must not look like it is still running). */

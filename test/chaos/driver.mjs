@@ -52,8 +52,9 @@ export async function request(worker, pathAndQuery, init, stats) {
     const body = await response.text();
     stats.statuses[response.status] = (stats.statuses[response.status] ?? 0) + 1;
     return { status: response.status, location: response.headers.get("location"), runHeader: response.headers.get("x-chaos-run"), body };
-  } catch {
+  } catch (error) {
     stats.connectionErrors++;
+    if (process.env.CHAOS_VERBOSE) console.error(`[chaos] ${worker.pid} ${pathAndQuery}: ${error.cause?.code ?? error.name} ${error.cause?.message ?? error.message}`);
     return null;
   }
 }
