@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import type { DurableOptions } from "./options.js";
+import { resolveAliases, type DurableOptions } from "./options.js";
 import { serializeOptions } from "./next-options.js";
 
 // Only the parts of Next's config that are touched here (no dependency on `next` types).
@@ -15,8 +15,12 @@ export interface NextConfigLike {
 const LOADER = fileURLToPath(new URL("./next-loader.js", import.meta.url));
 const SCRIPTS_GLOB = "**/*.{js,jsx,mjs,cjs,ts,tsx,mts,cts}";
 const SCRIPTS_RE = /\.[cm]?[jt]sx?$/;
-// Turbopack runs JS loaders in workers: only send it app files that can need compiling.
-const MAY_NEED_COMPILE = /\.endpoint\(|["']inngest(?:\/edge)?["']/;
+
+/** Turbopack runs JS loaders in workers: only send it files that define an endpoint or import an alias. */
+function mayNeedCompile(options: DurableOptions): RegExp {
+  const specifiers = [...resolveAliases(options.alias).keys()].map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+  return new RegExp([String.raw`\.endpoint\(`, ...specifiers.map((s) => `["']${s}["']`)].join("|"));
+}
 
 /**
  * Adds the durable-endpoints loader to a Next.js config, for Turbopack (`next dev`, `next build`)
@@ -24,7 +28,7 @@ const MAY_NEED_COMPILE = /\.endpoint\(|["']inngest(?:\/edge)?["']/;
  */
 export function withDurable<T extends NextConfigLike>(nextConfig: T = {} as T, options: DurableOptions = {}): T {
   const loader = { loader: LOADER, options: serializeOptions(options) };
-  const rule = { condition: { all: [{ not: "foreign" }, { content: MAY_NEED_COMPILE }] }, loaders: [loader] };
+  const rule = { condition: { all: [{ not: "foreign" }, { content: mayNeedCompile(options) }] }, loaders: [loader] };
   const rules = { ...nextConfig.turbopack?.rules };
   const existing = rules[SCRIPTS_GLOB];
   rules[SCRIPTS_GLOB] = existing === undefined ? rule : [...(Array.isArray(existing) ? existing : [existing]), rule];

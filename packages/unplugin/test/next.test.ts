@@ -15,6 +15,16 @@ describe("withDurable (Next.js config)", () => {
     expect(JSON.stringify(rule.condition)).toContain("foreign");
   });
 
+  it("sends Turbopack only files that define an endpoint or import an aliased specifier", () => {
+    const config = withDurable({}, { alias: { "@acme/durable": "@durable-endpoints/runtime" } });
+    const rule = config.turbopack!.rules![RULE_KEY] as { condition: { all: [unknown, { content: RegExp }] } };
+    const content = rule.condition.all[1].content;
+    expect(content.test(`export const h = inngest.endpoint(async () => new Response());`)).toBe(true);
+    expect(content.test(`import { step } from "@acme/durable";`)).toBe(true);
+    expect(content.test(`import { Inngest } from 'inngest';`)).toBe(true);
+    expect(content.test(`import React from "react";`)).toBe(false);
+  });
+
   it("appends to a user rule on the same glob instead of replacing it", () => {
     const mine = { loaders: ["my-loader"] };
     const config = withDurable({ turbopack: { rules: { [RULE_KEY]: mine } } });
