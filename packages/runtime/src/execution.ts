@@ -18,7 +18,7 @@ import { parseDuration, parseTime } from "./duration.js";
 import { NonRetriableError, RetryAfterError, StepError } from "./errors.js";
 import { compileCondition } from "./events.js";
 import type { MachineContext } from "./machine.js";
-import { deserialize, finish, serialize, serializeConsuming, snapshot, UnserializableError, type Snapshot } from "./serialize.js";
+import { deserialize, finish, serialize, serializeMessage, snapshot, UnserializableError, type Snapshot } from "./serialize.js";
 import type { Checkpoint, RunPatch, RunRecord, StepRecord, Store, WaitRecord } from "./store.js";
 import type { DurableEvent, StepTools, WaitForEventOptions } from "./types.js";
 import { errorResponse } from "./responses.js";
@@ -441,15 +441,19 @@ export class Execution {
   }
 
   private async finish(response: Response, status: "completed" | "failed"): Promise<Outcome> {
+    // read once: the bytes are both stored and sent (no clone, no parse of what was just written)
     let result: string;
+    let copy: Response;
     try {
-      result = await serializeConsuming(response); // the handler is done with it
+      const bytes = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+      result = await serializeMessage(response, bytes);
       this.checkSize(result, "the final Response");
+      copy = new Response(bytes as Uint8Array<ArrayBuffer> | null, response);
     } catch (error) {
       return this.finish(errorResponse(error, this.core.logger, this.run.id), "failed");
     }
     await this.write({ run: { status, result, wakeAt: null }, releaseLease: true }, { withState: false });
-    return { kind: "done", response: deserialize<Response>(result) };
+    return { kind: "done", response: copy };
   }
 }
 

@@ -2,7 +2,7 @@
 
 import { sha256 } from "./crypto.js";
 import { HttpError } from "./errors.js";
-import { serializeConsuming } from "./serialize.js";
+import { serializeMessage } from "./serialize.js";
 
 /** Never persisted unless the client opts in (`persistHeaders`). */
 export const SENSITIVE_HEADERS = new Set([
@@ -59,17 +59,17 @@ export async function readBody(req: Request, maxBytes: number): Promise<Uint8Arr
 
 const withBody = (method: string) => method !== "GET" && method !== "HEAD";
 
-/** A copy of `req` with `body` (already read) and only the given headers. */
-export function rebuildRequest(req: Request, body: Uint8Array | null, keepHeader: (name: string) => boolean = () => true): Request {
-  const headers = new Headers();
-  for (const [name, value] of req.headers) if (keepHeader(name)) headers.append(name, value);
-  return new Request(req.url, { method: req.method, headers, body: withBody(req.method) ? (body as Uint8Array<ArrayBuffer> | null) : null });
+/** A copy of `req` carrying `body`, already read from it. */
+export function rebuildRequest(req: Request, body: Uint8Array | null): Request {
+  return new Request(req.url, { method: req.method, headers: req.headers, body: withBody(req.method) ? (body as Uint8Array<ArrayBuffer> | null) : null });
 }
 
 /** The request as persisted with the run: sensitive headers dropped unless opted in. */
 export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): Promise<string> {
   const keep = (name: string) => persistHeaders === true || !SENSITIVE_HEADERS.has(name) || persistHeaders.includes(name);
-  return serializeConsuming(rebuildRequest(req, body, keep));
+  const headers = new Headers();
+  for (const [name, value] of req.headers) if (keep(name)) headers.append(name, value);
+  return Promise.resolve(serializeMessage(new Request(req.url, { method: req.method, headers }), withBody(req.method) ? body : null));
 }
 
 /** Trigger event data: query parameters merged with the fields of a JSON object body. */

@@ -27,12 +27,10 @@ export class UnserializableError extends Error {
 const readBody = async (body: Request | Response): Promise<Uint8Array | null> =>
   body.body === null ? null : new Uint8Array(await body.arrayBuffer());
 
-function reducers(bodies: Promise<Uint8Array | null>[], consume: boolean) {
-  const body = (message: Request | Response) => {
-    if (message.body === null) return -1;
-    if (message.bodyUsed) throw new UnserializableError("", `a ${message.constructor.name} whose body was already read cannot be saved`);
-    return bodies.push(readBody(consume ? message : message.clone())) - 1;
-  };
+/** Index of a message's body in the snapshot's body list (-1: no body). */
+type BodySlot = (message: Request | Response) => number;
+
+function reducers(body: BodySlot) {
   return {
     Error: (v: unknown) =>
       v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
@@ -64,15 +62,16 @@ function revivers(bodies: readonly (Uint8Array | null)[]) {
   };
 }
 
-/**
- * Capture `value` now (synchronously). Throws UnserializableError.
- * `consume`: read Request/Response bodies directly instead of from clones
- * (cheaper; only when nobody will read those messages again).
- */
-export function snapshot(value: unknown, consume = false): Snapshot {
+/** Capture `value` now (synchronously); bodies are read from clones. Throws UnserializableError. */
+export function snapshot(value: unknown): Snapshot {
   const bodies: Promise<Uint8Array | null>[] = [];
+  const body: BodySlot = (message) => {
+    if (message.body === null) return -1;
+    if (message.bodyUsed) throw new UnserializableError("", `a ${message.constructor.name} whose body was already read cannot be saved`);
+    return bodies.push(readBody(message.clone())) - 1;
+  };
   try {
-    return { text: stringify(value, reducers(bodies, consume)), bodies };
+    return { text: stringify(value, reducers(body)), bodies };
   } catch (error) {
     // a body read may already be running for an earlier message: its result is no longer wanted
     for (const pending of bodies) pending.catch(() => {});
@@ -98,8 +97,12 @@ async function withBodies(s: Snapshot): Promise<string> {
 
 export const serialize = async (value: unknown): Promise<string> => finish(snapshot(value));
 
-/** `serialize`, reading the bodies of Requests/Responses inside `value` instead of cloning them. */
-export const serializeConsuming = async (value: unknown): Promise<string> => finish(snapshot(value, true));
+
+/** A Request/Response whose body was already read as `bytes`, serialized without touching its stream. */
+export function serializeMessage(message: Request | Response, bytes: Uint8Array | null): string | Promise<string> {
+  const text = stringify(message, reducers(() => (bytes === null ? -1 : 0)));
+  return finish({ text, bodies: bytes === null ? [] : [Promise.resolve(bytes)] });
+}
 
 export function deserialize<T = unknown>(text: string): T {
   if (!text.startsWith("B")) return parse(text, revivers([])) as T;

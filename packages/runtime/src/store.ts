@@ -53,7 +53,7 @@ export interface RunRecord {
   leaseExpiresAt: number | null;
   /** fencing token: incremented on every lease acquisition */
   fence: number;
-  /** number of checkpoints written (steps settled) */
+  /** step.run outcomes written (completed or finally failed); sleeps and waits do not count */
   stepsDone: number;
   createdAt: number;
   updatedAt: number;
