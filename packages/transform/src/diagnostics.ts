@@ -112,6 +112,13 @@ export const reassignedHandlerParameter = () =>
     "assign the new value to a separate local instead.",
   );
 
+export const internalError = (detail: string) =>
+  error(
+    "DE1099",
+    `Internal compiler error while compiling this handler: ${detail}.`,
+    "please report it with this handler; meanwhile simplify the construct around the position shown.",
+  );
+
 /** Turns drafts into positioned diagnostics with a code frame. */
 export class DiagnosticSink {
   readonly list: Diagnostic[] = [];

@@ -3,7 +3,7 @@ import { parse, type ParserPlugin } from "@babel/parser";
 import type * as t from "@babel/types";
 import type { SourceMapInput } from "@jridgewell/trace-mapping";
 import type { EncodedSourceMap } from "@jridgewell/gen-mapping";
-import { DiagnosticSink, syntaxError, type Diagnostic } from "./diagnostics.js";
+import { DiagnosticSink, internalError, syntaxError, type Diagnostic } from "./diagnostics.js";
 import { findEndpoints } from "./phases/1-find.js";
 import { analyzeHandler } from "./phases/2-analyze.js";
 import { lowerEndpoint, type LoweredEndpoint, type StepSummary } from "./phases/3-lower/index.js";
@@ -65,10 +65,16 @@ interface Compiled {
 export function compileEndpoints(file: t.File, code: string, options: TransformOptions, sink: DiagnosticSink): (Compiled & { replace(node: t.Expression): void })[] {
   const found = findEndpoints(file, options.importSources ?? DEFAULT_IMPORT_SOURCES, sink);
   const modulePath = relativePath(options.root ?? defaultRoot(), options.filename);
-  return found.endpoints.map((site) => {
-    const analysis = analyzeHandler(site.handler, found.stepBindings, sink);
-    const endpoint = lowerEndpoint(site, analysis, sink, code, `${modulePath}#${site.name}`);
-    return { argument: site.argument.node, endpoint, replace: (node: t.Expression) => site.argument.replaceWith(node) };
+  return found.endpoints.flatMap((site) => {
+    try {
+      const analysis = analyzeHandler(site.handler, found.stepBindings, sink);
+      const endpoint = lowerEndpoint(site, analysis, sink, code, `${modulePath}#${site.name}`);
+      return [{ argument: site.argument.node, endpoint, replace: (node: t.Expression) => site.argument.replaceWith(node) }];
+    } catch (err) {
+      // a bug of ours must not crash the user's build: report it where it happened
+      sink.report(internalError(err instanceof Error ? err.message : String(err)), site.handler.node);
+      return [];
+    }
   });
 }
 

@@ -55,6 +55,12 @@ describe("diagnostics", () => {
     expect(result.code).not.toContain("durable: 1");
   });
 
+  it("DE1009: await inside JSX (a .tsx module)", () => {
+    const result = transform(`import { step } from "inngest";\nexport const h = inngest.endpoint(async () => {\n  const el = <b>{await step.run("a", () => 1)}</b>;\n  return new Response(String(el));\n});\n`, { filename: "/app/h.tsx" });
+    expect(result.diagnostics).toMatchObject([{ code: "DE1009", line: 3, column: 13 }]);
+    expect(result.diagnostics[0]!.message).toContain("inside JSX");
+  });
+
   it("DE1007 (warning): a class instance live across a step", () => {
     const result = compile(`async () => {
   const conn = new Connection();

@@ -62,6 +62,9 @@ export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): 
       return explodeObject(lw, node);
     case "TemplateLiteral":
       return t.templateLiteral(node.quasis.map((q) => t.cloneNode(q)), explodeList(lw, node.expressions as t.Expression[]) as t.Expression[]);
+    case "OptionalMemberExpression":
+    case "OptionalCallExpression":
+      return explodeOptionalChain(lw, node);
     case "TaggedTemplateExpression": {
       const [tag, ...exprs] = explodeList(lw, [node.tag, ...(node.quasi.expressions as t.Expression[])]) as t.Expression[];
       return t.taggedTemplateExpression(tag!, t.templateLiteral(node.quasi.quasis.map((q) => t.cloneNode(q)), exprs));
@@ -229,6 +232,38 @@ function explodeCall(lw: Lowerer, node: t.CallExpression | t.NewExpression): t.E
   if (!t.isExpression(callee)) return make(lw.rewrite(callee), explodeList(lw, node.arguments));
   const [fn, ...args] = explodeList(lw, [callee, ...node.arguments]);
   return make(fn as t.Expression, args);
+}
+
+type ChainLink = t.MemberExpression | t.OptionalMemberExpression | t.CallExpression | t.OptionalCallExpression;
+const isLink = (n: t.Node): n is ChainLink => t.isMemberExpression(n) || t.isOptionalMemberExpression(n) || t.isCallExpression(n) || t.isOptionalCallExpression(n);
+const inner = (n: ChainLink): t.Node => (t.isMemberExpression(n) || t.isOptionalMemberExpression(n) ? n.object : n.callee);
+
+/**
+ * `(await x)?.a?.b()`: the await is in the chain's head, evaluated before any `?.`, so the
+ * head is lowered and the chain kept. An await after a `?.` would be skipped by the
+ * short-circuit: not supported.
+ */
+function explodeOptionalChain(lw: Lowerer, node: t.OptionalMemberExpression | t.OptionalCallExpression): t.Expression {
+  let head: t.Node = node;
+  const links: ChainLink[] = [];
+  while (isLink(head)) {
+    links.push(head);
+    head = inner(head);
+  }
+  const awaitsAfterHead = links.some((l) =>
+    t.isMemberExpression(l) || t.isOptionalMemberExpression(l) ? l.computed && containsAwait(l.property) : l.arguments.some((a) => containsAwait(a)),
+  );
+  if (awaitsAfterHead || !t.isExpression(head)) {
+    lw.sink.report(diag.unsupportedAwaitPosition("an optional chain (`?.`)"), node);
+    return lw.rewrite(node);
+  }
+  const value = explodeValue(lw, head);
+  const copy = lw.rewrite(node);
+  let link: t.Node = copy;
+  while (isLink(link) && isLink(inner(link))) link = inner(link);
+  if (t.isMemberExpression(link) || t.isOptionalMemberExpression(link)) link.object = value;
+  else (link as t.CallExpression).callee = value;
+  return copy;
 }
 
 function explodeObject(lw: Lowerer, node: t.ObjectExpression): t.ObjectExpression {
