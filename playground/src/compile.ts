@@ -4,6 +4,8 @@
  * the lines of its `case` in the generated code.
  */
 import { transform } from "@durable-endpoints/transform";
+import type { Node, SwitchStatement } from "@babel/types";
+import { isFunction, parseTs, walk } from "./ast.js";
 import type { LineDiagnostic } from "./editors.js";
 
 export interface StateRow {
@@ -54,7 +56,8 @@ export function compile(source: string): Compiled {
     const diagnostic = err.loc ? [{ severity: "error" as const, message: err.message, line: err.loc.line, column: err.loc.column }] : [];
     return { code: "", endpoints: [], diagnostics: diagnostic, crash: err.message };
   }
-  const segments = machineSegments(result.code);
+  // with errors the compiler returns the source unchanged: there is no machine to read
+  const segments = result.diagnostics.some((d) => d.severity === "error") ? [] : machineSegments(result.code);
   return {
     code: result.code,
     diagnostics: result.diagnostics.map((d) => ({
@@ -96,33 +99,53 @@ interface Segment {
 }
 
 /**
- * Reads the generated code's `switch ($.state)`: for each machine (in order),
- * the lines of every `case N:` and the states it assigns next. Only a view aid:
- * if the printed shape changes, the table still works and the graph gets thinner.
+ * Reads each machine's `switch ($.state)` in the generated code: for every
+ * `case N:`, its lines and the states it can go to next (`$.state = M`), or
+ * "end" for a `return`/`throw` of the handler itself (not of a nested callback).
  */
 function machineSegments(code: string): Array<Map<number, Segment>> {
-  const lines = code.split("\n");
   const machines: Array<Map<number, Segment>> = [];
-  let current: Segment | undefined;
-  lines.forEach((text, index) => {
-    if (/\bresume\s*\(/.test(text)) {
-      machines.push(new Map());
-      current = undefined;
-      return;
-    }
-    const machine = machines.at(-1);
-    if (!machine) return;
-    const label = /^\s*case (\d+):/.exec(text);
-    if (label) {
-      current = { lines: [], next: [] };
-      machine.set(Number(label[1]), current);
-    }
-    if (!current) return;
-    current.lines.push(index + 1);
-    for (const match of text.matchAll(/\.state\s*=\s*(\d+)/g)) addEdge(current, Number(match[1]));
-    if (/\b(return|throw)\b/.test(text)) addEdge(current, "end");
+  walk(parseTs(code).program, (node) => {
+    if (node.type !== "ObjectMethod" || node.key.type !== "Identifier" || node.key.name !== "resume") return;
+    walk(node.body, (inner) => {
+      if (inner.type !== "SwitchStatement" || !isStateRead(inner.discriminant)) return;
+      machines.push(readSwitch(inner));
+      return false;
+    });
+    return false;
   });
   return machines;
+}
+
+function readSwitch(node: SwitchStatement): Map<number, Segment> {
+  const segments = new Map<number, Segment>();
+  node.cases.forEach((branch, i) => {
+    if (branch.test?.type !== "NumericLiteral" || !branch.loc) return;
+    const last = node.cases[i + 1]?.loc?.start.line ?? branch.loc.end.line + 1;
+    const segment: Segment = { lines: range(branch.loc.start.line, last - 1), next: [] };
+    for (const stmt of branch.consequent) collectExits(stmt, segment);
+    segments.set(branch.test.value, segment);
+  });
+  return segments;
+}
+
+function collectExits(stmt: Node, segment: Segment): void {
+  const visit = (node: Node): boolean => {
+    if (isFunction(node)) return false;
+    if (node.type === "ReturnStatement" || node.type === "ThrowStatement") addEdge(segment, "end");
+    if (node.type === "AssignmentExpression" && isStateRead(node.left) && node.right.type === "NumericLiteral") addEdge(segment, node.right.value);
+    return true;
+  };
+  if (visit(stmt)) walk(stmt, visit);
+}
+
+/** `$.state` (whatever the context parameter is called) */
+function isStateRead(node: Node): boolean {
+  return node.type === "MemberExpression" && node.property.type === "Identifier" && node.property.name === "state";
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
 function addEdge(segment: Segment, to: number | "end"): void {
