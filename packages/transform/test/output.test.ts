@@ -102,6 +102,14 @@ export default inngest.endpoint(async function checkout(req) {
     expect(v(`async () => { const a = await step.run("b", () => 1); return new Response(String(a)); }`)).not.toBe(base);
   });
 
+  it("handlers wrapped in `as` / `satisfies` / parentheses are compiled too", () => {
+    const { endpoints } = transform(
+      `import { step } from "inngest";\nexport const a = inngest.endpoint((async (req) => new Response(await step.run("a", () => "x"))) as Handler);\nexport const b = inngest.endpoint((async () => new Response("b")) satisfies Handler);\n`,
+      { filename: "/app/w.ts", root: "/app" },
+    );
+    expect(endpoints.map((e) => e.id)).toEqual(["w.ts#a", "w.ts#b"]);
+  });
+
   it("fast path: no `.endpoint(` → returned as is", () => {
     const code = "export const x = 1 +;"; // not even parsed
     expect(transform(code, { filename: "/a.ts" })).toEqual({ code, map: null, endpoints: [], diagnostics: [] });

@@ -63,6 +63,9 @@ function importedName(spec: t.ImportSpecifier): string {
 }
 
 function resolveHandler(argument: NodePath<t.Expression>): NodePath<HandlerFunction> | null {
+  if (argument.isParenthesizedExpression() || argument.isTSAsExpression() || argument.isTSSatisfiesExpression() || argument.isTSNonNullExpression()) {
+    return resolveHandler(argument.get("expression") as NodePath<t.Expression>);
+  }
   if (argument.isArrowFunctionExpression() || argument.isFunctionExpression()) {
     return argument.node.async ? argument : null;
   }
