@@ -40,7 +40,16 @@ exampleSelect.addEventListener("change", () => {
   applyCode(example.code);
 });
 
-$("share").addEventListener("click", () => void navigator.clipboard?.writeText(location.href));
+$("share").addEventListener("click", async () => {
+  const button = $("share");
+  try {
+    await navigator.clipboard.writeText(location.href);
+    button.textContent = "Link copied";
+  } catch {
+    button.textContent = "Copy the address bar"; // clipboard denied: the URL is still the link
+  }
+  setTimeout(() => (button.textContent = "Copy link"), 1500);
+});
 
 function onEdit(code: string): void {
   clearTimeout(pending);
