@@ -18,11 +18,14 @@ let compiled: Compiled = compile(initial.code ?? example.code);
 let shown: Compiled = compiled;
 let sessions: Partial<Record<Mode, RunSession>> = {};
 let pending: ReturnType<typeof setTimeout> | undefined;
+/** which endpoint of the module the States pane and the Run panel use */
+let endpointIndex = 0;
 
 const exampleSelect = $<HTMLSelectElement>("example");
 const crashSelect = $<HTMLSelectElement>("crash");
 const stateTable = $<HTMLTableElement>("state-table");
 const stateGraph = $("state-graph");
+const endpointSelect = $<HTMLSelectElement>("endpoint");
 const source = createSourceEditor($("source"), initial.code ?? example.code, onEdit);
 const output = createOutputViewer($("output"));
 
@@ -70,7 +73,9 @@ function render(): void {
   const errors = hasErrors(compiled);
   if (!errors) shown = compiled;
   $("output-pane").classList.toggle("stale", errors);
-  const endpoint = shown.endpoints[0];
+  endpointIndex = Math.min(endpointIndex, Math.max(0, shown.endpoints.length - 1));
+  const endpoint = shown.endpoints[endpointIndex];
+  renderEndpointPicker();
   replaceDoc(output, shown.code);
   showDiagnostics(source, compiled.diagnostics);
   renderDiagnosticsList();
@@ -86,6 +91,21 @@ function render(): void {
   $<HTMLButtonElement>("run").disabled = errors || !endpoint;
   $("machine-meta").textContent = endpoint ? `${endpoint.name} · version ${endpoint.version}` : "";
 }
+
+/** Shown only for modules with several endpoints. */
+function renderEndpointPicker(): void {
+  const names = shown.endpoints.map((e) => e.name);
+  endpointSelect.hidden = names.length < 2;
+  if ([...endpointSelect.options].map((o) => o.value).join() !== names.join()) {
+    endpointSelect.replaceChildren(...names.map((name) => h("option", { value: name }, name)));
+  }
+  endpointSelect.selectedIndex = endpointIndex;
+}
+
+endpointSelect.addEventListener("change", () => {
+  endpointIndex = endpointSelect.selectedIndex;
+  render();
+});
 
 function renderDiagnosticsList(): void {
   // a compiler exception without a position still needs a visible message
@@ -107,7 +127,7 @@ function renderCrashOptions(endpoint: EndpointView | undefined): void {
 
 /** Hovering a state (table row or graph node) highlights its lines in both editors. */
 function hover(state: number | null): void {
-  const endpoint = shown.endpoints[0];
+  const endpoint = shown.endpoints[endpointIndex];
   const lines = endpoint?.states.filter((s) => s.state === state && s.line > 0).map((s) => s.line) ?? [];
   highlightLines(source, "hl-state", lines);
   highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []));
@@ -150,6 +170,7 @@ async function startRun(crashAfter: string | undefined): Promise<void> {
   for (const session of Object.values(sessions)) session.dispose();
   const code = source.state.doc.toString();
   const instrumented = instrument(code);
+  const exportName = compiled.endpoints[endpointIndex]?.name ?? "handler";
   const spec: RequestSpec = {
     method: $<HTMLSelectElement>("method").value,
     query: $<HTMLInputElement>("query").value,
@@ -158,8 +179,8 @@ async function startRun(crashAfter: string | undefined): Promise<void> {
   highlightLines(source, "hl-rerun", []);
   // Both modes run the same instrumented module: once through the compiler, once as written.
   sessions = {
-    compiled: new RunSession("compiled", compile(instrumented).code, renderRuns),
-    replay: new RunSession("replay", instrumented, renderRuns),
+    compiled: new RunSession("compiled", compile(instrumented).code, exportName, renderRuns),
+    replay: new RunSession("replay", instrumented, exportName, renderRuns),
   };
   await inTurn((session) => session.start(spec, crashAfter));
 }

@@ -215,6 +215,52 @@ export const handler = inngest.endpoint(async (req: Request) => {
     expect(await testId("replay-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
   });
 
+  it("a module with several endpoints: pick one for the state table and the run", async () => {
+    await setSource(`import { Inngest, step } from "inngest";
+import { endpointAdapter } from "inngest/edge";
+
+const inngest = new Inngest({ id: "my-app", endpointAdapter });
+
+export const ping = inngest.endpoint(async () => {
+  const pong = await step.run("pong", () => "pong");
+  return Response.json({ pong });
+});
+
+export const add = inngest.endpoint(async (req: Request) => {
+  const a = await step.run("a", () => 1);
+  const b = await step.run("b", () => 2);
+  return Response.json({ sum: a + b });
+});
+`);
+    await expect.poll(() => testId("endpoint").isVisible()).toBe(true);
+    expect(await testId("state-table").innerText()).toContain("pong");
+    await testId("endpoint").selectOption("add");
+    expect(await testId("state-table").innerText()).toMatch(/add · version[\s\S]*\ba\b[\s\S]*\bb\b/);
+    await page.locator("#method").selectOption("GET");
+    await testId("crash").selectOption("");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    expect(await testId("compiled-timeline").innerText()).toMatch(/\{"sum":3\}/);
+  });
+
+  it("shows an error thrown while the module loads, without breaking the page", async () => {
+    await setSource(`import { Inngest, step } from "inngest";
+import { endpointAdapter } from "inngest/edge";
+
+const inngest = new Inngest({ id: "my-app", endpointAdapter });
+const config = JSON.parse("not json");
+
+export const handler = inngest.endpoint(async () => {
+  const v = await step.run("v", () => config);
+  return Response.json({ v });
+});
+`);
+    await expect.poll(() => testId("state-table").innerText()).toMatch(/\bv\b/);
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("error");
+    expect(await testId("compiled-timeline").innerText()).toMatch(/the module threw while loading: .*JSON/);
+  });
+
   it("raised no page errors", () => {
     expect(pageErrors).toEqual([]);
   });

@@ -21,6 +21,8 @@ export interface ProcessOptions {
   name: string;
   /** module code to evaluate (compiled or not, instrumented with `__hit`) */
   code: string;
+  /** the export to call (the endpoint's binding name) */
+  exportName: string;
   db: Store;
   crashAfter?: string;
   hooks: ProcessStoreHooks;
@@ -62,7 +64,7 @@ export class PlaygroundProcess {
       { inngest, "inngest/edge": edge, "@durable-endpoints/runtime": inngest, "@durable-endpoints/runtime/edge": edge },
       options.hit,
     );
-    this.handler = findHandler(exports);
+    this.handler = findHandler(exports, options.exportName);
   }
 
   /** Sends a request to the handler; "crashed" if the process dies before answering. */
@@ -82,9 +84,10 @@ export class PlaygroundProcess {
   }
 }
 
-function findHandler(exports: Record<string, unknown>): Handler {
-  const handlers = Object.entries(exports).filter(([, value]) => typeof value === "function");
-  const chosen = handlers.find(([name]) => name === "handler") ?? handlers.find(([name]) => name === "default") ?? handlers[0];
-  if (!chosen) throw new Error("Export the endpoint (e.g. `export const handler = inngest.endpoint(…)`) to run it.");
-  return chosen[1] as Handler;
+function findHandler(exports: Record<string, unknown>, name: string): Handler {
+  const handler = exports[name] ?? exports.default;
+  if (typeof handler !== "function") {
+    throw new Error(`Export the endpoint to run it: \`export const ${name} = inngest.endpoint(…)\`.`);
+  }
+  return handler as Handler;
 }

@@ -50,13 +50,16 @@ export class RunSession {
   constructor(
     readonly mode: Mode,
     private readonly code: string,
+    /** the module export to call */
+    private readonly exportName: string,
     private readonly onChange: () => void,
   ) {}
 
   async start(spec: RequestSpec, crashAfter: string | undefined): Promise<void> {
     this.request = buildRequest(spec);
     this.log("A", "request", `${spec.method} ${new URL(this.request.url).search || "/"}`, spec.method === "POST" ? spec.body : undefined);
-    void this.drive(this.spawn("A", crashAfter), this.request.clone());
+    const proc = this.spawn("A", crashAfter);
+    if (proc) void this.drive(proc, this.request.clone());
     await this.whenSettled();
   }
 
@@ -65,7 +68,8 @@ export class RunSession {
     if (this.status !== "crashed") return;
     const name = String.fromCharCode("A".charCodeAt(0) + this.processes.length);
     this.log(name, "request", `process ${name} starts and re-sends the request (same Idempotency-Key)`);
-    void this.drive(this.spawn(name, undefined), this.request.clone());
+    const proc = this.spawn(name, undefined);
+    if (proc) void this.drive(proc, this.request.clone());
     await this.whenSettled();
   }
 
@@ -101,12 +105,24 @@ export class RunSession {
     void last?.close(this.status !== "crashed");
   }
 
-  private spawn(name: string, crashAfter: string | undefined): PlaygroundProcess {
+  /** Starts a process (evaluates the module); a module that throws ends the session with its error. */
+  private spawn(name: string, crashAfter: string | undefined): PlaygroundProcess | undefined {
     const trace: number[] = [];
     this.traces.set(name, trace);
+    try {
+      return this.startProcess(name, crashAfter, trace);
+    } catch (error) {
+      this.log(name, "error", `the module threw while loading: ${(error as Error).message}`);
+      this.setStatus("error");
+      return undefined;
+    }
+  }
+
+  private startProcess(name: string, crashAfter: string | undefined, trace: number[]): PlaygroundProcess {
     const proc = new PlaygroundProcess({
       name,
       code: this.code,
+      exportName: this.exportName,
       db: this.db,
       crashAfter,
       hit: (line) => trace.push(line),
