@@ -51,7 +51,7 @@ export function transform(code: string, options: TransformOptions): TransformRes
   const lowered = compileEndpoints(file, code, options, sink);
   if (sink.hasErrors || lowered.length === 0) return { code, map: null, endpoints: lowered.map(metadata), diagnostics: sink.list };
 
-  const replacements: Replacement[] = lowered.map((l) => ({ start: l.argument.start!, end: l.argument.end!, node: l.endpoint.machine }));
+  const replacements: Replacement[] = lowered.map((l) => ({ start: l.argument.start!, end: l.argument.end!, header: l.endpoint.header, method: l.endpoint.resume }));
   const printed = print(code, options.filename, replacements, options.sourceMaps ?? true, options.inputSourceMap);
   return { code: printed.code, map: printed.map, endpoints: lowered.map(metadata), diagnostics: sink.list };
 }

@@ -13,7 +13,9 @@ import { generate } from "../babel.js";
 export interface Replacement {
   start: number;
   end: number;
-  node: t.Node;
+  /** replacement = `{`, the header lines, the printed method, `}` */
+  header: string[];
+  method: t.Node;
 }
 
 export interface Printed {
@@ -57,21 +59,20 @@ export function print(code: string, filename: string, replacements: Replacement[
   let cursor = 0;
   for (const r of sorted) {
     copy(cursor, r.start);
-    const indent = /^[ \t]*/.exec(code.slice(code.lastIndexOf("\n", r.start - 1) + 1))![0];
-    const result = generate(r.node, { sourceMaps, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code);
-    const text = result.code.split("\n").map((l, i) => (i === 0 || l === "" ? l : indent + l)).join("\n");
+    const indent = /^[ \t]*/.exec(code.slice(code.lastIndexOf("\n", r.start - 1) + 1))![0] + "  ";
+    const head = `{\n${r.header.map((h) => indent + h.replace(/\n/g, `\n${indent}`) + ",\n").join("")}`;
+    append(head);
+    const result = generate(r.method, { sourceMaps, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code);
     if (sourceMaps && result.map) {
       const startLine = line;
-      const startColumn = column;
       eachMapping(new TraceMap(result.map as SourceMapInput), (m) => {
         if (m.originalLine == null || m.originalColumn == null) return;
-        const generated = m.generatedLine === 1
-          ? { line: startLine, column: startColumn + m.generatedColumn }
-          : { line: startLine + m.generatedLine - 1, column: indent.length + m.generatedColumn };
+        const generated = { line: startLine + m.generatedLine - 1, column: indent.length + m.generatedColumn };
         addMapping(gen, { generated, source: filename, original: { line: m.originalLine, column: m.originalColumn }, ...(m.name ? { name: m.name } : {}) } as Parameters<typeof addMapping>[1]);
       });
     }
-    append(text);
+    append(result.code.split("\n").map((l) => (l === "" ? l : indent + l)).join("\n"));
+    append(`,\n${indent.slice(2)}}`);
     cursor = r.end;
   }
   copy(cursor, code.length);

@@ -26,7 +26,12 @@ export interface StepSummary {
 }
 
 export interface LoweredEndpoint {
+  /** the whole machine object (for the Babel plugin) */
   machine: t.ObjectExpression;
+  /** its header properties as compact source lines (`durable: 1`, …, one step per line) */
+  header: string[];
+  /** its `resume` method (printed by Babel, with the source map) */
+  resume: t.ObjectMethod;
   id: string;
   name: string;
   version: string;
@@ -154,7 +159,17 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: Diag
     prop("steps", t.valueToNode(steps.map(({ id: stepId, kind, line, state }) => ({ id: stepId, kind, line, state })))),
     resume,
   ]);
-  return { machine, id, name: site.name, version, steps, states: em.cases.length, captured, live };
+  const header = [
+    "durable: 1",
+    `id: ${JSON.stringify(id)}`,
+    `name: ${JSON.stringify(site.name)}`,
+    `version: ${JSON.stringify(version)}`,
+    `live: { ${Object.entries(live).map(([s, names]) => `${s}: ${JSON.stringify(names).replace(/","/g, '", "')}`).join(", ")} }`,
+    steps.length
+      ? `steps: [\n${steps.map((s) => `  { id: ${JSON.stringify(s.id)}, kind: "${s.kind}", line: ${s.line}, state: ${s.state} },`).join("\n")}\n]`
+      : "steps: []",
+  ];
+  return { machine, header, resume, id, name: site.name, version, steps, states: em.cases.length, captured, live };
 }
 
 /** `catch (error) { switch ($.state) { case 3: case 4: x = error; $.state = 7; continue; … } }` */
