@@ -220,18 +220,23 @@ export class Execution {
     if (this.frozen) return never();
     const task = work();
     this.inflight.add(task);
-    const done = () => void this.inflight.delete(task);
-    task.then(done, done);
     return task.then(
-      (value) => (value === SUSPENDED || this.frozen ? never<T>() : value),
-      (error: unknown) => (error === LOST || this.frozen ? never<T>() : Promise.reject(error)),
+      (value) => {
+        this.inflight.delete(task);
+        return value === SUSPENDED || this.frozen ? never<T>() : value;
+      },
+      (error: unknown) => {
+        this.inflight.delete(task);
+        return error === LOST || this.frozen ? never<T>() : Promise.reject(error);
+      },
     );
   }
 
   private runStep<T>(id: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
     return this.track(async (): Promise<Awaited<T> | typeof SUSPENDED> => {
       const stepId = this.nextId(id);
-      const found = await this.lookup(stepId);
+      let found = this.lookup(stepId);
+      if (found instanceof Promise) found = await found;
       if (found?.status === "completed") return deserialize<Awaited<T>>(found.output!);
       if (found?.status === "failed") throw this.stepError(stepId, found.output!);
       if (found && found.wakeAt !== null && found.wakeAt > Date.now()) return this.suspendOn(found.wakeAt);
@@ -244,7 +249,8 @@ export class Execution {
       } catch (thrown) {
         return this.failAttempt(stepId, startedAt, found?.attempts ?? 0, thrown);
       }
-      const output = await this.serializeResult(value, stepId);
+      let output = this.serializeResult(value, stepId);
+      if (typeof output !== "string") output = await output;
       await this.write({ step: this.stepRecord(stepId, "run", "completed", { startedAt, output }) }, { settled: true });
       return deserialize<Awaited<T>>(output);
     });
@@ -340,17 +346,21 @@ export class Execution {
     return new StepError(stepId, deserialize<Error>(output));
   }
 
-  private async serializeResult(value: unknown, stepId: string): Promise<string> {
-    let text: string;
+  private serializeResult(value: unknown, stepId: string): string | Promise<string> {
+    let saved: Snapshot;
     try {
-      text = await finish(snapshot(value));
+      saved = snapshot(value);
     } catch (error) {
       if (!(error instanceof UnserializableError)) throw error;
       const at = error.path ? ` at result${error.path}` : "";
       throw new Error(`Step "${stepId}" (state ${this.state} of endpoint "${this.def.id}") returned ${error.detail}${at}; step results must be serializable`);
     }
-    this.checkSize(text, `the result of step "${stepId}"`);
-    return text;
+    const checked = (text: string) => {
+      this.checkSize(text, `the result of step "${stepId}"`);
+      return text;
+    };
+    const text = finish(saved);
+    return typeof text === "string" ? checked(text) : text.then(checked);
   }
 
   private checkSize(text: string, what: string): void {
@@ -362,7 +372,7 @@ export class Execution {
    * The run fields a checkpoint writes. The resume point is included only when
    * the store does not hold it yet (several steps settling in one state share it).
    */
-  private async runPatch(settled: boolean, withState: boolean): Promise<RunPatch> {
+  private runPatch(settled: boolean, withState: boolean): RunPatch | Promise<RunPatch> {
     if (settled) {
       if (this.stepsDone >= this.core.limits.maxSteps) {
         throw new Error(`Run ${this.run.id} exceeded the limit of ${this.core.limits.maxSteps} steps (maxSteps)`);
@@ -373,10 +383,13 @@ export class Execution {
     if (!withState || !this.compiled || this.writtenEntry === this.entry) return patch;
     const locals = this.stateLocals;
     if (locals instanceof Error) throw locals;
-    const text = await finish(locals);
-    this.checkSize(text, `the captured locals of state ${this.state}`);
-    this.writtenEntry = this.entry;
-    return { ...patch, state: this.state, locals: text, counters: this.stateCounters };
+    const withLocals = (text: string): RunPatch => {
+      this.checkSize(text, `the captured locals of state ${this.state}`);
+      this.writtenEntry = this.entry;
+      return { ...patch, state: this.state, locals: text, counters: this.stateCounters };
+    };
+    const text = finish(locals);
+    return typeof text === "string" ? withLocals(text) : text.then(withLocals);
   }
 
   /**
@@ -389,33 +402,36 @@ export class Execution {
     { settled = false, withState = true } = {},
   ): Promise<void> {
     const commit = async () => {
-      if (this.lost) throw LOST;
-      const run = { ...(await this.runPatch(settled, withState)), ...cp.run };
-      let ok: boolean;
       try {
-        ok = await this.store.checkpoint({ ...cp, run, runId: this.run.id, fence: this.fence });
-      } catch (error) {
-        this.core.logger.error(`[durable] run ${this.run.id}: checkpoint failed, abandoning this execution`, error);
-        ok = false;
-      }
-      if (!ok) {
-        this.lose();
-        throw LOST;
+        if (this.lost) throw LOST;
+        let patch = this.runPatch(settled, withState);
+        if (patch instanceof Promise) patch = await patch;
+        let ok: boolean;
+        try {
+          ok = await this.store.checkpoint({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence });
+        } catch (error) {
+          this.core.logger.error(`[durable] run ${this.run.id}: checkpoint failed, abandoning this execution`, error);
+          ok = false;
+        }
+        if (!ok) {
+          this.lose();
+          throw LOST;
+        }
+      } finally {
+        this.queued--;
       }
     };
-    const done = this.queued === 0 ? commit() : this.writes.then(commit);
+    // checkpoints commit one after the other, whatever became of the previous one
+    const done = this.queued === 0 ? commit() : this.writes.then(commit, commit);
     this.queued++;
-    this.writes = done.then(
-      () => void this.queued--,
-      () => void this.queued--,
-    );
+    this.writes = done;
     return done;
   }
 
   private async settleInflight(): Promise<void> {
     this.frozen = true;
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-    await this.writes;
+    await this.writes.catch(() => {});
   }
 
   private async suspend(): Promise<Outcome> {
