@@ -1,0 +1,84 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, test } from "vitest";
+import { Inngest, step } from "@durable-endpoints/runtime";
+import { endpointAdapter } from "@durable-endpoints/runtime/edge";
+import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
+
+afterEach(closeClients);
+
+describe("client lifecycle", () => {
+  test("constructing a client and an endpoint does no I/O; the default store opens on first use", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "durable-lazy-"));
+    const file = join(dir, "nested", "app.db");
+    const previous = process.env.DURABLE_STORE_URL;
+    process.env.DURABLE_STORE_URL = `sqlite://${file}`;
+    try {
+      const inngest = new Inngest({ id: "lazy", endpointAdapter, logger: { info() {}, warn() {}, error() {} } });
+      const handler = inngest.endpoint(async () => Response.json({ v: await step.run("v", () => 1) }));
+      await sleep(20);
+      expect(existsSync(join(dir, "nested"))).toBe(false);
+      expect(await (await handler(req("/api/lazy"))).json()).toEqual({ v: 1 });
+      expect(existsSync(file)).toBe(true);
+      await inngest.close();
+    } finally {
+      process.env.DURABLE_STORE_URL = previous;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("timers are unref'd: a process with a sleeping run and an open client exits by itself", () => {
+    const fixture = fileURLToPath(new URL("./fixtures/exits.mjs", import.meta.url));
+    const result = spawnSync(process.execPath, [fixture], { encoding: "utf8", timeout: 20_000 });
+    expect(result.stdout).toBe("status 303\n");
+    expect(result.status).toBe(0);
+  });
+
+  test("the replay-mode warning is logged once per client", async () => {
+    const { inngest, logs } = testClient();
+    const handler = inngest.endpoint(async () => new Response(String(await step.run("x", () => 1))));
+    await handler(req("/api/a"));
+    await handler(req("/api/a"));
+    expect(logs.filter((l) => /not compiled: running in replay mode/.test(l.message))).toHaveLength(1);
+  });
+
+  test("non-step awaits between steps work in replay mode", async () => {
+    const { inngest } = testClient();
+    let ran = 0;
+    const handler = inngest.endpoint(async () => {
+      const a = await step.run("a", () => ++ran);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const b = await Promise.resolve(a + 1);
+      await step.sleep("s", "10ms");
+      return Response.json({ a, b, c: await step.run("c", () => ++ran) });
+    });
+    const final = await follow(handler, await handler(req("/api/awaits")));
+    expect(await final.json()).toEqual({ a: 1, b: 2, c: 2 });
+  });
+
+  test("close() stops its executions at once and lets another client take over immediately", async () => {
+    const { memoryStore } = await import("@durable-endpoints/runtime/memory");
+    const store = memoryStore();
+    const a = testClient({ store, leaseMs: 60_000 });
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const body = (blocking: boolean) => async () => {
+      const v = await step.run("slow", async () => {
+        if (blocking) await blocked;
+        return "v";
+      });
+      return new Response(v);
+    };
+    const pending = a.inngest.endpoint(body(true))(req("/api/slow", { headers: { "idempotency-key": "c" } }));
+    await sleep(10);
+    await a.inngest.close();
+    release();
+    expect((await pending).status).toBe(303); // its execution was abandoned, nothing more written
+    const b = testClient({ store, leaseMs: 60_000 });
+    const res = await b.inngest.endpoint(body(false))(req("/api/slow", { headers: { "idempotency-key": "c" } }));
+    expect(await res.text()).toBe("v"); // no wait for the 60 s lease: close() released it
+  });
+});
