@@ -18,15 +18,21 @@ export const handler = inngest.endpoint(async (req: Request) => {
     probe("step:scale-first");
     return 3;
   });
-  // `counters.misses ||= await …` is rejected by the compiler (diagnostic); a local works
-  let misses = counters.misses;
-  misses ||= await step.run("misses", () => {
+  counters.misses ||= await step.run("misses", () => {
     probe("step:misses");
     return 7;
   });
-  counters.misses = misses;
+  const slots: Record<string, number | undefined> = { a: 1 };
+  slots[String(i)] ??= await step.run("slot", () => {
+    probe("step:slot");
+    return 8;
+  });
+  slots.a ??= await step.run("never-runs", () => {
+    probe("step:never-runs");
+    return 9;
+  });
   probe("end");
-  return Response.json({ counters, list, i });
+  return Response.json({ counters, list, i, slots });
 });
 
 export const scenario: Scenario = { requests: [{ url: "/compound" }] };

@@ -9,7 +9,7 @@ import { expect, test } from "vitest";
 import { printSummary } from "../report.js";
 import { fuzzBatch } from "./run.js";
 
-const count = Number(process.env.FUZZ_COUNT ?? 40);
+const count = Number(process.env.FUZZ_COUNT ?? 60);
 const seed = Number(process.env.FUZZ_SEED ?? 1);
 const crashPoints = process.env.FUZZ_CRASH_POINTS === "all" ? Infinity : Number(process.env.FUZZ_CRASH_POINTS ?? 6);
 

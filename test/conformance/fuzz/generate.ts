@@ -73,7 +73,7 @@ class Generator {
   private stepExpr(scope: Scope): string {
     const s = `(await ${this.stepCall(scope)})`;
     const a = this.atom(scope);
-    switch (this.int(9)) {
+    switch (this.int(10)) {
       case 0:
         return s;
       case 1:
@@ -90,6 +90,8 @@ class Generator {
         return `Math.max(${a}, ${s})`;
       case 7:
         return `\`\${${a}}-\${${s}}\`.length`;
+      case 8:
+        return `({ a: ${a}, b: ${s} }).b`;
       default:
         return `[${a}, ${s}, 1].reduce((x, y) => x + y, 0)`;
     }

@@ -121,10 +121,15 @@ export function checkResumed(expected: string[], world: World): string | undefin
     return `after the crash, incarnation 2 did not finish the oracle's sequence (lost, extra or reordered work)${context()}`;
   }
 
-  // the resume point moves only with checkpoints that write a state (a step settling late, in a
-  // state the machine already left, keeps the earlier one) or finish the run
+  // in compiled mode the resume point moves only with checkpoints that write a state (a step
+  // settling late, in a state the machine already left, keeps the earlier one) or finish the run;
+  // a run that records no states (replay) can at best resume from its last checkpoint
+  const checkpoints = first.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
+  const recordsStates = checkpoints.some((e) => e.state !== undefined);
   const resumePoint = first.findLastIndex(
-    (e) => e.kind === "checkpoint" && (e.state !== undefined || e.runStatus === "completed" || e.runStatus === "failed"),
+    (e) =>
+      e.kind === "checkpoint" &&
+      (!recordsStates || e.state !== undefined || e.runStatus === "completed" || e.runStatus === "failed"),
   );
   const probesBeforeResumePoint = first.slice(0, resumePoint + 1).filter((e) => e.kind === "probe").length;
   const again = l1.slice(overlap, probesBeforeResumePoint).find((label) => !isStep(label));

@@ -6,10 +6,12 @@
  * notifications are dropped — the client above it is dead in the water,
  * exactly like a killed process, while the underlying store lives on.
  */
-import type { Checkpoint, Store } from "@durable-endpoints/runtime";
+import type { Store } from "@durable-endpoints/runtime";
 import type { World } from "./world.js";
 
 const never = new Promise<never>(() => {});
+
+type Checkpoint = Parameters<Store["checkpoint"]>[0];
 
 export interface ProcessStore {
   readonly store: Store;

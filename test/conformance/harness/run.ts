@@ -117,7 +117,7 @@ async function untilCrashOrDone<T>(work: Promise<T>, crashed: Promise<void>): Pr
   // once crashed, whatever the dead incarnation's request does is irrelevant
   work.catch(() => {});
   try {
-    return await Promise.race([work, crashed.then(() => CRASHED), timeout]);
+    return await Promise.race([work, crashed.then((): typeof CRASHED => CRASHED), timeout]);
   } finally {
     clearTimeout(timer);
   }
