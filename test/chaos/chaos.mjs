@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { Cluster } from "./cluster.mjs";
 import { driveRun, request } from "./driver.mjs";
-import { checkEffects, checkExclusive, checkResponses, executions, sameResponse } from "./checks.mjs";
+import { checkEffects, checkFencing, checkResponses, executions, overlaps, sameResponse } from "./checks.mjs";
 import { LEDGER_DDL, persistently } from "./ledger.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -123,8 +123,10 @@ export async function runChaos({
     const checkpoints = stored.reduce((sum, row) => sum + row.steps, 0);
     // A wasted execution "explained by the outage" must have touched it, give or take a lease.
     const window = outage.from === null ? null : { from: outage.from - 1000, to: outage.to + leaseMs + 1000 };
+    const checkpointLog = (await persistently(admin, `SELECT run_id, step, status, pid, fence::int AS fence, ok, (extract(epoch FROM at) * 1000)::float8 AS at FROM "${ledgerSchema}".checkpoints ORDER BY seq`)).rows;
     const execs = executions(ledger, kills);
     const keys = results.map((r) => r.key);
+    const evidence = { kills, checkpoints: checkpointLog, runIds: new Map(results.map((r) => [r.key, r.final?.runId])), outage: window };
 
     return {
       runs,
@@ -142,8 +144,9 @@ export async function runChaos({
       storedRuns: Object.fromEntries(stored.map((row) => [row.status, row.n])),
       wrongResponses: checkResponses(results),
       replayMismatches,
-      effects: checkEffects(keys, execs, kills, window),
-      exclusive: checkExclusive(execs, window),
+      effects: checkEffects(keys, execs, evidence),
+      fencing: checkFencing(checkpointLog),
+      overlaps: overlaps(execs, evidence),
       compiled: compiled.path ? "yes" : `no (${compiled.reason})`,
     };
   } finally {

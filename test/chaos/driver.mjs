@@ -51,7 +51,13 @@ export async function request(worker, pathAndQuery, init, stats) {
     const response = await fetch(worker.url + pathAndQuery, { ...init, redirect: "manual", signal: AbortSignal.timeout(30_000) });
     const body = await response.text();
     stats.statuses[response.status] = (stats.statuses[response.status] ?? 0) + 1;
-    return { status: response.status, location: response.headers.get("location"), runHeader: response.headers.get("x-chaos-run"), body };
+    return {
+      status: response.status,
+      location: response.headers.get("location"),
+      runId: response.headers.get("x-durable-run-id"),
+      runHeader: response.headers.get("x-chaos-run"),
+      body,
+    };
   } catch (error) {
     stats.connectionErrors++;
     if (process.env.CHAOS_VERBOSE) console.error(`[chaos] ${worker.pid} ${pathAndQuery}: ${error.cause?.code ?? error.name} ${error.cause?.message ?? error.message}`);

@@ -10,6 +10,10 @@ export const LEDGER_DDL = (schema) => [
      seq BIGSERIAL PRIMARY KEY, run TEXT NOT NULL, step TEXT NOT NULL, pid INTEGER NOT NULL,
      phase TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`,
   `CREATE TABLE IF NOT EXISTS "${schema}".kills (pid INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`,
+  // Every checkpoint a worker attempted, with the fence it wrote under and whether the store took it.
+  `CREATE TABLE IF NOT EXISTS "${schema}".checkpoints (
+     seq BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, step TEXT, status TEXT, pid INTEGER NOT NULL,
+     fence BIGINT NOT NULL, ok BOOLEAN NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`,
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,5 +55,24 @@ export function ledgerWriter(connectionString, schema) {
     return effect(run, step, compute);
   }
 
-  return { effect, flaky };
+  /** The store, with every checkpoint attempt recorded (after the store answered) — the fence-stamped write log. */
+  function recordingCheckpoints(store) {
+    return new Proxy(store, {
+      get(target, name) {
+        const value = target[name];
+        if (name !== "checkpoint") return typeof value === "function" ? value.bind(target) : value;
+        return async (cp) => {
+          const ok = await target.checkpoint(cp);
+          await persistently(
+            pool,
+            `INSERT INTO "${schema}".checkpoints (run_id, step, status, pid, fence, ok) VALUES ($1, $2, $3, $4, $5, $6)`,
+            [cp.runId, cp.step?.id ?? null, cp.step?.status ?? null, process.pid, cp.fence, ok],
+          );
+          return ok;
+        };
+      },
+    });
+  }
+
+  return { effect, flaky, recordingCheckpoints };
 }

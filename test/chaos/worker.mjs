@@ -1,7 +1,7 @@
 // One app instance for the chaos test: the built runtime on node:http (127.0.0.1, random port,
 // printed as {"port":n}), a Postgres store shared with the other instances, the chaos endpoint as a
 // plain handler (/plain) and, when CHAOS_COMPILED names the compiled module, compiled (/compiled).
-// POST /send delivers an event. env: CHAOS_PG_URL, CHAOS_STORE_SCHEMA, CHAOS_LEDGER_SCHEMA,
+// POST /send delivers an event. Checkpoints are logged with their fence (ledger.mjs). env: CHAOS_PG_URL, CHAOS_STORE_SCHEMA, CHAOS_LEDGER_SCHEMA,
 // CHAOS_COMPILED (optional), DURABLE_LEASE_MS.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
@@ -13,10 +13,12 @@ const { CHAOS_PG_URL, CHAOS_STORE_SCHEMA, CHAOS_LEDGER_SCHEMA, CHAOS_COMPILED } 
 const quiet = { info() {}, warn() {}, error() {} };
 const logger = process.env.CHAOS_VERBOSE ? console : quiet;
 
+const { effect, flaky, recordingCheckpoints } = ledgerWriter(CHAOS_PG_URL, CHAOS_LEDGER_SCHEMA);
 globalThis.chaos = {
-  store: postgresStore({ connectionString: CHAOS_PG_URL, schema: CHAOS_STORE_SCHEMA }),
+  store: recordingCheckpoints(postgresStore({ connectionString: CHAOS_PG_URL, schema: CHAOS_STORE_SCHEMA })),
   logger,
-  ...ledgerWriter(CHAOS_PG_URL, CHAOS_LEDGER_SCHEMA),
+  effect,
+  flaky,
 };
 
 const plain = await import("./chaos-endpoint.mjs");

@@ -75,10 +75,11 @@ class CachedDb implements SqliteDb {
   }
 
   transaction<T>(body: () => T): T {
-    this.exec("BEGIN IMMEDIATE");
+    // Prepared (and cached) like any statement: exec() would parse BEGIN/COMMIT on every checkpoint.
+    this.run("BEGIN IMMEDIATE");
     try {
       const result = body();
-      this.exec("COMMIT");
+      this.run("COMMIT");
       return result;
     } catch (error) {
       if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
