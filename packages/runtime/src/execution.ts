@@ -48,7 +48,6 @@ interface Registration {
 
 export class Execution {
   readonly tools: StepTools;
-  private readonly store: Store;
   private readonly compiled: boolean;
   private readonly locals: Record<string, unknown>;
   private state: number;
@@ -83,10 +82,10 @@ export class Execution {
     private readonly run: RunRecord,
     private readonly req: Request,
     fresh: boolean,
-    storeInstance: Store,
+    private readonly store: Store,
+    /** replay mode: the run's recorded steps */
     steps: StepRecord[] | null,
   ) {
-    this.store = storeInstance;
     this.fence = run.fence;
     const machine = def.machine;
     this.compiled = machine !== null && (fresh || run.version === machine.version);
@@ -118,7 +117,6 @@ export class Execution {
   get runId(): string {
     return this.run.id;
   }
-
 
   /** Runs until the handler returns, throws, or suspends. Never rejects. */
   async execute(): Promise<Outcome> {
@@ -302,9 +300,10 @@ export class Execution {
 
   private waitForEvent(id: string, options: WaitForEventOptions): Promise<DurableEvent | null> {
     return this.track(async () => {
-      const { event, match, timeout } = options ?? ({} as WaitForEventOptions);
+      const { event, match, timeout, if: expr } = options ?? ({} as Partial<WaitForEventOptions>);
       if (typeof event !== "string" || event === "") throw new TypeError(`step.waitForEvent("${id}"): "event" must be a non-empty event name`);
-      compileCondition(options.if, match, id);
+      if (timeout === undefined) throw new TypeError(`step.waitForEvent("${id}"): "timeout" is required (e.g. "24h")`);
+      compileCondition(expr, match, id);
       const now = Date.now();
       const timeoutAt =
         timeout instanceof Date ? parseTime(timeout) : now + parseDuration(timeout, `timeout of step.waitForEvent("${id}")`);
@@ -319,7 +318,7 @@ export class Execution {
         const resolved = await this.store.getStep(this.run.id, stepId);
         return deserialize<DurableEvent | null>(resolved?.output ?? nothing);
       }
-      const wait: WaitRecord = { runId: this.run.id, stepId, event, match: match ?? null, expr: options.if ?? null, since: now, timeoutAt };
+      const wait: WaitRecord = { runId: this.run.id, stepId, event, match: match ?? null, expr: expr ?? null, since: now, timeoutAt };
       this.registrations.push({ step: this.stepRecord(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait });
       return this.suspendOn(timeoutAt, stepId);
     });
