@@ -5,6 +5,7 @@
  */
 import { transform } from "@durable-endpoints/transform";
 import type { Node, SwitchStatement } from "@babel/types";
+import { eachMapping, TraceMap } from "@jridgewell/trace-mapping";
 import { isFunction, parseTs, walk } from "./ast.js";
 import type { LineDiagnostic } from "./editors.js";
 
@@ -24,6 +25,8 @@ export interface EndpointView {
   states: StateRow[];
   /** state → 1-based lines of its `case` in the generated code */
   caseLines: Map<number, number[]>;
+  /** state → the source lines its `case` was compiled from (through the source map) */
+  sourceLines: Map<number, number[]>;
   /** state → states it can go to next ("end" = returns or throws) */
   edges: Map<number, Array<number | "end">>;
 }
@@ -68,7 +71,7 @@ export function compile(source: string): Compiled {
       column: d.column,
       frame: d.frame,
     })),
-    endpoints: result.endpoints.map((endpoint, i) => toView(endpoint, segments[i] ?? new Map())),
+    endpoints: result.endpoints.map((endpoint, i) => toView(endpoint, segments[i] ?? new Map(), result.map)),
   };
 }
 
@@ -76,7 +79,7 @@ export function compile(source: string): Compiled {
  * One row per step (a `Promise.all` puts several steps in one state), plus one
  * for each state with no await of its own (entry, loop heads, join points).
  */
-function toView(endpoint: RawEndpoint, segments: Map<number, Segment>): EndpointView {
+function toView(endpoint: RawEndpoint, segments: Map<number, Segment>, map: TransformResult["map"]): EndpointView {
   const rows: StateRow[] = [];
   for (let state = 0; state < endpoint.states; state++) {
     const captured = [...(endpoint.live[state] ?? [])];
@@ -89,8 +92,25 @@ function toView(endpoint: RawEndpoint, segments: Map<number, Segment>): Endpoint
     version: endpoint.version,
     states: rows,
     caseLines: new Map([...segments].map(([state, seg]) => [state, seg.lines])),
+    sourceLines: originalLines(segments, map),
     edges: new Map([...segments].map(([state, seg]) => [state, seg.next])),
   };
+}
+
+/** For each state, the original lines that its generated `case` lines map back to. */
+function originalLines(segments: Map<number, Segment>, map: TransformResult["map"]): Map<number, number[]> {
+  const byGenerated = new Map<number, Set<number>>();
+  if (map) {
+    eachMapping(new TraceMap(map as ConstructorParameters<typeof TraceMap>[0]), (m) => {
+      if (m.originalLine === null) return;
+      const lines = byGenerated.get(m.generatedLine) ?? new Set<number>();
+      byGenerated.set(m.generatedLine, lines.add(m.originalLine));
+    });
+  }
+  return new Map(
+    // the `case N:` label itself is synthesized: it carries the previous statement's position, so skip it
+    [...segments].map(([state, seg]) => [state, [...new Set(seg.lines.slice(1).flatMap((line) => [...(byGenerated.get(line) ?? [])]))].sort((a, b) => a - b)]),
+  );
 }
 
 interface Segment {

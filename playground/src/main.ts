@@ -128,7 +128,7 @@ function renderCrashOptions(endpoint: EndpointView | undefined): void {
 /** Hovering a state (table row or graph node) highlights its lines in both editors. */
 function hover(state: number | null): void {
   const endpoint = shown.endpoints[endpointIndex];
-  const lines = endpoint?.states.filter((s) => s.state === state && s.line > 0).map((s) => s.line) ?? [];
+  const lines = state === null ? [] : (endpoint?.sourceLines.get(state) ?? []);
   highlightLines(source, "hl-state", lines);
   highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []));
   markStateRow(stateTable, state);

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./browser.js";
 import { playgroundDir, servePlayground } from "./serve.js";
 
+/** generous: CI runs every test project at once on two cores */
+const RUN_TIMEOUT = 45_000;
 const screenshots = join(playgroundDir, "..", "test-results", "screenshots");
 let server: Awaited<ReturnType<typeof servePlayground>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -115,8 +117,8 @@ describe("playground", () => {
   it("runs a handler in the browser: steps, a fast-forwarded sleep, the response", async () => {
     await pickExample("loop");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
     const timeline = await testId("compiled-timeline").innerText();
     expect(timeline).toMatch(/step "price" completed/);
     expect(timeline).toMatch(/step "price:1" completed|step "price" completed[\s\S]*step "price" completed/);
@@ -128,14 +130,14 @@ describe("playground", () => {
   it("crashes after a step, resumes in a new process: compiled re-runs nothing, replay re-runs the prefix", async () => {
     await pickExample("query-params");
     await testId("state-table").getByTestId("crash-load-user").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("crashed");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("crashed");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("crashed");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("crashed");
     expect(await testId("compiled-timeline").innerText()).toMatch(/process A killed right after "load-user"/);
     await shot("04-crashed");
 
     await testId("resume").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
 
     const compiled = await testId("compiled-timeline").innerText();
     expect(compiled).toMatch(/process B took the run over/);
@@ -151,22 +153,22 @@ describe("playground", () => {
   it("waits for an event sent from the panel", async () => {
     await pickExample("wait-for-event");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("waiting");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("waiting");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("waiting");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("waiting");
     expect(await testId("event-name").inputValue()).toBe("approval/received");
     expect(JSON.parse(await testId("event-data").inputValue())).toMatchObject({ requestId: "r_1" });
     await shot("06-waiting");
     await testId("send-event").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/"status":"paid"/);
   });
 
   it("retries a failing step with back-off fast-forwarded, then the handler's catch runs", async () => {
     await pickExample("try-catch");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 30_000 }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: 30_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
     const timeline = await testId("compiled-timeline").innerText();
     expect(timeline).toMatch(/step "risky-operation" attempt 1 failed; retry in .*fast-forwarded[\s\S]*upstream is down/);
     expect(timeline).toMatch(/step "risky-operation" failed for good \(after 3 failed attempts\)/);
@@ -180,11 +182,11 @@ describe("playground", () => {
     expect(await testId("state-table").innerText()).toMatch(/weather[\s\S]*events/);
     await testId("crash").selectOption("events");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("crashed");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("crashed");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("crashed");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("crashed");
     await testId("resume").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/"report":"2 events, clear sky"/);
     expect(await testId("compiled-rerun").getAttribute("data-count")).toBe("0");
   });
@@ -206,11 +208,11 @@ export const handler = inngest.endpoint(async (req: Request) => {
     await testId("body").fill('{"n": 21}');
     await testId("crash").selectOption("first");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("crashed");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("crashed");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("crashed");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("crashed");
     await testId("resume").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
     expect(await testId("replay-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
   });
@@ -239,7 +241,7 @@ export const add = inngest.endpoint(async (req: Request) => {
     await page.locator("#method").selectOption("GET");
     await testId("crash").selectOption("");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("done");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/\{"sum":3\}/);
   });
 
@@ -257,7 +259,7 @@ export const handler = inngest.endpoint(async () => {
 `);
     await expect.poll(() => testId("state-table").innerText()).toMatch(/\bv\b/);
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: 20_000 }).toBe("error");
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("error");
     expect(await testId("compiled-timeline").innerText()).toMatch(/the module threw while loading: .*JSON/);
   });
 
