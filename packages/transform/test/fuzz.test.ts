@@ -40,7 +40,7 @@ function program(seed: number): string {
     return out.join("\n");
   };
   const statement = (depth: number, inLoop: string | null): string => {
-    const choice = depth > 2 ? pick(3) : pick(11);
+    const choice = depth > 2 ? pick(3) : pick(15);
     switch (choice) {
       case 0: case 1: return `${v()} = ${expr(0)}; probe("${v()}=" + ${v()});`;
       case 2: return `${v()} += ${step(`${pick(4)}`)};`;
@@ -57,6 +57,23 @@ function program(seed: number): string {
       case 7: return `try { ${block(depth + 1, inLoop)} } finally { ${v()} += ${step("1")}; }`;
       case 8: return `switch (${v()} % 3) { case 0: ${v()} += ${step("5")}; case 1: ${v()}++; break; default: ${block(depth + 1, inLoop)} }`;
       case 9: return inLoop ? `if (${v()} % ${2 + pick(3)} === 0) ${pick(2) ? "continue" : "break"} ${inLoop.startsWith("L") ? inLoop : ""};` : `if (${v()} > ${40 + pick(40)}) return Response.json({ early: true, a, b, c });`;
+      case 10: {
+        const d = `d${loopVars++}`;
+        return `let ${d} = 0; do { ${d}++; ${block(depth + 1, null)} } while (${d} < ${1 + pick(2)} && await ${step("true").slice(1, -1)});`;
+      }
+      case 11: {
+        const k = `k${loopVars++}`;
+        return `for (const ${k} in { p: 1, q: 2 }) { ${v()} += ${k}.length + ${step(`${k}.charCodeAt(0) % 7`)}; }`;
+      }
+      case 12: {
+        const b = `B${loopVars++}`;
+        return `${b}: { ${v()} += ${step("1")}; if (${v()} % 2) break ${b}; ${block(depth + 1, inLoop)} }`;
+      }
+      case 13: return `({ x: ${v()} = ${step(String(pick(9)))} } = { x: ${pick(2) ? "undefined" : pick(9)} });`;
+      case 14: {
+        const f = `f${loopVars++}`;
+        return `const ${f} = async (n) => n + ${step("2")}; ${v()} += await ${f}(${v()});`;
+      }
       default: {
         const w = `w${loopVars++}`;
         return `let ${w} = 0; while (${w} < ${1 + pick(2)}) { ${w}++; ${v()} += ${step(w)}; }`;
@@ -72,13 +89,16 @@ function program(seed: number): string {
 
 const endpoint = (handler: string) => `import { step } from "inngest";\nexport const handler = inngest.endpoint(${handler});\n`;
 
+/** CI-sized by default; TRANSFORM_FUZZ_SEEDS=5000 for a longer local run */
+const count = Number(process.env.TRANSFORM_FUZZ_SEEDS ?? 120);
+const first = Number(process.env.TRANSFORM_FUZZ_FIRST ?? 1);
 let total = 0;
 describe("generated handlers", () => {
   afterAll(() => {
     // the generator must produce real work: on average several checkpoints per program
-    expect(total / 120).toBeGreaterThan(3);
+    expect(total / count).toBeGreaterThan(3);
   });
-  const seeds = Array.from({ length: 120 }, (_, i) => i + 1);
+  const seeds = Array.from({ length: count }, (_, i) => i + first);
   it.each(seeds)("seed %i", async (seed) => {
     const source = endpoint(program(seed));
     const loaded = load(source);
