@@ -88,12 +88,14 @@ export function checkStepsExactlyOnce(expected: string[], world: World): string 
 /**
  * After a crash in incarnation 1 and a resume in incarnation 2:
  *  - incarnation 1 ran a prefix of the oracle's sequence;
- *  - incarnation 2 re-ran part of incarnation 1's tail (the "overlap"), minus
- *    steps whose outcome incarnation 1 had committed, then ran the rest of
- *    the oracle's sequence: nothing lost, nothing reordered;
- *  - the overlap holds no code from before incarnation 1's last committed
- *    resume point: only step bodies whose outcome was not committed (e.g.
- *    Promise.all members still in flight) may run again.
+ *  - incarnation 2 re-ran some of incarnation 1's last statements, then ran
+ *    exactly the rest of the oracle's sequence — nothing lost, nothing extra,
+ *    nothing reordered — except that bodies of steps that had started but
+ *    whose outcome was not committed (the step cut short by the crash,
+ *    Promise.all members in flight) may run once more, the first time that
+ *    step id comes up again;
+ *  - the statements it re-ran all ran after incarnation 1's last committed
+ *    resume point.
  * Replay fails this: it re-runs everything before the resume point.
  */
 export function checkResumed(expected: string[], world: World): string | undefined {
@@ -106,16 +108,17 @@ export function checkResumed(expected: string[], world: World): string | undefin
   if (l1.join("\n") !== want.slice(0, l1.length).join("\n")) {
     return `before the crash, incarnation 1 did not follow the oracle${context()}`;
   }
+  const checkpoints = first.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
   const committed = counts(
-    first
-      .filter((e): e is CheckpointEntry => e.kind === "checkpoint" && !!e.stepId && e.stepStatus !== "waiting")
-      .map((e) => `step:${baseStepId(e.stepId!)}`),
+    checkpoints.filter((e) => e.stepId && e.stepStatus !== "waiting").map((e) => `step:${baseStepId(e.stepId!)}`),
   );
+  const uncommitted = new Map([...counts(l1.filter(isStep))].map(([label, n]) => [label, n - (committed.get(label) ?? 0)]));
   const rest = want.slice(l1.length);
   // the least re-execution that explains incarnation 2
   const overlap = Array.from({ length: l1.length + 1 }, (_, i) => l1.length - i).find((from) => {
-    const rerun = withoutCommitted(l1, from, committed);
-    return rerun.length + rest.length === l2.length && [...rerun, ...rest].every((label, i) => label === l2[i]);
+    const target = [...l1.slice(from).filter((label) => !isStep(label)), ...rest];
+    const withoutReruns = dropFirst(l2, counts(l2), counts(target), uncommitted);
+    return withoutReruns !== undefined && withoutReruns.join("\n") === target.join("\n");
   });
   if (overlap === undefined) {
     return `after the crash, incarnation 2 did not finish the oracle's sequence (lost, extra or reordered work)${context()}`;
@@ -124,7 +127,6 @@ export function checkResumed(expected: string[], world: World): string | undefin
   // in compiled mode the resume point moves only with checkpoints that write a state (a step
   // settling late, in a state the machine already left, keeps the earlier one) or finish the run;
   // a run that records no states (replay) can at best resume from its last checkpoint
-  const checkpoints = first.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
   const recordsStates = checkpoints.some((e) => e.state !== undefined);
   const resumePoint = first.findLastIndex(
     (e) =>
@@ -139,14 +141,27 @@ export function checkResumed(expected: string[], world: World): string | undefin
   return checkReevaluated(expected, probeLabels(world.log));
 }
 
-/** l1[from..] without the occurrences of steps whose outcome is committed (earliest occurrences first). */
-function withoutCommitted(l1: string[], from: number, committed: Map<string, number>): string[] {
-  const left = new Map(committed);
-  for (const label of l1.slice(0, from)) if (left.has(label)) left.set(label, left.get(label)! - 1);
-  return l1.slice(from).filter((label) => {
-    const n = left.get(label) ?? 0;
-    if (n <= 0) return true;
-    left.set(label, n - 1);
+/**
+ * `l2` without the first occurrences of each label it has more of than
+ * `target`; undefined when a label has more extra occurrences than it may re-run.
+ */
+function dropFirst(
+  l2: string[],
+  have: Map<string, number>,
+  want: Map<string, number>,
+  rerunnable: Map<string, number>,
+): string[] | undefined {
+  const extra = new Map<string, number>();
+  for (const [label, n] of have) {
+    const surplus = n - (want.get(label) ?? 0);
+    if (surplus === 0) continue;
+    if (surplus < 0 || surplus > (rerunnable.get(label) ?? 0)) return undefined;
+    extra.set(label, surplus);
+  }
+  return l2.filter((label) => {
+    const n = extra.get(label) ?? 0;
+    if (n === 0) return true;
+    extra.set(label, n - 1);
     return false;
   });
 }

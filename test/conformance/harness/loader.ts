@@ -92,21 +92,20 @@ const prepared = new Map<string, string>();
 
 /**
  * Writes the module for (file, compiled, flavor) into .out/ once and returns
- * its path. `mutateSource` (tests only) edits the compiled code first.
+ * its path.
  */
 export async function prepare(
   file: string,
-  options: { compiled: boolean; flavor: Flavor; variant?: string; mutateSource?: (code: string) => string },
+  options: { compiled: boolean; flavor: Flavor },
 ): Promise<string> {
-  const key = `${file}|${options.compiled}|${options.flavor}|${options.variant ?? ""}`;
+  const key = `${file}|${options.compiled}|${options.flavor}`;
   const cached = prepared.get(key);
   if (cached) return cached;
   let code = readFileSync(file, "utf8");
   if (options.compiled) code = (await compile(code, file)).code;
-  if (options.mutateSource) code = options.mutateSource(code);
   code = rewriteImports(code, file, options.flavor);
   const name = relative(conformanceDir, file).replace(/[\\/]/g, "__").replace(/\.ts$/, "");
-  const tag = `${options.compiled ? "compiled" : "plain"}.${options.flavor}${options.variant ? "." + options.variant : ""}`;
+  const tag = `${options.compiled ? "compiled" : "plain"}.${options.flavor}`;
   let outFile = resolve(outDir, `${name}.${tag}.ts`);
   if (options.flavor === "child") {
     const { transformSync } = await import("esbuild");

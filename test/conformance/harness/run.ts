@@ -16,7 +16,7 @@ import { setOracleEvents } from "./oracle-runtime.js";
 import { setLoadingProcess, type MachineMutation, type SimulatedProcess } from "./process.js";
 import { inIncarnation, setWorld, World, type CrashPlan } from "./world.js";
 
-export const LEASE_MS = Number(process.env.CONFORMANCE_LEASE_MS ?? 100);
+const LEASE_MS = Number(process.env.CONFORMANCE_LEASE_MS ?? 100);
 const POLL_MS = 100;
 /** The runtime logs every simulated crash's fallout; CONFORMANCE_VERBOSE=1 shows it. */
 const logger = process.env.CONFORMANCE_VERBOSE ? console : { info() {}, warn() {}, error() {} };
