@@ -1,15 +1,19 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { sqliteStore } from "../../src/stores/sqlite.js";
 import { describeStoreConformance, makeRun } from "./conformance.js";
 
 const dir = mkdtempSync(join(tmpdir(), "durable-sqlite-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(fileURLToPath(new URL(`../../node_modules/.cache/stores-test-${process.pid}.mjs`, import.meta.url)), { force: true });
+});
 
 let n = 0;
 describeStoreConformance(
@@ -56,14 +60,27 @@ describe("sqliteStore", () => {
   });
 });
 
+/** The store's TypeScript bundled for child processes, where better-sqlite3 resolves. */
+async function bundleStore(): Promise<string> {
+  const bundle = fileURLToPath(new URL(`../../node_modules/.cache/stores-test-${process.pid}.mjs`, import.meta.url));
+  await build({
+    entryPoints: [fileURLToPath(new URL("../../src/stores/sqlite.ts", import.meta.url))],
+    bundle: true, platform: "node", format: "esm", outfile: bundle, external: ["better-sqlite3", "bun:sqlite"], logLevel: "silent",
+  });
+  return bundle;
+}
+
 describe("sqliteStore across processes", () => {
+  it("runs on bun:sqlite under Bun", async () => {
+    const bun = fileURLToPath(new URL("../../../../node_modules/.bin/bun", import.meta.url));
+    const check = fileURLToPath(new URL("./sqlite-bun-check.mjs", import.meta.url));
+    const bundle = await bundleStore();
+    const { stdout } = await promisify(execFile)(bun, ["--no-install", check, bundle, join(dir, "bun", "store.db")]);
+    expect(JSON.parse(stdout)).toEqual({ runtime: "bun", created: true, duplicate: false, written: true, wokenByOtherInstance: true, stale: false, steps: 1 });
+  });
+
   it("concurrent claimDue from several processes never hands one run to two of them", async () => {
-    // Child processes run plain Node: bundle the store's TypeScript for them, where better-sqlite3 resolves.
-    const bundle = fileURLToPath(new URL(`../../node_modules/.cache/stores-test-${process.pid}.mjs`, import.meta.url));
-    await build({
-      entryPoints: [fileURLToPath(new URL("../../src/stores/sqlite.ts", import.meta.url))],
-      bundle: true, platform: "node", format: "esm", outfile: bundle, external: ["better-sqlite3"], logLevel: "silent",
-    });
+    const bundle = await bundleStore();
     const path = join(dir, "race", "store.db");
     const store = sqliteStore({ path });
     const now = Date.now();
@@ -89,6 +106,5 @@ describe("sqliteStore across processes", () => {
     expect(new Set(all)).toEqual(ids);
     // Not a performance assertion: only that the race really had several participants.
     expect(claims.filter((c) => c.length > 0).length).toBeGreaterThan(1);
-    rmSync(bundle, { force: true });
   });
 });
