@@ -173,6 +173,18 @@ describe("control flow", () => {
     }`);
   });
 
+  it("a const arrow in a loop is a new closure per iteration, also after a resume", async () => {
+    await check(`async () => {
+      const fns = [];
+      for (let i = 0; i < 3; i++) {
+        const f = () => i;
+        if (i === 0) await step.run("first", () => i); // fns is still [] here: saveable
+        fns.push(f);
+      }
+      return Response.json(fns.map((f) => f()));
+    }`);
+  });
+
   it("closures in a lowered for (let …) loop see their own iteration's value", async () => {
     await check(`async () => {
       const fns = [];

@@ -66,7 +66,15 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
   for (const declarator of node.declarations) {
     const names = patternNames(declarator.id).map((id) => lw.analysis.rename.get(id));
     if (isFunctionValued(declarator) && names[0]?.constant && node.kind !== "var") {
-      lw.hoisted.push(t.variableDeclaration("const", [lw.rewriteHoisted(declarator)]));
+      if (lw.loopDepth === 0) {
+        lw.hoisted.push(t.variableDeclaration("const", [lw.rewriteHoisted(declarator)]));
+        continue;
+      }
+      // In a loop each iteration makes its own closure: create it where it stands, and again at the top
+      // of `resume` (from the restored locals) for a run resumed after this point. Never saved.
+      const name = names[0].name;
+      lw.hoisted.push(t.variableDeclaration("let", [t.variableDeclarator(t.identifier(name), lw.rewrite(declarator.init!))]));
+      lw.em.emitAssign(name, lw.rewrite(declarator.init!));
       continue;
     }
     for (const info of names) {
