@@ -22,6 +22,8 @@ const waitKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
 class MemoryStore implements Store {
   readonly kind = "memory";
   private runs = new Map<string, RunRecord>();
+  /** runs not finished yet: the only ones the scheduler's scans look at */
+  private unfinished = new Set<RunRecord>();
   private byKey = new Map<string, string>();
   /** per run, steps in start order (Map keeps insertion order across upserts) */
   private steps = new Map<string, Map<string, StepRecord>>();
@@ -38,7 +40,9 @@ class MemoryStore implements Store {
       if (existing !== undefined) return { created: false as const, run: { ...this.runs.get(existing)! } };
       this.byKey.set(key, run.id);
     }
-    this.runs.set(run.id, { ...run });
+    const stored = { ...run };
+    this.runs.set(run.id, stored);
+    if (!isFinished(stored)) this.unfinished.add(stored);
     return { created: true as const, run: { ...run } };
   }
 
@@ -69,7 +73,7 @@ class MemoryStore implements Store {
     run.leaseOwner = null;
     run.leaseExpiresAt = null;
     this.changed(runId);
-    this.due();
+    if (!isFinished(run)) this.due();
   }
 
   async checkpoint(cp: Checkpoint) {
@@ -87,7 +91,8 @@ class MemoryStore implements Store {
       run.leaseExpiresAt = null;
     }
     this.changed(cp.runId);
-    if (run.status === "waiting" || cp.releaseLease) this.due();
+    if (isFinished(run)) this.unfinished.delete(run);
+    else if (run.status === "waiting" || cp.releaseLease) this.due();
     return true;
   }
 
@@ -104,9 +109,9 @@ class MemoryStore implements Store {
   async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
     const wanted = new Set(endpoints);
     const claimed: RunRecord[] = [];
-    for (const run of this.runs.values()) {
+    for (const run of this.unfinished) {
       if (claimed.length >= limit) break;
-      if (!wanted.has(run.endpoint) || isFinished(run)) continue;
+      if (!wanted.has(run.endpoint)) continue;
       const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
       const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
       if (!leaseFree || !due) continue;
@@ -119,7 +124,7 @@ class MemoryStore implements Store {
   async nextWakeAt(endpoints: readonly string[]) {
     const wanted = new Set(endpoints);
     let next: number | null = null;
-    for (const run of this.runs.values()) {
+    for (const run of this.unfinished) {
       if (run.status !== "waiting" || run.wakeAt === null || !wanted.has(run.endpoint)) continue;
       if (next === null || run.wakeAt < next) next = run.wakeAt;
     }
