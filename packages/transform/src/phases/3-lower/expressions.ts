@@ -9,14 +9,13 @@
 import * as t from "@babel/types";
 import * as diag from "../../diagnostics.js";
 import { stepKindOf } from "../2-analyze.js";
-import { assign, type AwaitSite, type Lowerer } from "./lowerer.js";
+import type { AwaitSite, Lowerer } from "./lowerer.js";
 import { containsAwait } from "./scan.js";
 
 type Item = t.Expression | t.SpreadElement | null;
 
 export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): t.Expression | null {
   if (!containsAwait(node)) return lw.rewrite(node);
-  const em = lw.em;
   switch (node.type) {
     case "ParenthesizedExpression":
       return explode(lw, node.expression, ignoreResult);
@@ -173,7 +172,7 @@ function isReEvaluable(lw: Lowerer, node: t.Node): boolean {
   }
 }
 
-function hoist(lw: Lowerer, value: t.Expression): t.Identifier {
+export function hoist(lw: Lowerer, value: t.Expression): t.Identifier {
   const temp = lw.temp();
   lw.em.emitAssign(temp, value);
   return temp;
@@ -478,4 +477,3 @@ function describeAwait(site: AwaitSite): string {
   return `${names.join(", ")} (line ${site.line})`;
 }
 
-export { hoist };

@@ -11,7 +11,7 @@ import type { EndpointSite } from "../1-find.js";
 import type { Analysis } from "../2-analyze.js";
 import { assignPattern } from "./expressions.js";
 import { computeLiveness } from "./liveness.js";
-import { Lowerer, assign } from "./lowerer.js";
+import { Lowerer } from "./lowerer.js";
 import { containsAwait, patternNames } from "./scan.js";
 import { lowerStatement } from "./statements.js";
 
@@ -265,4 +265,3 @@ function normalize(node: t.Node): string {
   return JSON.stringify(node, (key, value) => (POSITION_KEYS.has(key) ? undefined : value));
 }
 
-export { assign };

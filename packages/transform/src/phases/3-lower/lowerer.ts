@@ -116,9 +116,7 @@ export class Lowerer {
       else if (child && typeof child === "object") copy[key] = this.clone(child as t.Node, false);
     }
     const result = copy as unknown as t.Node;
-    if ((t.isObjectProperty(result) || t.isObjectProperty(node)) && (result as t.ObjectProperty).shorthand) {
-      fixShorthand(result as t.ObjectProperty);
-    }
+    if (t.isObjectProperty(result) && result.shorthand) fixShorthand(result);
     if (!isStepArgument && !this.hoisting && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
       return this.snapshotLoopBindings(result);
     }
