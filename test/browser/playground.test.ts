@@ -81,6 +81,7 @@ describe("playground", () => {
     await expect.poll(() => page.locator("#source .hl-state").count()).toBeGreaterThan(0);
     expect(await page.locator("#output .hl-state").count()).toBeGreaterThan(0);
     expect(await page.locator("#source .hl-state").first().innerText()).toContain("fetch-data");
+    await shot("01-hover-state");
   });
 
   it("picks an example from the gallery and keeps it in the URL", async () => {

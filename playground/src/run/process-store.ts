@@ -27,6 +27,11 @@ export function processStore(db: Store, crashAfter: string | undefined, hooks: P
   /** runs this process already holds or created */
   const seenRuns = new Set<string>();
   const hang = <T>(): Promise<T> => new Promise<T>(() => {});
+  const noteLease = (run: RunRecord) => {
+    if (seenRuns.has(run.id)) return;
+    seenRuns.add(run.id);
+    if (run.stepsDone > 0) hooks.takeover(run);
+  };
 
   const overrides: Partial<Store> = {
     async createRun(run) {
@@ -49,14 +54,18 @@ export function processStore(db: Store, crashAfter: string | undefined, hooks: P
       }
       return ok;
     },
+    // A new process takes a run over either by asking for it (a request, a poll) or through its scheduler.
     async acquireLease(runId, owner, ttlMs, now) {
       if (dead) return hang();
       const run = await db.acquireLease(runId, owner, ttlMs, now);
-      if (run && !seenRuns.has(runId)) {
-        seenRuns.add(runId);
-        if (run.stepsDone > 0) hooks.takeover(run);
-      }
+      if (run) noteLease(run);
       return run;
+    },
+    async claimDue(endpoints, owner, ttlMs, now, limit) {
+      if (dead) return hang();
+      const runs = await db.claimDue(endpoints, owner, ttlMs, now, limit);
+      runs.forEach(noteLease);
+      return runs;
     },
     onDue(listener) {
       return dead ? () => {} : db.onDue(listener);
