@@ -70,6 +70,13 @@ export const unawaitedStepCallback = (step: string) =>
     "await the steps, e.g. `await Promise.all(ids.map((id) => step.run(...)))`, or use a `for…of` loop with `await`.",
   );
 
+export const unawaitedStep = (step: string) =>
+  error(
+    "DE1012",
+    `\`${step}(…)\` must be awaited where it is called: a pending step's promise cannot be kept in a local across a checkpoint, and an un-awaited step is not checkpointed before the handler goes on.`,
+    "await it in the same statement, e.g. `const [a, b] = await Promise.all([step.run(\"a\", …), step.run(\"b\", …)])`.",
+  );
+
 export const forAwait = () =>
   error(
     "DE1006",

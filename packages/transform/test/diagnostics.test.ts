@@ -28,6 +28,28 @@ describe("diagnostics", () => {
     expect(d.result.code).not.toContain("durable: 1");
   });
 
+  it("DE1012: a step promise kept in a local, or never awaited", () => {
+    const result = compile(`async () => {
+  const a = step.run("a", () => 1);
+  step.sleep("nap", "1s");
+  const [x] = await Promise.all([a]);
+  return Response.json(x);
+}`);
+    expect(result.diagnostics).toMatchObject([
+      { code: "DE1012", line: 3, column: 12 },
+      { code: "DE1012", line: 4, column: 2 },
+    ]);
+    expect(result.diagnostics[0]!.message).toContain("`step.run(…)` must be awaited where it is called");
+  });
+
+  it("DE1005: a list of step promises built by a callback", () => {
+    const result = compile(`async () => {
+  const all = ["a", "b"].map((id) => step.run(id, () => id));
+  return Response.json(await Promise.all(all));
+}`);
+    expect(result.diagnostics).toMatchObject([{ code: "DE1005", line: 3 }]);
+  });
+
   it("awaited callbacks are fine: Promise.all over map, and helpers declared in the handler", () => {
     const result = compile(`async () => {
   const all = await Promise.all(["a"].map((id) => step.run(id, () => id)));

@@ -203,25 +203,36 @@ function functionParent(path: NodePath): t.Node | undefined {
 }
 
 /**
- * `ids.forEach(async (id) => { await step.run(…) })` lets the handler go on before the
- * step is checkpointed. A step inside an inline callback is fine only when something up
- * the chain (inside the handler) awaits or returns the callback's result.
+ * A step's promise must be awaited in the statement that calls it: otherwise the handler
+ * goes on before the step is checkpointed (`ids.forEach(async (id) => { await step.run(…) })`),
+ * or the pending promise ends up in a local that would have to be saved (`const p = step.run(…)`).
  */
 function checkAwaitedStep(ref: NodePath<t.Identifier>, handler: NodePath<HandlerFunction>, sink: DiagnosticSink): void {
+  const member = ref.parentPath;
+  const call = member?.parentPath;
+  if (!member?.isMemberExpression() || !call?.isCallExpression() || call.node.callee !== member.node) return;
+  const name = t.isIdentifier(member.node.property) ? `step.${member.node.property.name}` : "step";
   let callback: NodePath | null = null;
-  for (let p: NodePath | null = ref.parentPath; p && p.node !== handler.node; p = p.parentPath) {
+  for (let p: NodePath | null = call.parentPath; p && p.node !== handler.node; p = p.parentPath) {
     if (p.isFunction()) callback = p;
   }
-  if (!callback) return;
+  if (!callback) {
+    if (!isAwaited(call, handler, ref)) sink.report(diag.unawaitedStep(name), call.node);
+    return;
+  }
   if (callback.isFunctionDeclaration() || callback.parentPath?.isVariableDeclarator()) return; // a helper, called elsewhere
   if (callback.isClassMethod() || callback.isObjectMethod()) return;
-  for (let p: NodePath | null = callback.parentPath; p && p.node !== handler.node; p = p.parentPath) {
-    if (p.isAwaitExpression() || p.isReturnStatement() || p.isVariableDeclarator()) return;
-    if (p.isCallExpression() && isStepCall(p.node, ref)) return; // a step inside a step's callback
+  if (!isAwaited(callback, handler, ref)) sink.report(diag.unawaitedStepCallback(name), call.node);
+}
+
+/** Is the value of `path` awaited (or returned) within its statement of the handler? */
+function isAwaited(path: NodePath, handler: NodePath<HandlerFunction>, ref: NodePath<t.Identifier>): boolean {
+  for (let p: NodePath | null = path.parentPath; p && p.node !== handler.node; p = p.parentPath) {
+    if (p.isAwaitExpression() || p.isReturnStatement()) return true;
+    if (p.isCallExpression() && isStepCall(p.node, ref)) return true; // inside a step's own callback
+    if (p.isStatement()) return false;
   }
-  const call = ref.parentPath?.parentPath;
-  const name = t.isMemberExpression(ref.parent) && t.isIdentifier(ref.parent.property) ? `step.${ref.parent.property.name}` : "step";
-  sink.report(diag.unawaitedStepCallback(name), call?.node ?? ref.node);
+  return !t.isBlockStatement(handler.node.body); // `async () => step.run(…)` returns it
 }
 
 function isStepCall(call: t.CallExpression, ref: NodePath<t.Identifier>): boolean {
