@@ -175,7 +175,7 @@ export class Inngest {
   async close(): Promise<void> {
     if (this.closer.signal.aborted) return;
     this.closer.abort();
-    this.scheduler.stop();
+    await this.scheduler.stop();
     if (!this.storePromise) return;
     const store = await this.storePromise;
     await this.engine.close(store);

@@ -21,7 +21,8 @@ export interface SchedulerOptions {
 
 export class Scheduler {
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private ticking = false;
+  /** the tick in progress, if any */
+  private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
@@ -45,11 +46,13 @@ export class Scheduler {
     if (wakeAt !== null) this.arm(Math.max(0, wakeAt - Date.now()));
   }
 
-  stop(): void {
+  /** Stops timers; resolves once a claim in progress has finished (its runs are handed back). */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.unsubscribe?.();
+    await this.running;
   }
 
   private armedFor = Infinity;
@@ -63,17 +66,20 @@ export class Scheduler {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.armedFor = Infinity;
-      void this.tick();
+      this.tick();
     }, delayMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking) {
+  private tick(): void {
+    if (this.running) {
       this.again = true;
       return;
     }
-    this.ticking = true;
+    this.running = this.claim().finally(() => (this.running = null));
+  }
+
+  private async claim(): Promise<void> {
     const { store: getStore, owner, leaseMs, endpoints, resume, logger } = this.options;
     try {
       const store = await getStore();
@@ -83,6 +89,11 @@ export class Scheduler {
         if (names.length === 0) break;
         for (;;) {
           const claimed = await store.claimDue(names, owner, leaseMs, Date.now(), BATCH);
+          if (this.stopped) {
+            // closed while claiming: hand the runs back instead of leaving them leased to nobody
+            await Promise.allSettled(claimed.map((run) => store.releaseLease(run.id, run.fence)));
+            return;
+          }
           for (const run of claimed) resume(run);
           if (claimed.length < BATCH || this.stopped) break;
         }
@@ -95,8 +106,6 @@ export class Scheduler {
         logger.error("[durable] scheduler: could not claim due runs", error);
         this.arm(leaseMs);
       }
-    } finally {
-      this.ticking = false;
     }
   }
 }

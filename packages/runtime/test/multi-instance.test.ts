@@ -1,0 +1,60 @@
+/**
+ * Several app instances sharing one Postgres store: a poll URL issued by one
+ * works on another, and a long-poll waiting on instance B answers the moment
+ * instance A finishes the run (LISTEN/NOTIFY, no polling interval).
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { step } from "@durable-endpoints/runtime";
+import { postgresStore } from "@durable-endpoints/runtime/postgres";
+import { closeClients, req, sleep, testClient } from "./helpers.js";
+
+const URL = "postgres://postgres@127.0.0.1:5432/postgres";
+const schema = `runtime_test_${process.pid}`;
+
+beforeAll(async () => {
+  const client = new pg.Client(URL);
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
+
+afterAll(async () => {
+  await closeClients();
+  const client = new pg.Client(URL);
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
+
+describe("two instances on one Postgres store", () => {
+  test("a poll on instance B is woken when instance A finishes the run", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const body = (waitForGate: boolean) => async () => {
+      await step.sleep("s", "10ms");
+      const v = await step.run("work", async () => {
+        if (waitForGate) await gate;
+        return "from A";
+      });
+      return Response.json({ v });
+    };
+    const a = testClient({ store: postgresStore({ connectionString: URL, schema }), pollMs: 10_000 });
+    const b = testClient({ store: postgresStore({ connectionString: URL, schema }), pollMs: 10_000 });
+    const handlerA = a.inngest.endpoint(body(true));
+    const handlerB = b.inngest.endpoint(body(false));
+
+    const first = await handlerA(req("/api/multi"));
+    expect(first.status).toBe(303);
+    // A's scheduler resumes the run after the sleep and blocks inside "work"
+    await sleep(300);
+    const polled = handlerB(req(first.headers.get("location")!));
+    await sleep(200);
+    const released = Date.now();
+    release();
+    const res = await polled;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ v: "from A" });
+    expect(Date.now() - released).toBeLessThan(5_000); // woken, not timed out after pollMs
+  });
+});
