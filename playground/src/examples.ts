@@ -146,7 +146,7 @@ export const handler = inngest.endpoint(async (req: Request): Promise<Response> 
 
   if (!approval) return Response.json({ status: "expired", draft });
   await step.sleep("rate-limit-pause", "30s");
-  const payout = await step.run("pay", () => ({ paid: draft.amount, by: approval.data.approver }));
+  const payout = await step.run("pay", () => ({ paid: draft.amount, approvedBy: approval.data.approver ?? "someone" }));
   return Response.json({ status: "paid", payout });
 });
 `,
