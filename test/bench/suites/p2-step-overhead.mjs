@@ -86,7 +86,7 @@ export async function run({ mode, tmp }) {
     Object.entries(results).map(([name, s]) => [name, s.median, (s.median * 1000) / STEPS, s.min, s.max]),
   );
   return [
-    ratio("P2.step_vs_raw_write", results, "compiled_sqlite", "raw_sqlite_write", "WAL, synchronous=NORMAL"),
+    ratio("P2.step_vs_raw_write", results, "compiled_sqlite", "raw_sqlite_write", "WAL, synchronous=NORMAL; ms per 1000 steps"),
     metric("P2.us_per_step", (results.compiled_sqlite.median * 1000) / STEPS, "µs", {
       compiled_sqlite: results.compiled_sqlite,
       compiled_memory: results.compiled_memory,

@@ -50,7 +50,7 @@ export async function run({ mode, tmp }) {
 
   const { transform } = await import("@durable-endpoints/transform");
   const code = readFileSync(endpointFile, "utf8");
-  const iterations = mode === "quick" ? 50 : 200;
+  const iterations = mode === "quick" ? 20 : 50;
   const compile = await compare(
     {
       // both with source maps, as a bundler plugin asks for them
@@ -70,7 +70,7 @@ export async function run({ mode, tmp }) {
     [...Object.entries(builds), ...Object.entries(compile)].map(([name, s]) => [name, s.median, s.min, s.max]),
   );
   return [
-    ratio("P4.vite_with_vs_without", builds, "vite_with_plugin", "vite_without", `${app.files} modules, ${app.endpoints} endpoint modules`),
+    ratio("P4.vite_with_vs_without", builds, "vite_with_plugin", "vite_without", `${app.files} modules, ${app.endpoints} endpoint modules; ms per build`),
     ratio("P4.transform_vs_babel_roundtrip", compile, "transform", "babel_roundtrip", "fixtures/checkout.ts, ms per call"),
   ];
 }

@@ -31,7 +31,6 @@ export async function run({ mode, tmp }) {
   );
   const totalMs = performance.now() - started;
   if (body.last !== steps - 1) throw new Error(`long run: unexpected body ${JSON.stringify(body)}`);
-  const rssMiB = process.memoryUsage().rss / 2 ** 20;
   await sqlite.close();
 
   const { marks } = recorder.log;
@@ -52,7 +51,6 @@ export async function run({ mode, tmp }) {
       ["µs/step, median of last ten 1k windows", lastTen],
       ["µs/step, worst 1k window", worst],
       ["µs/step, whole run", (totalMs * 1000) / steps],
-      ["process RSS after run (MiB)", rssMiB],
     ],
   );
   return [
