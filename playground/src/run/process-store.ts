@@ -14,7 +14,7 @@ import type { RunRecord, Store } from "@durable-endpoints/runtime";
 export type Checkpoint = Parameters<Store["checkpoint"]>[0];
 
 /** How long a fast-forwarded sleep or back-off still takes, so the timeline stays readable. */
-export const FAST_FORWARD_MS = 250;
+const FAST_FORWARD_MS = 250;
 
 export interface ProcessStoreHooks {
   checkpoint(cp: Checkpoint, fastForwardedFrom: number | null): void;
@@ -98,7 +98,7 @@ function fastForward(cp: Checkpoint): Checkpoint {
 }
 
 /** "price" matches "price", "price:1", …; a dynamic id "item-${i}" matches by its static prefix. */
-export function matchesStep(stepId: string, target: string): boolean {
+function matchesStep(stepId: string, target: string): boolean {
   const dynamic = target.indexOf("${");
   if (dynamic >= 0) return stepId.startsWith(target.slice(0, dynamic));
   return stepId === target || stepId.startsWith(`${target}:`);

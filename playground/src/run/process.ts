@@ -15,7 +15,7 @@ const LEASE_MS = 600;
 const POLL_MS = 1500;
 
 type Client = InstanceType<typeof runtime.Inngest>;
-export type Handler = (req: Request) => Promise<Response>;
+type Handler = (req: Request) => Promise<Response>;
 
 export interface ProcessOptions {
   name: string;

@@ -32,7 +32,7 @@ export interface WaitingFor {
   match: string | null;
 }
 
-export const ENDPOINT_URL = "http://playground.local/api/endpoint";
+const ENDPOINT_URL = "http://playground.local/api/endpoint";
 
 export class RunSession {
   status: SessionStatus = "idle";
@@ -82,7 +82,11 @@ export class RunSession {
     await this.whenSettled();
   }
 
-  /** Handler statements that ran again in process B although process A had already run them. */
+  /**
+   * Handler statements that process B ran again although process A had already run them: the common
+   * prefix of both traces. A resumed machine starts after the checkpoint (empty prefix); a replay
+   * starts from the top and repeats A's statements until it catches up.
+   */
   rerunLines(): number[] {
     const first = this.traces.get("A") ?? [];
     const second = this.traces.get("B") ?? [];
