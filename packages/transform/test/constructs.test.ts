@@ -30,7 +30,8 @@ describe("declarations and scopes", () => {
       const { a, b: [first, ...others], c = "dflt" } = await step.run("obj", () => ({ a: 1, b: [1, 2, 3] }));
       const [p, q = await step.run("dflt", () => 42)] = [await step.run("arr", () => 7)];
       let s, t; ({ s, t = await step.run("t", () => "T") } = { s: "S" });
-      return Response.json({ url, a, first, others, c, p, q, s, t });
+      const { ["k" + 1]: k1 = await step.run("k1", () => "K"), "x-y": xy, ...restObj } = { "x-y": 1, r1: 2, r2: 3 };
+      return Response.json({ url, a, first, others, c, p, q, s, t, k1, xy, restObj });
     }`);
   });
 

@@ -391,13 +391,19 @@ export function assignPattern(lw: Lowerer, pattern: t.LVal | t.PatternLike, valu
     assignPattern(lw, pattern.left, t.cloneNode(temp));
   } else if (t.isObjectPattern(pattern)) {
     const source = hoist(lw, value);
+    const taken: { key: t.Expression; computed: boolean }[] = [];
     for (const p of pattern.properties) {
       if (t.isRestElement(p)) {
-        lw.sink.report(diag.unsupportedAwaitPosition("a destructuring pattern with a rest element"), p);
+        // `...rest` gets the properties not named before: destructure them away into a throwaway temporary
+        const discard = lw.temp();
+        const named = taken.map(({ key, computed }) => t.objectProperty(t.cloneNode(key), t.cloneNode(discard), computed));
+        em.emitAssign(t.objectPattern([...named, t.restElement(assignable(lw.rewrite(p.argument)))]), t.cloneNode(source));
         continue;
       }
-      const key = p.computed ? hoist(lw, explodeValue(lw, p.key as t.Expression)) : lw.rewrite(p.key);
-      assignPattern(lw, p.value as t.LVal, t.memberExpression(t.cloneNode(source), key, p.computed || !t.isIdentifier(key)));
+      const key: t.Expression = p.computed ? hoist(lw, explodeValue(lw, p.key as t.Expression)) : (lw.rewrite(p.key) as t.Expression);
+      const computed = p.computed || !t.isIdentifier(key);
+      taken.push({ key, computed });
+      assignPattern(lw, p.value as t.LVal, t.memberExpression(t.cloneNode(source), t.cloneNode(key), computed));
     }
   } else if (t.isArrayPattern(pattern)) {
     const source = hoist(lw, t.arrayExpression([t.spreadElement(value)]));
