@@ -1,16 +1,13 @@
 /** Reads a handler module and runs the compiler on it. */
 import { readFileSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { transform } from "@durable-endpoints/transform";
+import { transform, type Diagnostic, type TransformResult } from "@durable-endpoints/transform";
 import { CliError } from "./errors.js";
-
-export type CompileResult = ReturnType<typeof transform>;
-export type Diagnostic = CompileResult["diagnostics"][number];
 
 export interface CompiledFile {
   /** path as the user should see it (relative to the working directory) */
   file: string;
-  result: CompileResult;
+  result: TransformResult;
 }
 
 export function compileFile(path: string | undefined, cwd: string): CompiledFile {
@@ -32,7 +29,7 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return d.frame ? `${head}\n${indent(d.frame)}` : head;
 }
 
-export const hasErrors = (result: CompileResult): boolean => result.diagnostics.some((d) => d.severity === "error");
+export const hasErrors = (result: TransformResult): boolean => result.diagnostics.some((d) => d.severity === "error");
 
 function indent(text: string): string {
   return text

@@ -1,9 +1,8 @@
 /** `durable inspect <file>`: per endpoint, its states (step, kind, line, captured locals); then diagnostics. */
 import type { Command } from "../command.js";
-import { compileFile, formatDiagnostic, hasErrors, type CompileResult } from "../source.js";
+import type { EndpointMetadata } from "@durable-endpoints/transform";
+import { compileFile, formatDiagnostic, hasErrors } from "../source.js";
 import { table } from "../table.js";
-
-type Endpoint = CompileResult["endpoints"][number];
 
 export const inspectCommand: Command = ({ args, io, cwd }) => {
   const { file, result } = compileFile(args.positionals[0], cwd);
@@ -13,7 +12,7 @@ export const inspectCommand: Command = ({ args, io, cwd }) => {
   }
   const out: string[] = [`${file}: ${result.endpoints.length} endpoint${result.endpoints.length === 1 ? "" : "s"}`];
   for (const endpoint of result.endpoints) {
-    out.push("", `${endpoint.name}  version ${endpoint.version}`);
+    out.push("", `${endpoint.name}  (${endpoint.id})  version ${endpoint.version}`);
     out.push(
       table(
         ["STATE", "STEP", "KIND", "LINE", "CAPTURED LOCALS"],
@@ -40,7 +39,7 @@ interface StateRow {
  * One row per step (a `Promise.all` puts several steps in one state), plus one
  * for each state with no await of its own (entry, loop heads, join points).
  */
-function stateRows(endpoint: Endpoint): StateRow[] {
+function stateRows(endpoint: EndpointMetadata): StateRow[] {
   const rows: StateRow[] = [];
   for (let state = 0; state < endpoint.states; state++) {
     const captured = endpoint.live[state] ?? [];
