@@ -175,10 +175,11 @@ export class Inngest {
   async close(): Promise<void> {
     if (this.closer.signal.aborted) return;
     this.closer.abort();
-    await this.scheduler.stop();
+    this.scheduler.stop();
+    const released = this.engine.close(); // its executions stop writing right now
     if (!this.storePromise) return;
     const store = await this.storePromise;
-    await this.engine.close(store);
+    await released(store);
     await store.close();
   }
 

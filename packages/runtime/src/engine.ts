@@ -109,10 +109,15 @@ export class Engine {
     }
   }
 
-  /** Stops every execution (no more writes) and gives up its lease so another process can take over at once. */
-  async close(store: Store): Promise<void> {
+  /**
+   * Stops every execution at once (no more writes); the returned function
+   * gives their leases up so another process can take over immediately.
+   */
+  close(): (store: Store) => Promise<void> {
     const running = [...this.active];
     for (const [execution] of running) execution.lose();
-    await Promise.allSettled(running.map(([execution, run]) => store.releaseLease(run.id, execution.fence)));
+    return async (store) => {
+      await Promise.allSettled(running.map(([execution, run]) => store.releaseLease(run.id, execution.fence)));
+    };
   }
 }

@@ -21,8 +21,7 @@ export interface SchedulerOptions {
 
 export class Scheduler {
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** the tick in progress, if any */
-  private running: Promise<void> | null = null;
+  private ticking = false;
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
@@ -46,13 +45,12 @@ export class Scheduler {
     if (wakeAt !== null) this.arm(Math.max(0, wakeAt - Date.now()));
   }
 
-  /** Stops timers; resolves once a claim in progress has finished (its runs are handed back). */
-  async stop(): Promise<void> {
+  /** Stops timers; runs a claim in progress returns are handed back, not resumed. */
+  stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.unsubscribe?.();
-    await this.running;
   }
 
   private armedFor = Infinity;
@@ -72,11 +70,14 @@ export class Scheduler {
   }
 
   private tick(): void {
-    if (this.running) {
+    if (this.ticking) {
       this.again = true;
       return;
     }
-    this.running = this.claim().finally(() => (this.running = null));
+    this.ticking = true;
+    void this.claim().finally(() => {
+      this.ticking = false;
+    });
   }
 
   private async claim(): Promise<void> {
@@ -90,7 +91,7 @@ export class Scheduler {
         for (;;) {
           const claimed = await store.claimDue(names, owner, leaseMs, Date.now(), BATCH);
           if (this.stopped) {
-            // closed while claiming: hand the runs back instead of leaving them leased to nobody
+            // closed while claiming: hand the runs back (if the store still answers) instead of sitting on them
             await Promise.allSettled(claimed.map((run) => store.releaseLease(run.id, run.fence)));
             return;
           }
