@@ -77,6 +77,16 @@ describe("durable runs", () => {
     expect(runs.find((r) => r.id === ids.waiting)).toMatchObject({ status: "waiting", stepsDone: 2 });
   });
 
+  it("filters with --limit and --endpoint", () => {
+    const limited = JSON.parse(durable(["runs", "--store", storeUrl, "--limit", "1", "--json"]).stdout);
+    expect(limited).toHaveLength(1);
+    const other = durable(["runs", "--store", storeUrl, "--endpoint=elsewhere.ts#nothing"]);
+    expect(other.stdout.trim()).toBe(`no runs in ${storeUrl}`);
+    const bad = durable(["runs", "--store", storeUrl, "--limit", "zero"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--limit must be a positive integer/);
+  });
+
   it("fails clearly without a store, or with a store that does not exist", () => {
     const none = durable(["runs"]);
     expect(none.code).toBe(1);
@@ -117,6 +127,15 @@ describe("durable run <id>", () => {
     const { code, stderr } = durable(["run", "run_does_not_exist", "--store", storeUrl]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/run not found: run_does_not_exist/);
+  });
+});
+
+describe("usage", () => {
+  it("prints usage for --help (exit 0) and without a command (exit 1); rejects unknown commands and options", () => {
+    expect(durable(["--help"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^durable — inspect durable endpoints/) });
+    expect(durable([]).code).toBe(1);
+    expect(durable(["deploy"])).toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown command "deploy"/) });
+    expect(durable(["runs", "--color"])).toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown option --color/) });
   });
 });
 
