@@ -64,16 +64,19 @@ describe("client lifecycle", () => {
     const store = memoryStore();
     const a = testClient({ store, leaseMs: 60_000 });
     let release!: () => void;
+    let started!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
+    const inStep = new Promise<void>((resolve) => (started = resolve));
     const body = (blocking: boolean) => async () => {
       const v = await step.run("slow", async () => {
+        started();
         if (blocking) await blocked;
         return "v";
       });
       return new Response(v);
     };
     const pending = a.inngest.endpoint(body(true))(req("/api/slow", { headers: { "idempotency-key": "c" } }));
-    await sleep(10);
+    await inStep;
     await a.inngest.close();
     release();
     expect((await pending).status).toBe(303); // its execution was abandoned, nothing more written
