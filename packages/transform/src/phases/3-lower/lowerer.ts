@@ -33,6 +33,8 @@ export class Lowerer {
   readonly perIteration = new Set<string>();
   /** `$.step` nodes created by rewrite (a call on them is a step call) */
   readonly stepNodes = new WeakSet<t.Node>();
+  /** user comments already placed in the output */
+  readonly printedComments = new WeakSet<t.Comment>();
   loopDepth = 0;
   private readonly taken: Set<string>;
   private tempCount = 0;

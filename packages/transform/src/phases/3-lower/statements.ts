@@ -9,6 +9,30 @@ import { containsAwait, containsVar, hasEscapingJump, patternNames } from "./sca
 import type { TryRegion } from "./emitter.js";
 
 export function lowerStatement(lw: Lowerer, node: t.Statement, label: string | null = null): void {
+  const { current } = lw.em;
+  const first = current.body.length;
+  lowerStatementBody(lw, node, label);
+  keepComments(lw, node, current.body[first], lw.em.current.body[lw.em.current.body.length - 1]);
+}
+
+/**
+ * The user's comments stay next to the code lowered from their statement: leading ones
+ * before its first statement, same-line trailing ones after its last. (Babel may attach one
+ * comment to two neighbours; each is printed once.)
+ */
+function keepComments(lw: Lowerer, node: t.Statement, first: t.Statement | undefined, last: t.Statement | undefined): void {
+  const fresh = (comments: readonly t.Comment[] | null | undefined, keep: (c: t.Comment) => boolean) =>
+    (comments ?? []).filter((c) => keep(c) && !lw.printedComments.has(c)).map((c) => {
+      lw.printedComments.add(c);
+      return { type: c.type, value: c.value } as t.Comment;
+    });
+  const leading = fresh(node.leadingComments, () => true);
+  const trailing = fresh(node.trailingComments, (c) => c.loc?.start.line === node.loc?.end.line);
+  if (leading.length && first) t.addComments(first, "leading", leading);
+  if (trailing.length && (last ?? first)) t.addComments((last ?? first)!, "trailing", trailing);
+}
+
+function lowerStatementBody(lw: Lowerer, node: t.Statement, label: string | null): void {
   const em = lw.em;
   if (t.isVariableDeclaration(node)) return lowerDeclaration(lw, node);
   if (t.isFunctionDeclaration(node) || t.isClassDeclaration(node) || isTypeDeclaration(node)) {
