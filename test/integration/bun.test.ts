@@ -4,7 +4,7 @@ import { exampleDir } from "./helpers/builders.js";
 import { BUN, run } from "./helpers/commands.js";
 import { crashAndResume } from "./helpers/crash.js";
 import { startServer, type RunningServer } from "./helpers/process.js";
-import { stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
+import { expectCompiled, stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
 import { tempStore } from "./helpers/store.js";
 
 const ENDPOINTS_SOURCE = `${exampleDir("shared")}src/endpoints.ts`;
@@ -30,6 +30,7 @@ describe("Bun example: Bun.serve with the plugin in a bunfig.toml preload (bun:s
 
   it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
     await suspendAndComplete(server.url, "bun-ok");
+    expectCompiled(server.output());
   });
 
   it("resumes a run after SIGKILL through its Idempotency-Key", async () => {
@@ -60,6 +61,7 @@ describe("Bun example: bundled by Bun.build with the plugin", () => {
 
   it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
     await suspendAndComplete(server.url, "bun-build-ok");
+    expectCompiled(server.output());
   });
 });
 

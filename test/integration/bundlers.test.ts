@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { builders, exampleDir } from "./helpers/builders.js";
 import { crashAndResume } from "./helpers/crash.js";
 import { startServer, type RunningServer } from "./helpers/process.js";
-import { stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
+import { expectCompiled, stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
 import { tempStore } from "./helpers/store.js";
 
 const ENDPOINTS_SOURCE = `${exampleDir("shared")}src/endpoints.ts`;
@@ -37,6 +37,7 @@ describe.each(examples)("$tool example (examples/$dir)", ({ tool, dir }) => {
 
   it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
     await suspendAndComplete(server.url, `${tool}-ok`);
+    expectCompiled(server.output());
   });
 
   it("resumes a run after SIGKILL through its Idempotency-Key", async () => {

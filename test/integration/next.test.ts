@@ -4,7 +4,7 @@ import { exampleDir } from "./helpers/builders.js";
 import { NEXT, run } from "./helpers/commands.js";
 import { crashAndResume } from "./helpers/crash.js";
 import { freePort, startServer, type RunningServer } from "./helpers/process.js";
-import { stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
+import { expectCompiled, stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
 import { tempStore } from "./helpers/store.js";
 
 const APP = exampleDir("next-app");
@@ -43,6 +43,7 @@ describe.each([
 
   it("suspends with 303 and completes through the poll URL (sleep + event sent by another route)", async () => {
     await suspendAndComplete(server.url, `next-${bundler}-ok`);
+    expectCompiled(server.output());
   });
 
   it("resumes a run after SIGKILL of the process group through its Idempotency-Key", async () => {

@@ -4,7 +4,7 @@ import { exampleDir } from "./helpers/builders.js";
 import { run, TSPC } from "./helpers/commands.js";
 import { crashAndResume } from "./helpers/crash.js";
 import { startServer, type RunningServer } from "./helpers/process.js";
-import { stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
+import { expectCompiled, stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
 import { tempStore } from "./helpers/store.js";
 
 const ENDPOINTS_SOURCE = `${exampleDir("shared")}src/endpoints.ts`;
@@ -30,6 +30,7 @@ describe("tsc example: program.emit with the durable transformer, run by node", 
 
   it("suspends with 303 and completes through the poll URL (sleep + event)", async () => {
     await suspendAndComplete(server.url, "tsc-ok");
+    expectCompiled(server.output());
   });
 
   it("resumes a run after SIGKILL through its Idempotency-Key", async () => {

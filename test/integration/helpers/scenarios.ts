@@ -65,6 +65,11 @@ export async function stackPointsAtSource(base: string, sourceFile: string, { li
   expect(stack.split("\n")[1]).toContain(line ? `${name}:${markerLine}:` : `${name}:`);
 }
 
+/** The runtime warns once per endpoint it has to run in replay mode: a compiled build never does. */
+export function expectCompiled(output: string): void {
+  expect(output).not.toMatch(/is not compiled: running in replay mode/);
+}
+
 /** Counts the example's "[example] <step> <orderId>" side-effect lines in a server's output. */
 export function stepRuns(output: string, step: string, orderId: string): number {
   return output.split("\n").filter((line) => line.includes(`[example] ${step} ${orderId}`)).length;
