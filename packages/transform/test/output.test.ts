@@ -75,6 +75,16 @@ export default inngest.endpoint(async function checkout(req) {
     expect(code).toMatchSnapshot();
   });
 
+  it("user comments stay with their statements, each printed once", () => {
+    const { code } = transform(
+      `import { step } from "inngest";\nexport const h = inngest.endpoint(async () => {\n  // fetch the user\n  const user = await step.run("user", () => 1);\n  let n = user; // counter\n  /* loop */\n  while (n < 3) n += await step.run("inc", () => 1);\n  return new Response(String(n));\n});`,
+      { filename: "/a.js", root: "/" },
+    );
+    expect(code).toMatch(/\/\/ fetch the user\n\s+\$\.state = 1;/);
+    expect(code).toMatch(/n = user; \/\/ counter\n/);
+    expect(code.match(/\/\* loop \*\//g)).toHaveLength(1);
+  });
+
   it("metadata lists the steps of a Promise.all, with dynamic ids as their source", () => {
     const { endpoints } = transform(
       `import { step } from "inngest";\nexport const h = inngest.endpoint(async (req) => {\n  const ids = ["a"];\n  const all = await Promise.all(ids.map((id) => step.run(\`fetch-\${id}\`, () => id)));\n  await fetch(req.url);\n  return Response.json(all);\n});`,
