@@ -151,6 +151,19 @@ export const handler = inngest.endpoint(async (req: Request): Promise<Response> 
 });
 `,
   },
+  {
+    id: "diagnostic",
+    title: "Diagnostic: a step kept pending",
+    query: "",
+    code: `${header}
+// The compiler refuses what it cannot checkpoint, with a code frame and a fix.
+export const handler = inngest.endpoint(async (req: Request) => {
+  const pending = step.run("slow", () => 42);
+  const other = await step.run("fast", () => 1);
+  return Response.json({ value: (await pending) + other });
+});
+`,
+  },
 ];
 
 export const defaultExample = examples[0]!;

@@ -13,7 +13,7 @@ const initial = readHash();
 let example = findExample(initial.example) ?? defaultExample;
 let compiled: Compiled = compile(initial.code ?? example.code);
 /** what the output, table and graph show: the last compile without errors */
-let shown: Compiled = compiled;
+let shown: Compiled = hasErrors(compiled) ? { code: "", endpoints: [], diagnostics: [] } : compiled;
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** which endpoint of the module the States pane and the Run panel use */
 let endpointIndex = 0;
@@ -82,7 +82,7 @@ function render(): void {
   const status = $("compile-status");
   status.className = `status ${errors ? "error" : "ok"}`;
   status.textContent = errors
-    ? `${errorCount} error${errorCount > 1 ? "s" : ""} · showing the last good build`
+    ? `${errorCount} error${errorCount > 1 ? "s" : ""}${shown.code ? " · showing the last good build" : ""}`
     : `compiled · ${compiled.endpoints.length} endpoint${compiled.endpoints.length === 1 ? "" : "s"} · ${endpoint?.states.length ?? 0} states`;
   $("machine-meta").textContent = endpoint ? `${endpoint.name} · version ${endpoint.version}` : "";
 }

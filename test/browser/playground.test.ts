@@ -115,6 +115,23 @@ describe("playground", () => {
     await other.close();
   });
 
+  it("the diagnostic example: lint marker, DE code with a code frame, Run disabled", async () => {
+    await testId("example").selectOption("diagnostic");
+    await expectStatus(/^1 error · showing the last good build/);
+    const diagnostics = await testId("diagnostics").innerText();
+    expect(diagnostics).toMatch(/error DE1012 · line 8:19/);
+    expect(diagnostics).toMatch(/>\s+8 \|\s+const pending = step\.run/);
+    expect(await page.locator("#source .cm-lintRange-error").count()).toBe(1);
+    expect(await testId("run").isDisabled()).toBe(true);
+
+    // Opened directly, there is no earlier build to show.
+    const fresh = await browser.context.newPage();
+    await fresh.goto(`${server.url}#example=diagnostic`);
+    await expect.poll(() => fresh.getByTestId("compile-status").textContent()).toBe("1 error");
+    expect(await docOf(fresh, "#output")).toBe("");
+    await fresh.close();
+  });
+
   it("runs a handler in the browser: steps, a fast-forwarded sleep, the response", async () => {
     await pickExample("loop");
     await testId("run").click();
