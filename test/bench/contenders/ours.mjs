@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 
-export const ORIGIN = "http://bench.local";
+const ORIGIN = "http://bench.local";
 
 /** @param {"memory" | "sqlite"} kind */
 export function openStore(kind, tmp, name) {
@@ -15,7 +15,7 @@ export function openStore(kind, tmp, name) {
 }
 
 /** Errors only: replay mode warns on every fresh client, which is expected here. */
-export const quiet = { info() {}, warn() {}, error: console.error };
+const quiet = { info() {}, warn() {}, error: console.error };
 
 /** The store as a client sees it, except that `close()` leaves it open: the bench owns its lifetime. */
 function keepOpen(store) {

@@ -41,6 +41,3 @@ async function load(flavor) {
   writeFileSync(file, code);
   return import(pathToFileURL(file).href);
 }
-
-/** The compiled module's source, for inspection (P5 reads which locals the machine saves). */
-export const compiledFile = () => `${tmp}compiled/endpoints.mjs`;

@@ -6,7 +6,7 @@
  */
 
 /** Bytes a checkpoint asks the store to persist: UTF-8 of every string field, 8 per number. */
-export function checkpointBytes(value) {
+function checkpointBytes(value) {
   if (typeof value === "string") return Buffer.byteLength(value);
   if (typeof value === "number") return 8;
   if (value === null || typeof value !== "object") return 0;
@@ -16,7 +16,7 @@ export function checkpointBytes(value) {
 }
 
 /** The serialized payload of a checkpoint as one string (what a single raw write stores). */
-export function checkpointPayload(cp) {
+function checkpointPayload(cp) {
   return JSON.stringify([cp.step?.id, cp.step?.status, cp.step?.output, cp.run.state, cp.run.locals, cp.run.counters]);
 }
 
