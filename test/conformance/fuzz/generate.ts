@@ -69,9 +69,9 @@ class Generator {
     return `step.run("${id}", () => { probe("step:${id}"); ${body} })`;
   }
 
-  /** An expression holding one awaited step in a random position. */
+  /** An expression holding one awaited step (or helper calling two) in a random position. */
   private stepExpr(scope: Scope): string {
-    const s = `(await ${this.stepCall(scope)})`;
+    const s = this.chance(0.1) ? `(await twoSteps("${this.next("h")}", ${this.atom(scope)}))` : `(await ${this.stepCall(scope)})`;
     const a = this.atom(scope);
     switch (this.int(10)) {
       case 0:

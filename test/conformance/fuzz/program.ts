@@ -83,6 +83,16 @@ function printStmt(s: Stmt, d: number): string {
   }
 }
 
+/** Steps in a helper function: a resume re-runs the helper, its finished steps answer from the memo. */
+const HELPER = `
+async function twoSteps(id: string, x: number): Promise<number> {
+  probe("~helper");
+  const a = await step.run(\`\${id}-a\`, () => { probe(\`step:\${id}-a\`); return x % 97; });
+  const b = await step.run(\`\${id}-b\`, () => { probe(\`step:\${id}-b\`); return (a * 3) % 97; });
+  return a + b;
+}
+`;
+
 /** The program as a corpus module (paths assume test/conformance/<dir>/<dir>/file.ts). */
 export function printProgram(program: Program, header = ""): string {
   shorthand = program.shorthand;
@@ -98,7 +108,7 @@ import { ${probes} } from "../../probe.js";
 import type { Scenario } from "../../scenario.js";
 
 const inngest = new Inngest({ id: "fuzz", endpointAdapter, retries: 2 });
-
+${used("twoSteps(") ? HELPER : ""}
 export const handler = inngest.endpoint(async (req: Request) => {
   let ${first} = Number(new URL(req.url).searchParams.get("x"));
   let ${others.map((v, i) => `${v} = ${i + 1}`).join(", ")};

@@ -58,12 +58,49 @@ function counts(labels: string[]): Map<string, number> {
   return m;
 }
 
-/** No crash: exactly the oracle's probes, in order (re-evaluated "~" probes at least as often). */
+/**
+ * Probe sequences are compared statement by statement; between two
+ * statements, step bodies are compared as a multiset: concurrent steps (and
+ * retries, which wake at their own exact times) may interleave differently.
+ */
+interface Segmented {
+  statements: string[];
+  /** steps[i]: step bodies run before statement i (steps[statements.length]: after the last) */
+  steps: Array<Map<string, number>>;
+}
+
+function segments(labels: string[]): Segmented {
+  const statements: string[] = [];
+  const steps = [new Map<string, number>()];
+  for (const label of labels) {
+    if (isStep(label)) steps.at(-1)!.set(label, (steps.at(-1)!.get(label) ?? 0) + 1);
+    else {
+      statements.push(label);
+      steps.push(new Map());
+    }
+  }
+  return { statements, steps };
+}
+
+function add(into: Map<string, number>, from: Map<string, number> | undefined): void {
+  for (const [label, n] of from ?? []) into.set(label, (into.get(label) ?? 0) + n);
+}
+
+/** No crash: the oracle's probes (re-evaluated "~" probes at least as often). */
 export function checkSameProbes(expected: string[], world: World): string | undefined {
   const want = expected.filter(isStrict);
   const got = probeLabels(world.log).filter(isStrict);
-  if (want.join("\n") !== got.join("\n")) return `probe sequence differs\n${sequenceDiff(want, got)}`;
+  const a = segments(want);
+  const b = segments(got);
+  const same =
+    a.statements.join("\n") === b.statements.join("\n") &&
+    a.steps.every((steps, i) => sameCounts(steps, b.steps[i]!));
+  if (!same) return `probe sequence differs\n${sequenceDiff(want, got)}`;
   return checkReevaluated(expected, probeLabels(world.log));
+}
+
+function sameCounts(a: Map<string, number>, b: Map<string, number>): boolean {
+  return a.size === b.size && [...a].every(([label, n]) => b.get(label) === n);
 }
 
 function checkReevaluated(expected: string[], got: string[]): string | undefined {
@@ -87,15 +124,13 @@ export function checkStepsExactlyOnce(expected: string[], world: World): string 
 
 /**
  * After a crash in incarnation 1 and a resume in incarnation 2:
- *  - incarnation 1 ran a prefix of the oracle's sequence;
- *  - incarnation 2 re-ran some of incarnation 1's last statements, then ran
- *    exactly the rest of the oracle's sequence — nothing lost, nothing extra,
- *    nothing reordered — except that bodies of steps that had started but
- *    whose outcome was not committed (the step cut short by the crash,
- *    Promise.all members in flight) may run once more, the first time that
- *    step id comes up again;
- *  - the statements it re-ran all ran after incarnation 1's last committed
- *    resume point.
+ *  - the statements incarnation 1 ran are a prefix of the oracle's, those of
+ *    incarnation 2 a suffix: nothing lost, nothing reordered; the ones both
+ *    ran all ran after incarnation 1's last committed resume point;
+ *  - together they ran every step body the oracle ran, in the same place
+ *    between statements; extra runs only of steps that had started but whose
+ *    outcome was not committed (the step cut short by the crash, Promise.all
+ *    members in flight), at most once each.
  * Replay fails this: it re-runs everything before the resume point.
  */
 export function checkResumed(expected: string[], world: World): string | undefined {
@@ -104,66 +139,54 @@ export function checkResumed(expected: string[], world: World): string | undefin
   const l1 = probeLabels(first);
   const l2 = probeLabels(world.log, 2).filter(isStrict);
   const context = () => `\n${crashStory(want, first, l2)}`;
+  const [o, a, b] = [segments(want), segments(l1), segments(l2)];
 
-  if (l1.join("\n") !== want.slice(0, l1.length).join("\n")) {
+  if (a.statements.join("\n") !== o.statements.slice(0, a.statements.length).join("\n")) {
     return `before the crash, incarnation 1 did not follow the oracle${context()}`;
   }
-  const checkpoints = first.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
-  const committed = counts(
-    checkpoints.filter((e) => e.stepId && e.stepStatus !== "waiting").map((e) => `step:${baseStepId(e.stepId!)}`),
-  );
-  const uncommitted = new Map([...counts(l1.filter(isStep))].map(([label, n]) => [label, n - (committed.get(label) ?? 0)]));
-  const rest = want.slice(l1.length);
-  // the least re-execution that explains incarnation 2
-  const overlap = Array.from({ length: l1.length + 1 }, (_, i) => l1.length - i).find((from) => {
-    const target = [...l1.slice(from).filter((label) => !isStep(label)), ...rest];
-    const withoutReruns = dropFirst(l2, counts(l2), counts(target), uncommitted);
-    return withoutReruns !== undefined && withoutReruns.join("\n") === target.join("\n");
-  });
-  if (overlap === undefined) {
+  const start = o.statements.length - b.statements.length;
+  if (start < 0 || b.statements.join("\n") !== o.statements.slice(start).join("\n")) {
     return `after the crash, incarnation 2 did not finish the oracle's sequence (lost, extra or reordered work)${context()}`;
   }
+  if (start > a.statements.length) return `statements between the crash and the resume point were skipped${context()}`;
 
   // in compiled mode the resume point moves only with checkpoints that write a state (a step
   // settling late, in a state the machine already left, keeps the earlier one) or finish the run;
   // a run that records no states (replay) can at best resume from its last checkpoint
+  const checkpoints = first.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
   const recordsStates = checkpoints.some((e) => e.state !== undefined);
   const resumePoint = first.findLastIndex(
     (e) =>
       e.kind === "checkpoint" &&
       (!recordsStates || e.state !== undefined || e.runStatus === "completed" || e.runStatus === "failed"),
   );
-  const probesBeforeResumePoint = first.slice(0, resumePoint + 1).filter((e) => e.kind === "probe").length;
-  const again = l1.slice(overlap, probesBeforeResumePoint).find((label) => !isStep(label));
-  if (again !== undefined) {
+  const statementsBeforeResumePoint = segments(probeLabels(first.slice(0, resumePoint + 1))).statements.length;
+  if (start < statementsBeforeResumePoint) {
+    const again = o.statements[start]!;
     return `"${again}" ran again in incarnation 2 although it ran before the last committed resume point${context()}`;
   }
-  return checkReevaluated(expected, probeLabels(world.log));
-}
 
-/**
- * `l2` without the first occurrences of each label it has more of than
- * `target`; undefined when a label has more extra occurrences than it may re-run.
- */
-function dropFirst(
-  l2: string[],
-  have: Map<string, number>,
-  want: Map<string, number>,
-  rerunnable: Map<string, number>,
-): string[] | undefined {
-  const extra = new Map<string, number>();
-  for (const [label, n] of have) {
-    const surplus = n - (want.get(label) ?? 0);
-    if (surplus === 0) continue;
-    if (surplus < 0 || surplus > (rerunnable.get(label) ?? 0)) return undefined;
-    extra.set(label, surplus);
+  const committed = counts(
+    checkpoints.filter((e) => e.stepId && e.stepStatus !== "waiting").map((e) => `step:${baseStepId(e.stepId!)}`),
+  );
+  const rerunnable = new Map([...counts(l1.filter(isStep))].map(([label, n]) => [label, n - (committed.get(label) ?? 0)]));
+  const surplus = new Map<string, number>();
+  for (const [i, steps] of o.steps.entries()) {
+    const ran = new Map<string, number>();
+    add(ran, a.steps[i]);
+    add(ran, b.steps[i - start]);
+    for (const label of new Set([...steps.keys(), ...ran.keys()])) {
+      const extra = (ran.get(label) ?? 0) - (steps.get(label) ?? 0);
+      if (extra < 0) return `"${label}" ran ${-extra} time(s) too few before "${o.statements[i] ?? "the end"}"${context()}`;
+      surplus.set(label, (surplus.get(label) ?? 0) + extra);
+    }
   }
-  return l2.filter((label) => {
-    const n = extra.get(label) ?? 0;
-    if (n === 0) return true;
-    extra.set(label, n - 1);
-    return false;
-  });
+  for (const [label, extra] of surplus) {
+    if (extra > Math.max(0, rerunnable.get(label) ?? 0)) {
+      return `"${label}" ran ${extra} extra time(s) although its outcome was committed before the crash${context()}`;
+    }
+  }
+  return checkReevaluated(expected, probeLabels(world.log));
 }
 
 function crashStory(want: string[], first: LogEntry[], l2: string[]): string {
