@@ -384,6 +384,7 @@ export class Execution {
     if (locals instanceof Error) throw locals;
     const withLocals = (text: string): RunPatch => {
       this.checkSize(text, `the captured locals of state ${this.state}`);
+      if (this.stateCounters !== null) this.checkSize(this.stateCounters, "the step-id counters (one entry per distinct step id)");
       this.writtenEntry = this.entry;
       return { ...patch, state: this.state, locals: text, counters: this.stateCounters };
     };
