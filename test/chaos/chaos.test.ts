@@ -24,4 +24,6 @@ it("200 runs on 3 instances sharing Postgres survive SIGKILLs and a Postgres res
   expect(report.postgresRestart.tookMs).toBeGreaterThan(0);
   expect(report.effects.exactlyOnce).toBeGreaterThan(0);
   expect(report.storedRuns).toEqual({ completed: 200 });
+  // Half the runs use the endpoint compiled by @durable-endpoints/transform (its dist must be built too).
+  expect(report.compiled).toBe("yes");
 }, 600_000);

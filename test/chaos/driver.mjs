@@ -5,27 +5,36 @@
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function driveRun({ cluster, path, key, index, stats, deadline }) {
+  const outcome = await drive({ cluster, path, key, index, stats, deadline });
+  return { key, index, path, ...outcome };
+}
+
+/** The request that starts run `key` — or, sent again, re-attaches to it (same Idempotency-Key). */
+export function startRequest(key, index) {
+  return {
+    method: "POST",
+    headers: { "idempotency-key": key, "content-type": "application/json" },
+    body: JSON.stringify({ n: index }),
+  };
+}
+
+async function drive({ cluster, path, key, index, stats, deadline }) {
   let location = null;
   let last = null;
   while (location === null) {
-    if (Date.now() > deadline) return { key, path, error: "timed out starting", last };
-    const worker = cluster.pick();
-    const response = await request(worker, `${path}?id=${key}`, {
-      method: "POST",
-      headers: { "idempotency-key": key, "content-type": "application/json" },
-      body: JSON.stringify({ n: index }),
-    }, stats);
+    if (Date.now() > deadline) return { error: "timed out starting", last };
+    const response = await request(cluster.pick(), `${path}?id=${key}`, startRequest(key, index), stats);
     last = response?.status ?? "connection error";
-    if (response?.status === 201) return { key, path, location, final: response };
+    if (response?.status === 201) return { location, final: response };
     if (response?.status === 303) location = response.location;
     else await sleep(50);
   }
   for (;;) {
-    if (Date.now() > deadline) return { key, path, location, error: "timed out polling", last };
+    if (Date.now() > deadline) return { location, error: "timed out polling", last };
     const worker = cluster.pick();
     const response = await request(worker, location, { method: "GET" }, stats);
     last = response?.status ?? "connection error";
-    if (response?.status === 201) return { key, path, location, final: response };
+    if (response?.status === 201) return { location, final: response };
     if (response?.status === 202) await sendApproval(cluster, worker, key, stats);
     else if (response?.status !== 303) await sleep(50); // instance down or store unavailable: try elsewhere
   }
