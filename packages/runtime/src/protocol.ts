@@ -150,7 +150,7 @@ export class Protocol {
       await wait.done;
       run = (await store.getRun(run.id)) ?? latest;
     }
-    return this.pending(run, url);
+    return this.pending(run, url, req.method);
   }
 
   /**
@@ -171,16 +171,15 @@ export class Protocol {
     return null;
   }
 
-  private pending(run: RunRecord, url: URL): Response {
+  private pending(run: RunRecord, url: URL, method: string): Response {
     const body = {
       runId: run.id,
       status: run.status,
       wakeAt: run.wakeAt === null ? null : new Date(run.wakeAt).toISOString(),
     };
-    return Response.json(body, {
-      status: 202,
-      headers: { "Retry-After": "1", Location: `${url.pathname}${url.search}`, [RUN_ID_HEADER]: run.id, "Cache-Control": "no-store" },
-    });
+    const headers = { "Retry-After": "1", Location: `${url.pathname}${url.search}`, [RUN_ID_HEADER]: run.id, "Cache-Control": "no-store" };
+    if (method === "HEAD") return new Response(null, { status: 202, headers });
+    return Response.json(body, { status: 202, headers });
   }
 }
 

@@ -45,7 +45,8 @@ describe("poll URL security", () => {
     const post = await handler(req(location, { method: "POST", body: "x" }));
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD");
-    const head = await handler(req(location, { method: "HEAD" }));
+    let head = await handler(req(location, { method: "HEAD" }));
+    while (head.status === 202) head = await handler(req(location, { method: "HEAD" })); // a loaded machine
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
   });
