@@ -84,15 +84,15 @@ describe("Idempotency-Key", () => {
       });
       return Response.json({ sum: a + b });
     };
-    const A = testClient({ store: dying, leaseMs: 150 });
+    const A = testClient({ store: dying, leaseMs: 1000 });
     void A.inngest.endpoint(body("A"))(req("/api/t", { headers: { "idempotency-key": "t" } }));
     while (!dead) await sleep(1);
 
-    const B = testClient({ store: shared, leaseMs: 150 });
+    const B = testClient({ store: shared, leaseMs: 1000 });
     const handlerB = B.inngest.endpoint(body("B"));
     const early = await handlerB(req("/api/t", { headers: { "idempotency-key": "t" } }));
     expect(early.status).toBe(303); // A's lease is still live
-    await sleep(200);
+    await sleep(1100);
     const late = await handlerB(req("/api/t", { headers: { "idempotency-key": "t" } }));
     expect(late.status).toBe(200);
     expect(await late.json()).toEqual({ sum: 3 });
