@@ -1,5 +1,5 @@
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleDir } from "./helpers/builders.js";
 import { NEXT, run } from "./helpers/commands.js";
 import { crashAndResume } from "./helpers/crash.js";
@@ -15,7 +15,7 @@ describe.each([
   { bundler: "turbopack", args: [] as string[] },
   { bundler: "webpack", args: ["--webpack"] },
 ])("Next.js example, next build ($bundler) + next start", ({ bundler, args }) => {
-  const distDir = `.next/${bundler}`;
+  const distDir = `.next-${bundler}`;
   const store = tempStore(`next-${bundler}`);
   let server: RunningServer;
   const start = async () => {
@@ -35,6 +35,14 @@ describe.each([
     await server?.kill();
     store.remove();
     rmSync(`${APP}${distDir}`, { recursive: true, force: true });
+  });
+
+  it("compiles each route into a machine whose id is relative to the Next.js project", () => {
+    const serverDir = `${APP}${distDir}/server/`;
+    const chunks = readdirSync(serverDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+    const output = chunks.map((f) => readFileSync(serverDir + f, "utf8")).join("\n");
+    expect(output).toContain('"app/api/checkout/route.ts#GET"');
+    expect(output).toContain('"app/api/trace/route.ts#GET"');
   });
 
   it("answers inline, with a stack trace mapped to the route's source line", async () => {
