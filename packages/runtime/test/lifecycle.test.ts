@@ -84,4 +84,27 @@ describe("client lifecycle", () => {
     const res = await b.inngest.endpoint(body(false))(req("/api/slow", { headers: { "idempotency-key": "c" } }));
     expect(await res.text()).toBe("v"); // no wait for the 60 s lease: close() released it
   });
+
+  test("a lease is renewed while a step runs longer than leaseMs: no other process takes over", async () => {
+    const { memoryStore } = await import("@durable-endpoints/runtime/memory");
+    const store = memoryStore();
+    const ran: string[] = [];
+    const body = (who: string) => async () => {
+      const v = await step.run("long", async () => {
+        ran.push(who);
+        await sleep(500);
+        return who;
+      });
+      return new Response(v);
+    };
+    const a = testClient({ store, leaseMs: 100 });
+    const b = testClient({ store, leaseMs: 100 });
+    const handlerB = b.inngest.endpoint(body("B"));
+    const pending = a.inngest.endpoint(body("A"))(req("/api/long", { headers: { "idempotency-key": "l" } }));
+    await sleep(250);
+    // B retries the same request and its scheduler is running: A's lease is live, so B only gets the poll URL
+    expect((await handlerB(req("/api/long", { headers: { "idempotency-key": "l" } }))).status).toBe(303);
+    expect(await (await pending).text()).toBe("A");
+    expect(ran).toEqual(["A"]);
+  });
 });
