@@ -74,10 +74,11 @@ export function replaceDoc(view: EditorView, text: string): void {
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
 }
 
-export function highlightLines(view: EditorView, cls: "hl-state" | "hl-rerun", lines: readonly number[]): void {
+/** Paints whole lines; `reveal` scrolls the first one into view. */
+export function highlightLines(view: EditorView, cls: "hl-state" | "hl-rerun", lines: readonly number[], reveal = false): void {
   view.dispatch({ effects: setHighlights.of({ [cls]: lines }) });
   const first = lines[0];
-  if (cls === "hl-state" && first !== undefined && first <= view.state.doc.lines) {
+  if (reveal && first !== undefined && first <= view.state.doc.lines) {
     view.dispatch({ effects: EditorView.scrollIntoView(view.state.doc.line(first).from, { y: "nearest" }) });
   }
 }

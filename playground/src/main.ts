@@ -17,6 +17,8 @@ let shown: Compiled = hasErrors(compiled) ? { code: "", endpoints: [], diagnosti
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** which endpoint of the module the States pane and the Run panel use */
 let endpointIndex = 0;
+/** the state whose lines stay highlighted after a click */
+let pinned: number | null = null;
 
 const exampleSelect = $<HTMLSelectElement>("example");
 const stateTable = $<HTMLTableElement>("state-table");
@@ -75,8 +77,9 @@ function render(): void {
   replaceDoc(output, shown.code);
   showDiagnostics(source, compiled.diagnostics);
   renderDiagnosticsList();
-  renderStateTable(stateTable, endpoint, { hover, crashAt: (stepId) => void runPanel.start(stepId) });
-  renderStateGraph(stateGraph, endpoint, hover);
+  if (!endpoint?.states.some((s) => s.state === pinned)) pinned = null;
+  renderStateTable(stateTable, endpoint, { hover, pin, crashAt: (stepId) => void runPanel.start(stepId) });
+  renderStateGraph(stateGraph, endpoint, { hover, pin });
   runPanel.showEndpoint(errors ? undefined : endpoint);
   const errorCount = compiled.diagnostics.filter((d) => d.severity === "error").length || (errors ? 1 : 0);
   const status = $("compile-status");
@@ -85,6 +88,7 @@ function render(): void {
     ? `${errorCount} error${errorCount > 1 ? "s" : ""}${shown.code ? " · showing the last good build" : ""}`
     : `compiled · ${compiled.endpoints.length} endpoint${compiled.endpoints.length === 1 ? "" : "s"} · ${endpoint?.states.length ?? 0} states`;
   $("machine-meta").textContent = endpoint ? `${endpoint.name} · version ${endpoint.version}` : "";
+  highlightState(pinned, false); // line numbers may have moved
 }
 
 /** Shown only for modules with several endpoints. */
@@ -113,12 +117,21 @@ function renderDiagnosticsList(): void {
   );
 }
 
-/** Hovering a state (table row or graph node) highlights its lines in both editors. */
+/** Hovering a state (table row or graph node) highlights its lines in both editors; leaving shows the pinned one. */
 function hover(state: number | null): void {
+  highlightState(state ?? pinned, true);
+}
+
+function pin(state: number): void {
+  pinned = pinned === state ? null : state;
+  highlightState(pinned, true);
+}
+
+function highlightState(state: number | null, reveal: boolean): void {
   const endpoint = shown.endpoints[endpointIndex];
   const lines = state === null ? [] : (endpoint?.sourceLines.get(state) ?? []);
   highlightLines(source, "hl-state", lines);
-  highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []));
+  highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []), reveal);
   markStateRow(stateTable, state);
   markGraphNode(stateGraph, state);
 }

@@ -82,6 +82,15 @@ describe("playground", () => {
     expect(await page.locator("#output .hl-state").count()).toBeGreaterThan(0);
     expect(await page.locator("#source .hl-state").first().innerText()).toContain("fetch-data");
     await shot("01-hover-state");
+
+    // A click pins the highlight: it stays after the pointer leaves, until a second click.
+    const summarize = testId("state-table").locator("tbody tr", { hasText: "summarize" });
+    await summarize.click();
+    await page.mouse.move(5, 5);
+    expect(await page.locator("#source .hl-state").first().innerText()).toContain("summarize");
+    await summarize.click();
+    await page.mouse.move(5, 5);
+    await expect.poll(() => page.locator("#source .hl-state").count()).toBe(0);
   });
 
   it("picks an example from the gallery and keeps it in the URL", async () => {

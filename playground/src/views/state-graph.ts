@@ -10,7 +10,12 @@ const NODE_H = 30;
 const GAP = 18;
 const LEFT = 70;
 
-export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | undefined, hover: (state: number | null) => void): void {
+export interface StateGraphEvents {
+  hover(state: number | null): void;
+  pin(state: number): void;
+}
+
+export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | undefined, events: StateGraphEvents): void {
   host.replaceChildren();
   if (!endpoint || endpoint.states.length === 0) return;
   const nodes = groupByState(endpoint.states);
@@ -34,8 +39,9 @@ export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | und
     const label = row.stepIds.length ? `${row.state} · ${row.kind} ${row.stepIds.map((id) => `“${id}”`).join(" ")}` : row.state === 0 ? "0 · entry" : `${row.state} · ${row.kind}`;
     const g = el("g", { class: `node kind-${row.kind}`, "data-state": String(row.state) });
     g.append(el("rect", { x: String(LEFT), y: String(top), width: String(NODE_W), height: String(NODE_H), rx: "7" }), text(label, top));
-    g.addEventListener("mouseenter", () => hover(row.state));
-    g.addEventListener("mouseleave", () => hover(null));
+    g.addEventListener("mouseenter", () => events.hover(row.state));
+    g.addEventListener("mouseleave", () => events.hover(null));
+    g.addEventListener("click", () => events.pin(row.state));
     svg.append(g);
   }
   const endTop = y.get("end")!;

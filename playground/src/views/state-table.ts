@@ -3,7 +3,10 @@ import type { EndpointView, StateRow } from "../compile.js";
 import { h } from "../dom.js";
 
 export interface StateTableEvents {
+  /** the pointer entered (a state) or left (null) a row */
   hover(state: number | null): void;
+  /** a click pins the state's highlight (a second click unpins it) */
+  pin(state: number): void;
   crashAt(stepId: string): void;
 }
 
@@ -24,7 +27,7 @@ function renderRow(row: StateRow, events: StateTableEvents): HTMLTableRowElement
   const crashable = row.stepId !== null && row.kind !== "await";
   const tr = h(
     "tr",
-    { "data-state": row.state, onmouseenter: () => events.hover(row.state), onmouseleave: () => events.hover(null), onclick: () => events.hover(row.state) },
+    { "data-state": row.state, onmouseenter: () => events.hover(row.state), onmouseleave: () => events.hover(null), onclick: () => events.pin(row.state) },
     h("td", { class: "num" }, row.state),
     h("td", { class: "mono" }, row.stepId ?? (row.state === 0 ? "(entry)" : "—")),
     h("td", {}, h("span", { class: `kind kind-${row.kind}` }, row.kind)),
