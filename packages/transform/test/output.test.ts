@@ -120,6 +120,12 @@ export default inngest.endpoint(async function checkout(req) {
     expect(endpoints.map((e) => e.id)).toEqual(["w.ts#a", "w.ts#b"]);
   });
 
+  it("a module that imports nothing from an import source is left alone", () => {
+    const code = `import { api } from "other-lib";\nexport const h = api.endpoint(async () => new Response(await fetch("x")));\n`;
+    expect(transform(code, { filename: "/a.ts" })).toMatchObject({ code, map: null, endpoints: [] });
+    expect(transform(code, { filename: "/a.ts", importSources: ["other-lib"] }).endpoints).toHaveLength(1);
+  });
+
   it("fast path: no `.endpoint(` → returned as is", () => {
     const code = "export const x = 1 +;"; // not even parsed
     expect(transform(code, { filename: "/a.ts" })).toEqual({ code, map: null, endpoints: [], diagnostics: [] });

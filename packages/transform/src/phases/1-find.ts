@@ -27,13 +27,14 @@ export interface FoundModule {
 export function findEndpoints(file: t.File, importSources: readonly string[], sink: DiagnosticSink): FoundModule {
   const stepBindings = new Set<Binding>();
   const endpoints: EndpointSite[] = [];
-  let importsRuntime = false;
   let unnamed = 0;
+  // `.endpoint(` of some other library: nothing to do, and no need to walk the module
+  const importsRuntime = file.program.body.some((s) => t.isImportDeclaration(s) && importSources.includes(s.source.value));
+  if (!importsRuntime) return { endpoints, stepBindings };
 
   traverse(file, {
     ImportDeclaration(path) {
       if (!importSources.includes(path.node.source.value)) return;
-      importsRuntime = true;
       for (const spec of path.node.specifiers) {
         if (t.isImportSpecifier(spec) && importedName(spec) === "step") {
           const binding = path.scope.getBinding(spec.local.name);
@@ -55,7 +56,7 @@ export function findEndpoints(file: t.File, importSources: readonly string[], si
     },
   });
 
-  return { endpoints: importsRuntime ? endpoints : [], stepBindings };
+  return { endpoints, stepBindings };
 }
 
 function importedName(spec: t.ImportSpecifier): string {
