@@ -19,7 +19,7 @@ import { jsonError } from "./responses.js";
 import { deserialize } from "./serialize.js";
 import type { RunRecord, Store } from "./store.js";
 
-export const TOKEN_PARAM = "__durable";
+const TOKEN_PARAM = "__durable";
 const RUN_ID_HEADER = "X-Durable-Run-Id";
 
 /** What the protocol needs from its client. */

@@ -5,7 +5,7 @@ import { HttpError } from "./errors.js";
 import { serializeMessage } from "./serialize.js";
 
 /** Never persisted unless the client opts in (`persistHeaders`). */
-export const SENSITIVE_HEADERS = new Set([
+const SENSITIVE_HEADERS = new Set([
   "authorization",
   "proxy-authorization",
   "cookie",
