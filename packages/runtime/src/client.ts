@@ -13,7 +13,7 @@ import { deliverEvents, normalizeEvent } from "./events.js";
 import { isMachine, type MachineDefinition } from "./machine.js";
 import { Protocol } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
-import type { Store } from "./store.js";
+import type { RunRecord, Store } from "./store.js";
 import { openStore } from "./stores/open.js";
 import type { Duration, EndpointHandler, EventPayload } from "./types.js";
 
@@ -205,7 +205,7 @@ export class Inngest {
     return { store, signer: this.signer };
   }
 
-  private resumeClaimed(endpoint: string, run: Parameters<Engine["resume"]>[1]): void {
+  private resumeClaimed(endpoint: string, run: RunRecord): void {
     const def = this.endpoints.get(endpoint);
     if (!def || !this.engine.adopt(run)) return;
     this.engine.resume(def, run).catch((error) => this.core.logger.error(`[durable] run ${run.id}: resume failed`, error));
