@@ -336,6 +336,15 @@ describe("await in expressions", () => {
     }`, { prelude: `async function helper(id) { const v = await step.run(id, () => id + "!"); return v + await step.run(id + "-2", () => "?"); }` });
   });
 
+  it("Promise.all over a helper that calls steps (re-issued from the memo on resume)", async () => {
+    await check(`async () => {
+      async function enrich(id) { return step.run("enrich-" + id, () => ({ id, n: id.length })); }
+      const items = await Promise.all(["a", "bb", "ccc"].map((id) => enrich(id)));
+      const more = await Promise.all(items.map(async (item) => (await enrich(item.id + "!")).n));
+      return Response.json({ items, more });
+    }`, { minCheckpoints: 6 });
+  });
+
   it("non-step awaits and awaited plain values", async () => {
     await check(`async (req) => {
       const t = await Promise.resolve(3);

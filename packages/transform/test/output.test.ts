@@ -105,6 +105,29 @@ export default inngest.endpoint(async function checkout(req) {
     expect(endpoints[0]!.captured).toEqual([]);
   });
 
+  it("Promise.all, a local helper, a switch and a dynamic step id", () => {
+    const { code } = transform(
+      `import { step } from "inngest";
+export const fanout = inngest.endpoint(async (req: Request) => {
+  const ids = new URL(req.url).searchParams.getAll("id");
+  async function enrich(id: string) {
+    return step.run(\`enrich-\${id}\`, () => ({ id, score: id.length }));
+  }
+  const items = await Promise.all(ids.map((id) => enrich(id)));
+  switch (items.length) {
+    case 0:
+      return new Response("none", { status: 404 });
+    default:
+      await step.sleep("settle", "1s");
+  }
+  return Response.json(items);
+});
+`,
+      { filename: "/app/fanout.ts", root: "/app" },
+    );
+    expect(code).toMatchSnapshot();
+  });
+
   it("the version ignores formatting and comments, and changes with the code", () => {
     const v = (body: string) => transform(`import { step } from "inngest";\nexport const h = inngest.endpoint(${body});`, { filename: "/a.js", root: "/" }).endpoints[0]!.version;
     const base = v(`async () => { const a = await step.run("a", () => 1); return new Response(String(a)); }`);

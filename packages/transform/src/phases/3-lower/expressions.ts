@@ -106,70 +106,33 @@ export function explodeAwait(lw: Lowerer, node: t.AwaitExpression, use?: (awaite
 }
 
 /**
- * The awaited expression is evaluated again when the run resumes at its state, so its
- * parts must be safe to re-evaluate: calls other than the awaited call itself (and step
- * calls, which are memoized) are computed once, before the state, into temporaries.
+ * The awaited expression is evaluated again when the run resumes at its state: step
+ * calls return their memoized outcome, and helpers or `Promise.all(ids.map(…))` issue
+ * their (memoized) steps again — so it is kept whole. Only the effects that must happen
+ * once inside it (assignments, `++`/`--`, `delete`) are computed before the state.
  */
 function reEvaluable(lw: Lowerer, argument: t.Expression): t.Expression {
-  if (!t.isCallExpression(argument) && !t.isNewExpression(argument)) return argument;
-  const callee = argument.callee;
-  if (t.isMemberExpression(callee) && !isReEvaluable(lw, callee.object)) callee.object = hoist(lw, callee.object as t.Expression);
-  argument.arguments = argument.arguments.map((arg) => {
-    if (t.isSpreadElement(arg)) return isReEvaluable(lw, arg.argument) ? arg : t.spreadElement(hoist(lw, arg.argument));
-    if (isClosureFactory(arg)) return reEvaluable(lw, arg); // `((id) => () => f(id))(x)`: a function cannot be saved, its inputs can
-    return t.isExpression(arg) && !isReEvaluable(lw, arg) ? hoist(lw, arg) : arg;
-  });
+  const isEffect = (n: t.Node): n is t.Expression =>
+    t.isAssignmentExpression(n) || t.isUpdateExpression(n) || t.isUnaryExpression(n, { operator: "delete" });
+  if (isEffect(argument)) return hoist(lw, argument);
+  const visit = (node: t.Node) => {
+    if (t.isFunction(node) || t.isClass(node)) return;
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const record = node as unknown as Record<string, unknown>;
+      const child = record[key];
+      if (Array.isArray(child)) {
+        child.forEach((c, i) => {
+          if (c && isEffect(c)) child[i] = hoist(lw, c);
+          else if (c) visit(c);
+        });
+      } else if (child && typeof child === "object" && "type" in child) {
+        if (isEffect(child as t.Node)) record[key] = hoist(lw, child as t.Expression);
+        else visit(child as t.Node);
+      }
+    }
+  };
+  visit(argument);
   return argument;
-}
-
-function isClosureFactory(node: t.Node): node is t.CallExpression {
-  return t.isCallExpression(node) && t.isArrowFunctionExpression(node.callee) && t.isFunction(node.callee.body);
-}
-
-function isReEvaluable(lw: Lowerer, node: t.Node): boolean {
-  switch (node.type) {
-    case "Identifier":
-    case "ThisExpression":
-    case "StringLiteral":
-    case "NumericLiteral":
-    case "BooleanLiteral":
-    case "NullLiteral":
-    case "BigIntLiteral":
-    case "RegExpLiteral":
-    case "ArrowFunctionExpression":
-    case "FunctionExpression":
-    case "ClassExpression":
-      return true;
-    case "TemplateLiteral":
-      return node.expressions.every((e) => isReEvaluable(lw, e));
-    case "MemberExpression":
-    case "OptionalMemberExpression":
-      return isReEvaluable(lw, node.object) && (!node.computed || isReEvaluable(lw, node.property));
-    case "ArrayExpression":
-      return node.elements.every((e) => !e || isReEvaluable(lw, e));
-    case "ObjectExpression":
-      return node.properties.every((p) =>
-        t.isObjectMethod(p) ? !p.computed : t.isSpreadElement(p) ? isReEvaluable(lw, p.argument) : (!p.computed || isReEvaluable(lw, p.key)) && isReEvaluable(lw, p.value),
-      );
-    case "SpreadElement":
-    case "TSAsExpression":
-    case "TSSatisfiesExpression":
-    case "TSNonNullExpression":
-      return isReEvaluable(lw, "argument" in node ? node.argument : node.expression);
-    case "UnaryExpression":
-      return node.operator !== "delete" && isReEvaluable(lw, node.argument);
-    case "BinaryExpression":
-    case "LogicalExpression":
-      return isReEvaluable(lw, node.left) && isReEvaluable(lw, node.right);
-    case "ConditionalExpression":
-      return isReEvaluable(lw, node.test) && isReEvaluable(lw, node.consequent) && isReEvaluable(lw, node.alternate);
-    case "CallExpression":
-    case "OptionalCallExpression":
-      // step calls are memoized, and a call that issues steps (`ids.map((id) => step.run(…))`) must run again
-      return lw.callsStep(node);
-    default:
-      return false;
-  }
 }
 
 export function hoist(lw: Lowerer, value: t.Expression): t.Identifier {

@@ -159,18 +159,6 @@ export class Lowerer {
     return t.isCallExpression(node) && t.isMemberExpression(node.callee) && this.stepNodes.has(node.callee.object);
   }
 
-  /** Does `node` (a rewritten node) call a step anywhere, nested functions included? */
-  callsStep(node: t.Node): boolean {
-    if (this.stepNodes.has(node)) return true;
-    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
-      const child = (node as unknown as Record<string, unknown>)[key];
-      for (const c of Array.isArray(child) ? child : [child]) {
-        if (c && typeof c === "object" && "type" in c && this.callsStep(c as t.Node)) return true;
-      }
-    }
-    return false;
-  }
-
   hasPendingFinally(): boolean {
     return this.leaps.some((l) => l.kind === "finally");
   }
