@@ -14,7 +14,9 @@ export type Stmt =
   | { k: "jump"; kind: "break" | "continue"; label?: string; cond: string }
   | { k: "return"; cond: string; tag: string }
   | { k: "throw"; cond: string; message: string }
-  | { k: "sleep"; id: string };
+  | { k: "sleep"; id: string }
+  /** left behind by the shrinker when it flattens a loop whose counter the body reads */
+  | { k: "decl"; name: string };
 
 export interface Program {
   seed: number;
@@ -80,6 +82,8 @@ function printStmt(s: Stmt, d: number): string {
       return `${p}if (${s.cond}) throw new Error("${s.message}");\n`;
     case "sleep":
       return `${p}await step.sleep("${s.id}", "1ms");\n`;
+    case "decl":
+      return `${p}let ${s.name} = 0;\n`;
   }
 }
 

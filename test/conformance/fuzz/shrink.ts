@@ -43,12 +43,14 @@ export function* smaller(body: Stmt[]): Generator<Stmt[]> {
     for (let i = 0; i + size <= body.length; i += size) yield [...body.slice(0, i), ...body.slice(i + size)];
   }
   for (let i = 0; i < body.length; i++) {
-    const blocks = children(body[i]!);
-    for (const inner of blocks) yield [...body.slice(0, i), ...inner, ...body.slice(i + 1)];
+    const stmt = body[i]!;
+    const blocks = children(stmt);
+    const keep: Stmt[] = stmt.k === "loop" ? [{ k: "decl", name: stmt.counter }] : [];
+    for (const inner of blocks) yield [...body.slice(0, i), ...keep, ...inner, ...body.slice(i + 1)];
     for (let b = 0; b < blocks.length; b++) {
       for (const shrunk of smaller(blocks[b]!)) {
         const next = blocks.map((block, j) => (j === b ? shrunk : block));
-        yield [...body.slice(0, i), withChildren(body[i]!, next), ...body.slice(i + 1)];
+        yield [...body.slice(0, i), withChildren(stmt, next), ...body.slice(i + 1)];
       }
     }
   }

@@ -42,6 +42,8 @@ export const endpointAdapter = { oracle: true } as const;
 
 interface OracleRun {
   retries: number;
+  /** set when the handler settled: a finished run retries nothing (its pending retries are abandoned) */
+  finished: boolean;
   trigger: { name: string; data: Record<string, unknown> };
   events: Record<string, ScriptedEvent[]>;
 }
@@ -90,17 +92,18 @@ let eventCounter = 0;
 
 export const step = {
   async run<T>(id: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
-    const { retries } = currentRun();
+    const run = currentRun();
     for (let attempt = 0; ; attempt++) {
       try {
         return copy(await fn());
       } catch (error) {
-        if (error instanceof NonRetriableError || attempt >= retries) {
+        if (error instanceof NonRetriableError || attempt >= run.retries) {
           const message = error instanceof Error ? error.message : String(error);
           throw new StepError(message, { cause: error });
         }
         // a retry happens later, after whatever else already started (e.g. Promise.all siblings)
         await new Promise((resolve) => setTimeout(resolve, 0));
+        if (run.finished) return new Promise<never>(() => {});
       }
     }
   },
@@ -143,10 +146,15 @@ export class Inngest {
     return async (req) => {
       const run: OracleRun = {
         retries: this.retries,
+        finished: false,
         trigger: { name: "http/request", data: await triggerData(req) },
         events: scriptedEvents,
       };
-      return runContext.run(run, () => handler(req));
+      try {
+        return await runContext.run(run, () => handler(req));
+      } finally {
+        run.finished = true;
+      }
     };
   }
 

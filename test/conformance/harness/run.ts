@@ -109,18 +109,23 @@ async function startIncarnation(
 
 const CRASHED = Symbol("crashed");
 
-async function untilCrashOrDone<T>(work: Promise<T>, crashed: Promise<void>): Promise<T | typeof CRASHED> {
+/** `work`, or a clear error once the run deadline passed (a hung run must fail its case, not the file). */
+async function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`run neither finished nor crashed within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`${what} within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
   });
-  // once crashed, whatever the dead incarnation's request does is irrelevant
-  work.catch(() => {});
   try {
-    return await Promise.race([work, crashed.then((): typeof CRASHED => CRASHED), timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function untilCrashOrDone<T>(work: Promise<T>, crashed: Promise<void>): Promise<T | typeof CRASHED> {
+  // once crashed, whatever the dead incarnation's request does is irrelevant
+  work.catch(() => {});
+  return withDeadline(Promise.race([work, crashed.then((): typeof CRASHED => CRASHED)]), "the run neither finished nor crashed");
 }
 
 async function untilLeaseExpired(shared: Store): Promise<void> {
@@ -154,7 +159,7 @@ export async function runReal(file: string, spec: RequestSpec, scenario: Scenari
     incarnations.push(second);
     const endpoint = endpointOf(second.module, spec.endpoint);
     if (options.resume === "scheduler") await inIncarnation(2, () => untilSchedulerFinishes(second, shared, deadline));
-    const response = await inIncarnation(2, () => drive(endpoint, spec, key, deadline));
+    const response = await withDeadline(inIncarnation(2, () => drive(endpoint, spec, key, deadline)), "the resumed run did not finish");
     return { response, world, crashed: true, checkpoints: first.view.checkpoints };
   } finally {
     pump.stop();
