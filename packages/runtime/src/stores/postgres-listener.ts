@@ -26,6 +26,7 @@ export class PgListener {
   #backoffMs = MIN_BACKOFF_MS;
   #retryTimer: NodeJS.Timeout | undefined;
 
+  /** `connect` opens a client that already listens for 'error' (so none can crash the process). */
   constructor(connect: () => Promise<Client>, channels: Channels, hub: ChangeHub) {
     this.#connect = connect;
     this.#channels = channels;
@@ -49,9 +50,8 @@ export class PgListener {
   async #listen(): Promise<void> {
     let client: Client | undefined;
     try {
+      // `connect` returns a client that already swallows 'error' events (they surface as 'end' too).
       client = await this.#connect();
-      // Errors surface as 'end' too; without a listener an 'error' event would crash the process.
-      client.on("error", () => {});
       client.on("end", () => this.#lost(client!));
       client.on("notification", (message: Notification) => this.#dispatch(message));
       await client.query(`LISTEN ${quote(this.#channels.run)}`);

@@ -315,6 +315,8 @@ class PostgresStore implements Store {
   async #listenerClient(): Promise<Client> {
     const { Client } = await this.#driver();
     const client = new Client({ connectionString: this.#options.connectionString, keepAlive: true });
+    // Listen before connecting: a restart's FATAL can arrive right behind ReadyForQuery (see withClient).
+    client.on("error", () => {});
     await client.connect();
     // Like our timers, the listening socket alone must not keep the process alive.
     (client as unknown as { connection?: { stream?: { unref?(): void } } }).connection?.stream?.unref?.();
@@ -330,14 +332,21 @@ class PostgresStore implements Store {
 
 /**
  * Runs `body` on a checked-out client. pg leaves a checked-out client without an 'error' listener, so
- * a server restart between two statements would crash the process: we listen, and a client that saw
- * any error is destroyed instead of going back to the pool.
+ * a server restart would crash the process — even between `pool.connect()` resolving and our first
+ * line running: a FATAL message can arrive in the same network chunk as the connection's
+ * ReadyForQuery. So we listen inside pg's own (synchronous) callback, and a client that saw any error
+ * is destroyed instead of going back to the pool.
  */
 async function withClient<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
   let failed = false;
   const onError = () => (failed = true);
-  client.on("error", onError);
+  const client = await new Promise<PoolClient>((resolve, reject) =>
+    pool.connect((error, connected) => {
+      if (error || !connected) return reject(error);
+      connected.on("error", onError);
+      resolve(connected);
+    }),
+  );
   try {
     return await body(client);
   } catch (error) {
