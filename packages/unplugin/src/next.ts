@@ -26,7 +26,10 @@ function mayNeedCompile(options: DurableOptions): RegExp {
  * Adds the durable-endpoints loader to a Next.js config, for Turbopack (`next dev`, `next build`)
  * and for webpack (`--webpack`), keeping the user's own `webpack` function and Turbopack rules.
  */
-export function withDurable<T extends NextConfigLike>(nextConfig: T = {} as T, options: DurableOptions = {}): T {
+export function withDurable<T extends NextConfigLike>(
+  nextConfig: T = {} as T,
+  options: DurableOptions = {},
+): T & { turbopack: NonNullable<NextConfigLike["turbopack"]>; webpack: WebpackFn } {
   const loader = { loader: LOADER, options: serializeOptions(options) };
   const rule = { condition: { all: [{ not: "foreign" }, { content: mayNeedCompile(options) }] }, loaders: [loader] };
   const rules = { ...nextConfig.turbopack?.rules };
