@@ -63,7 +63,7 @@ interface Compiled {
 
 /** Phases 1–3 over a parsed module (shared with the Babel plugin). */
 export function compileEndpoints(file: t.File, code: string, options: TransformOptions, sink: DiagnosticSink): (Compiled & { replace(node: t.Expression): void })[] {
-  const found = findEndpoints(file, options.importSources ?? DEFAULT_IMPORT_SOURCES, sink);
+  const found = findEndpoints(file, code, options.importSources ?? DEFAULT_IMPORT_SOURCES, sink);
   const modulePath = relativePath(options.root ?? defaultRoot(), options.filename);
   return found.endpoints.flatMap((site) => {
     try {

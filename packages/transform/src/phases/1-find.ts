@@ -24,7 +24,7 @@ export interface FoundModule {
   stepBindings: Set<Binding>;
 }
 
-export function findEndpoints(file: t.File, importSources: readonly string[], sink: DiagnosticSink): FoundModule {
+export function findEndpoints(file: t.File, code: string, importSources: readonly string[], sink: DiagnosticSink): FoundModule {
   const stepBindings = new Set<Binding>();
   const endpoints: EndpointSite[] = [];
   let unnamed = 0;
@@ -32,15 +32,22 @@ export function findEndpoints(file: t.File, importSources: readonly string[], si
   const importsRuntime = file.program.body.some((s) => t.isImportDeclaration(s) && importSources.includes(s.source.value));
   if (!importsRuntime) return { endpoints, stepBindings };
 
+  const calls = endpointCallOffsets(code);
   traverse(file, {
-    ImportDeclaration(path) {
-      if (!importSources.includes(path.node.source.value)) return;
-      for (const spec of path.node.specifiers) {
-        if (t.isImportSpecifier(spec) && importedName(spec) === "step") {
+    Program(path) {
+      for (const statement of path.node.body) {
+        if (!t.isImportDeclaration(statement) || !importSources.includes(statement.source.value)) continue;
+        for (const spec of statement.specifiers) {
+          if (!t.isImportSpecifier(spec) || importedName(spec) !== "step") continue;
           const binding = path.scope.getBinding(spec.local.name);
           if (binding) stepBindings.add(binding);
         }
       }
+    },
+    enter(path) {
+      // only subtrees that contain a `.endpoint(` call are worth walking
+      const { start, end } = path.node;
+      if (start != null && end != null && !calls.some((offset) => offset >= start && offset < end)) path.skip();
     },
     CallExpression(path) {
       const { callee, arguments: args } = path.node;
@@ -57,6 +64,12 @@ export function findEndpoints(file: t.File, importSources: readonly string[], si
   });
 
   return { endpoints, stepBindings };
+}
+
+function endpointCallOffsets(code: string): number[] {
+  const offsets: number[] = [];
+  for (let i = code.indexOf(".endpoint("); i >= 0; i = code.indexOf(".endpoint(", i + 1)) offsets.push(i);
+  return offsets;
 }
 
 function importedName(spec: t.ImportSpecifier): string {
