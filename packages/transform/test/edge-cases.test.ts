@@ -54,6 +54,21 @@ describe("edge cases", () => {
     }`);
   });
 
+  it("captured locals shadowed inside callbacks, blocks, catch clauses, loop heads and classes", async () => {
+    await check(`async () => {
+      let total = 0, item = "outer";
+      const xs = [1, 2, 3];
+      total += await ${s("a", "1")};
+      xs.forEach((item) => { if (item > 1) { let total = 100; item += total; } total += item; });
+      const f = function total2(total) { return total * 2; };
+      const g = (n) => { try { throw new Error("e" + n); } catch (total) { return total.message + item; } };
+      const h = () => { let acc = ""; for (const total of [5, 6]) acc += total; for (let item = 0; item < 2; item++) acc += item; return acc; };
+      class K { total = 1; m(item) { return item + this.total; } static total() { return total; } }
+      const r = await ${s("b", "2")};
+      return Response.json({ total, item, f: f(3), g: g(1), h: h(), k: new K().m(4), ks: K.total(), r });
+    }`);
+  });
+
   it("an expression-bodied handler and optional chains on awaited values", async () => {
     await check(`async (req) => Response.json({
       a: (await ${s("obj", "({ x: { y: 1 } })")})?.x?.y,

@@ -1,14 +1,13 @@
 /**
  * Which hoisted locals are captured (live at some await) and the rewrite of those to
- * `L.name` (`L` = `$.locals`). Babel's scopes on the assembled `resume` tell which
- * identifiers are our locals and which belong to nested functions that shadow them.
+ * `L.name` (`L` = `$.locals`). resolve.ts tells which identifiers of the assembled
+ * `resume` are our locals and which belong to nested scopes that shadow them.
  */
-import type { NodePath } from "@babel/traverse";
 import * as t from "@babel/types";
-import { traverse } from "../../babel.js";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
 import type { Lowerer } from "./lowerer.js";
+import { findOccurrences, type Occurrence } from "./resolve.js";
 
 export interface CapturedLocals {
   /** per await state (before renumbering): the locals a checkpoint there must save */
@@ -22,36 +21,32 @@ export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, 
   const own = new Set(declared);
   const hoistedNames = new Set(lw.hoisted.flatMap((s) => Object.keys(t.getBindingIdentifiers(s, true))));
   const refs = new WeakMap<t.Identifier, string>();
-  const paths: NodePath<t.Identifier>[] = [];
+  const occurrences: Occurrence[] = [];
   // a call of a re-created function reads what that function reads
   const functionRefs = new Map<t.Node, string>();
-  traverse(t.file(t.program([t.expressionStatement(t.objectExpression([resume]))])), {
-    Identifier(path) {
-      const name = path.node.name;
-      if (!own.has(name) && !hoistedNames.has(name)) return;
-      if (!path.isReferencedIdentifier() && !isWriteTarget(path)) return;
-      const binding = path.scope.getBinding(name);
-      if (!binding || binding.scope.path.node !== resume) return;
-      if (hoistedNames.has(name)) {
-        functionRefs.set(path.node, name);
-        return;
-      }
-      refs.set(path.node, name);
-      paths.push(path);
-    },
-  });
+  for (const occurrence of findOccurrences(resume.body, new Set([...own, ...hoistedNames]))) {
+    const name = occurrence.node.name;
+    if (hoistedNames.has(name)) {
+      functionRefs.set(occurrence.node, name);
+    } else {
+      refs.set(occurrence.node, name);
+      occurrences.push(occurrence);
+    }
+  }
 
   const liveIn = computeLiveness(lw.em, refs, functionReads(lw.hoisted, refs, functionRefs));
   const live = new Map(lw.awaits.map((a) => [a.state, declared.filter((n) => liveIn.get(a.state)!.has(n))]));
   const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)));
 
   const capturedSet = new Set(captured);
-  for (const path of paths) {
-    if (!capturedSet.has(path.node.name)) continue;
-    const member = t.memberExpression(t.cloneNode(localsObject), t.identifier(path.node.name));
-    member.loc = path.node.loc;
-    if (path.parentPath.isObjectProperty() && path.parentPath.node.shorthand) path.parentPath.node.shorthand = false;
-    path.replaceWith(member);
+  for (const { node, parent, key, index } of occurrences) {
+    if (!capturedSet.has(node.name)) continue;
+    const member = t.memberExpression(t.cloneNode(localsObject), t.identifier(node.name));
+    member.loc = node.loc;
+    if (t.isObjectProperty(parent) && parent.shorthand) parent.shorthand = false;
+    const slot = parent as unknown as Record<string, t.Node | t.Node[]>;
+    if (index === null) slot[key] = member;
+    else (slot[key] as t.Node[])[index] = member;
   }
   if (locals) {
     locals.declarations = locals.declarations.filter((d) => !capturedSet.has((d.id as t.Identifier).name));
@@ -100,13 +95,4 @@ function functionReads(hoisted: t.Statement[], refs: WeakMap<t.Identifier, strin
     reads.set(name, all);
   }
   return { functionRefs, reads };
-}
-
-function isWriteTarget(path: NodePath<t.Identifier>): boolean {
-  const parent = path.parentPath;
-  if (parent?.isAssignmentExpression() && path.key === "left") return true;
-  if (parent?.isUpdateExpression()) return true;
-  // inside a destructuring assignment target
-  const inPattern = (parent?.isObjectProperty() && path.key === "value") || parent?.isArrayPattern() || (parent?.isAssignmentPattern() && path.key === "left") || parent?.isRestElement();
-  return !!inPattern && !!path.findParent((p) => p.isAssignmentExpression());
 }
