@@ -59,3 +59,28 @@ describe.each([
     await crashAndResume(start, `next-${bundler}-crash`);
   });
 });
+
+describe("Next.js example, next dev (Turbopack)", () => {
+  const store = tempStore("next-dev");
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await startServer(NEXT, ["dev", "-H", "127.0.0.1", "-p", String(port)], {
+      cwd: APP,
+      url: `http://127.0.0.1:${port}`,
+      env: { NEXT_DIST_DIR: ".next-dev", NODE_ENV: "development", NODE_OPTIONS: "--enable-source-maps", ...store.env },
+    });
+  });
+  afterAll(async () => {
+    await server?.kill();
+    store.remove();
+    rmSync(`${APP}.next-dev`, { recursive: true, force: true });
+  });
+
+  it("compiles routes on demand: stack at the route's line, 303 + poll URL, no replay mode", async () => {
+    await stackPointsAtSource(server.url, TRACE_SOURCE);
+    await suspendAndComplete(server.url, "next-dev-ok");
+    expectCompiled(server.output());
+  });
+});
