@@ -78,7 +78,8 @@ export class Engine {
           `[durable] endpoint "${def.id}" is not compiled: running in replay mode (every resume re-runs the handler from the top). Add the @durable-endpoints/unplugin build plugin to compile it.`,
         );
       } else if (replay) {
-        this.core.logger.info(`[durable] run ${run.id} was started by version ${run.version} of "${def.id}", ${def.machine.version} is loaded: replaying it from its recorded steps`);
+        const origin = run.version === null ? "was already replayed" : `was started by version ${run.version}`;
+        this.core.logger.info(`[durable] run ${run.id} of "${def.id}" ${origin}, ${def.machine.version} is loaded: replaying it from its recorded steps`);
       }
       const steps = replay ? await store.listSteps(run.id) : null;
       const execution = new Execution(this.core, def, run, req, fresh, store, steps);

@@ -120,29 +120,44 @@ export class Execution {
 
   /** Runs until the handler returns, throws, or suspends. Never rejects. */
   async execute(): Promise<Outcome> {
-    const body = ambient.run(this, async () => {
-      if (this.def.machine) return this.def.machine.resume(this.context(), this.req);
-      return this.def.handler!(this.req);
-    });
-    type Settled = { value: Response } | { error: unknown } | typeof SUSPENDED;
-    const first: Settled = await Promise.race([
-      body.then((value) => ({ value }), (error: unknown) => ({ error })),
-      this.suspendRequested.then((): typeof SUSPENDED => SUSPENDED),
-    ]);
+    const handler: { settled?: { value: unknown } | { error: unknown } } = {};
+    const body = ambient
+      .run(this, async () => (this.def.machine ? this.def.machine.resume(this.context(), this.req) : this.def.handler!(this.req)))
+      .then(
+        (value) => void (handler.settled = { value }),
+        (error: unknown) => void (handler.settled = { error }),
+      );
+    await Promise.race([body, this.suspendRequested]);
     try {
+      if (!handler.settled && !this.lost) await this.quiesce(() => handler.settled !== undefined);
       if (this.lost) return { kind: "lost" };
-      if (first === SUSPENDED) return await this.suspend();
+      const settled = handler.settled;
+      if (!settled) return await this.suspend();
       await this.settleInflight();
-      if ("error" in first) return await this.finish(errorResponse(first.error, this.core.logger, this.run.id), "failed");
-      if (!(first.value instanceof Response)) {
-        const error = new TypeError(`Endpoint "${this.def.id}" must return a Response (got ${describe(first.value)})`);
+      if ("error" in settled) return await this.finish(errorResponse(settled.error, this.core.logger, this.run.id), "failed");
+      if (!(settled.value instanceof Response)) {
+        const error = new TypeError(`Endpoint "${this.def.id}" must return a Response (got ${describe(settled.value)})`);
         return await this.finish(errorResponse(error, this.core.logger, this.run.id), "failed");
       }
-      return await this.finish(first.value, "completed");
+      return await this.finish(settled.value, "completed");
     } catch (error) {
       if (error !== LOST) this.core.logger.error(`[durable] run ${this.run.id}: could not persist its outcome`, error);
       this.lose();
       return { kind: "lost" };
+    }
+  }
+
+  /**
+   * A step asked to suspend. Siblings still running (`Promise.all`) settle and
+   * reach the handler first, as in plain JavaScript: a final failure may
+   * settle the handler (then the suspension is dropped), or it may start more
+   * steps. Returns once the handler has settled or only suspended steps remain.
+   */
+  private async quiesce(handlerSettled: () => boolean): Promise<void> {
+    for (;;) {
+      while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the handler reacts to what was delivered
+      if (handlerSettled() || this.lost || this.inflight.size === 0) return;
     }
   }
 
@@ -379,6 +394,9 @@ export class Execution {
       this.stepsDone++;
     }
     const patch: RunPatch = { status: "running", wakeAt: null, stepsDone: this.stepsDone };
+    // a run replayed by another version stays in replay mode for good: its saved resume point
+    // no longer accounts for the steps recorded since (version null never matches a machine)
+    if (!this.compiled && this.run.version !== null) patch.version = null;
     if (!withState || !this.compiled || this.writtenEntry === this.entry) return patch;
     const locals = this.stateLocals;
     if (locals instanceof Error) throw locals;

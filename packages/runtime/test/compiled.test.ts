@@ -98,7 +98,19 @@ describe("compiled machines", () => {
     expect(await final.json()).toEqual({ total: 30 });
     expect(probe.priced).toEqual(["1", "2"]); // served from the memo
     expect(probe.entries).toBe(2); // replay starts at state 0
-    expect(b.logs.some((l) => /started by version v1.*v2 is loaded: replaying/.test(l.message))).toBe(true);
+    expect(b.logs.some((l) => /was started by version v1, v2 is loaded: replaying/.test(l.message))).toBe(true);
+  });
+
+  test("once replayed by another version, a run stays in replay mode (no version resumes a stale state)", async () => {
+    const store = memoryStore();
+    const probe = { entries: 0, priced: [] as string[] };
+    const a = testClient({ store });
+    const first = await a.inngest.endpoint(pricesMachine(probe, "v1"))(req("/api/prices?id=1&id=2"));
+    const runId = first.headers.get("x-durable-run-id")!;
+    await a.inngest.close();
+    const b = testClient({ store });
+    await follow(b.inngest.endpoint(pricesMachine(probe, "v2")), first);
+    expect((await store.getRun(runId))!.version).toBeNull();
   });
 
   test("Promise.all of steps: both committed, then the sleep suspends", async () => {

@@ -136,6 +136,32 @@ describe("retries", () => {
     expect(probe).toEqual({ entries: 1, priced: ["1", "2", "3"] });
   });
 
+  test("Promise.all: a member failing for good rejects it even while another waits for its retry", async () => {
+    const { inngest } = testClient();
+    const ran: string[] = [];
+    const handler = inngest.endpoint(async () => {
+      try {
+        await Promise.all([
+          step.run("a", () => {
+            ran.push("a");
+            throw new RetryAfterError("a down", 1);
+          }),
+          step.run("b", () => {
+            ran.push("b");
+            throw new NonRetriableError("b invalid");
+          }),
+        ]);
+        return new Response("unreachable");
+      } catch (error) {
+        return Response.json({ failed: (error as StepError).message }, { status: 502 });
+      }
+    });
+    const res = await handler(req("/api/all"));
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ failed: "b invalid" });
+    expect(ran).toEqual(["a", "b"]); // the run finished: a's retry is dropped
+  });
+
   test("a handler that throws outside a step answers 500 with a JSON error", async () => {
     const { inngest } = testClient();
     const res = await inngest.endpoint(async () => {
