@@ -51,7 +51,13 @@ export function machineObject(header: MachineHeader, resume: t.ObjectMethod): t.
   ]);
 }
 
-/** The header as compact source lines: `live` on one line, one step per line. */
+/** `live: { 1: […], 2: […] }` on one line when short, else one state per line. */
+function liveLine(entries: string[]): string {
+  const oneLine = `live: { ${entries.join(", ")} }`;
+  return oneLine.length <= 100 ? oneLine : `live: {\n${entries.map((e) => `  ${e},`).join("\n")}\n}`;
+}
+
+/** The header as compact source lines: `live` on one line when short, one step per line. */
 export function headerLines(header: MachineHeader): string[] {
   const list = (names: string[]) => `[${names.map((n) => JSON.stringify(n)).join(", ")}]`;
   const step = (s: StepSummary) => `  { id: ${JSON.stringify(s.id)}, kind: "${s.kind}", line: ${s.line}, state: ${s.state} },`;
@@ -60,7 +66,7 @@ export function headerLines(header: MachineHeader): string[] {
     `id: ${JSON.stringify(header.id)}`,
     `name: ${JSON.stringify(header.name)}`,
     `version: ${JSON.stringify(header.version)}`,
-    `live: { ${Object.entries(header.live).map(([s, names]) => `${s}: ${list(names)}`).join(", ")} }`,
+    liveLine(Object.entries(header.live).map(([s, names]) => `${s}: ${list(names)}`)),
     header.steps.length ? `steps: [\n${header.steps.map(step).join("\n")}\n]` : "steps: []",
   ];
 }

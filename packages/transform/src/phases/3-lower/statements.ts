@@ -109,8 +109,8 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
     }
     const init = declarator.init;
     if (!init) {
-      // `let x;` in a loop starts each iteration undefined
-      if (node.kind !== "var") for (const info of names) if (info) lw.em.emitAssign(info.name, t.identifier("undefined"));
+      // `let x;` in a loop starts each iteration undefined (elsewhere the hoisted local already is)
+      if (node.kind !== "var" && lw.loopDepth > 0) for (const info of names) if (info) lw.em.emitAssign(info.name, t.identifier("undefined"));
       continue;
     }
     if (containsAwait(declarator.id)) {
@@ -144,7 +144,7 @@ function lowerIf(lw: Lowerer, node: t.IfStatement): void {
     em.mark(otherwise!, `else (line ${node.alternate.loc?.start.line})`);
     lowerStatement(lw, node.alternate);
   }
-  em.mark(after);
+  em.mark(after, `end of if (line ${node.loc?.start.line})`);
 }
 
 function inLoop(lw: Lowerer, leap: Leap, body: () => void): void {
@@ -238,7 +238,7 @@ function lowerForEach(lw: Lowerer, node: t.ForOfStatement | t.ForInStatement, la
     }
     lowerStatement(lw, node.body);
   });
-  em.mark(next);
+  em.mark(next, `next element (line ${line})`);
   em.emit(t.expressionStatement(t.updateExpression("++", t.cloneNode(index))));
   em.jump(head);
   em.mark(after, `after loop (line ${line})`);
@@ -247,7 +247,7 @@ function lowerForEach(lw: Lowerer, node: t.ForOfStatement | t.ForInStatement, la
 function lowerLabeledBlock(lw: Lowerer, node: t.LabeledStatement): void {
   const after = lw.em.newState();
   lw.withLeap({ kind: "block", label: node.label.name, breakState: after }, () => lowerStatement(lw, node.body));
-  lw.em.mark(after);
+  lw.em.mark(after, `end of ${node.label.name}: (line ${node.loc?.start.line})`);
 }
 
 function lowerJump(lw: Lowerer, node: t.BreakStatement | t.ContinueStatement): void {
@@ -292,7 +292,7 @@ function lowerSwitch(lw: Lowerer, node: t.SwitchStatement): void {
       c.consequent.forEach((s) => lowerStatement(lw, s));
     });
   });
-  em.mark(after);
+  em.mark(after, `end of switch (line ${node.loc?.start.line})`);
 }
 
 /**
@@ -360,7 +360,7 @@ function lowerTry(lw: Lowerer, node: t.TryStatement): void {
     lowerStatement(lw, node.finalizer);
     resumeCompletion(lw, finallyLeap);
   }
-  em.mark(after);
+  em.mark(after, `end of try (line ${line})`);
 }
 
 /** At the end of a `finally`: carry on with the completion that was pending when it started. */
