@@ -27,7 +27,8 @@ export default defineConfig({
       project("cli", ["packages/cli/test/**/*.test.ts"]),
       project("conformance", ["test/conformance/**/*.test.ts"]),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),
-      project("chaos", ["test/chaos/**/*.test.ts"], { testTimeout: 600_000 }),
+      // Last and alone: it restarts Postgres, which would fail other projects' Postgres tests running meanwhile.
+      project("chaos", ["test/chaos/**/*.test.ts"], { testTimeout: 600_000, sequence: { groupOrder: 1 } }),
       project("browser", ["test/browser/**/*.test.ts"], { testTimeout: 120_000, hookTimeout: 300_000 }),
     ],
   },
