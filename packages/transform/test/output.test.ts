@@ -149,6 +149,12 @@ export const fanout = inngest.endpoint(async (req: Request) => {
     expect(transform(code, { filename: "/a.ts", importSources: ["other-lib"] }).endpoints).toHaveLength(1);
   });
 
+  it("a handler without awaits is a one-state machine", () => {
+    const { code, endpoints } = transform(`import { step } from "inngest";\nexport const h = inngest.endpoint(async (req) => new Response(req.url));\n`, { filename: "/a.js", root: "/" });
+    expect(code).toContain("live: {},\n  steps: [],");
+    expect(endpoints[0]).toMatchObject({ states: 1, captured: [], steps: [] });
+  });
+
   it("fast path: no `.endpoint(` → returned as is", () => {
     const code = "export const x = 1 +;"; // not even parsed
     expect(transform(code, { filename: "/a.ts" })).toEqual({ code, map: null, endpoints: [], diagnostics: [] });

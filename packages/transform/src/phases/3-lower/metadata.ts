@@ -53,6 +53,7 @@ export function machineObject(header: MachineHeader, resume: t.ObjectMethod): t.
 
 /** `live: { 1: […], 2: […] }` on one line when short, else one state per line. */
 function liveLine(entries: string[]): string {
+  if (entries.length === 0) return "live: {}";
   const oneLine = `live: { ${entries.join(", ")} }`;
   return oneLine.length <= 100 ? oneLine : `live: {\n${entries.map((e) => `  ${e},`).join("\n")}\n}`;
 }
