@@ -14,8 +14,23 @@ function fromBase64url(text: string): Uint8Array | null {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
+/** Random bytes drawn in bulk: one getRandomValues call costs several µs, a run needs 16 bytes. */
+const pool = new Uint8Array(4096);
+let poolUsed = pool.length;
+
+function randomBytes(bytes: number): Uint8Array {
+  if (bytes > pool.length) return crypto.getRandomValues(new Uint8Array(bytes));
+  if (poolUsed + bytes > pool.length) {
+    crypto.getRandomValues(pool);
+    poolUsed = 0;
+  }
+  const out = pool.slice(poolUsed, poolUsed + bytes);
+  pool.fill(0, poolUsed, (poolUsed += bytes)); // handed out bytes do not stay in memory
+  return out;
+}
+
 /** `bytes` random bytes as base64url (16 bytes = 128 bits → 22 characters). */
-export const randomId = (bytes = 16): string => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+export const randomId = (bytes = 16): string => base64url(randomBytes(bytes));
 
 export async function sha256(text: string | Uint8Array): Promise<string> {
   const data = typeof text === "string" ? encoder.encode(text) : text;

@@ -480,7 +480,7 @@ export class Execution {
     let copy: Response;
     try {
       const bytes = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
-      result = await serializeMessage(response, bytes);
+      result = serializeMessage(response, bytes);
       this.checkSize(result, "the final Response");
       copy = new Response(bytes as Uint8Array<ArrayBuffer> | null, response);
     } catch (error) {

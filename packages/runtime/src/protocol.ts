@@ -69,7 +69,7 @@ export class Protocol {
       state: 0,
       locals: null,
       counters: null,
-      request: await persistedRequest(req, body, core.persistHeaders),
+      request: persistedRequest(req, body, core.persistHeaders),
       trigger: JSON.stringify(triggerData(url, body)),
       idempotencyKey: key,
       requestHash: key === null ? "" : await requestHash(req, url, body),

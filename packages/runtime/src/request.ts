@@ -2,7 +2,7 @@
 
 import { sha256 } from "./crypto.js";
 import { HttpError } from "./errors.js";
-import { serializeMessage } from "./serialize.js";
+import { serializeRequestParts } from "./serialize.js";
 
 /** Never persisted unless the client opts in (`persistHeaders`). */
 const SENSITIVE_HEADERS = new Set([
@@ -65,11 +65,11 @@ export function rebuildRequest(req: Request, body: Uint8Array | null): Request {
 }
 
 /** The request as persisted with the run: sensitive headers dropped unless opted in. */
-export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): Promise<string> {
+export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): string {
   const keep = (name: string) => persistHeaders === true || !SENSITIVE_HEADERS.has(name) || persistHeaders.includes(name);
-  const headers = new Headers();
-  for (const [name, value] of req.headers) if (keep(name)) headers.append(name, value);
-  return Promise.resolve(serializeMessage(new Request(req.url, { method: req.method, headers }), withBody(req.method) ? body : null));
+  const headers: [string, string][] = [];
+  for (const [name, value] of req.headers) if (keep(name)) headers.push([name, value]);
+  return serializeRequestParts(req.method, req.url, headers, withBody(req.method) ? body : null);
 }
 
 /** Trigger event data: query parameters merged with the fields of a JSON object body. */

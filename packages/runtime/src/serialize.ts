@@ -91,17 +91,31 @@ export function finish(s: Snapshot): string | Promise<string> {
 }
 
 async function withBodies(s: Snapshot): Promise<string> {
-  const bodies = await Promise.all(s.bodies);
-  return "B" + JSON.stringify([s.text, ...bodies.map((b) => (b === null ? null : toBase64(b)))]);
+  return withBodyBytes(s.text, await Promise.all(s.bodies));
 }
+
+const withBodyBytes = (text: string, bodies: readonly (Uint8Array | null)[]): string =>
+  "B" + JSON.stringify([text, ...bodies.map((b) => (b === null ? null : toBase64(b)))]);
 
 export const serialize = async (value: unknown): Promise<string> => finish(snapshot(value));
 
 
 /** A Request/Response whose body was already read as `bytes`, serialized without touching its stream. */
-export function serializeMessage(message: Request | Response, bytes: Uint8Array | null): string | Promise<string> {
+export function serializeMessage(message: Request | Response, bytes: Uint8Array | null): string {
   const text = stringify(message, reducers(() => (bytes === null ? -1 : 0)));
-  return finish({ text, bodies: bytes === null ? [] : [Promise.resolve(bytes)] });
+  return bytes === null ? text : withBodyBytes(text, [bytes]);
+}
+
+/**
+ * A Request given by its parts, serialized exactly as `serializeMessage`
+ * would serialize it, without building the Request (and its Headers and
+ * AbortSignal). `url` must be normalized (a Request's `url`), `headers`
+ * lower-case and sorted (a Headers' iteration order).
+ */
+export function serializeRequestParts(method: string, url: string, headers: [string, string][], bytes: Uint8Array | null): string {
+  const parts = {};
+  const text = stringify(parts, { Request: (v: unknown) => v === parts && [method, url, headers, bytes === null ? -1 : 0] });
+  return bytes === null ? text : withBodyBytes(text, [bytes]);
 }
 
 export function deserialize<T = unknown>(text: string): T {
