@@ -265,7 +265,8 @@ export class Execution {
       let output = this.serializeResult(value, stepId);
       if (typeof output !== "string") output = await output;
       await this.write({ step: this.stepRecord(stepId, "run", "completed", { startedAt, output }) }, { settled: true });
-      return deserialize<Awaited<T>>(output);
+      // the handler sees the stored copy; a primitive is its own copy
+      return value === null || typeof value !== "object" ? value : deserialize<Awaited<T>>(output);
     });
   }
 
