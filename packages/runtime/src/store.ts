@@ -124,6 +124,14 @@ export interface Checkpoint {
   run: RunPatch;
   /** release the lease in the same transaction (run finished or suspended) */
   releaseLease?: boolean;
+  /**
+   * Step ids of the waits this suspension waits on. If one of them is already
+   * "completed" when the checkpoint commits (an event's `resolveWait` won the
+   * race while the run was still "running"), the store makes the run due now
+   * (wakeAt = now) in the same transaction — otherwise a crash right after
+   * suspending would leave the run asleep until the wait's timeout.
+   */
+  dueIfCompleted?: readonly string[];
 }
 
 export interface Store {

@@ -86,6 +86,9 @@ class MemoryStore implements Store {
     }
     if (cp.wait) this.waits.set(waitKey(cp.wait.runId, cp.wait.stepId), { ...cp.wait });
     Object.assign(run, cp.run, { updatedAt: Date.now() });
+    if (run.status === "waiting" && cp.dueIfCompleted?.some((id) => this.steps.get(cp.runId)?.get(id)?.status === "completed")) {
+      run.wakeAt = run.updatedAt;
+    }
     if (cp.releaseLease) {
       run.leaseOwner = null;
       run.leaseExpiresAt = null;

@@ -147,12 +147,21 @@ class PostgresStore implements Store {
     }
     // Due work: a suspended run (its wake-up time may be earlier than anyone's timer) or an orphaned running one.
     const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running')" : "status = 'waiting'";
-    const rows = await this.#query(
-      `WITH ${ctes.join(", ")}
-       SELECT pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`,
-      args,
-    );
-    return rows.length > 0;
+    const sql = `WITH ${ctes.join(", ")}
+       SELECT pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
+    if (!cp.dueIfCompleted?.length) return (await this.#query(sql, args)).length > 0;
+    return this.#transaction(async (client) => {
+      if ((await client.query(sql, args)).rowCount === 0) return false;
+      // A second statement takes a fresh snapshot: it sees a resolveWait that committed while
+      // the update above waited for the run's row lock (a CTE of the same statement would not).
+      await client.query(
+        `UPDATE ${this.#t.runs} SET wake_at = $2 WHERE id = $1 AND status = 'waiting' AND EXISTS (
+           SELECT 1 FROM ${this.#t.steps} WHERE run_id = $1 AND id = ANY($3::text[]) AND status = 'completed')
+         RETURNING pg_notify($4, '')`,
+        [cp.runId, Date.now(), cp.dueIfCompleted, this.#channels.due],
+      );
+      return true;
+    });
   }
 
   async getStep(runId: string, stepId: string) {

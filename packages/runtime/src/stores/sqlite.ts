@@ -48,6 +48,9 @@ const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS.join(", ")}) VALUES (${pl
 const UPSERT_WAIT = `INSERT INTO waits (${WAIT_COLUMNS.join(", ")}) VALUES (${placeholders(WAIT_COLUMNS.length)})
   ON CONFLICT (run_id, step_id) DO UPDATE SET event = excluded.event, match = excluded.match, expr = excluded.expr,
   since = excluded.since, timeout_at = excluded.timeout_at`;
+/** Makes a suspended run due now when one of the waits it suspends on already completed (see Checkpoint.dueIfCompleted). */
+const DUE_IF_COMPLETED = `UPDATE runs SET wake_at = ? WHERE id = ? AND EXISTS (
+  SELECT 1 FROM steps WHERE run_id = ? AND id IN (SELECT value FROM json_each(?)) AND status = 'completed') RETURNING wake_at`;
 /** A lease is free when released or expired (parameter: now). */
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
@@ -127,6 +130,11 @@ class SqliteStore implements Store {
       if (!row) return undefined;
       if (cp.step) db.run(UPSERT_STEP, stepValues(cp.step));
       if (cp.wait) db.run(UPSERT_WAIT, waitValues(cp.wait));
+      if (row.status === "waiting" && cp.dueIfCompleted?.length) {
+        // BEGIN IMMEDIATE serializes us with resolveWait: a wait it completed earlier is visible here.
+        const due = db.get<{ wake_at: number }>(DUE_IF_COMPLETED, [Date.now(), cp.runId, cp.runId, JSON.stringify(cp.dueIfCompleted)]);
+        if (due) row.wake_at = due.wake_at;
+      }
       return row;
     });
     if (!written) return false;

@@ -416,6 +416,27 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: "null" });
       });
 
+      it("a suspension whose wait was already resolved (dueIfCompleted) makes the run due now, in the same write", async () => {
+        const { store } = await setup();
+        const run = await insert(store, { status: "running", wakeAt: null });
+        const waiting = makeStep(run.id, "pay", { status: "waiting", kind: "waitForEvent" });
+        await store.checkpoint({ runId: run.id, fence: 1, step: waiting, wait: makeWait(run.id, "pay"), run: {} });
+        // the event wins the race while the run is still running…
+        expect(await store.resolveWait(run.id, "pay", "null", Date.now())).toBe(true);
+        // …then the execution suspends on that wait until its (far) timeout
+        const before = Date.now();
+        const suspend = { runId: run.id, fence: 1, run: { status: "waiting" as const, wakeAt: before + 3_600_000 }, releaseLease: true };
+        expect(await store.checkpoint({ ...suspend, dueIfCompleted: ["other", "pay"] })).toBe(true);
+        const due = await store.getRun(run.id);
+        expect(due).toMatchObject({ status: "waiting", leaseOwner: null });
+        expect(due!.wakeAt).toBeLessThanOrEqual(Date.now());
+        expect(due!.wakeAt).toBeGreaterThanOrEqual(before);
+        // without a completed wait the suspension keeps its own wake-up time
+        const other = await insert(store, { status: "running", wakeAt: null });
+        await store.checkpoint({ ...suspend, runId: other.id, dueIfCompleted: ["pay"] });
+        expect(await store.getRun(other.id)).toMatchObject({ wakeAt: before + 3_600_000 });
+      });
+
       it("concurrent resolveWait: exactly one resolver wins", async () => {
         const { store, another } = await setup();
         const stores = options.shared ? [store, await another(), await another()] : [store];
