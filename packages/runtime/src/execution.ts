@@ -460,7 +460,13 @@ export class Execution {
     const last = this.registrations.pop();
     try {
       for (const { step, wait } of this.registrations) await this.write({ step, wait });
-      await this.write({ step: last?.step, wait: last?.wait, run: { status: "waiting", wakeAt }, releaseLease: true });
+      await this.write({
+        step: last?.step,
+        wait: last?.wait,
+        run: { status: "waiting", wakeAt },
+        releaseLease: true,
+        dueIfCompleted: this.openWaits,
+      });
     } catch (error) {
       if (error === LOST) return { kind: "lost" };
       // the locals of this state cannot be saved: the run cannot wait, it fails
