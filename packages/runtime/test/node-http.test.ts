@@ -105,3 +105,54 @@ describe("toNodeHandler over a real node:http server", () => {
     expect(weird.status).toBe(405);
   });
 });
+
+describe("toNodeHandler: req.signal", () => {
+  /** A server whose handler hands its Request out; `closed` resolves after the adapter saw the response close. */
+  async function serveRequests(respond: (req: Request) => Promise<Response>) {
+    const seen: Request[] = [];
+    let closed!: () => void;
+    const responseClosed = new Promise<void>((resolve) => (closed = resolve));
+    const own = http.createServer(toNodeHandler(async (req) => (seen.push(req), respond(req))));
+    // registered after toNodeHandler's own "close" listener, so it runs after it
+    own.on("request", (_req, res) => res.once("close", closed));
+    own.listen(0, "127.0.0.1");
+    await once(own, "listening");
+    const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}/`;
+    return { own, url, seen, responseClosed };
+  }
+
+  test("aborts when the client goes away before the response is sent", async () => {
+    let entered!: () => void;
+    const handlerEntered = new Promise<void>((resolve) => (entered = resolve));
+    const { own, url, seen } = await serveRequests(async (req) => {
+      entered();
+      await once(req.signal, "abort");
+      return new Response("too late");
+    });
+    try {
+      const r = http.request(url, { agent: false });
+      r.on("error", () => {});
+      r.end();
+      await handlerEntered;
+      r.destroy();
+      await once(seen[0]!.signal, "abort");
+      expect(seen[0]!.signal.aborted).toBe(true);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+
+  test("does not abort once the response was sent in full", async () => {
+    const { own, url, seen, responseClosed } = await serveRequests(async () => new Response("done"));
+    try {
+      const res = await fetch(url, { headers: { connection: "close" } });
+      expect(await res.text()).toBe("done");
+      await responseClosed;
+      expect(seen[0]!.signal.aborted).toBe(false);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+});
