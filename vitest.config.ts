@@ -9,6 +9,8 @@ const project = (name: string, include: string[], extra: Record<string, unknown>
   extends: true as const,
   test: { name, include, ...extra },
 });
+// Finds the test Postgres server or starts an embedded one, and exports DURABLE_TEST_PG_URL.
+const postgres = { globalSetup: ["test/support/postgres-setup.mjs"] };
 
 export default defineConfig({
   resolve: { conditions },
@@ -21,13 +23,14 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     projects: [
-      project("runtime", ["packages/runtime/test/**/*.test.ts"]),
+      project("runtime", ["packages/runtime/test/**/*.test.ts"], postgres),
       project("transform", ["packages/transform/test/**/*.test.ts"]),
       project("unplugin", ["packages/unplugin/test/**/*.test.ts", "packages/tsc/test/**/*.test.ts"]),
-      project("cli", ["packages/cli/test/**/*.test.ts"]),
+      project("cli", ["packages/cli/test/**/*.test.ts"], postgres),
       project("conformance", ["test/conformance/**/*.test.ts"]),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),
-      // Last and alone: it restarts Postgres, which would fail other projects' Postgres tests running meanwhile.
+      // Last: its workers load the machine, which would skew other projects' timing-sensitive tests.
+      // (It restarts a private Postgres cluster of its own, never the test server.)
       project("chaos", ["test/chaos/**/*.test.ts"], { testTimeout: 600_000, sequence: { groupOrder: 1 } }),
       project("browser", ["test/browser/**/*.test.ts"], { testTimeout: 120_000, hookTimeout: 300_000 }),
     ],

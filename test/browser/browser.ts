@@ -1,7 +1,7 @@
-/** Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, flags as in TOOLCHAIN.md. */
-import { mkdtempSync, rmSync } from "node:fs";
+/** A system Chrome/Chromium (never a downloaded one) driven by playwright-core, flags as in TOOLCHAIN.md. */
+import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 
 const FLAGS = [
@@ -15,11 +15,37 @@ const FLAGS = [
   "--disable-sync",
 ];
 
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+const NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
+const PLACES = ["/opt/google/chrome/chrome", "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", "/Applications/Chromium.app/Contents/MacOS/Chromium"];
+
+/**
+ * The browser the tests drive: $CHROME_PATH when set (and then only it), else the first of
+ * chromium, chromium-browser, google-chrome(-stable), chrome on the PATH, then the usual install places.
+ */
+export function findChrome(): { path: string } | { missing: string } {
+  const override = process.env.CHROME_PATH;
+  if (override !== undefined) {
+    return executable(override) ? { path: override } : { missing: `CHROME_PATH=${override} is not an executable file` };
+  }
+  const onPath = (process.env.PATH ?? "").split(delimiter).filter(Boolean).flatMap((dir) => NAMES.map((name) => join(dir, name)));
+  const found = [...onPath, ...PLACES].find(executable);
+  return found ? { path: found } : { missing: `no Chrome or Chromium found (looked for ${NAMES.join(", ")} on the PATH, and ${PLACES.join(", ")})` };
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function launchChromium(executablePath: string): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   // A fresh profile per run (Playwright takes the profile dir as an argument, not as --user-data-dir).
   const profile = mkdtempSync(join(tmpdir(), "durable-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
+    executablePath,
     headless: true,
     args: FLAGS,
     viewport: { width: 1440, height: 1000 },

@@ -1,11 +1,11 @@
 // "Many app instances, one durable state — proven under chaos": N runs driven round-robin through
 // several worker processes on one Postgres schema while a killer SIGKILLs a random worker every few
-// hundred ms and Postgres restarts once mid-run. Returns a report; verdict.mjs judges it.
-import { execFile } from "node:child_process";
+// hundred ms and Postgres restarts once mid-run. Postgres is a private cluster started for the run
+// (never the shared server). Returns a report; verdict.mjs judges it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import pg from "pg";
+import { startPostgresCluster } from "../support/postgres-cluster.mjs";
 import { Cluster } from "./cluster.mjs";
 import { checkEffects, checkFencing, checkResponses, executions, overlaps, sameResponse } from "./checks.mjs";
 import { driveRun, request, startRequest } from "./driver.mjs";
@@ -14,9 +14,6 @@ import { LEDGER_DDL, persistently } from "./ledger.mjs";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENDPOINT = fileURLToPath(new URL("./chaos-endpoint.mjs", import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const exec = promisify(execFile);
-
-export const DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /**
  * @param {object} options
@@ -26,21 +23,34 @@ export const DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres";
  * @param {[number, number]} [options.killEveryMs=[200, 600]]  pause (random in range) between a
  *   replacement coming up and the next kill
  * @param {boolean} [options.restartPostgres=true]  once, when 40% of the runs are done
+ * @param {number} [options.outageMs=3000]  how long Postgres stays down in that restart (a system
+ *   service's restart took 3–6 s; a private cluster would be back in ~100 ms and test little)
  * @param {number} [options.leaseMs=2000]
  * @param {number} [options.runTimeoutMs=180000]  a run not finished this long after it started is a failure
  * @param {(line: string) => void} [options.log]
  */
-export async function runChaos({
+export async function runChaos(options) {
+  const postgres = await startPostgresCluster();
+  options.log?.(`private PostgreSQL ${postgres.version} (${postgres.binaries} binaries) on port ${postgres.port}`);
+  try {
+    return await chaosOn(postgres, options);
+  } finally {
+    await postgres.destroy();
+  }
+}
+
+async function chaosOn(postgres, {
   runs,
   workers = 3,
   concurrency = 24,
   killEveryMs = [200, 600],
   restartPostgres = true,
+  outageMs = 3000,
   leaseMs = 2000,
   runTimeoutMs = 180_000,
-  pgUrl = process.env.DURABLE_TEST_PG_URL ?? DEFAULT_PG_URL,
   log = () => {},
 }) {
+  const pgUrl = postgres.url;
   const tag = `${process.pid}_${Date.now().toString(36)}`;
   const schemas = { store: `chaos_store_${tag}`, ledger: `chaos_ledger_${tag}` };
   const admin = new pg.Pool({ connectionString: pgUrl, max: 2 });
@@ -79,7 +89,7 @@ export async function runChaos({
       if (restartPostgres && outage.from === null && done >= runs * 0.4) {
         log(`restarting Postgres after ${done} runs`);
         outage.from = Date.now();
-        outage.done = restartPostgresCluster().then((ms) => {
+        outage.done = postgres.restart({ downMs: outageMs }).then((ms) => {
           Object.assign(outage, { tookMs: ms, to: Date.now() });
           log(`Postgres back after ${ms} ms`);
         });
@@ -126,9 +136,7 @@ export async function runChaos({
     killer.on = false;
     await outage.done.catch(() => {});
     await cluster.stop().catch(() => {});
-    await ensurePostgresRunning();
     if (compiled.dir) rmSync(compiled.dir, { recursive: true, force: true });
-    for (const schema of Object.values(schemas)) await persistently(admin, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   }
 }
@@ -217,22 +225,6 @@ async function compileEndpoint(tag) {
   // The copy lives elsewhere: point its one relative import back at the source tree.
   writeFileSync(path, result.code.replace(`"./expected.mjs"`, JSON.stringify(new URL("./expected.mjs", import.meta.url).href)));
   return { path, dir };
-}
-
-async function restartPostgresCluster() {
-  const started = Date.now();
-  // Its own process group: a Ctrl-C of the chaos run must not interrupt Postgres half-restarted.
-  await exec("pg_ctlcluster", ["--skip-systemctl-redirect", "15", "main", "restart"], { detached: true });
-  return Date.now() - started;
-}
-
-/** Whatever happened, leave Postgres running for everyone else. */
-export async function ensurePostgresRunning() {
-  try {
-    await exec("pg_ctlcluster", ["15", "main", "status"]);
-  } catch {
-    await exec("pg_ctlcluster", ["--skip-systemctl-redirect", "15", "main", "start"]).catch(() => {});
-  }
 }
 
 const round = (n) => Math.round(n * 10) / 10;

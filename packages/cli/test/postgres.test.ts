@@ -1,7 +1,6 @@
 /**
- * The built `durable` binary against a real Postgres store (127.0.0.1:5432), populated by a run of an
- * UNCOMPILED handler (replay mode) in a database of its own. The chaos project restarts Postgres once
- * while it runs (a few seconds): setup waits that out, and the CLI checks retry.
+ * The built `durable` binary against a real Postgres store (the test server), populated by a run of an
+ * UNCOMPILED handler (replay mode) in a database of its own.
  */
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -11,24 +10,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { Inngest, step } from "@durable-endpoints/runtime";
 import { endpointAdapter } from "@durable-endpoints/runtime/edge";
 import { postgresStore } from "@durable-endpoints/runtime/postgres";
+import { postgresUrl, testPostgresUrl } from "../../../test/support/postgres.mjs";
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "durable.js");
 const database = `durable_cli_${process.pid}_${Date.now()}`;
-const admin = "postgres://postgres@127.0.0.1:5432/postgres";
-const storeUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+const admin = testPostgresUrl();
+const storeUrl = postgresUrl(admin, { database });
 let runId = "";
-
-/** Retries while Postgres is briefly down (restarted by the chaos tests running alongside). */
-async function patiently<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (attempt >= 15) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
 
 async function sql(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: admin });
@@ -46,43 +34,32 @@ function durable(args: string[]) {
 }
 
 beforeAll(async () => {
-  await patiently(() => sql(`CREATE DATABASE ${database}`));
-  runId = await patiently(async () => {
-    const inngest = new Inngest({ id: "cli-pg", endpointAdapter, store: postgresStore({ connectionString: storeUrl }), logger: { info() {}, warn() {}, error() {} } });
-    try {
-      const orders = inngest.endpoint(async (req: Request) => {
-        const id = new URL(req.url).searchParams.get("id");
-        const order = await step.run("load-order", () => ({ id, items: new Map([["pen", 2]]) }));
-        return Response.json({ id: order.id, items: order.items.size });
-      });
-      const res = await orders(new Request("http://127.0.0.1/orders?id=o-7"));
-      if (res.status !== 200) throw new Error(`run answered ${res.status}`);
-      return res.headers.get("X-Durable-Run-Id")!;
-    } finally {
-      await inngest.close();
-    }
-  });
+  await sql(`CREATE DATABASE ${database}`);
+  const inngest = new Inngest({ id: "cli-pg", endpointAdapter, store: postgresStore({ connectionString: storeUrl }), logger: { info() {}, warn() {}, error() {} } });
+  try {
+    const orders = inngest.endpoint(async (req: Request) => {
+      const id = new URL(req.url).searchParams.get("id");
+      const order = await step.run("load-order", () => ({ id, items: new Map([["pen", 2]]) }));
+      return Response.json({ id: order.id, items: order.items.size });
+    });
+    const res = await orders(new Request("http://127.0.0.1/orders?id=o-7"));
+    if (res.status !== 200) throw new Error(`run answered ${res.status}`);
+    runId = res.headers.get("X-Durable-Run-Id")!;
+  } finally {
+    await inngest.close();
+  }
 }, 60_000);
 
 afterAll(async () => {
-  await patiently(() => sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  await sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }, 60_000);
 
-/** The CLI against our database, waiting out a Postgres restart (connection errors only). */
-async function durableOnline(args: string[]) {
-  for (let attempt = 1; ; attempt++) {
-    const result = durable(args);
-    if (result.code === 0 || attempt >= 15 || !/unavailable|ECONNREFUSED|terminat/i.test(result.stderr)) return result;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
-it("lists and shows a replay-mode run stored in Postgres", async () => {
-  const runs = await durableOnline(["runs", "--store", storeUrl]);
+it("lists and shows a replay-mode run stored in Postgres", () => {
+  const runs = durable(["runs", "--store", storeUrl]);
   expect(runs.code).toBe(0);
   expect(runs.stdout).toMatch(new RegExp(`^${runId}\\s+completed\\s+cli-pg:/orders\\s`, "m"));
 
-  const run = await durableOnline(["run", runId, "--store", storeUrl]);
+  const run = durable(["run", runId, "--store", storeUrl]);
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/^endpoint\s+cli-pg:\/orders\s+\(uncompiled: replay mode\)$/m);
   expect(run.stdout).toMatch(/^load-order\s+run\s+completed\s+1\s.*items: Map\(1\) \{ 'pen' => 2 \}/m);

@@ -7,9 +7,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
 import { postgresStore } from "@durable-endpoints/runtime/postgres";
+import { testPostgresUrl } from "../../../test/support/postgres.mjs";
 import { closeClients, req, sleep, testClient } from "./helpers.js";
 
-const URL = "postgres://postgres@127.0.0.1:5432/postgres";
+const URL = testPostgresUrl();
 const schema = `runtime_test_${process.pid}`;
 
 beforeAll(async () => {

@@ -2,12 +2,13 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { postgresStore } from "../../src/stores/postgres.js";
 import { StoreUnavailableError } from "../../src/stores/sql-errors.js";
+import { postgresUrl, testPostgresUrl } from "../../../../test/support/postgres.mjs";
 import { describeStoreConformance, makeRun } from "./conformance.js";
 
-const baseUrl = process.env.DURABLE_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const baseUrl = testPostgresUrl();
 // Our connections carry this application_name, so a test can cut exactly them (and nobody else's).
 const appName = `durable_test_${process.pid}`;
-const url = `${baseUrl}${baseUrl.includes("?") ? "&" : "?"}application_name=${appName}`;
+const url = postgresUrl(baseUrl, { application_name: appName });
 const prefix = `durable_test_${process.pid}_`;
 
 afterAll(async () => {
@@ -41,7 +42,7 @@ describe("postgresStore", () => {
 
   it("takes the schema from the URL's ?schema= parameter", async () => {
     const schema = freshSchema();
-    const store = postgresStore({ connectionString: `${url}&schema=${schema}` });
+    const store = postgresStore({ connectionString: postgresUrl(url, { schema }) });
     const { run } = await store.createRun(makeRun());
     await store.close();
     const admin = new pg.Client({ connectionString: baseUrl });
