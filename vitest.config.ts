@@ -27,6 +27,7 @@ export default defineConfig({
       project("transform", ["packages/transform/test/**/*.test.ts"]),
       project("unplugin", ["packages/unplugin/test/**/*.test.ts", "packages/tsc/test/**/*.test.ts"]),
       project("cli", ["packages/cli/test/**/*.test.ts"], postgres),
+      project("support", ["test/support/**/*.test.ts"], postgres),
       project("conformance", ["test/conformance/**/*.test.ts"]),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),
       // Last: its workers load the machine, which would skew other projects' timing-sensitive tests.
