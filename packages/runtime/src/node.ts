@@ -1,7 +1,7 @@
 /**
  * `toNodeHandler(handler)`: serve a web-standard endpoint from `node:http`,
- * Express or Connect. Rejected or partly read request bodies are drained so
- * a keep-alive connection stays usable.
+ * Express or Connect. Whatever the handler leaves of a request body is drained
+ * (up to a bound) so a keep-alive connection stays usable.
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -10,10 +10,20 @@ export type WebHandler = (req: Request) => Promise<Response>;
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([/?#].*)?$/i;
+
+/**
+ * Bytes of a request body the handler left unread that are read and thrown
+ * away to keep the connection. A longer remainder (declared, or found while
+ * draining) closes the connection instead.
+ */
+const DRAIN_LIMIT = 1024 * 1024;
 
 export function toNodeHandler(handler: WebHandler): NodeHandler {
   return (req, res, next) => {
-    serve(handler, req, res).catch((error) => {
+    const body = new IncomingBody(req);
+    res.once("finish", () => body.drain(res));
+    serve(handler, req, res, body).catch((error) => {
       if (next) return next(error);
       if (!res.headersSent) {
         res.statusCode = 500;
@@ -24,11 +34,9 @@ export function toNodeHandler(handler: WebHandler): NodeHandler {
   };
 }
 
-async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const host = req.headers.host ?? "";
-  if (!HOST.test(host)) return reply(req, res, Response.json({ error: { name: "BadRequest", message: "Missing or invalid Host header" } }, { status: 400 }));
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const url = `${secure ? "https" : "http"}://${host}${req.url ?? "/"}`;
+async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, body: IncomingBody): Promise<void> {
+  const url = requestUrl(req);
+  if (typeof url !== "string") return reply(req, res, body, Response.json({ error: { name: "BadRequest", message: url.error } }, { status: 400 }));
   const controller = new AbortController();
   // the client went away before the whole response was sent (a finished response needs no abort:
   // creating the AbortError and dispatching it costs more than the rest of a small request's teardown)
@@ -47,45 +55,95 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
     request = new Request(url, {
       method: req.method,
       headers,
-      body: hasBody ? bodyStream(req) : null,
+      body: hasBody ? body.stream() : null,
       signal: controller.signal,
       duplex: "half",
     } as RequestInit);
   } catch {
-    return reply(req, res, Response.json({ error: { name: "BadRequest", message: "Malformed request" } }, { status: 400 }));
+    return reply(req, res, body, Response.json({ error: { name: "BadRequest", message: "Malformed request" } }, { status: 400 }));
   }
-  await reply(req, res, await handler(request));
+  await reply(req, res, body, await handler(request));
 }
 
 /**
- * The request body as a web stream. Unlike `Readable.toWeb`, cancelling it
- * (a 413) drains the rest instead of destroying the socket.
+ * The request's URL: origin-form targets (`/path?query`) on the Host header;
+ * an absolute-form target (`http://host/path`, as sent to proxies) names its
+ * own authority, which replaces Host (RFC 9112 §3.2.2).
  */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let cancelled = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on("data", (chunk: Buffer) => {
-        if (cancelled) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) req.pause();
-      });
-      req.once("end", () => cancelled || controller.close());
-      req.once("error", (error) => cancelled || controller.error(error));
-    },
-    pull() {
-      req.resume();
-    },
-    cancel() {
-      cancelled = true;
-      req.resume();
-    },
-  });
+function requestUrl(req: IncomingMessage): string | { error: string } {
+  const target = req.url ?? "/";
+  if (target.startsWith("/")) {
+    const host = req.headers.host ?? "";
+    if (!HOST.test(host)) return { error: "Missing or invalid Host header" };
+    const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+    return `${secure ? "https" : "http"}://${host}${target}`;
+  }
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (!absolute || !HOST.test(absolute[2]!)) return { error: "Malformed request target: expected /path or http(s)://host/path" };
+  return `${absolute[1]!.toLowerCase()}://${absolute[2]}${absolute[3] ?? "/"}`;
 }
 
-async function reply(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  // whatever the handler did not read is drained, so the connection can carry the next request
-  if (!req.complete) req.resume();
+/**
+ * The request body as a web stream (unlike `Readable.toWeb`, cancelling it
+ * does not destroy the socket), and the draining of what the handler left.
+ */
+class IncomingBody {
+  private received = 0;
+  private discarding = false;
+
+  constructor(private readonly req: IncomingMessage) {}
+
+  stream(): ReadableStream<Uint8Array> {
+    const { req } = this;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        req.on("data", (chunk: Buffer) => {
+          this.received += chunk.byteLength;
+          if (this.discarding) return;
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) req.pause();
+        });
+        req.once("end", () => this.discarding || controller.close());
+        // "error": the client left mid-body (node:http also emits "aborted")
+        req.once("error", (error) => this.discarding || controller.error(error));
+      },
+      pull: () => {
+        req.resume();
+      },
+      cancel: () => {
+        this.discarding = true;
+        req.resume();
+      },
+    });
+  }
+
+  /** Before the response: a remainder too long to drain closes the connection after it. */
+  closeIfTooLong(res: ServerResponse): void {
+    const declared = Number(this.req.headers["content-length"]);
+    if (!this.req.complete && declared - this.received > DRAIN_LIMIT) res.setHeader("connection", "close");
+  }
+
+  /**
+   * Once the response is sent: what is left of the body is read and dropped,
+   * so the connection can carry the next request — at most DRAIN_LIMIT bytes,
+   * then the connection is closed.
+   */
+  drain(res: ServerResponse): void {
+    const { req } = this;
+    if (req.complete || res.getHeader("connection") === "close") return;
+    this.discarding = true;
+    let budget = DRAIN_LIMIT;
+    const count = (chunk: Buffer) => {
+      if ((budget -= chunk.byteLength) >= 0) return;
+      req.off("data", count);
+      req.socket.destroy();
+    };
+    req.on("data", count);
+    req.resume();
+  }
+}
+
+async function reply(req: IncomingMessage, res: ServerResponse, body: IncomingBody, response: Response): Promise<void> {
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -94,6 +152,7 @@ async function reply(req: IncomingMessage, res: ServerResponse, response: Respon
   }
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  body.closeIfTooLong(res);
   if (!response.body || req.method === "HEAD") return void res.end();
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
     if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
 import { toNodeHandler } from "@durable-endpoints/runtime/node";
@@ -55,6 +55,19 @@ function send(method: string, path: string, body?: string | Buffer, headers: Rec
   });
 }
 
+/** Writes raw bytes on a new connection; resolves with everything read until the server closes it (or 2 s pass). */
+async function raw(head: string, body?: Buffer): Promise<{ text: string; closed: boolean }> {
+  const socket = net.connect(Number(new URL(base).port), "127.0.0.1");
+  let text = "";
+  socket.on("data", (chunk) => (text += chunk.toString("latin1")));
+  socket.on("error", () => {}); // a reset after the server closed: what was read is what counts
+  socket.write(head);
+  if (body) socket.write(body);
+  const closed = await Promise.race([once(socket, "close").then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false))]);
+  socket.destroy();
+  return { text, closed };
+}
+
 describe("toNodeHandler over a real node:http server", () => {
   test("inline result with headers (both Set-Cookie values) and the run id", async () => {
     const res = await send("GET", "/api/double?n=21");
@@ -94,6 +107,44 @@ describe("toNodeHandler over a real node:http server", () => {
     const next = await send("GET", "/api/double?n=3");
     expect(JSON.parse(next.body).doubled).toBe(6);
     expect(next.socket).toBe(big.socket);
+  });
+
+  test("a declared body over the limit that was never read is drained: the next request on the socket is answered", async () => {
+    // 256 KiB: more than the socket and stream buffers hold, so it is only drained if something reads it
+    const big = await send("POST", "/api/double?n=1", Buffer.alloc(256 * 1024, 1), { "content-type": "application/octet-stream" });
+    expect(big.status).toBe(413);
+    const next = await send("GET", "/api/double?n=5");
+    expect(JSON.parse(next.body).doubled).toBe(10);
+    expect(next.socket).toBe(big.socket);
+  });
+
+  test("a body sent to a poll URL (405) is drained: the next request on the socket is answered", async () => {
+    const first = await send("GET", "/api/double?n=500");
+    expect(first.status).toBe(303);
+    const refused = await send("POST", first.headers.location!, Buffer.alloc(256 * 1024, 1));
+    expect(refused.status).toBe(405);
+    const next = await send("GET", "/api/double?n=6");
+    expect(JSON.parse(next.body).doubled).toBe(12);
+    expect(next.socket).toBe(refused.socket);
+  });
+
+  test("a declared body too long to drain (> 1 MiB unread) is answered with Connection: close", async () => {
+    const huge = await raw(`POST /api/double?n=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${3 * 1024 * 1024}\r\n\r\n`, Buffer.alloc(3 * 1024 * 1024));
+    expect(huge.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(huge.text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(huge.closed).toBe(true);
+  });
+
+  test("an absolute-form request target (as sent to a proxy) is served at its path", async () => {
+    const { port } = new URL(base);
+    const inline = await raw(`GET http://127.0.0.1:${port}/api/double?n=4 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(inline.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(inline.text).toContain('"doubled":8');
+    const suspended = await raw(`GET http://127.0.0.1:${port}/api/double?n=400 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(suspended.text).toMatch(/\r\nlocation: \/api\/double\?__durable=[\w.-]+\r\n/i);
+    for (const target of ["*", "ftp://127.0.0.1/api/double", "http://user@127.0.0.1/api/double"]) {
+      expect((await raw(`OPTIONS ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)).text, target).toMatch(/^HTTP\/1\.1 400 /);
+    }
   });
 
   test("bad Host is 400; a poll URL with a bogus token is 404; never 5xx", async () => {
