@@ -4,28 +4,56 @@ import { sha256 } from "./crypto.js";
 import { HttpError } from "./errors.js";
 import { serializeRequestParts } from "./serialize.js";
 
-/** Never persisted unless the client opts in (`persistHeaders`). */
-const SENSITIVE_HEADERS = new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-  "x-auth-token",
-  "x-csrf-token",
-  "x-xsrf-token",
-  "x-amz-security-token",
+/**
+ * Headers persisted with a run unless the client says otherwise (`persistHeaders`
+ * adds to them): content negotiation, conditional requests, tracing and proxy
+ * information — what a resumed execution may need to shape its answer, never a
+ * credential. An allowlist: a denylist cannot know every name a credential
+ * travels under (`x-access-token`, `api-key`, `private-token`, …).
+ */
+const PERSISTED_HEADERS = new Set([
+  "accept",
+  "accept-charset",
+  "accept-encoding",
+  "accept-language",
+  "cache-control",
+  "content-encoding",
+  "content-language",
+  "content-type",
+  "forwarded",
+  "idempotency-key",
+  "if-match",
+  "if-modified-since",
+  "if-none-match",
+  "if-range",
+  "if-unmodified-since",
+  "last-event-id",
+  "origin",
+  "range",
+  "traceparent",
+  "tracestate",
+  "user-agent",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-request-id",
 ]);
 
 /** Methods a durable endpoint runs; anything else is 501. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const MAX_HEADER_BYTES = 64 * 1024;
+/** Longer keys are refused (400), as Stripe does: a key is an id, not a payload. */
+const MAX_IDEMPOTENCY_KEY = 255;
 
 export function checkRequestShape(req: Request): void {
   if (!METHODS.has(req.method)) throw new HttpError(501, `Method ${req.method} is not supported`);
   let size = 0;
   for (const [name, value] of req.headers) size += name.length + value.length + 4;
   if (size > MAX_HEADER_BYTES) throw new HttpError(431, `Request headers exceed ${MAX_HEADER_BYTES} bytes`);
+  const key = req.headers.get("idempotency-key")?.trim() ?? "";
+  if (key.length > MAX_IDEMPOTENCY_KEY) {
+    throw new HttpError(400, `Idempotency-Key is ${key.length} characters long; at most ${MAX_IDEMPOTENCY_KEY} are allowed`);
+  }
 }
 
 /** The body, at most `maxBytes` (413 past it; 400 when it cannot be read). */
@@ -64,9 +92,9 @@ export function rebuildRequest(req: Request, body: Uint8Array | null): Request {
   return new Request(req.url, { method: req.method, headers: req.headers, body: withBody(req.method) ? (body as Uint8Array<ArrayBuffer> | null) : null });
 }
 
-/** The request as persisted with the run: sensitive headers dropped unless opted in. */
+/** The request as persisted with the run: allowlisted headers, plus those the client opted in. */
 export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): string {
-  const keep = (name: string) => persistHeaders === true || !SENSITIVE_HEADERS.has(name) || persistHeaders.includes(name);
+  const keep = (name: string) => persistHeaders === true || PERSISTED_HEADERS.has(name) || persistHeaders.includes(name);
   const headers: [string, string][] = [];
   for (const [name, value] of req.headers) if (keep(name)) headers.push([name, value]);
   return serializeRequestParts(req.method, req.url, headers, withBody(req.method) ? body : null);

@@ -29,6 +29,21 @@ describe("Idempotency-Key", () => {
     }
   });
 
+  test("a key longer than 255 characters is 400 (before any store sees it); 255 is fine; empty counts as absent", async () => {
+    const { inngest } = testClient();
+    let runs = 0;
+    const handler = inngest.endpoint(async () => new Response(String(++runs)));
+    const long = await handler(post("/api/i", {}, "k".repeat(256)));
+    expect(long.status).toBe(400);
+    expect((await long.json()).error.message).toMatch(/Idempotency-Key is 256 characters long; at most 255/);
+    expect((await handler(post("/api/i", {}, "x".repeat(4096)))).status).toBe(400);
+    expect(runs).toBe(0);
+    expect(await (await handler(post("/api/i", {}, "k".repeat(255)))).text()).toBe("1");
+    expect(await (await handler(post("/api/i", {}, "k".repeat(255)))).text()).toBe("1");
+    expect(await (await handler(post("/api/i", {}, ""))).text()).toBe("2");
+    expect(await (await handler(post("/api/i", {}, ""))).text()).toBe("3");
+  });
+
   test("the same key with a different request is 422", async () => {
     const { inngest } = testClient();
     const handler = inngest.endpoint(async () => new Response("ok"));

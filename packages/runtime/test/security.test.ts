@@ -92,8 +92,40 @@ describe("request handling", () => {
         req("/api/h", { method: "PUT", body: "payload", headers: { authorization: "Bearer s3cret", cookie: "a=b", "x-custom": "kept" } }),
       );
       const body = await (await follow(handler, first)).json();
-      expect(body).toEqual({ cookie: null, custom: "kept", body: "payload" });
+      expect(body).toEqual({ cookie: null, custom: null, body: "payload" });
       expect(seen).toEqual(persistHeaders ? ["Bearer s3cret", "Bearer s3cret", "Bearer s3cret"] : ["Bearer s3cret", null, null]);
+    }
+  });
+
+  test("headers are persisted by allowlist: credentials under any name stay out of the store; persistHeaders adds names", async () => {
+    const credentials = {
+      authorization: "Bearer s3cret-1",
+      cookie: "sid=s3cret-2",
+      "x-access-token": "s3cret-3",
+      "api-key": "s3cret-4",
+      "x-goog-api-key": "s3cret-5",
+      "private-token": "s3cret-6",
+      "x-session-token": "s3cret-7",
+      "x-my-own-auth": "s3cret-8",
+    };
+    const negotiation = { accept: "application/json", "accept-language": "fr-CH", "content-type": "text/plain", "x-request-id": "req-1" };
+    for (const persistHeaders of [undefined, ["x-my-own-auth", "X-Access-Token"]]) {
+      const { inngest, store } = testClient(persistHeaders ? { persistHeaders } : {});
+      const resumed: Record<string, string | null>[] = [];
+      const handler = inngest.endpoint(async (r: Request) => {
+        await step.sleep("nap", "10ms");
+        resumed.push(Object.fromEntries([...Object.keys(credentials), ...Object.keys(negotiation)].map((name) => [name, r.headers.get(name)])));
+        return new Response("ok");
+      });
+      const first = await handler(req("/api/h", { method: "POST", body: "payload", headers: { ...credentials, ...negotiation } }));
+      const stored = (await store.getRun(first.headers.get("x-durable-run-id")!))!.request;
+      expect(await (await follow(handler, first)).text()).toBe("ok");
+      const kept = persistHeaders ? ["s3cret-3", "s3cret-8"] : [];
+      for (const [name, secret] of Object.entries(credentials)) {
+        expect(stored.includes(secret), name).toBe(kept.includes(secret));
+        expect(resumed.at(-1)![name], name).toBe(kept.includes(secret) ? secret : null);
+      }
+      for (const [name, value] of Object.entries(negotiation)) expect(resumed.at(-1)![name], name).toBe(value);
     }
   });
 
