@@ -1,9 +1,7 @@
 // The app instances under fire: N worker processes on one Postgres schema. `killRandom()` SIGKILLs
 // one, records the kill (after the process is gone) and starts a replacement.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startApp } from "../support/processes.mjs";
 
 const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 
@@ -61,9 +59,7 @@ export class Cluster {
   async #kill(worker) {
     worker.ready = false;
     worker.killed = true;
-    const exited = worker.process.exitCode === null && worker.process.signalCode === null ? once(worker.process, "exit") : null;
-    worker.process.kill("SIGKILL");
-    await exited;
+    await worker.server.kill("SIGKILL");
     this.#workers.delete(worker);
     await this.#onKill(worker.pid);
   }
@@ -75,24 +71,22 @@ export class Cluster {
   }
 
   async #start() {
-    const child = spawn(process.execPath, [WORKER], { env: { ...process.env, ...this.#env }, stdio: ["ignore", "pipe", "pipe"] });
-    const worker = { process: child, pid: child.pid, url: "", ready: false, killed: false, stderr: "" };
+    let server;
+    try {
+      server = await startApp(WORKER, { env: this.#env });
+    } catch (error) {
+      if (this.#stopping) return;
+      this.unexpectedExits.push({ pid: null, code: null, signal: null, stderr: error.message.slice(-4000) });
+      return this.#spawn();
+    }
+    const worker = { server, pid: server.pid, url: server.url, ready: !this.#stopping, killed: false };
     this.#workers.add(worker);
-    child.stderr.on("data", (chunk) => (worker.stderr = (worker.stderr + chunk).slice(-4000)));
-    child.on("exit", (code, signal) => {
+    void server.exited.then(({ code, signal }) => {
       if (worker.killed || this.#stopping) return;
       this.#workers.delete(worker);
-      this.unexpectedExits.push({ pid: worker.pid, code, signal, stderr: worker.stderr });
+      this.unexpectedExits.push({ pid: worker.pid, code, signal, stderr: server.output().slice(-4000) });
       void this.#spawn();
     });
-    const lines = createInterface({ input: child.stdout });
-    for await (const line of lines) {
-      const port = JSON.parse(line).port;
-      worker.url = `http://127.0.0.1:${port}`;
-      worker.ready = !worker.killed;
-      break;
-    }
-    child.stdout.resume();
     return worker;
   }
 }

@@ -55,24 +55,14 @@ export function ledgerWriter(connectionString, schema) {
     return effect(run, step, compute);
   }
 
-  /** The store, with every checkpoint attempt recorded (after the store answered) — the fence-stamped write log. */
-  function recordingCheckpoints(store) {
-    return new Proxy(store, {
-      get(target, name) {
-        const value = target[name];
-        if (name !== "checkpoint") return typeof value === "function" ? value.bind(target) : value;
-        return async (cp) => {
-          const ok = await target.checkpoint(cp);
-          await persistently(
-            pool,
-            `INSERT INTO "${schema}".checkpoints (run_id, step, status, pid, fence, ok) VALUES ($1, $2, $3, $4, $5, $6)`,
-            [cp.runId, cp.step?.id ?? null, cp.step?.status ?? null, process.pid, cp.fence, ok],
-          );
-          return ok;
-        };
-      },
-    });
+  /** Records a checkpoint attempt (after the store answered) — the fence-stamped write log; for watchCheckpoints. */
+  function recordCheckpoint({ checkpoint: cp, ok }) {
+    return persistently(
+      pool,
+      `INSERT INTO "${schema}".checkpoints (run_id, step, status, pid, fence, ok) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [cp.runId, cp.step?.id ?? null, cp.step?.status ?? null, process.pid, cp.fence, ok],
+    );
   }
 
-  return { effect, flaky, recordingCheckpoints };
+  return { effect, flaky, recordCheckpoint };
 }

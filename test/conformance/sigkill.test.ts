@@ -11,7 +11,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { casesOf } from "./harness/cases.js";
 import { checkResumed, checkSameProbes, compareResponse } from "./harness/check.js";
-import { httpEndpoint, readLog, startChild, type Child } from "./harness/child.js";
+import { crashAndTakeOver } from "../support/processes.mjs";
+import { httpEndpoint, readLog, startChild } from "./harness/child.js";
 import { drive } from "./harness/drive.js";
 import { conformanceDir, prepare, repoRoot } from "./harness/loader.js";
 import { oracleOf } from "./harness/suite.js";
@@ -32,14 +33,12 @@ const LEASE_MS = 300;
 const cases = (await Promise.all(SAMPLE.map((name) => casesOf(resolve(conformanceDir, "corpus", `${name}.ts`))))).map((c) => c[0]!);
 const counted = { cases: 0, "SIGKILLs": 0 };
 const dir = mkdtempSync(join(tmpdir(), "conformance-sigkill-"));
-const children = new Set<Child>();
 
 beforeAll(() => {
   execFileSync("npx", ["turbo", "run", "build", "--filter=@durable-endpoints/runtime"], { cwd: repoRoot, stdio: "ignore" });
 }, 300_000);
 
 afterAll(() => {
-  for (const child of children) child.process.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
   printSummary("real SIGKILL", counted);
 });
@@ -52,35 +51,16 @@ async function execute(c: (typeof cases)[number], modulePath: string, crashAfter
   const db = join(dir, `${id}.db`);
   const log = join(dir, `${id}.log`);
   writeFileSync(log, "");
-  const key = `sigkill-${id}`;
   const deadline = Date.now() + 20_000;
-  const exportName = c.spec.endpoint ?? "handler";
-  const spawnChild = async (incarnation: number, crash: number) => {
-    const child = await startChild({ modulePath, exportName, db, log, incarnation, crashAfter: crash, leaseMs: LEASE_MS });
-    children.add(child);
-    return child;
-  };
-
-  const first = await spawnChild(1, crashAfter);
-  const outcome = await drive(httpEndpoint(first.port), c.spec, key, deadline).catch((error: Error) => error);
-  if (!(outcome instanceof Error)) {
-    first.process.kill("SIGTERM");
-    await first.exited;
-    children.delete(first);
-    return { response: outcome, log: readLog(log), killed: false };
-  }
-  const { signal } = await first.exited;
-  children.delete(first);
-  expect(signal, `incarnation 1 failed without being killed: ${outcome.message}`).toBe("SIGKILL");
-  await new Promise((r) => setTimeout(r, LEASE_MS + 50));
-  const second = await spawnChild(2, 0);
-  try {
-    return { response: await drive(httpEndpoint(second.port), c.spec, key, deadline), log: readLog(log), killed: true };
-  } finally {
-    second.process.kill("SIGTERM");
-    await second.exited;
-    children.delete(second);
-  }
+  const options = { modulePath, exportName: c.spec.endpoint ?? "handler", db, log, leaseMs: LEASE_MS };
+  const outcome = await crashAndTakeOver({
+    start: (env, incarnation) => startChild(options, env, incarnation),
+    crash: { afterCheckpoint: crashAfter },
+    request: (child) => drive(httpEndpoint(child.url), c.spec, `sigkill-${id}`, deadline),
+    pauseMs: LEASE_MS + 50,
+  });
+  if (!outcome.killed && outcome.first instanceof Error) throw outcome.first;
+  return { response: (outcome.killed ? outcome.second : outcome.first) as Awaited<ReturnType<typeof drive>>, log: readLog(log), killed: outcome.killed };
 }
 
 describe.each(cases)("$name", (c) => {

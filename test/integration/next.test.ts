@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleDir } from "./helpers/builders.js";
 import { NEXT, run } from "./helpers/commands.js";
 import { crashAndResume } from "./helpers/crash.js";
-import { freePort, startServer, type RunningServer } from "./helpers/process.js";
+import { freePort, startServer, type RunningServer } from "../support/processes.mjs";
 import { expectCompiled, stackPointsAtSource, suspendAndComplete } from "./helpers/scenarios.js";
 import { tempStore } from "./helpers/store.js";
 

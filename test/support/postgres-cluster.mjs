@@ -6,10 +6,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { freePort } from "./processes.mjs";
 
 const require = createRequire(import.meta.url);
 const running = new Set();
@@ -177,16 +178,6 @@ function serverUser() {
   const found = users.find((u) => u[0] === "postgres") ?? users.find((u) => u[0] === "nobody");
   if (!found) throw new Error("running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL as");
   return { name: found[0], uid: Number(found[2]), gid: Number(found[3]) };
-}
-
-export async function freePort() {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 async function waitUntilAccepting(port, child) {

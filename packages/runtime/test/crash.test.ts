@@ -4,44 +4,32 @@
  * through an Idempotency-Key retry or through its scheduler. Runs the built
  * dist/ (build the runtime first).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startApp, type RunningServer } from "../../../test/support/processes.mjs";
 
 const fixture = fileURLToPath(new URL("./fixtures/crash-server.mjs", import.meta.url));
 const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 let dir: string;
-const children: ChildProcess[] = [];
+const children: RunningServer[] = [];
 
 beforeEach(() => {
   if (!existsSync(dist)) throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
   dir = mkdtempSync(join(tmpdir(), "durable-crash-"));
 });
 
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [fixture], {
-    env: { ...process.env, DB: join(dir, "runs.db"), LOG: join(dir, "steps.log"), ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+async function serve(env: Record<string, string>): Promise<RunningServer> {
+  const child = await startApp(fixture, { env: { DB: join(dir, "runs.db"), LOG: join(dir, "steps.log"), ...env } });
   children.push(child);
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const match = /listening (\d+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`fixture exited with ${code}`)));
-  });
-  return { child, base: `http://127.0.0.1:${port}` };
+  return child;
 }
 
 const logLines = () => (existsSync(join(dir, "steps.log")) ? readFileSync(join(dir, "steps.log"), "utf8").trim().split("\n") : []);
@@ -58,10 +46,9 @@ async function until(condition: () => boolean, what: string, ms = 15_000) {
 async function killDuringStepTwo(): Promise<void> {
   const first = await serve({ HANG_IN: "two" });
   // the request never gets an answer: its process dies inside step "two"
-  fetch(`${first.base}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" } }).catch(() => {});
+  fetch(`${first.url}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" } }).catch(() => {});
   await until(() => steps().includes("two"), 'step "two" to start');
-  first.child.kill("SIGKILL");
-  await new Promise((resolve) => first.child.once("exit", resolve));
+  await first.kill("SIGKILL");
 }
 
 describe("SIGKILL mid-run (SQLite, compiled machine)", () => {
@@ -71,7 +58,7 @@ describe("SIGKILL mid-run (SQLite, compiled machine)", () => {
     let res: Response;
     // 303 while the dead lease is still live; fetch follows it and long-polls; retry until the takeover
     do {
-      res = await fetch(`${second.base}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" }, redirect: "manual" });
+      res = await fetch(`${second.url}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" }, redirect: "manual" });
       if (res.status === 303) await new Promise((r) => setTimeout(r, 100));
     } while (res.status === 303);
     expect(res.status).toBe(200);
@@ -84,7 +71,7 @@ describe("SIGKILL mid-run (SQLite, compiled machine)", () => {
     await killDuringStepTwo();
     const second = await serve({ START: "1" });
     await until(() => steps().includes("three"), "the scheduler to finish the run");
-    const res = await fetch(`${second.base}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" } });
+    const res = await fetch(`${second.url}/api/crash?n=5`, { headers: { "idempotency-key": "job-1" } });
     expect(await res.json()).toEqual({ a: 6, b: 12, c: 13 });
     expect(steps()).toEqual(["start", "one", "two", "two", "three"]);
     const pids = new Set(logLines().map((line) => line.split(":")[0]));

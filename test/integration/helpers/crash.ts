@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { RunningServer } from "./process.js";
+import type { RunningServer } from "../../support/processes.mjs";
 import { completeThroughPollUrl, get, stepRuns } from "./scenarios.js";
 
 /**

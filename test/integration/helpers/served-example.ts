@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { exampleDir } from "./builders.js";
 import { crashAndResume } from "./crash.js";
-import { startServer, type RunningServer } from "./process.js";
+import { startServer, type RunningServer } from "../../support/processes.mjs";
 import { expectCompiled, stackPointsAtSource, suspendAndComplete } from "./scenarios.js";
 import { tempStore } from "./store.js";
 
