@@ -2,39 +2,92 @@
  * The contract between compiled handlers and the runtime.
  *
  * This file is the ONE place where the shape of generated code is agreed on.
- * `@durable-endpoints/transform` emits objects of type {@link MachineDefinition};
- * `@durable-endpoints/runtime` executes them. Change both sides together, and
- * bump {@link MACHINE_FORMAT} when the change is not backward compatible.
+ * `@durable-endpoints/transform` emits objects of type {@link MachineDefinition}
+ * (it imports {@link MACHINE_FORMAT} and {@link MachineStepInfo} from here, through the
+ * `@durable-endpoints/runtime/machine` subpath); `@durable-endpoints/runtime` executes
+ * them. Change both sides together, and bump {@link MACHINE_FORMAT} when the change is
+ * not backward compatible. The compiler also runs in the browser: this module must not
+ * import anything at run time (type imports only).
  *
  * ## What the transform emits
+ *
+ * For
+ *
+ * ```ts
+ * export const handler = inngest.endpoint(async (req) => {
+ *   const ids = new URL(req.url).searchParams.getAll("id");
+ *   let total = 0;
+ *   for (let i = 0; i < ids.length; i++) {
+ *     total += (await step.run("price", () => fetchPrice(ids[i]))).price;
+ *   }
+ *   await step.sleep("cool-down", "30s");
+ *   return Response.json({ total });
+ * });
+ * ```
+ *
+ * in `src/api/checkout.ts`, the transform emits (comments and all):
  *
  * ```ts
  * export const handler = inngest.endpoint({
  *   durable: 1,                                  // MACHINE_FORMAT
  *   id: "src/api/checkout.ts#handler",           // module path (relative to root) + "#" + binding name
  *   name: "handler",
- *   version: "3f9a1c0e52b4",                     // hash of the normalized handler AST
- *   live: { 1: ["ids", "total", "i"], 2: ["total"] },
- *   steps: [{ id: "price", kind: "run", line: 6, state: 1 }],
+ *   version: "817e0807aea6",                     // hash of the normalized handler AST
+ *   live: { 2: ["ids", "total", "i"], 5: ["total"] },
+ *   steps: [
+ *     { id: "price", kind: "run", line: 6, state: 2 },
+ *     { id: "cool-down", kind: "sleep", line: 8, state: 5 },
+ *   ],
  *   async resume($, req) {
  *     const L = $.locals;
- *     for (;;) switch ($.state) {
- *       case 0:
- *         L.ids = new URL(req.url).searchParams.getAll("id");
- *         L.total = 0; L.i = 0;
- *       case 3:
- *         if (L.i >= L.ids.length) { $.state = 2; continue; }
- *         $.state = 1;
- *       case 1:                                  // step "price"
- *         L.total += (await $.step.run("price", () => fetchPrice(L.ids[L.i]))).price;
- *         L.i++; $.state = 3; continue;
- *       case 2:                                  // step "cool-down"
- *         await $.step.sleep("cool-down", "30s");
- *         return Response.json({ total: L.total });
+ *     let t1;
+ *     for (;;) {
+ *       switch ($.state) {
+ *         case 0:
+ *           L.ids = new URL(req.url).searchParams.getAll("id");
+ *           L.total = 0;
+ *           L.i = 0;
+ *           $.state = 1;
+ *         // loop head (line 5)
+ *         case 1:
+ *           if (!(L.i < L.ids.length)) {
+ *             $.state = 4;
+ *             continue;
+ *           }
+ *           $.state = 2;
+ *         // step.run("price") (line 6)
+ *         case 2:
+ *           t1 = await $.step.run("price", () => fetchPrice(L.ids[L.i]));
+ *           L.total += t1.price;
+ *           $.state = 3;
+ *         // loop continue (line 5)
+ *         case 3:
+ *           L.i++;
+ *           $.state = 1;
+ *           continue;
+ *         // after loop (line 5)
+ *         case 4:
+ *           $.state = 5;
+ *         // step.sleep("cool-down") (line 8)
+ *         case 5:
+ *           await $.step.sleep("cool-down", "30s");
+ *           return Response.json({
+ *             total: L.total
+ *           });
+ *         default:
+ *           throw new Error(`durable machine: unknown state ${$.state}`);
+ *       }
  *     }
  *   },
  * });
  * ```
+ *
+ * States are numbered in the order their cases appear. `live` has an entry for every state
+ * that starts with an await (the only places a checkpoint is taken), `steps` one per await
+ * site (one per step of a `Promise.all`; `{ id: null, kind: "await" }` for an await of
+ * anything else). `t1` is not live across any await, so it stays a plain variable.
+ * A handler that needs a `try` around awaits also gets a `catch` in `resume` that routes an
+ * exception by `$.state` to the lowered `catch`/`finally` case.
  *
  * The object needs no import: `inngest.endpoint()` recognises it by `durable`.
  *

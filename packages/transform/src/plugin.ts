@@ -6,7 +6,7 @@
 import type { PluginObj, PluginPass } from "@babel/core";
 import type * as t from "@babel/types";
 import { DiagnosticSink } from "./diagnostics.js";
-import { compileEndpoints } from "./transform.js";
+import { compileEndpoints, endpointMetadata } from "./transform.js";
 
 export interface PluginOptions {
   importSources?: readonly string[];
@@ -24,7 +24,7 @@ export function durablePlugin(_api: unknown, options: PluginOptions = {}): Plugi
         const filename = state.filename ?? "unknown.js";
         const compiled = compileEndpoints(path.parent as t.File, code, { filename, ...options }, sink);
         (state.file.metadata as Record<string, unknown>).durableEndpoints = {
-          endpoints: compiled.map((c) => ({ id: c.endpoint.id, name: c.endpoint.name, version: c.endpoint.version, steps: c.endpoint.steps, captured: c.endpoint.captured })),
+          endpoints: compiled.map((c) => endpointMetadata(c)),
           diagnostics: sink.list,
         };
         const first = sink.list.find((d) => d.severity === "error");

@@ -6,7 +6,9 @@ import type { EncodedSourceMap } from "@jridgewell/gen-mapping";
 import { DiagnosticSink, internalError, syntaxError, type Diagnostic } from "./diagnostics.js";
 import { findEndpoints } from "./phases/1-find.js";
 import { analyzeHandler } from "./phases/2-analyze.js";
-import { lowerEndpoint, type LoweredEndpoint, type StepSummary } from "./phases/3-lower/index.js";
+import type { MachineStepInfo } from "@durable-endpoints/runtime/machine";
+import { lowerEndpoint, type LoweredEndpoint } from "./phases/3-lower/index.js";
+import type { LineRange, StateDescription } from "./phases/3-lower/metadata.js";
 import { print, type Replacement } from "./phases/4-print.js";
 import { relativePath } from "./paths.js";
 
@@ -29,10 +31,13 @@ export interface EndpointMetadata {
   name: string;
   version: string;
   /** one entry per await site (per step for `Promise.all([...steps])`), with its state */
-  steps: StepSummary[];
+  steps: MachineStepInfo[];
+  /** number of states (cases) */
   states: number;
   captured: string[];
   live: Record<number, string[]>;
+  /** what each state does, in state order */
+  stateDescriptions: StateDescription[];
 }
 
 export interface TransformResult {
@@ -49,11 +54,11 @@ export function transform(code: string, options: TransformOptions): TransformRes
   if (!file) return { code, map: null, endpoints: [], diagnostics: sink.list };
 
   const lowered = compileEndpoints(file, code, options, sink);
-  if (sink.hasErrors || lowered.length === 0) return { code, map: null, endpoints: lowered.map(metadata), diagnostics: sink.list };
+  if (sink.hasErrors || lowered.length === 0) return { code, map: null, endpoints: lowered.map((l) => endpointMetadata(l)), diagnostics: sink.list };
 
-  const replacements: Replacement[] = lowered.map((l) => ({ start: l.argument.start!, end: l.argument.end!, header: l.endpoint.header, method: l.endpoint.resume }));
+  const replacements: Replacement[] = lowered.map((l) => ({ start: l.argument.start!, end: l.argument.end!, header: l.endpoint.header, method: l.endpoint.resume, cases: l.endpoint.cases }));
   const printed = print(code, options.filename, replacements, options.sourceMaps ?? true, options.inputSourceMap);
-  return { code: printed.code, map: printed.map, endpoints: lowered.map(metadata), diagnostics: sink.list };
+  return { code: printed.code, map: printed.map, endpoints: lowered.map((l, i) => endpointMetadata(l, printed.caseLines[i])), diagnostics: sink.list };
 }
 
 interface Compiled {
@@ -78,7 +83,7 @@ export function compileEndpoints(file: t.File, code: string, options: TransformO
   });
 }
 
-function metadata({ endpoint }: Compiled): EndpointMetadata {
+export function endpointMetadata({ endpoint }: Compiled, caseLines?: LineRange[]): EndpointMetadata {
   return {
     id: endpoint.id,
     name: endpoint.name,
@@ -87,6 +92,7 @@ function metadata({ endpoint }: Compiled): EndpointMetadata {
     states: endpoint.states,
     captured: endpoint.captured,
     live: endpoint.live,
+    stateDescriptions: endpoint.stateDescriptions.map((s, i) => (caseLines ? { ...s, codeLines: caseLines[i]! } : s)),
   };
 }
 

@@ -2,7 +2,7 @@
 import { transformSync as babelTransform } from "@babel/core";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { describe, expect, it } from "vitest";
-import durable, { transform } from "../src/index.js";
+import durable, { transform, type EndpointMetadata } from "../src/index.js";
 
 const prices = `import { Inngest, step } from "inngest";
 import { endpointAdapter } from "inngest/edge";
@@ -50,8 +50,39 @@ describe("readable output", () => {
         states: 6,
         captured: ["total", "id_list", "id_index", "id"],
         live: { 2: ["total", "id_list", "id_index", "id"], 5: ["total"] },
+        stateDescriptions: expect.any(Array),
       },
     ]);
+  });
+
+  it("describes every state: its steps, what it saves, its source lines, where it goes, where its case is", () => {
+    const { code, endpoints } = transform(prices, { filename: "/shop/src/prices.ts", root: "/shop" });
+    const states = endpoints[0]!.stateDescriptions;
+    const saved = ["total", "id_list", "id_index", "id"];
+    expect(states.map(({ codeLines, ...s }) => s)).toEqual([
+      { state: 0, steps: [], live: [], lines: [9, 10, 11], next: [1] },
+      { state: 1, steps: [], live: [], lines: [11], next: [4, 2] }, // for…of head: done, or the next element
+      { state: 2, steps: [{ id: "price", kind: "run", line: 12 }], live: saved, lines: [12, 13], next: [3] },
+      { state: 3, steps: [], live: [], lines: [], next: [1] }, // the cursor's increment is generated code
+      { state: 4, steps: [], live: [], lines: [], next: [5] },
+      { state: 5, steps: [{ id: "cool-down", kind: "sleep", line: 15 }], live: ["total"], lines: [15, 16], next: ["end"] },
+    ]);
+    // each state's lines in the output run from its `case` label to its last statement
+    const lines = code.split("\n");
+    for (const { state, codeLines } of states) {
+      expect(lines[codeLines!.first - 1]!.trim()).toBe(`case ${state}:`);
+      expect(lines[codeLines!.last]!.trim()).toMatch(state === 5 ? /^default:$/ : /^\/\/ .* \(line \d+\)$/);
+    }
+    // the printed header is the same description: `live` and `steps` per state that awaits
+    expect(endpoints[0]!.steps).toEqual(states.flatMap((s) => s.steps.map((step) => ({ ...step, state: s.state }))));
+  });
+
+  it("a state's successors ignore returns inside callbacks; its lines include theirs", () => {
+    const { endpoints } = transform(
+      `import { step } from "inngest";\nexport const h = inngest.endpoint(async () => {\n  const a = await step.run("a", () => {\n    return 1;\n  });\n  if (a) throw new Error("no");\n  return new Response("ok");\n});\n`,
+      { filename: "/a.js", root: "/" },
+    );
+    expect(endpoints[0]!.stateDescriptions[1]).toMatchObject({ lines: [3, 4, 5, 6, 7], next: ["end"] });
   });
 
   it("try/catch/finally with a pending return", () => {
@@ -209,8 +240,11 @@ describe("Babel plugin", () => {
       plugins: [[durable, { root: "/app" }]],
     });
     expect(result!.code).toContain(`id: "p.js#h"`);
+    expect(result!.code).toContain(`live: {\n    1: []\n  },`);
     expect(result!.code).toContain(`await $.step.run("a", () => "x")`);
-    expect((result!.metadata as { durableEndpoints: { endpoints: unknown[] } }).durableEndpoints.endpoints).toHaveLength(1);
+    const { endpoints } = (result!.metadata as { durableEndpoints: { endpoints: EndpointMetadata[] } }).durableEndpoints;
+    expect(endpoints).toMatchObject([{ id: "p.js#h", states: 2, steps: [{ id: "a", kind: "run", line: 2, state: 1 }] }]);
+    expect(endpoints[0]!.stateDescriptions.map((s) => s.next)).toEqual([[1], ["end"]]);
   });
 
   it("throws a code-frame error for an unsupported construct", () => {

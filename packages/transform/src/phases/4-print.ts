@@ -2,13 +2,14 @@
  * Phase 4: print each machine with Babel's generator and splice it over the handler
  * argument in the original text. Everything else stays byte-for-byte; the source map
  * maps unchanged lines to themselves and the machine's statements to the user's lines,
- * composed with an input map when one is given.
+ * composed with an input map when one is given. It also tells where each `case` landed.
  */
 import { GenMapping, addMapping, setSourceContent, toEncodedMap, type EncodedSourceMap } from "@jridgewell/gen-mapping";
 import remapping from "@jridgewell/remapping";
 import { TraceMap, eachMapping, type SourceMapInput } from "@jridgewell/trace-mapping";
 import type * as t from "@babel/types";
 import { generate } from "../babel.js";
+import type { LineRange } from "./3-lower/metadata.js";
 
 export interface Replacement {
   start: number;
@@ -16,12 +17,22 @@ export interface Replacement {
   /** replacement = `{`, the header lines, the printed method, `}` */
   header: string[];
   method: t.Node;
+  /** the machine's cases, in state order, then `default` */
+  cases: t.SwitchCase[];
 }
 
 export interface Printed {
   code: string;
   map: EncodedSourceMap | null;
+  /** per replacement (in the order given): per state, the lines of its `case` (label to last statement) */
+  caseLines: LineRange[][];
 }
+
+/**
+ * The generator maps a node to `loc.filename` when it has one, so a case given a
+ * position in a made-up file marks the output line its label is printed on.
+ */
+const CASE_MARK = "\0durable-case:";
 
 export function print(code: string, filename: string, replacements: Replacement[], sourceMaps: boolean, inputMap?: SourceMapInput | null): Printed {
   const sorted = [...replacements].sort((a, b) => a.start - b.start);
@@ -56,32 +67,49 @@ export function print(code: string, filename: string, replacements: Replacement[
     }
   };
 
+  const caseLines = new Map<Replacement, LineRange[]>();
   let cursor = 0;
   for (const r of sorted) {
     copy(cursor, r.start);
     const indent = /^[ \t]*/.exec(code.slice(code.lastIndexOf("\n", r.start - 1) + 1))![0] + "  ";
     const head = `{\n${r.header.map((h) => indent + h.replace(/\n/g, `\n${indent}`) + ",\n").join("")}`;
     append(head);
-    const result = generate(r.method, { sourceMaps, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code);
-    if (sourceMaps && result.map) {
-      const startLine = line;
-      eachMapping(new TraceMap(result.map as SourceMapInput), (m) => {
-        if (m.originalLine == null || m.originalColumn == null) return;
-        const generated = { line: startLine + m.generatedLine - 1, column: indent.length + m.generatedColumn };
-        addMapping(gen, { generated, source: filename, original: { line: m.originalLine, column: m.originalColumn }, ...(m.name ? { name: m.name } : {}) } as Parameters<typeof addMapping>[1]);
-      });
-    }
+    const result = withCaseMarks(r.cases, () => generate(r.method, { sourceMaps: true, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code));
+    const startLine = line;
+    const labels: number[] = [];
+    eachMapping(new TraceMap(result.map as SourceMapInput), (m) => {
+      if (m.originalLine == null || m.originalColumn == null) return;
+      const generated = { line: startLine + m.generatedLine - 1, column: indent.length + m.generatedColumn };
+      if (m.source?.startsWith(CASE_MARK)) {
+        labels[Number(m.source.slice(CASE_MARK.length))] ??= generated.line;
+        return;
+      }
+      if (sourceMaps) addMapping(gen, { generated, source: filename, original: { line: m.originalLine, column: m.originalColumn }, ...(m.name ? { name: m.name } : {}) } as Parameters<typeof addMapping>[1]);
+    });
+    // a case ends where the next one's comment (if any) and label start
+    caseLines.set(r, r.cases.slice(0, -1).map((_, i) => ({ first: labels[i]!, last: labels[i + 1]! - 1 - (r.cases[i + 1]!.leadingComments?.length ?? 0) })));
     append(result.code.split("\n").map((l) => (l === "" ? l : indent + l)).join("\n"));
     append(`,\n${indent.slice(2)}}`);
     cursor = r.end;
   }
   copy(cursor, code.length);
 
-  if (!sourceMaps) return { code: out, map: null };
+  const lines = replacements.map((r) => caseLines.get(r)!);
+  if (!sourceMaps) return { code: out, map: null, caseLines: lines };
   const map = toEncodedMap(gen);
-  if (!inputMap) return { code: out, map };
+  if (!inputMap) return { code: out, map, caseLines: lines };
   const composed = remapping(map as never, (file) => (file === filename ? (inputMap as never) : null));
-  return { code: out, map: composed as unknown as EncodedSourceMap };
+  return { code: out, map: composed as unknown as EncodedSourceMap, caseLines: lines };
+}
+
+function withCaseMarks<T>(cases: t.SwitchCase[], print: () => T): T {
+  const at = { line: 1, column: 0, index: 0 };
+  cases.forEach((c, i) => (c.loc = { start: at, end: at, filename: `${CASE_MARK}${i}`, identifierName: undefined }));
+  try {
+    return print();
+  } finally {
+    for (const c of cases) c.loc = null;
+  }
 }
 
 /** offset → { line (1-based), column } in `code` */

@@ -12,12 +12,10 @@ import type { Analysis } from "../2-analyze.js";
 import { assignPattern } from "./expressions.js";
 import { captureLocals } from "./locals.js";
 import { Lowerer } from "./lowerer.js";
-import { handlerVersion, headerLines, machineObject, summarizeSteps, type MachineHeader, type StepSummary } from "./metadata.js";
+import { describeStates, handlerVersion, headerLines, machineObject, summarizeStates, type MachineHeader, type StateDescription } from "./metadata.js";
 import { assembleResume } from "./resume.js";
 import { containsAwait, patternNames } from "./scan.js";
 import { lowerStatement } from "./statements.js";
-
-export type { StepSummary };
 
 export interface LoweredEndpoint extends MachineHeader {
   /** the whole machine object (for the Babel plugin) */
@@ -26,6 +24,10 @@ export interface LoweredEndpoint extends MachineHeader {
   header: string[];
   /** its `resume` method (printed by Babel, with the source map) */
   resume: t.ObjectMethod;
+  /** the `case`s of its `switch ($.state)`, in state order, then `default` */
+  cases: t.SwitchCase[];
+  /** what each state does */
+  stateDescriptions: StateDescription[];
   /** number of states (cases) in the machine */
   states: number;
   /** locals saved at some checkpoint */
@@ -49,15 +51,17 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: Diag
 
   // states are numbered in the order their cases appear
   const renumber = lw.em.renumber();
-  const live: Record<number, string[]> = {};
-  for (const [state, names] of liveBefore) live[renumber.get(state)!] = names;
-  const steps = summarizeSteps(lw.awaits.map((a) => ({ ...a, state: renumber.get(a.state)! })));
-  const header: MachineHeader = { id, name: site.name, version: handlerVersion(handler), live, steps };
+  const live = new Map([...liveBefore].map(([state, names]) => [renumber.get(state)!, names]));
+  const awaits = lw.awaits.map((a) => ({ ...a, state: renumber.get(a.state)! }));
+  const stateDescriptions = describeStates(lw.em.cases, awaits, live, lw.ctx);
+  const header: MachineHeader = { id, name: site.name, version: handlerVersion(handler), ...summarizeStates(stateDescriptions) };
   return {
     ...header,
     machine: machineObject(header, assembled.resume),
     header: headerLines(header),
     resume: assembled.resume,
+    cases: assembled.cases,
+    stateDescriptions,
     states: lw.em.cases.length,
     captured,
   };

@@ -4,6 +4,8 @@ import type { Lowerer } from "./lowerer.js";
 
 export interface AssembledResume {
   resume: t.ObjectMethod;
+  /** the cases of its `switch ($.state)`, in state order, then `default` */
+  cases: t.SwitchCase[];
   /** `let a, b, …;` of every hoisted local (captured ones are removed later) */
   locals: t.VariableDeclaration | null;
 }
@@ -33,7 +35,7 @@ export function assembleResume(lw: Lowerer, request: t.Identifier): AssembledRes
   const loop = t.forStatement(null, null, null, t.blockStatement([body]));
   const statements = [...(locals ? [locals] : []), ...lw.hoisted, loop];
   const resume = t.objectMethod("method", t.identifier("resume"), [t.cloneNode(ctx), request], t.blockStatement(statements), false, false, true);
-  return { resume, locals };
+  return { resume, cases: machine.cases, locals };
 }
 
 /** `catch (error) { switch ($.state) { case 3: case 4: x = error; $.state = 7; continue; … } }` */
