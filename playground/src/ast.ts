@@ -1,4 +1,4 @@
-/** Minimal Babel AST helpers shared by the instrumenter and the machine reader. */
+/** Minimal Babel AST helpers for the instrumenter. */
 import { parse } from "@babel/parser";
 import type { File, Node } from "@babel/types";
 

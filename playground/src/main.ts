@@ -1,6 +1,6 @@
 /** Wires the playground together: editor → compiler → output, diagnostics, state table and graph. */
 import "./style.css";
-import { compile, type Compiled } from "./compile.js";
+import { caseLines, compile, type Compiled } from "./compile.js";
 import { $, h } from "./dom.js";
 import { createOutputViewer, createSourceEditor, highlightLines, replaceDoc, showDiagnostics } from "./editors.js";
 import { defaultExample, examples, findExample } from "./examples.js";
@@ -77,7 +77,7 @@ function render(): void {
   replaceDoc(output, shown.code);
   showDiagnostics(source, compiled.diagnostics);
   renderDiagnosticsList();
-  if (!endpoint?.states.some((s) => s.state === pinned)) pinned = null;
+  if (pinned !== null && pinned >= (endpoint?.states ?? 0)) pinned = null;
   renderStateTable(stateTable, endpoint, { hover, pin, crashAt: (stepId) => void runPanel.start(stepId) });
   renderStateGraph(stateGraph, endpoint, { hover, pin });
   runPanel.showEndpoint(errors ? undefined : endpoint);
@@ -86,7 +86,7 @@ function render(): void {
   status.className = `status ${errors ? "error" : "ok"}`;
   status.textContent = errors
     ? `${errorCount} error${errorCount > 1 ? "s" : ""}${shown.code ? " · showing the last good build" : ""}`
-    : `compiled · ${compiled.endpoints.length} endpoint${compiled.endpoints.length === 1 ? "" : "s"} · ${endpoint?.states.length ?? 0} states`;
+    : `compiled · ${compiled.endpoints.length} endpoint${compiled.endpoints.length === 1 ? "" : "s"} · ${endpoint?.states ?? 0} states`;
   $("machine-meta").textContent = endpoint ? `${endpoint.name} · version ${endpoint.version}` : "";
   highlightState(pinned, false); // line numbers may have moved
 }
@@ -129,9 +129,9 @@ function pin(state: number): void {
 
 function highlightState(state: number | null, reveal: boolean): void {
   const endpoint = shown.endpoints[endpointIndex];
-  const lines = state === null ? [] : (endpoint?.sourceLines.get(state) ?? []);
-  highlightLines(source, "hl-state", lines);
-  highlightLines(output, "hl-state", state === null ? [] : (endpoint?.caseLines.get(state) ?? []), reveal);
+  const described = state === null || !endpoint ? undefined : endpoint.stateDescriptions[state];
+  highlightLines(source, "hl-state", described?.lines ?? []);
+  highlightLines(output, "hl-state", described ? caseLines(endpoint!, described.state) : [], reveal);
   markStateRow(stateTable, state);
   markGraphNode(stateGraph, state);
 }

@@ -96,7 +96,7 @@ export function createRunPanel(source: EditorView, currentEndpoint: () => Endpoi
     start,
     showEndpoint(endpoint) {
       const current = crashSelect.value;
-      const ids = [...new Set(endpoint?.states.filter((s) => s.stepId !== null && s.kind !== "await").map((s) => s.stepId!) ?? [])];
+      const ids = [...new Set(endpoint?.rows.filter((r) => r.step !== null && r.kind !== "await").map((r) => r.step!) ?? [])];
       crashSelect.replaceChildren(h("option", { value: "" }, "— no crash —"), ...ids.map((id) => h("option", { value: id }, id)));
       crashSelect.value = ids.includes(current) ? current : "";
       $<HTMLButtonElement>("run").disabled = !endpoint;

@@ -2,7 +2,7 @@
  * The state graph as SVG: states top to bottom, transitions to the next state as straight
  * arrows, jumps forward as arcs on the left, jumps back (loops) as arcs on the right.
  */
-import type { EndpointView, StateRow } from "../compile.js";
+import type { EndpointView } from "../compile.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_W = 270;
@@ -17,31 +17,34 @@ export interface StateGraphEvents {
 
 export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | undefined, events: StateGraphEvents): void {
   host.replaceChildren();
-  if (!endpoint || endpoint.states.length === 0) return;
-  const nodes = groupByState(endpoint.states);
-  const order = [...nodes.map((n) => n.state as number | "end"), "end" as const];
+  if (!endpoint || endpoint.stateDescriptions.length === 0) return;
+  const states = endpoint.stateDescriptions;
+  const order = [...states.map((s) => s.state as number | "end"), "end" as const];
   const y = new Map(order.map((state, i) => [state, 10 + i * (NODE_H + GAP)]));
   const height = 10 + order.length * (NODE_H + GAP);
   const svg = el("svg", { viewBox: `0 0 ${LEFT + NODE_W + 120} ${height}`, width: "100%", role: "img", "aria-label": "state graph" });
   svg.append(arrowMarker());
 
-  endpoint.edges.forEach((targets, from) => {
-    for (const to of targets) {
+  for (const { state: from, next } of states) {
+    for (const to of next) {
       const y1 = y.get(from);
       const y2 = y.get(to);
       if (y1 === undefined || y2 === undefined || from === to) continue;
       svg.append(edge(y1, y2));
     }
-  });
+  }
 
-  for (const row of nodes) {
-    const top = y.get(row.state)!;
-    const label = row.stepIds.length ? `${row.state} · ${row.kind} ${row.stepIds.map((id) => `“${id}”`).join(" ")}` : row.state === 0 ? "0 · entry" : `${row.state} · ${row.kind}`;
-    const g = el("g", { class: `node kind-${row.kind}`, "data-state": String(row.state) });
+  // one node per state: the steps a `Promise.all` starts together share it
+  for (const { state, steps } of states) {
+    const top = y.get(state)!;
+    const kind = steps[0]?.kind ?? (state === 0 ? "start" : "control");
+    const ids = steps.flatMap((s) => (s.id === null ? [] : [`“${s.id}”`]));
+    const label = ids.length ? `${state} · ${kind} ${ids.join(" ")}` : state === 0 ? "0 · entry" : `${state} · ${kind}`;
+    const g = el("g", { class: `node kind-${kind}`, "data-state": String(state) });
     g.append(el("rect", { x: String(LEFT), y: String(top), width: String(NODE_W), height: String(NODE_H), rx: "7" }), text(label, top));
-    g.addEventListener("mouseenter", () => events.hover(row.state));
+    g.addEventListener("mouseenter", () => events.hover(state));
     g.addEventListener("mouseleave", () => events.hover(null));
-    g.addEventListener("click", () => events.pin(row.state));
+    g.addEventListener("click", () => events.pin(state));
     svg.append(g);
   }
   const endTop = y.get("end")!;
@@ -49,17 +52,6 @@ export function renderStateGraph(host: HTMLElement, endpoint: EndpointView | und
   end.append(el("rect", { x: String(LEFT), y: String(endTop), width: String(NODE_W), height: String(NODE_H), rx: "15" }), text("return / throw", endTop));
   svg.append(end);
   host.append(svg);
-}
-
-/** One node per state: the steps a `Promise.all` starts together share it. */
-function groupByState(rows: readonly StateRow[]): Array<{ state: number; kind: string; stepIds: string[] }> {
-  const nodes = new Map<number, { state: number; kind: string; stepIds: string[] }>();
-  for (const row of rows) {
-    const node = nodes.get(row.state) ?? { state: row.state, kind: row.kind, stepIds: [] };
-    if (row.stepId !== null) node.stepIds.push(row.stepId);
-    nodes.set(row.state, node);
-  }
-  return [...nodes.values()];
 }
 
 export function markGraphNode(host: HTMLElement, state: number | null): void {

@@ -1,5 +1,6 @@
 /** The state table: state → step id, kind, source line, captured locals, and a "crash here" button. */
-import type { EndpointView, StateRow } from "../compile.js";
+import type { StateRow } from "@durable-endpoints/transform";
+import type { EndpointView } from "../compile.js";
 import { h } from "../dom.js";
 
 export interface StateTableEvents {
@@ -19,27 +20,27 @@ export function renderStateTable(table: HTMLTableElement, endpoint: EndpointView
   table.append(
     h("caption", {}, `${endpoint.name} · version ${endpoint.version}`),
     h("thead", {}, h("tr", {}, h("th", {}, "State"), h("th", {}, "Step"), h("th", {}, "Kind"), h("th", {}, "Line"), h("th", {}, "Captured locals"), h("th", {}, ""))),
-    h("tbody", {}, ...endpoint.states.map((row) => renderRow(row, events))),
+    h("tbody", {}, ...endpoint.rows.map((row) => renderRow(row, events))),
   );
 }
 
 function renderRow(row: StateRow, events: StateTableEvents): HTMLTableRowElement {
-  const crashable = row.stepId !== null && row.kind !== "await";
+  const crashable = row.step !== null && row.kind !== "await";
   const tr = h(
     "tr",
     { "data-state": row.state, onmouseenter: () => events.hover(row.state), onmouseleave: () => events.hover(null), onclick: () => events.pin(row.state) },
     h("td", { class: "num" }, row.state),
-    h("td", { class: "mono" }, row.stepId ?? (row.state === 0 ? "(entry)" : "—")),
+    h("td", { class: "mono" }, row.step ?? (row.state === 0 ? "(entry)" : "—")),
     h("td", {}, h("span", { class: `kind kind-${row.kind}` }, row.kind)),
-    h("td", { class: "num" }, row.line || ""),
+    h("td", { class: "num" }, row.line ?? ""),
     h("td", { class: "mono" }, row.captured.length ? row.captured.join(", ") : h("span", { class: "muted" }, "none")),
     h(
       "td",
       {},
       crashable &&
-        h("button", { type: "button", class: "crash-here", "data-testid": `crash-${row.stepId}`, title: "Run, and kill the process right after this step's checkpoint", onclick: (e: Event) => {
+        h("button", { type: "button", class: "crash-here", "data-testid": `crash-${row.step}`, title: "Run, and kill the process right after this step's checkpoint", onclick: (e: Event) => {
           e.stopPropagation();
-          events.crashAt(row.stepId!);
+          events.crashAt(row.step!);
         } }, "crash here"),
     ),
   );

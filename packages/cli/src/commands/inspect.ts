@@ -1,6 +1,6 @@
 /** `durable inspect <file>`: per endpoint, its states (step, kind, line, captured locals); then diagnostics. */
 import type { Command } from "../command.js";
-import type { EndpointMetadata } from "@durable-endpoints/transform";
+import { stateRows } from "@durable-endpoints/transform";
 import { compileFile, formatDiagnostic, hasErrors } from "../source.js";
 import { table } from "../table.js";
 
@@ -26,26 +26,3 @@ export const inspectCommand: Command = ({ args, io, cwd }) => {
   io.out(out.join("\n"));
   return hasErrors(result) ? 1 : 0;
 };
-
-interface StateRow {
-  state: number;
-  step: string | null;
-  kind: string;
-  line: number | null;
-  captured: string[];
-}
-
-/**
- * One row per step (a `Promise.all` puts several steps in one state), plus one
- * for each state with no await of its own (entry, loop heads, join points).
- */
-function stateRows(endpoint: EndpointMetadata): StateRow[] {
-  const rows: StateRow[] = [];
-  for (let state = 0; state < endpoint.states; state++) {
-    const captured = endpoint.live[state] ?? [];
-    const steps = endpoint.steps.filter((s) => s.state === state);
-    if (steps.length === 0) rows.push({ state, step: null, kind: state === 0 ? "start" : "control", line: null, captured });
-    for (const s of steps) rows.push({ state, step: s.id, kind: s.kind, line: s.line, captured });
-  }
-  return rows;
-}
