@@ -52,7 +52,10 @@ export async function startPostgresCluster({ binaries = debianBinDir() ? "debian
   const env = { ...process.env, LC_ALL: "C", LANG: "C" };
 
   const initdb = spawnSync(join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"], { ...asOwner, env, encoding: "utf8" });
-  if (initdb.status !== 0) throw new Error(`initdb failed (${initdb.status ?? initdb.signal}):\n${initdb.stderr}${initdb.error ?? ""}`);
+  if (initdb.status !== 0) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`initdb failed (${initdb.status ?? initdb.signal}):\n${initdb.stderr}${initdb.error ?? ""}`);
+  }
   const version = spawnSync(join(bin, "postgres"), ["--version"], { encoding: "utf8" }).stdout.match(/\d+(\.\d+)+/)[0];
   port ??= await freePort();
 
@@ -126,7 +129,12 @@ export async function startPostgresCluster({ binaries = debianBinDir() ? "debian
     if (name === "SIGKILL") await waitForGroupGone(child.pid);
   }
 
-  await cluster.start();
+  try {
+    await cluster.start();
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   return cluster;
 }
 
