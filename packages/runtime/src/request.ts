@@ -100,19 +100,47 @@ export function persistedRequest(req: Request, body: Uint8Array | null, persistH
   return serializeRequestParts(req.method, req.url, headers, withBody(req.method) ? body : null);
 }
 
+/**
+ * JSON object bodies nested deeper are refused (400): their fields become
+ * trigger data, which is serialized recursively (a 5,000-level body would
+ * overflow the stack).
+ */
+const MAX_JSON_DEPTH = 1000;
+
 /** Trigger event data: query parameters merged with the fields of a JSON object body. */
 export function triggerData(url: URL, body: Uint8Array | null): Record<string, unknown> {
   const data: Record<string, unknown> = Object.fromEntries(url.searchParams);
   delete data.__durable;
   if (body && body.length > 0 && body[0] === 0x7b /* { */) {
+    const text = new TextDecoder().decode(body);
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new HttpError(400, `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    }
     try {
-      const parsed = JSON.parse(new TextDecoder().decode(body));
+      const parsed = JSON.parse(text);
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) Object.assign(data, parsed);
     } catch {
       // not JSON: the body stays available to the handler, just not to `match`
     }
   }
   return data;
+}
+
+/** Whether brackets outside strings nest deeper than `max` in `json` (a linear scan: no parse, no recursion). */
+function nestedDeeperThan(json: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return false;
 }
 
 /** Identity of a request for Idempotency-Key reuse checks (422 when it differs). */

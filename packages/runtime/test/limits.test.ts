@@ -27,4 +27,22 @@ describe("limits", () => {
     expect(res.status).toBe(500);
     expect((await res.json()).error.message).toMatch(/the result of step "big" is \d+ bytes serialized, more than the limit of 1000/);
   });
+
+  test("a JSON object body nested too deeply is 400 saying so (not a 5xx); deep arrays and strings are only data", async () => {
+    const { inngest } = testClient();
+    let ran = 0;
+    const handler = inngest.endpoint(async (r: Request) => Response.json({ ran: ++ran, length: (await r.text()).length }));
+    const post = (body: string) => handler(req("/api/deep", { method: "POST", body, headers: { "content-type": "application/json" } }));
+    const depth = 60_000; // 400 KB, well under maxBodyBytes
+    const deep = await post(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`);
+    expect(deep.status).toBe(400);
+    expect((await deep.json()).error.message).toBe("The JSON body is nested more than 1000 levels deep");
+    expect((await post(`{"a":${"[".repeat(depth)}${"]".repeat(depth)}}`)).status).toBe(400);
+    expect(ran).toBe(0);
+    // not trigger data (an array), or brackets inside a string, or 1,000 levels: served
+    expect((await post(`${"[".repeat(depth)}${"]".repeat(depth)}`)).status).toBe(200);
+    expect((await post(JSON.stringify({ text: "{[".repeat(depth) }))).status).toBe(200);
+    expect((await post(`${'{"a":'.repeat(999)}1${"}".repeat(999)}`)).status).toBe(200);
+    expect(ran).toBe(3);
+  });
 });
