@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 
 export type WebHandler = (req: Request) => Promise<Response>;
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -18,6 +19,7 @@ const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([/?#].*)?$/i;
  * draining) closes the connection instead.
  */
 const DRAIN_LIMIT = 1024 * 1024;
+const LINGER_MS = 2000;
 
 export function toNodeHandler(handler: WebHandler): NodeHandler {
   return (req, res, next) => {
@@ -117,10 +119,17 @@ class IncomingBody {
     });
   }
 
-  /** Before the response: a remainder too long to drain closes the connection after it. */
+  /**
+   * Before the response: a remainder too long to drain closes the connection
+   * after it (`Connection: close`), lingering so the response is not lost.
+   */
   closeIfTooLong(res: ServerResponse): void {
     const declared = Number(this.req.headers["content-length"]);
-    if (!this.req.complete && declared - this.received > DRAIN_LIMIT) res.setHeader("connection", "close");
+    if (this.req.complete || !(declared - this.received > DRAIN_LIMIT)) return;
+    res.setHeader("connection", "close");
+    // node:http ends such a connection with destroySoon(), which resets it while the client is still sending
+    const socket = this.req.socket;
+    socket.destroySoon = () => closeLingering(socket);
   }
 
   /**
@@ -130,17 +139,34 @@ class IncomingBody {
    */
   drain(res: ServerResponse): void {
     const { req } = this;
-    if (req.complete || res.getHeader("connection") === "close") return;
+    if (req.complete) return;
     this.discarding = true;
-    let budget = DRAIN_LIMIT;
+    // a connection that closes anyway is read until it does (closeLingering bounds that in time)
+    let budget = res.getHeader("connection") === "close" ? Infinity : DRAIN_LIMIT;
     const count = (chunk: Buffer) => {
       if ((budget -= chunk.byteLength) >= 0) return;
       req.off("data", count);
-      req.socket.destroy();
+      closeLingering(req.socket);
     };
     req.on("data", count);
     req.resume();
   }
+}
+
+/**
+ * Closes a connection the client may still be sending on: our side first,
+ * then reading and dropping until the client closes too or LINGER_MS pass.
+ * Closing at once would answer the client's next packet with a TCP reset,
+ * which can destroy the response it has not read yet (RFC 9112 §9.6).
+ */
+function closeLingering(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  socket.once("end", () => socket.destroy());
+  socket.resume();
 }
 
 async function reply(req: IncomingMessage, res: ServerResponse, body: IncomingBody, response: Response): Promise<void> {
