@@ -101,7 +101,9 @@ export function startApp(script, { args = [], ...options } = {}) {
  * 2 (no crash plan, same store) then gets the same request and finishes the run.
  * @param {object} options
  * @param {(env: Record<string, string>, incarnation: 1 | 2) => Promise<RunningServer>} options.start
- * @param {{ afterCheckpoint?: number, atProbe?: string }} options.crash
+ * @param {{ afterCheckpoint?: number, atProbe?: string, when?: (server: RunningServer) => Promise<unknown> }} options.crash
+ *   in-process plans (see app-child.mjs), or `when`: the parent SIGKILLs process 1 once it resolves
+ *   (e.g. a fault proxy's `fault.fired`, for a crash at a SQL statement)
  * @param {(server: RunningServer) => Promise<unknown>} options.request  e.g. POST with an Idempotency-Key, then follow the poll URL
  * @param {number} [options.pauseMs=0]  between the crash and process 2 (e.g. to let the dead lease lapse)
  * @returns {Promise<{ killed: boolean, first: unknown, second?: unknown, servers: RunningServer[] }>}
@@ -109,6 +111,7 @@ export function startApp(script, { args = [], ...options } = {}) {
  */
 export async function crashAndTakeOver({ start, crash, request, pauseMs = 0 }) {
   const one = await start(crashEnv(crash), 1);
+  void crash.when?.(one).then(() => one.kill("SIGKILL"));
   let failed = false;
   const first = await request(one).catch((error) => ((failed = true), error));
   // A request cut by the crash fails while the process dies: give the exit a moment to arrive. A

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { startPgProxy } from "./pg-proxy.mjs";
 import { crashAndTakeOver, inParallel, startApp, type RunningServer } from "./processes.mjs";
 import { postgresUrl, testPostgresUrl } from "./postgres.mjs";
 
@@ -28,13 +29,19 @@ afterAll(async () => {
 
 let pairs = 0;
 
-/** One crash-and-takeover pair on a store of its own; which steps of its run each process ran. */
-async function pair(store: "sqlite" | "postgres", crash: { afterCheckpoint?: number; atProbe?: string }) {
+/**
+ * One crash-and-takeover pair on a store of its own; which steps of its run each process ran.
+ * `through` re-points process 1's Postgres URL (at a fault proxy).
+ */
+async function pair(store: "sqlite" | "postgres", crash: Parameters<typeof crashAndTakeOver>[0]["crash"], through = (url: string) => url) {
   const n = ++pairs;
   const log = join(dir, `${n}.log`);
   const storeUrl = store === "sqlite" ? `sqlite://${join(dir, `${n}.db`)}` : postgresUrl(testPostgresUrl(), { schema: `${schemaPrefix}${n}` });
-  const start = (env: Record<string, string>) =>
-    startApp(APP_SERVER, { args: [APP], env: { DURABLE_STORE_URL: storeUrl, DURABLE_LEASE_MS: "300", APP_LOG: log, ...env } });
+  const start = (env: Record<string, string>, incarnation: 1 | 2) =>
+    startApp(APP_SERVER, {
+      args: [APP],
+      env: { DURABLE_STORE_URL: incarnation === 1 ? through(storeUrl) : storeUrl, DURABLE_LEASE_MS: "300", APP_LOG: log, ...env },
+    });
   const outcome = await crashAndTakeOver({ start, crash, request: (server) => finalResponse(server, `run-${n}`) });
   const lines = readFileSync(log, "utf8").trim().split("\n").map((line) => line.split(" "));
   const [first, second] = outcome.servers.map((s) => s.pid);
@@ -66,6 +73,20 @@ describe.each(["sqlite", "postgres"] as const)("on %s", (store) => {
     expect(run.first).toEqual(["a", "b"]);
     expect(run.second).toEqual(["b"]);
   });
+});
+
+it("SIGKILL at a SQL statement (fault proxy): process 1 dies right after step a's checkpoint committed", async () => {
+  const proxy = await startPgProxy({ target: testPostgresUrl() });
+  try {
+    const checkpointA = proxy.fault({ action: "stall", after: /INSERT INTO \S+steps/, connection: (c) => c.applicationName === "first" });
+    const run = await pair("postgres", { when: () => checkpointA.fired }, (url) => postgresUrl(proxy.url(url), { application_name: "first" }));
+    expect(run.killed).toBe(true);
+    expect(run.response).toEqual({ status: 200, body: { id: run.id, a: 1, b: 2 } });
+    expect(run.first).toEqual(["a"]);
+    expect(run.second).toEqual(["b"]);
+  } finally {
+    await proxy.close();
+  }
 });
 
 it("a crash point never reached: the first process answers and is not counted as killed", async () => {
