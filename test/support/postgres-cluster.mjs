@@ -110,7 +110,14 @@ export async function startPostgresCluster({ binaries = debianBinDir() ? "debian
     },
     /** Synchronous last resort for process exit. */
     killNow() {
-      if (postmaster) process.kill(-postmaster.pid, "SIGKILL");
+      if (!postmaster) return;
+      for (const pid of [postmaster.pid, ...childrenOf(postmaster.pid)]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
     },
   };
 
@@ -118,15 +125,19 @@ export async function startPostgresCluster({ binaries = debianBinDir() ? "debian
     const child = postmaster;
     if (!child) return;
     const exited = once(child, "exit");
-    try {
-      process.kill(name === "SIGKILL" ? -child.pid : child.pid, name);
-    } catch {
-      // already gone
+    // Backends run in sessions of their own (setsid), out of reach of a process-group kill: a crash
+    // kills each of them too, and waits until they are gone, so that the next start() finds no
+    // process still attached to the old shared memory.
+    const victims = name === "SIGKILL" ? [child.pid, ...childrenOf(child.pid)] : [child.pid];
+    for (const pid of victims) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // already gone
+      }
     }
     await exited;
-    // A SIGKILLed postmaster's backends notice its death and exit on their own; wait for them too,
-    // so the next start() finds no process attached to the old shared memory.
-    if (name === "SIGKILL") await waitForGroupGone(child.pid);
+    for (const pid of victims.slice(1)) await gone(pid);
   }
 
   try {
@@ -223,13 +234,34 @@ function acceptsStartup(port) {
   });
 }
 
-async function waitForGroupGone(pgid) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
+/** The processes whose parent is `pid` (Linux /proc; elsewhere none are found). */
+function childrenOf(pid) {
+  if (!existsSync("/proc")) return [];
+  const children = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(entry);
+    if (stat && stat.ppid === pid) children.push(Number(entry));
+  }
+  return children;
+}
+
+/** State and parent from /proc/<pid>/stat ("pid (comm) state ppid …"; comm may hold spaces). */
+function procStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Until `pid` has exited (a zombie has: it let go of its shared memory). */
+async function gone(pid) {
+  for (let i = 0; i < 400; i++) {
+    const stat = procStat(pid);
+    if (!stat || stat.state === "Z" || stat.state === "X") return;
     await sleep(25);
   }
 }
