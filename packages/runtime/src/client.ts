@@ -4,16 +4,16 @@
  * store opens, the signing key loads and the scheduler starts on first use.
  */
 
-import type { Core, EndpointDef, Limits, Logger } from "./core.js";
+import { realClock } from "./clock.js";
 import { randomId, TokenSigner } from "./crypto.js";
-import { parseDuration } from "./duration.js";
 import type { EndpointAdapter } from "./edge.js";
 import { Engine } from "./engine.js";
 import { deliverEvents, normalizeEvent } from "./events.js";
 import { isMachine, type MachineDefinition } from "./machine.js";
 import { Protocol } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
-import type { RunRecord, Store } from "./store.js";
+import { env, resolveSettings, type EndpointDef, type Logger, type Services } from "./services.js";
+import type { Store } from "./store.js";
 import { openStore } from "./stores/open.js";
 import type { Duration, EndpointHandler, EventPayload } from "./types.js";
 
@@ -46,19 +46,10 @@ export interface InngestOptions {
   backoff?: { initial?: Duration; max?: Duration };
 }
 
-const env = (name: string): string | undefined =>
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`new Inngest(): "${name}" must be a number >= 0 (got ${value})`);
-  return value;
-}
-
 export class Inngest {
   readonly id: string;
   private readonly options: InngestOptions;
-  private readonly core: Core;
+  private readonly services: Services;
   private readonly engine: Engine;
   private readonly scheduler: Scheduler;
   private readonly protocol: Protocol;
@@ -74,50 +65,27 @@ export class Inngest {
     }
     this.id = options.id;
     this.options = options;
-    const leaseFromEnv = env("DURABLE_LEASE_MS");
     const warned = new Set<string>();
     const logger = options.logger ?? console;
-    const limits: Limits = {
-      maxSteps: positive(options.maxSteps, 1_000_000, "maxSteps"),
-      maxStateBytes: positive(options.maxStateBytes, 16 * 1024 * 1024, "maxStateBytes"),
-      maxBodyBytes: positive(options.maxBodyBytes, 1024 * 1024, "maxBodyBytes"),
-    };
-    this.core = {
+    this.services = {
+      ...resolveSettings(options),
       clientId: options.id,
       owner: randomId(),
-      store: () => this.store(),
-      retries: positive(options.retries, 3, "retries"),
-      leaseMs: leaseFromEnv !== undefined ? parseDuration(leaseFromEnv, "DURABLE_LEASE_MS") : positive(options.leaseMs, 30_000, "leaseMs"),
-      backoff: {
-        initialMs: parseDuration(options.backoff?.initial ?? 1000, "backoff.initial"),
-        maxMs: parseDuration(options.backoff?.max ?? "1h", "backoff.max"),
-      },
-      limits,
+      clock: realClock,
       logger,
-      persistHeaders: options.persistHeaders === true ? true : (options.persistHeaders ?? []).map((h) => h.toLowerCase()),
+      closing: this.closer.signal,
+      endpoints: this.endpoints,
+      store: () => this.store(),
+      use: () => this.use(),
       warnOnce: (key, message) => {
         if (warned.has(key)) return;
         warned.add(key);
         logger.warn(message);
       },
     };
-    this.scheduler = new Scheduler({
-      store: () => this.store(),
-      owner: this.core.owner,
-      leaseMs: this.core.leaseMs,
-      logger,
-      endpoints: () => [...this.endpoints.keys()],
-      resume: (run) => this.resumeClaimed(run.endpoint, run),
-    });
-    this.engine = new Engine(this.core, (wakeAt) => this.scheduler.notify(wakeAt));
-    const pollMs = positive(options.pollMs, 20_000, "pollMs");
-    this.protocol = new Protocol({
-      core: this.core,
-      engine: this.engine,
-      pollMs,
-      use: () => this.use(),
-      closing: this.closer.signal,
-    });
+    this.engine = new Engine(this.services, (wakeAt) => this.scheduler.notify(wakeAt));
+    this.scheduler = new Scheduler(this.services, (run) => this.engine.resumeClaimed(run));
+    this.protocol = new Protocol(this.services, this.engine);
   }
 
   /**
@@ -155,10 +123,11 @@ export class Inngest {
 
   /** Delivers events to runs waiting in `step.waitForEvent` (deduplicated by `id`). Returns the events' ids. */
   async send(events: EventPayload | EventPayload[]): Promise<{ ids: string[] }> {
-    const now = Date.now();
+    const { clock } = this.services;
+    const now = clock.now();
     const list = (Array.isArray(events) ? events : [events]).map((e) => normalizeEvent(e, now));
     const { store } = await this.use();
-    const woken = await deliverEvents(store, list);
+    const woken = await deliverEvents(store, list, clock);
     if (woken.length > 0) this.scheduler.kick();
     return { ids: list.map((e) => e.id) };
   }
@@ -200,15 +169,9 @@ export class Inngest {
     }
     if (!this.started) {
       this.started = true;
-      this.scheduler.start().catch((error) => this.core.logger.error("[durable] scheduler failed to start", error));
+      this.scheduler.start().catch((error) => this.services.logger.error("[durable] scheduler failed to start", error));
     }
     return { store, signer: this.signer };
-  }
-
-  private resumeClaimed(endpoint: string, run: RunRecord): void {
-    const def = this.endpoints.get(endpoint);
-    if (!def || !this.engine.adopt(run)) return;
-    this.engine.resume(def, run).catch((error) => this.core.logger.error(`[durable] run ${run.id}: resume failed`, error));
   }
 }
 

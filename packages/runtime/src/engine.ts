@@ -1,8 +1,9 @@
-/** Runs executions of leased runs: lease renewal, replay detection, re-runs after a lost race with an event. */
+/** Runs executions of leased runs: the mode, lease renewal, re-runs after a lost race with an event. */
 
-import type { Core, EndpointDef } from "./core.js";
 import { ambient, Execution, type Outcome } from "./execution.js";
+import { modeOf } from "./execution/resume-point.js";
 import { deserialize } from "./serialize.js";
+import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, Store } from "./store.js";
 
 export class Engine {
@@ -15,7 +16,7 @@ export class Engine {
   private reserved = new Set<string>();
 
   constructor(
-    private readonly core: Core,
+    private readonly services: Services,
     /** told when a run suspended until `wakeAt` (the scheduler re-arms) */
     private readonly onSuspended: (wakeAt: number | null) => void,
   ) {}
@@ -25,8 +26,7 @@ export class Engine {
     if (this.reserved.has(runId)) return null;
     this.reserved.add(runId);
     try {
-      const store = await this.core.store();
-      const leased = await store.acquireLease(runId, this.core.owner, this.core.leaseMs, Date.now());
+      const leased = await this.lease(await this.services.store(), runId);
       if (!leased) this.reserved.delete(runId);
       return leased;
     } catch (error) {
@@ -50,6 +50,13 @@ export class Engine {
     return false;
   }
 
+  /** Resumes a run the scheduler claimed for us, unless this process has it already or does not serve its endpoint. */
+  resumeClaimed(run: RunRecord): void {
+    const def = this.services.endpoints.get(run.endpoint);
+    if (!def || !this.adopt(run)) return;
+    this.resume(def, run).catch((error) => this.services.logger.error(`[durable] run ${run.id}: resume failed`, error));
+  }
+
   /** Resumes a run whose lease we hold (acquired or adopted), with its persisted request. */
   resume(def: EndpointDef, run: RunRecord): Promise<Outcome> {
     return this.execute(def, run, null, false);
@@ -68,46 +75,56 @@ export class Engine {
   }
 
   private async executeLeased(def: EndpointDef, run: RunRecord, req: Request | null, fresh: boolean): Promise<Outcome> {
-    const store = await this.core.store();
+    const { services } = this;
+    const store = await services.store();
     for (;;) {
       req ??= deserialize<Request>(run.request);
-      const replay = !fresh && (def.machine === null || run.version !== def.machine.version);
+      const mode = modeOf(def, run, fresh);
       if (def.machine === null) {
-        this.core.warnOnce(
+        services.warnOnce(
           "replay",
           `[durable] endpoint "${def.id}" is not compiled: running in replay mode (every resume re-runs the handler from the top). Add the @durable-endpoints/unplugin build plugin to compile it.`,
         );
-      } else if (replay) {
+      } else if (mode === "replay") {
         const origin = run.version === null ? "was already replayed" : `was started by version ${run.version}`;
-        this.core.logger.info(`[durable] run ${run.id} of "${def.id}" ${origin}, ${def.machine.version} is loaded: replaying it from its recorded steps`);
+        services.logger.info(`[durable] run ${run.id} of "${def.id}" ${origin}, ${def.machine.version} is loaded: replaying it from its recorded steps`);
       }
-      const steps = replay ? await store.listSteps(run.id) : null;
-      const execution = new Execution(this.core, def, run, req, fresh, store, steps);
-      this.active.set(execution, run);
-      const renew = setInterval(() => {
-        store.renewLease(run.id, execution.fence, this.core.leaseMs, Date.now()).then(
-          (held) => held || execution.lose(),
-          (error) => this.core.logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
-        );
-      }, Math.max(10, this.core.leaseMs / 3));
-      (renew as { unref?: () => void }).unref?.();
-      let outcome: Outcome;
-      try {
-        outcome = await execution.execute();
-      } finally {
-        clearInterval(renew);
-        this.active.delete(execution);
-        ambient.end(execution);
-      }
+      const recorded = mode === "replay" && !fresh ? await store.listSteps(run.id) : [];
+      const execution = new Execution(services, def, run, req, store, { mode, fresh, recorded });
+      const outcome = await this.runRenewing(execution, run, store);
       if (outcome.kind !== "suspended") return outcome;
       this.onSuspended(outcome.wakeAt);
       if (!outcome.due) return outcome;
-      const again = await store.acquireLease(run.id, this.core.owner, this.core.leaseMs, Date.now());
+      const again = await this.lease(store, run.id);
       if (!again) return outcome;
       run = again;
       fresh = false;
       req = null;
     }
+  }
+
+  /** Executes, renewing the lease every `leaseMs / 3`; a renewal that finds us fenced out stops the execution. */
+  private async runRenewing(execution: Execution, run: RunRecord, store: Store): Promise<Outcome> {
+    const { clock, leaseMs, logger } = this.services;
+    this.active.set(execution, run);
+    const renew = clock.setInterval(() => {
+      store.renewLease(run.id, execution.fence, leaseMs, clock.now()).then(
+        (held) => held || execution.lose(),
+        (error) => logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
+      );
+    }, Math.max(10, leaseMs / 3));
+    try {
+      return await execution.execute();
+    } finally {
+      clock.clearTimer(renew);
+      this.active.delete(execution);
+      ambient.end(execution);
+    }
+  }
+
+  private lease(store: Store, runId: string): Promise<RunRecord | null> {
+    const { owner, leaseMs, clock } = this.services;
+    return store.acquireLease(runId, owner, leaseMs, clock.now());
   }
 
   /**

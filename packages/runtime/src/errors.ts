@@ -44,3 +44,15 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** `thrown` as an Error (a thrown string keeps its text as the message). */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === "string" ? thrown : `Non-error thrown: ${describeValue(thrown)}`);
+}
+
+/** A value named for an error message: `"text"`, `42`, `undefined`, or its class name. */
+export function describeValue(value: unknown): string {
+  if (value === null || typeof value !== "object") return typeof value === "string" ? JSON.stringify(value) : String(value);
+  return value.constructor?.name ?? "object";
+}

@@ -5,6 +5,7 @@
  */
 
 import { parse } from "@marcbachmann/cel-js";
+import type { Clock } from "./clock.js";
 import { randomId } from "./crypto.js";
 import { serialize } from "./serialize.js";
 import type { Store, WaitRecord } from "./store.js";
@@ -67,7 +68,7 @@ export function normalizeEvent(payload: EventPayload, now: number): DurableEvent
 }
 
 /** Persists events (deduplicated by id) and resolves the waits they satisfy. Returns the resolved run ids. */
-export async function deliverEvents(store: Store, events: DurableEvent[]): Promise<string[]> {
+export async function deliverEvents(store: Store, events: DurableEvent[], clock: Clock): Promise<string[]> {
   const woken: string[] = [];
   const triggers = new Map<string, DurableEvent | null>();
   for (const event of events) {
@@ -81,7 +82,7 @@ export async function deliverEvents(store: Store, events: DurableEvent[]): Promi
       }
       const trigger = triggers.get(wait.runId);
       if (!trigger || !matches(wait, trigger, event)) continue;
-      if (await store.resolveWait(wait.runId, wait.stepId, output, Date.now())) woken.push(wait.runId);
+      if (await store.resolveWait(wait.runId, wait.stepId, output, clock.now())) woken.push(wait.runId);
     }
   }
   return woken;

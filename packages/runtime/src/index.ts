@@ -4,7 +4,7 @@ export { NonRetriableError, RetryAfterError, StepError } from "./errors.js";
 export { parseDuration } from "./duration.js";
 export { serialize, deserialize } from "./serialize.js";
 export { openStore } from "./stores/open.js";
-export type { Logger } from "./core.js";
+export type { Logger } from "./services.js";
 export type { Store, RunRecord, StepRecord, RunStatus, StepStatus } from "./store.js";
 export * from "./types.js";
 export { isMachine, MACHINE_FORMAT } from "./machine.js";

@@ -9,7 +9,7 @@
  * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key.
  */
 
-import type { Core, EndpointDef } from "./core.js";
+import type { Clock } from "./clock.js";
 import { randomId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
@@ -17,28 +17,21 @@ import type { Outcome } from "./execution.js";
 import { checkRequestShape, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
 import { jsonError } from "./responses.js";
 import { deserialize } from "./serialize.js";
+import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, Store } from "./store.js";
 
 const TOKEN_PARAM = "__durable";
 const RUN_ID_HEADER = "X-Durable-Run-Id";
-
-/** What the protocol needs from its client. */
-export interface ProtocolHost {
-  readonly core: Core;
-  readonly engine: Engine;
-  readonly pollMs: number;
-  /** opens the store, starts the scheduler; throws once the client is closed */
-  use(): Promise<{ store: Store; signer: TokenSigner }>;
-  /** aborted when the client closes (ends long-polls) */
-  readonly closing: AbortSignal;
-}
 
 const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
 
 const notFound = () => jsonError(404, "NotFound", "Unknown or expired poll URL", { "Cache-Control": "no-store" });
 
 export class Protocol {
-  constructor(private readonly host: ProtocolHost) {}
+  constructor(
+    private readonly services: Services,
+    private readonly engine: Engine,
+  ) {}
 
   async handle(req: Request, def: EndpointDef): Promise<Response> {
     try {
@@ -48,19 +41,19 @@ export class Protocol {
     } catch (error) {
       if (error instanceof HttpError) return jsonError(error.status, error.name, error.message);
       if (error instanceof TypeError && /URL/i.test(error.message)) return jsonError(400, "BadRequest", "Invalid request URL");
-      this.host.core.logger.error("[durable] request failed", error);
+      this.services.logger.error("[durable] request failed", error);
       return jsonError(503, "ServiceUnavailable", "The durable endpoint could not reach its store; try again");
     }
   }
 
   /** A new request: create the run (or find the one of its Idempotency-Key) and execute it inline. */
   private async start(req: Request, url: URL, def: EndpointDef): Promise<Response> {
-    const { core, engine } = this.host;
+    const { services, engine } = this;
     checkRequestShape(req);
-    const body = await readBody(req, core.limits.maxBodyBytes);
-    const { store, signer } = await this.host.use();
+    const body = await readBody(req, services.limits.maxBodyBytes);
+    const { store, signer } = await services.use();
     const key = req.headers.get("idempotency-key")?.trim() || null;
-    const now = Date.now();
+    const now = services.clock.now();
     const run: RunRecord = {
       id: randomId(),
       endpoint: def.id,
@@ -69,14 +62,14 @@ export class Protocol {
       state: 0,
       locals: null,
       counters: null,
-      request: persistedRequest(req, body, core.persistHeaders),
+      request: persistedRequest(req, body, services.persistHeaders),
       trigger: JSON.stringify(triggerData(url, body)),
       idempotencyKey: key,
       requestHash: key === null ? "" : await requestHash(req, url, body),
       result: null,
       wakeAt: null,
-      leaseOwner: core.owner,
-      leaseExpiresAt: now + core.leaseMs,
+      leaseOwner: services.owner,
+      leaseExpiresAt: now + services.leaseMs,
       fence: 1,
       stepsDone: 0,
       createdAt: now,
@@ -103,11 +96,10 @@ export class Protocol {
       return jsonError(422, "IdempotencyKeyReused", "This Idempotency-Key was already used with a different request");
     }
     if (isFinished(run)) return this.replay(run, method);
-    const now = Date.now();
-    const sleeping = run.status === "waiting" && run.wakeAt !== null && run.wakeAt > now;
-    const leased = sleeping ? null : await this.host.engine.acquire(run.id);
+    const sleeping = run.status === "waiting" && run.wakeAt !== null && run.wakeAt > this.services.clock.now();
+    const leased = sleeping ? null : await this.engine.acquire(run.id);
     if (!leased) return this.redirect(run.id, url, def, signer);
-    return this.answer(await this.host.engine.resume(def, leased), run.id, url, def, method, signer);
+    return this.answer(await this.engine.resume(def, leased), run.id, url, def, method, signer);
   }
 
   private async answer(outcome: Outcome, runId: string, url: URL, def: EndpointDef, method: string, signer: TokenSigner) {
@@ -129,18 +121,19 @@ export class Protocol {
     if (req.method !== "GET" && req.method !== "HEAD") {
       return jsonError(405, "MethodNotAllowed", "A poll URL answers GET and HEAD only", { Allow: "GET, HEAD" });
     }
-    const { store, signer } = await this.host.use();
+    const { clock, closing } = this.services;
+    const { store, signer } = await this.services.use();
     const runId = await signer.verify(def.id, token);
     let run = runId === null ? null : await store.getRun(runId);
     if (!run || run.endpoint !== def.id) return notFound();
-    const deadline = Date.now() + this.host.pollMs;
+    const deadline = clock.now() + this.services.pollMs;
     for (;;) {
       if (isFinished(run)) return this.replay(run, req.method);
       const wakeAt = this.drive(run, def);
-      const now = Date.now();
-      if (now >= deadline || req.signal?.aborted || this.host.closing.aborted) break;
+      const now = clock.now();
+      if (now >= deadline || req.signal?.aborted || closing.aborted) break;
       // subscribe first, then re-read: a change committed in between is not missed
-      const wait = waitForChange(store, run.id, Math.min(deadline, wakeAt ?? deadline) - now, [req.signal, this.host.closing]);
+      const wait = waitForChange(store, run.id, clock, Math.min(deadline, wakeAt ?? deadline) - now, [req.signal, closing]);
       const latest = await store.getRun(run.id);
       if (!latest) {
         wait.cancel();
@@ -158,8 +151,8 @@ export class Protocol {
    * is what makes progress). Returns when it will next be due, if known.
    */
   private drive(run: RunRecord, def: EndpointDef): number | null {
-    const { core, engine } = this.host;
-    const now = Date.now();
+    const { services, engine } = this;
+    const now = services.clock.now();
     const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
     const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
     if (!leaseFree) return run.leaseExpiresAt;
@@ -167,7 +160,7 @@ export class Protocol {
     engine
       .acquire(run.id)
       .then((leased) => leased && engine.resume(def, leased))
-      .catch((error) => core.logger.error(`[durable] run ${run.id}: could not resume it`, error));
+      .catch((error) => services.logger.error(`[durable] run ${run.id}: could not resume it`, error));
     return null;
   }
 
@@ -193,14 +186,13 @@ function withRunId(response: Response, runId: string, method: string): Response 
 const fingerprint = (run: RunRecord) => `${run.status}|${run.updatedAt}|${run.fence}|${run.leaseOwner}|${run.wakeAt}`;
 
 /** Subscribes now; `done` resolves when the run changes, `ms` pass, a signal aborts or `cancel()` is called. */
-function waitForChange(store: Store, runId: string, ms: number, signals: (AbortSignal | undefined)[]) {
+function waitForChange(store: Store, runId: string, clock: Clock, ms: number, signals: (AbortSignal | undefined)[]) {
   const controller = new AbortController();
   const cancel = () => controller.abort();
-  const timer = setTimeout(cancel, Math.max(0, ms));
-  (timer as { unref?: () => void }).unref?.();
+  const timer = clock.setTimeout(cancel, Math.max(0, ms));
   for (const signal of signals) signal?.addEventListener("abort", cancel, { once: true });
   const done = store.waitForChange(runId, controller.signal).finally(() => {
-    clearTimeout(timer);
+    clock.clearTimer(timer);
     for (const signal of signals) signal?.removeEventListener("abort", cancel);
   });
   return { done, cancel };

@@ -1,6 +1,6 @@
 /** The JSON responses the runtime itself produces (errors, status of a pending run). */
 
-import type { Logger } from "./core.js";
+import type { Logger } from "./services.js";
 
 const isDevelopment = () => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === "development";
 

@@ -4,32 +4,27 @@
  * every lease period to take over runs whose owner died.
  */
 
-import type { Logger } from "./core.js";
-import type { RunRecord, Store } from "./store.js";
+import type { Timer } from "./clock.js";
+import type { Services } from "./services.js";
+import type { RunRecord } from "./store.js";
 
 const BATCH = 32;
 
-export interface SchedulerOptions {
-  store: () => Promise<Store>;
-  owner: string;
-  leaseMs: number;
-  logger: Logger;
-  endpoints: () => string[];
-  /** called with each claimed (leased) run */
-  resume: (run: RunRecord) => void;
-}
-
 export class Scheduler {
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: Timer | null = null;
   private ticking = false;
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  constructor(
+    private readonly services: Services,
+    /** called with each claimed (leased) run */
+    private readonly resume: (run: RunRecord) => void,
+  ) {}
 
   async start(): Promise<void> {
-    const store = await this.options.store();
+    const store = await this.services.store();
     if (this.stopped) return;
     this.unsubscribe = store.onDue(() => this.kick());
     this.kick();
@@ -42,13 +37,13 @@ export class Scheduler {
 
   /** A run suspended until `wakeAt`: make sure the timer fires by then. */
   notify(wakeAt: number | null): void {
-    if (wakeAt !== null) this.arm(Math.max(0, wakeAt - Date.now()));
+    if (wakeAt !== null) this.arm(Math.max(0, wakeAt - this.services.clock.now()));
   }
 
   /** Stops timers; runs a claim in progress returns are handed back, not resumed. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.services.clock.clearTimer(this.timer);
     this.timer = null;
     this.unsubscribe?.();
   }
@@ -57,16 +52,16 @@ export class Scheduler {
 
   private arm(delayMs: number): void {
     if (this.stopped) return;
-    const at = Date.now() + delayMs;
+    const { clock } = this.services;
+    const at = clock.now() + delayMs;
     if (this.timer && this.armedFor <= at) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) clock.clearTimer(this.timer);
     this.armedFor = at;
-    this.timer = setTimeout(() => {
+    this.timer = clock.setTimeout(() => {
       this.timer = null;
       this.armedFor = Infinity;
       this.tick();
     }, delayMs);
-    (this.timer as { unref?: () => void }).unref?.();
   }
 
   private tick(): void {
@@ -81,26 +76,26 @@ export class Scheduler {
   }
 
   private async claim(): Promise<void> {
-    const { store: getStore, owner, leaseMs, endpoints, resume, logger } = this.options;
+    const { owner, leaseMs, endpoints, logger, clock } = this.services;
     try {
-      const store = await getStore();
+      const store = await this.services.store();
       do {
         this.again = false;
-        const names = endpoints();
+        const names = [...endpoints.keys()];
         if (names.length === 0) break;
         for (;;) {
-          const claimed = await store.claimDue(names, owner, leaseMs, Date.now(), BATCH);
+          const claimed = await store.claimDue(names, owner, leaseMs, clock.now(), BATCH);
           if (this.stopped) {
             // closed while claiming: hand the runs back (if the store still answers) instead of sitting on them
             await Promise.allSettled(claimed.map((run) => store.releaseLease(run.id, run.fence)));
             return;
           }
-          for (const run of claimed) resume(run);
+          for (const run of claimed) this.resume(run);
           if (claimed.length < BATCH || this.stopped) break;
         }
       } while (this.again && !this.stopped);
-      const next = await store.nextWakeAt(endpoints());
-      const untilNext = next === null ? leaseMs : Math.min(leaseMs, next - Date.now());
+      const next = await store.nextWakeAt([...endpoints.keys()]);
+      const untilNext = next === null ? leaseMs : Math.min(leaseMs, next - clock.now());
       this.arm(Math.max(0, untilNext));
     } catch (error) {
       if (!this.stopped) {

@@ -1,0 +1,41 @@
+/**
+ * Time as the runtime sees it. Every "now" and every timer of the engine,
+ * executions, scheduler and protocol goes through one client's clock, so a
+ * test can swap in a virtual clock and a process can choose which timers keep
+ * it alive.
+ */
+
+/** A pending timer; only the clock that made it can clear it. */
+export type Timer = { readonly __timer: unique symbol };
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Runs `callback` once after `ms`. */
+  setTimeout(callback: () => void, ms: number): Timer;
+  /** Runs `callback` every `ms`. */
+  setInterval(callback: () => void, ms: number): Timer;
+  /** Cancels a timer of either kind; a timer that already fired or was cleared is ignored. */
+  clearTimer(timer: Timer): void;
+}
+
+type Unrefable = { unref?: () => void };
+
+/** Wall-clock time; its timers never keep the process alive on their own. */
+export const realClock: Clock = Object.freeze({
+  now: Date.now,
+  setTimeout(callback: () => void, ms: number): Timer {
+    const timer = setTimeout(callback, ms);
+    (timer as Unrefable).unref?.();
+    return timer as unknown as Timer;
+  },
+  setInterval(callback: () => void, ms: number): Timer {
+    const timer = setInterval(callback, ms);
+    (timer as Unrefable).unref?.();
+    return timer as unknown as Timer;
+  },
+  clearTimer(timer: Timer): void {
+    // one function clears both kinds in Node, Bun, Deno and browsers
+    clearTimeout(timer as unknown as ReturnType<typeof setTimeout>);
+  },
+});

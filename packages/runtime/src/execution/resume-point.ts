@@ -1,0 +1,142 @@
+/**
+ * Where an execution stands in its machine and what a checkpoint must save to
+ * resume there: `$.state`, `$.locals`, the step-id counters, and the snapshot
+ * of the live locals taken when the state was entered.
+ */
+
+import type { MachineContext } from "../machine.js";
+import { deserialize, finish, snapshot, UnserializableError, type Snapshot } from "../serialize.js";
+import type { EndpointDef } from "../services.js";
+import type { RunPatch, RunRecord } from "../store.js";
+import type { StepTools } from "../types.js";
+import { describeValue } from "../errors.js";
+
+/**
+ * `compiled`: the machine continues from the run's saved state. `replay`: the
+ * handler (or the machine from state 0) runs from the top and recorded steps
+ * are served by step id — plain handlers, and runs saved by another version.
+ */
+export type Mode = "compiled" | "replay";
+
+export function modeOf(def: EndpointDef, run: RunRecord, fresh: boolean): Mode {
+  return def.machine !== null && (fresh || run.version === def.machine.version) ? "compiled" : "replay";
+}
+
+const NO_LOCALS: Snapshot = snapshot({});
+
+/** The part of a checkpoint's run patch that moves the resume point. */
+export type SavedPoint = Required<Pick<RunPatch, "state" | "locals" | "counters">>;
+
+export class ResumePoint {
+  state: number;
+  readonly locals: Record<string, unknown>;
+  /** compiled, resumed, and still in the state it resumed at: its steps may already be in the store */
+  resuming: boolean;
+  private counters: Record<string, number>;
+  /** `counters` as JSON, or null when they changed since it was last computed */
+  private countersText: string | null;
+  /** state entries so far; `savedEntry` = the one whose (state, locals) the store holds */
+  private entry = 0;
+  private savedEntry = 0;
+  /** what a checkpoint in the current state saves, taken when the state was entered */
+  private stateLocals: Snapshot | Error;
+  private stateCounters: string | null;
+
+  constructor(
+    private readonly def: EndpointDef,
+    run: RunRecord,
+    private readonly mode: Mode,
+    fresh: boolean,
+  ) {
+    this.resuming = mode === "compiled" && !fresh;
+    if (mode === "compiled") {
+      this.state = run.state;
+      this.locals = run.locals ? deserialize<Record<string, unknown>>(run.locals) : {};
+      this.counters = run.counters ? Object.assign(Object.create(null), JSON.parse(run.counters)) : Object.create(null);
+      this.stateLocals = run.locals ? { text: run.locals, bodies: [] } : NO_LOCALS;
+      this.stateCounters = run.counters;
+    } else {
+      this.state = 0;
+      this.locals = {};
+      this.counters = Object.create(null);
+      this.stateLocals = NO_LOCALS;
+      this.stateCounters = null;
+    }
+    this.countersText = this.stateCounters;
+  }
+
+  /** The machine's `$`: assigning `$.state` enters a new resume point. */
+  context(step: StepTools): MachineContext {
+    const point = this;
+    return {
+      get state() {
+        return point.state;
+      },
+      set state(next: number) {
+        point.enter(next);
+      },
+      locals: this.locals,
+      step,
+    };
+  }
+
+  /** The stable id of the next call of step `id`: `id`, then `id:1`, `id:2`… */
+  nextId(id: string): string {
+    if (typeof id !== "string" || id === "") throw new TypeError(`A step id must be a non-empty string (got ${describeValue(id)})`);
+    const n = this.counters[id] ?? 0;
+    this.counters[id] = n + 1;
+    this.countersText = null;
+    return n === 0 ? id : `${id}:${n}`;
+  }
+
+  /**
+   * The resume point a checkpoint must write, or null when the store holds it
+   * already (several steps settling in one state share it). `checkSize` throws
+   * past the limits; unsaveable locals throw the error that names them.
+   */
+  unsaved(checkSize: (text: string, what: string) => void): SavedPoint | Promise<SavedPoint> | null {
+    if (this.mode !== "compiled" || this.savedEntry === this.entry) return null;
+    const locals = this.stateLocals;
+    if (locals instanceof Error) throw locals;
+    const saved = (text: string): SavedPoint => {
+      checkSize(text, `the captured locals of state ${this.state}`);
+      if (this.stateCounters !== null) checkSize(this.stateCounters, "the step-id counters (one entry per distinct step id)");
+      this.savedEntry = this.entry;
+      return { state: this.state, locals: text, counters: this.stateCounters };
+    };
+    const text = finish(locals);
+    return typeof text === "string" ? saved(text) : text.then(saved);
+  }
+
+  /** `$.state = S`: a new resume point. Snapshot what a checkpoint in S must save. */
+  private enter(next: number): void {
+    this.state = next;
+    if (this.mode !== "compiled") return;
+    this.resuming = false;
+    this.entry++;
+    if (this.countersText === null) this.countersText = JSON.stringify(this.counters);
+    this.stateCounters = this.countersText;
+    const live = this.def.machine!.live[next] ?? [];
+    if (live.length === 0) {
+      this.stateLocals = NO_LOCALS;
+      return;
+    }
+    const saved: Record<string, unknown> = {};
+    for (const name of live) if (name in this.locals) saved[name] = this.locals[name];
+    try {
+      this.stateLocals = snapshot(saved);
+    } catch (error) {
+      this.stateLocals = this.describeUnsaveable(error, next);
+    }
+  }
+
+  private describeUnsaveable(error: unknown, state: number): Error {
+    if (!(error instanceof UnserializableError)) return error as Error;
+    const local = /^\.([\w$]+)|^\["(.*?)"\]/.exec(error.path);
+    const name = local?.[1] ?? local?.[2] ?? error.path;
+    const line = this.def.machine?.steps?.find((s) => s.state === state)?.line;
+    const where = `state ${state}${line ? ` (the await on line ${line})` : ""} of endpoint "${this.def.id}"`;
+    const at = error.path.length > name.length + 1 ? ` at ${name}${error.path.slice(name.length + 1)}` : "";
+    return new Error(`Cannot checkpoint ${where}: local "${name}" holds ${error.detail}${at}`);
+  }
+}

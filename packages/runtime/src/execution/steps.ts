@@ -1,0 +1,229 @@
+/**
+ * The step tools of one execution (`step.run`, `sleep`, `sleepUntil`,
+ * `waitForEvent`) and what they leave for the execution to do: step bodies in
+ * flight, and the registrations and wake-up times of the steps that suspended.
+ *
+ * A suspending step's promise never settles; once the execution freezes (it
+ * suspends, finishes or is lost) no step promise settles any more.
+ */
+
+import { parseDuration, parseTime } from "../duration.js";
+import { NonRetriableError, StepError, toError } from "../errors.js";
+import { compileCondition } from "../events.js";
+import { deserialize, finish, serialize, snapshot, UnserializableError, type Snapshot } from "../serialize.js";
+import type { EndpointDef, Services } from "../services.js";
+import type { StepRecord, Store, WaitRecord } from "../store.js";
+import type { DurableEvent, StepTools, WaitForEventOptions } from "../types.js";
+import { LOST, type Checkpoints } from "./checkpoints.js";
+import type { ResumePoint } from "./resume-point.js";
+import { retryAt, serializeError } from "./retry.js";
+
+/** Returned by step bodies that suspend the run. */
+const SUSPENDED: unique symbol = Symbol("suspended");
+/** A promise that never settles; a fresh one each time so abandoned continuations can be collected. */
+const never = <T>() => new Promise<T>(() => {});
+
+/** A step to write with the suspension (a sleep, a wait, a failed attempt). */
+export interface Registration {
+  step: StepRecord;
+  wait?: WaitRecord;
+}
+
+export class Steps {
+  readonly tools: StepTools;
+  /** recorded steps by id (replay mode) */
+  private readonly memo = new Map<string, StepRecord>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private frozen = false;
+  readonly registrations: Registration[] = [];
+  private readonly wakeAts: number[] = [];
+  /** step ids of the waits the suspension waits on */
+  readonly openWaits: string[] = [];
+  private wake!: () => void;
+  /** Resolves when a step suspends or the execution must stop. */
+  readonly suspendRequested = new Promise<void>((resolve) => (this.wake = resolve));
+
+  constructor(
+    private readonly services: Services,
+    private readonly def: EndpointDef,
+    private readonly runId: string,
+    private readonly store: Store,
+    private readonly point: ResumePoint,
+    private readonly checkpoints: Checkpoints,
+    recorded: readonly StepRecord[],
+  ) {
+    for (const step of recorded) this.memo.set(step.id, step);
+    const { clock } = services;
+    this.tools = {
+      run: (id, fn) => this.run(id, fn),
+      sleep: (id, duration) => this.sleep(id, "sleep", () => clock.now() + parseDuration(duration, `duration of step.sleep("${id}")`)),
+      sleepUntil: (id, until) => this.sleep(id, "sleepUntil", () => parseTime(until, `time of step.sleepUntil("${id}")`)),
+      waitForEvent: (id, options) => this.waitForEvent(id, options) as never,
+    };
+  }
+
+  /** True while step bodies are running. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Resolves once no step body is running (bodies started meanwhile included). */
+  async inflightSettled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** From now on nothing reaches the handler; wakes the execution if it waits for a suspension. */
+  stop(): void {
+    this.frozen = true;
+    this.wake();
+  }
+
+  /** Freezes the steps and waits for the bodies still running. */
+  async settle(): Promise<void> {
+    this.frozen = true;
+    await this.inflightSettled();
+  }
+
+  /** The earliest time a suspended step asked to be woken at, if any. */
+  wakeAt(): number | null {
+    return this.wakeAts.length > 0 ? Math.min(...this.wakeAts) : null;
+  }
+
+  /** Runs a step body; what reaches the handler is frozen once the execution suspends or is lost. */
+  private track<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T> {
+    if (this.frozen) return never();
+    const task = work();
+    this.inflight.add(task);
+    return task.then(
+      (value) => {
+        this.inflight.delete(task);
+        return value === SUSPENDED || this.frozen ? never<T>() : value;
+      },
+      (error: unknown) => {
+        this.inflight.delete(task);
+        return error === LOST || this.frozen ? never<T>() : Promise.reject(error);
+      },
+    );
+  }
+
+  /** The step's record, if it may exist: a store read only while resuming at a compiled state. */
+  private lookup(stepId: string): StepRecord | null | Promise<StepRecord | null> {
+    const known = this.memo.get(stepId);
+    if (known || !this.point.resuming) return known ?? null;
+    return this.store.getStep(this.runId, stepId);
+  }
+
+  private run<T>(id: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    return this.track(async (): Promise<Awaited<T> | typeof SUSPENDED> => {
+      const stepId = this.point.nextId(id);
+      let found = this.lookup(stepId);
+      if (found instanceof Promise) found = await found;
+      if (found?.status === "completed") return deserialize<Awaited<T>>(found.output!);
+      if (found?.status === "failed") throw this.stepError(stepId, found.output!);
+      if (found && found.wakeAt !== null && found.wakeAt > this.services.clock.now()) return this.suspendOn(found.wakeAt);
+      if (this.frozen) return SUSPENDED;
+
+      const startedAt = found?.startedAt ?? this.services.clock.now();
+      let value: Awaited<T>;
+      try {
+        value = await fn();
+      } catch (thrown) {
+        return this.failAttempt(stepId, startedAt, found?.attempts ?? 0, thrown);
+      }
+      let output = this.serializeResult(value, stepId);
+      if (typeof output !== "string") output = await output;
+      await this.checkpoints.write({ step: this.record(stepId, "run", "completed", { startedAt, output }) }, { settled: true });
+      // the handler sees the stored copy; a primitive is its own copy
+      return value === null || typeof value !== "object" ? value : deserialize<Awaited<T>>(output);
+    });
+  }
+
+  private async failAttempt(stepId: string, startedAt: number, previous: number, thrown: unknown): Promise<typeof SUSPENDED> {
+    const error = toError(thrown);
+    const attempts = previous + 1;
+    const output = await serializeError(error);
+    const { retries, logger } = this.services;
+    if (error instanceof NonRetriableError || attempts > retries) {
+      await this.checkpoints.write({ step: this.record(stepId, "run", "failed", { startedAt, output, attempts }) }, { settled: true });
+      throw this.stepError(stepId, output);
+    }
+    const wakeAt = retryAt(error, attempts, this.services);
+    this.registrations.push({ step: this.record(stepId, "run", "retrying", { startedAt, output, attempts, wakeAt }) });
+    logger.warn(`[durable] run ${this.runId}: step "${stepId}" failed (attempt ${attempts} of ${retries + 1}), retrying at ${new Date(wakeAt).toISOString()}: ${error.message}`);
+    return this.suspendOn(wakeAt);
+  }
+
+  private sleep(id: string, kind: "sleep" | "sleepUntil", until: () => number): Promise<void> {
+    return this.track(async () => {
+      const wakeAt = until(); // validates before the id is taken
+      const stepId = this.point.nextId(id);
+      const found = await this.lookup(stepId);
+      if (found?.status === "completed") return;
+      const due = found?.wakeAt ?? wakeAt;
+      // an elapsed sleep needs no write: a waiting step whose time has passed counts as done
+      if (due <= this.services.clock.now()) return;
+      if (!found) this.registrations.push({ step: this.record(stepId, kind, "waiting", { wakeAt: due }) });
+      return this.suspendOn(due);
+    });
+  }
+
+  private waitForEvent(id: string, options: WaitForEventOptions): Promise<DurableEvent | null> {
+    const { clock } = this.services;
+    return this.track(async () => {
+      const { event, match, timeout, if: expr } = options ?? ({} as Partial<WaitForEventOptions>);
+      if (typeof event !== "string" || event === "") throw new TypeError(`step.waitForEvent("${id}"): "event" must be a non-empty event name`);
+      if (timeout === undefined) throw new TypeError(`step.waitForEvent("${id}"): "timeout" is required (e.g. "24h")`);
+      compileCondition(expr, match, id);
+      const now = clock.now();
+      const timeoutAt =
+        timeout instanceof Date ? parseTime(timeout) : now + parseDuration(timeout, `timeout of step.waitForEvent("${id}")`);
+      const stepId = this.point.nextId(id);
+      const found = await this.lookup(stepId);
+      if (found?.status === "completed") return deserialize<DurableEvent | null>(found.output!);
+      if (found) {
+        if (found.wakeAt! > clock.now()) return this.suspendOn(found.wakeAt!, stepId);
+        // timed out: resolve the wait with null, unless an event won the race
+        const nothing = await serialize(null);
+        if (await this.store.resolveWait(this.runId, stepId, nothing, clock.now())) return null;
+        const resolved = await this.store.getStep(this.runId, stepId);
+        return deserialize<DurableEvent | null>(resolved?.output ?? nothing);
+      }
+      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, expr: expr ?? null, since: now, timeoutAt };
+      this.registrations.push({ step: this.record(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait });
+      return this.suspendOn(timeoutAt, stepId);
+    });
+  }
+
+  private suspendOn(wakeAt: number, waitStepId?: string): typeof SUSPENDED {
+    this.wakeAts.push(wakeAt);
+    if (waitStepId !== undefined) this.openWaits.push(waitStepId);
+    this.wake();
+    return SUSPENDED;
+  }
+
+  private record(id: string, kind: StepRecord["kind"], status: StepRecord["status"], fields: Partial<StepRecord>): StepRecord {
+    const now = this.services.clock.now();
+    return { runId: this.runId, id, kind, status, attempts: 0, output: null, wakeAt: null, startedAt: now, updatedAt: now, ...fields };
+  }
+
+  private stepError(stepId: string, output: string): StepError {
+    return new StepError(stepId, deserialize<Error>(output));
+  }
+
+  private serializeResult(value: unknown, stepId: string): string | Promise<string> {
+    let saved: Snapshot;
+    try {
+      saved = snapshot(value);
+    } catch (error) {
+      if (!(error instanceof UnserializableError)) throw error;
+      const at = error.path ? ` at result${error.path}` : "";
+      throw new Error(`Step "${stepId}" (state ${this.point.state} of endpoint "${this.def.id}") returned ${error.detail}${at}; step results must be serializable`);
+    }
+    const checked = (text: string) => {
+      this.checkpoints.checkSize(text, `the result of step "${stepId}"`);
+      return text;
+    };
+    const text = finish(saved);
+    return typeof text === "string" ? checked(text) : text.then(checked);
+  }
+}
