@@ -37,11 +37,37 @@ export class StepError extends Error {
   }
 }
 
-/** The request cannot be served as sent: becomes a 4xx with a JSON error body. */
+const isDevelopment = () => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === "development";
+
+/**
+ * An HTTP error answer: the request cannot be served as sent (4xx), the
+ * service cannot serve it now (503), or a run failed (500). `getResponse()`
+ * is the one place the runtime's JSON error bodies are built.
+ */
 export class HttpError extends Error {
-  override name = "HttpError";
-  constructor(readonly status: number, message: string) {
-    super(message);
+  readonly status: number;
+  readonly headers: HeadersInit | undefined;
+
+  /** `name` is the body's error name (default "HttpError"). */
+  constructor(status: number, message: string, options: { name?: string; headers?: HeadersInit; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = options.name ?? "HttpError";
+    this.status = status;
+    this.headers = options.headers;
+  }
+
+  /** 500 for an error the handler did not catch: its name and message (and, in development, its stack). */
+  static internal(thrown: unknown): HttpError {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    return new HttpError(500, error.message, { name: error.name, cause: error });
+  }
+
+  /** `{ error: { name, message } }` with this status and headers. */
+  getResponse(): Response {
+    const body: { name: string; message: string; stack?: string } = { name: this.name, message: this.message };
+    const stack = this.status >= 500 && this.cause instanceof Error ? this.cause.stack : undefined;
+    if (stack && isDevelopment()) body.stack = stack;
+    return Response.json({ error: body }, { status: this.status, headers: this.headers });
   }
 }
 

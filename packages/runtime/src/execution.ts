@@ -17,11 +17,10 @@
  */
 
 import { createAmbient } from "./ambient.js";
-import { describeValue } from "./errors.js";
+import { describeValue, HttpError } from "./errors.js";
 import { Checkpoints, LOST } from "./execution/checkpoints.js";
 import { ResumePoint, type Mode } from "./execution/resume-point.js";
 import { Steps } from "./execution/steps.js";
-import { errorResponse } from "./responses.js";
 import { serializeMessage } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, StepRecord, Store } from "./store.js";
@@ -166,8 +165,11 @@ export class Execution {
     return { kind: "suspended", wakeAt, due: false };
   }
 
+  /** The run fails with a 500 (logged here, with the run id). */
   private fail(error: unknown): Promise<Outcome> {
-    return this.finish(errorResponse(error, this.services.logger, this.run.id), "failed");
+    const failure = HttpError.internal(error);
+    this.services.logger.error(`[durable] run ${this.run.id} failed:`, failure.cause);
+    return this.finish(failure.getResponse(), "failed");
   }
 
   private async finish(response: Response, status: "completed" | "failed"): Promise<Outcome> {

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { HttpError } from "./errors.js";
 
 export type WebHandler = (req: Request) => Promise<Response>;
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -27,18 +28,16 @@ export function toNodeHandler(handler: WebHandler): NodeHandler {
     res.once("finish", () => body.drain(res));
     serve(handler, req, res, body).catch((error) => {
       if (next) return next(error);
-      if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ error: { name: "InternalError", message: "Internal error" } }));
-      } else res.destroy(error as Error);
+      if (res.headersSent) return res.destroy(error as Error);
+      const internal = new HttpError(500, "Internal error", { name: "InternalError" });
+      reply(req, res, body, internal.getResponse()).catch(() => res.destroy());
     });
   };
 }
 
 async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, body: IncomingBody): Promise<void> {
   const url = requestUrl(req);
-  if (typeof url !== "string") return reply(req, res, body, Response.json({ error: { name: "BadRequest", message: url.error } }, { status: 400 }));
+  if (typeof url !== "string") return reply(req, res, body, badRequest(url.error));
   const controller = new AbortController();
   // the client went away before the whole response was sent (a finished response needs no abort:
   // creating the AbortError and dispatching it costs more than the rest of a small request's teardown)
@@ -62,10 +61,12 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
       duplex: "half",
     } as RequestInit);
   } catch {
-    return reply(req, res, body, Response.json({ error: { name: "BadRequest", message: "Malformed request" } }, { status: 400 }));
+    return reply(req, res, body, badRequest("Malformed request"));
   }
   await reply(req, res, body, await handler(request));
 }
+
+const badRequest = (message: string) => new HttpError(400, message, { name: "BadRequest" }).getResponse();
 
 /**
  * The request's URL: origin-form targets (`/path?query`) on the Host header;

@@ -15,7 +15,6 @@ import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
 import type { Outcome } from "./execution.js";
 import { checkRequestShape, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
-import { jsonError } from "./responses.js";
 import { deserialize } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, Store } from "./store.js";
@@ -25,7 +24,7 @@ const RUN_ID_HEADER = "X-Durable-Run-Id";
 
 const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
 
-const notFound = () => jsonError(404, "NotFound", "Unknown or expired poll URL", { "Cache-Control": "no-store" });
+const notFound = () => new HttpError(404, "Unknown or expired poll URL", { name: "NotFound", headers: { "Cache-Control": "no-store" } });
 
 export class Protocol {
   constructor(
@@ -39,10 +38,10 @@ export class Protocol {
       const token = url.searchParams.get(TOKEN_PARAM);
       return token === null ? await this.start(req, url, def) : await this.poll(req, url, def, token);
     } catch (error) {
-      if (error instanceof HttpError) return jsonError(error.status, error.name, error.message);
-      if (error instanceof TypeError && /URL/i.test(error.message)) return jsonError(400, "BadRequest", "Invalid request URL");
+      if (error instanceof HttpError) return error.getResponse();
+      if (error instanceof TypeError && /URL/i.test(error.message)) return new HttpError(400, "Invalid request URL", { name: "BadRequest" }).getResponse();
       this.services.logger.error("[durable] request failed", error);
-      return jsonError(503, "ServiceUnavailable", "The durable endpoint could not reach its store; try again");
+      return new HttpError(503, "The durable endpoint could not reach its store; try again", { name: "ServiceUnavailable" }).getResponse();
     }
   }
 
@@ -93,7 +92,7 @@ export class Protocol {
     signer: TokenSigner,
   ): Promise<Response> {
     if (run.requestHash !== hash) {
-      return jsonError(422, "IdempotencyKeyReused", "This Idempotency-Key was already used with a different request");
+      throw new HttpError(422, "This Idempotency-Key was already used with a different request", { name: "IdempotencyKeyReused" });
     }
     if (isFinished(run)) return this.replay(run, method);
     const sleeping = run.status === "waiting" && run.wakeAt !== null && run.wakeAt > this.services.clock.now();
@@ -119,13 +118,13 @@ export class Protocol {
   /** GET/HEAD on the poll URL: the final Response as soon as there is one, else 202 after `pollMs`. */
   private async poll(req: Request, url: URL, def: EndpointDef, token: string): Promise<Response> {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return jsonError(405, "MethodNotAllowed", "A poll URL answers GET and HEAD only", { Allow: "GET, HEAD" });
+      throw new HttpError(405, "A poll URL answers GET and HEAD only", { name: "MethodNotAllowed", headers: { Allow: "GET, HEAD" } });
     }
     const { clock, closing } = this.services;
     const { store, signer } = await this.services.use();
     const runId = await signer.verify(def.id, token);
     let run = runId === null ? null : await store.getRun(runId);
-    if (!run || run.endpoint !== def.id) return notFound();
+    if (!run || run.endpoint !== def.id) throw notFound();
     const deadline = clock.now() + this.services.pollMs;
     for (;;) {
       if (isFinished(run)) return this.replay(run, req.method);
@@ -137,7 +136,7 @@ export class Protocol {
       const latest = await store.getRun(run.id);
       if (!latest) {
         wait.cancel();
-        return notFound();
+        throw notFound();
       }
       if (fingerprint(latest) !== fingerprint(run)) wait.cancel();
       await wait.done;
