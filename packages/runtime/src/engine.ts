@@ -6,14 +6,21 @@ import { deserialize } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, Store } from "./store.js";
 
+/** A run this process is acquiring or executing. */
+interface Reservation {
+  /** the fencing token of our lease (the execution's too); null while acquiring */
+  fence: number | null;
+  execution: Execution | null;
+}
+
 export class Engine {
-  private active = new Map<Execution, RunRecord>();
   /**
-   * Runs this process is acquiring or executing. The stores let an owner
-   * re-acquire its own lease, so the scheduler, a poll and an idempotent retry
-   * of one process must agree here first: whoever reserves a run executes it.
+   * The stores let an owner re-acquire its own lease, so the scheduler, a
+   * poll and an idempotent retry of one process must agree here first:
+   * whoever reserves a run executes it.
    */
-  private reserved = new Set<string>();
+  private reserved = new Map<string, Reservation>();
+  private closed = false;
 
   constructor(
     private readonly services: Services,
@@ -23,8 +30,9 @@ export class Engine {
 
   /** Leases a run for this process unless this process already has it; null when someone holds it. */
   async acquire(runId: string): Promise<RunRecord | null> {
-    if (this.reserved.has(runId)) return null;
-    this.reserved.add(runId);
+    if (this.closed || this.reserved.has(runId)) return null;
+    const reservation: Reservation = { fence: null, execution: null };
+    this.reserved.set(runId, reservation);
     try {
       const leased = await this.lease(await this.services.store(), runId);
       if (!leased) this.reserved.delete(runId);
@@ -42,11 +50,13 @@ export class Engine {
    * on under the new fence instead of being fenced out by ourselves.
    */
   adopt(run: RunRecord): boolean {
-    if (!this.reserved.has(run.id)) {
-      this.reserved.add(run.id);
+    const reservation = this.reserved.get(run.id);
+    if (!reservation) {
+      this.reserved.set(run.id, { fence: run.fence, execution: null });
       return true;
     }
-    for (const execution of this.active.keys()) if (execution.runId === run.id) execution.fence = run.fence;
+    reservation.fence = run.fence;
+    if (reservation.execution) reservation.execution.fence = run.fence;
     return false;
   }
 
@@ -90,6 +100,8 @@ export class Engine {
         services.logger.info(`[durable] run ${run.id} of "${def.id}" ${origin}, ${def.machine.version} is loaded: replaying it from its recorded steps`);
       }
       const recorded = mode === "replay" && !fresh ? await store.listSteps(run.id) : [];
+      // closed while getting ready: nothing of the handler may run any more
+      if (this.closed) return this.giveUp(store, run);
       const execution = new Execution(services, def, run, req, store, { mode, fresh, recorded });
       const outcome = await this.runRenewing(execution, run, store);
       if (outcome.kind !== "suspended") return outcome;
@@ -106,7 +118,8 @@ export class Engine {
   /** Executes, renewing the lease every `leaseMs / 3`; a renewal that finds us fenced out stops the execution. */
   private async runRenewing(execution: Execution, run: RunRecord, store: Store): Promise<Outcome> {
     const { clock, leaseMs, logger } = this.services;
-    this.active.set(execution, run);
+    const reservation = this.reserved.get(run.id);
+    if (reservation) reservation.execution = execution;
     const renew = clock.setInterval(() => {
       store.renewLease(run.id, execution.fence, leaseMs, clock.now()).then(
         (held) => held || execution.lose(),
@@ -117,25 +130,38 @@ export class Engine {
       return await execution.execute();
     } finally {
       clock.clearTimer(renew);
-      this.active.delete(execution);
+      if (reservation) reservation.execution = null;
       ambient.end(execution);
     }
   }
 
-  private lease(store: Store, runId: string): Promise<RunRecord | null> {
+  private async lease(store: Store, runId: string): Promise<RunRecord | null> {
     const { owner, leaseMs, clock } = this.services;
-    return store.acquireLease(runId, owner, leaseMs, clock.now());
+    const leased = await store.acquireLease(runId, owner, leaseMs, clock.now());
+    const reservation = this.reserved.get(runId);
+    if (leased && reservation) reservation.fence = leased.fence;
+    return leased;
+  }
+
+  private async giveUp(store: Store, run: RunRecord): Promise<Outcome> {
+    await store.releaseLease(run.id, this.reserved.get(run.id)?.fence ?? run.fence).catch(() => {});
+    return { kind: "lost" };
   }
 
   /**
-   * Stops every execution at once (no more writes); the returned function
-   * gives their leases up so another process can take over immediately.
+   * Stops every execution at once (no more writes) and starts no more; the
+   * returned function gives up the leases this process holds so another
+   * process can take over immediately.
    */
   close(): (store: Store) => Promise<void> {
-    const running = [...this.active];
-    for (const [execution] of running) execution.lose();
+    this.closed = true;
+    const held: [string, number][] = [];
+    for (const [runId, { fence, execution }] of this.reserved) {
+      execution?.lose();
+      if (fence !== null) held.push([runId, fence]);
+    }
     return async (store) => {
-      await Promise.allSettled(running.map(([execution, run]) => store.releaseLease(run.id, execution.fence)));
+      await Promise.allSettled(held.map(([runId, fence]) => store.releaseLease(runId, fence)));
     };
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
-import { Inngest, step } from "@durable-endpoints/runtime";
+import { Inngest, step, type Store } from "@durable-endpoints/runtime";
 import { endpointAdapter } from "@durable-endpoints/runtime/edge";
 import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
 
@@ -83,6 +83,37 @@ describe("client lifecycle", () => {
     const b = testClient({ store, leaseMs: 60_000 });
     const res = await b.inngest.endpoint(body(false))(req("/api/slow", { headers: { "idempotency-key": "c" } }));
     expect(await res.text()).toBe("v"); // no wait for the 60 s lease: close() released it
+  });
+
+  test("close() while an execution is about to start: it never starts, its lease is released", async () => {
+    const { memoryStore } = await import("@durable-endpoints/runtime/memory");
+    const store = memoryStore();
+    let closing: Promise<void> | undefined;
+    // the scheduler resumes the run in replay mode: the client closes while the run's steps are being listed
+    const closingStore = new Proxy(store, {
+      get(target, name: keyof Store) {
+        if (name !== "listSteps") return typeof target[name] === "function" ? (target[name] as Function).bind(target) : target[name];
+        return async (runId: string) => {
+          const steps = await target.listSteps(runId);
+          closing = a.inngest.close();
+          return steps;
+        };
+      },
+    });
+    const a = testClient({ store: closingStore, leaseMs: 60_000 });
+    let ranAfterClose = 0;
+    const first = await a.inngest.endpoint(async () => {
+      if (closing) ranAfterClose++;
+      await step.sleep("nap", "20ms");
+      return new Response("done");
+    })(req("/api/late"));
+    expect(first.status).toBe(303);
+    while (!closing) await sleep(10);
+    await closing;
+    const b = testClient({ store, leaseMs: 60_000 });
+    const final = await follow(b.inngest.endpoint(async () => (await step.sleep("nap", "20ms"), new Response("done"))), first);
+    expect(await final.text()).toBe("done"); // no wait for the 60 s lease
+    expect(ranAfterClose).toBe(0);
   });
 
   test("a lease is renewed while a step runs longer than leaseMs: no other process takes over", async () => {
