@@ -2,9 +2,9 @@
  * In-memory store: for tests, the playground and single-process experiments.
  *
  * Records are copied on the way in and out so callers can never mutate the
- * store's state behind its back. `close()` only detaches listeners: the data
- * stays, so a fresh client can be opened over the same store to resume runs
- * (that is how in-process crash injection works).
+ * store's state behind its back. `close()` only wakes the long-polls waiting
+ * on it: the data stays, so a fresh client can be opened over the same store
+ * to resume runs (that is how in-process crash injection works).
  */
 
 import type {
@@ -15,6 +15,7 @@ import type {
   Store,
   WaitRecord,
 } from "../store.js";
+import { ChangeHub } from "./change-hub.js";
 
 const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
 const waitKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
@@ -30,8 +31,7 @@ class MemoryStore implements Store {
   private waits = new Map<string, WaitRecord>();
   private events = new Map<string, EventRecord>();
   private meta = new Map<string, string>();
-  private changeListeners = new Map<string, Set<() => void>>();
-  private dueListeners = new Set<() => void>();
+  private hub = new ChangeHub();
 
   async createRun(run: RunRecord) {
     if (run.idempotencyKey !== null) {
@@ -164,24 +164,11 @@ class MemoryStore implements Store {
   }
 
   waitForChange(runId: string, signal: AbortSignal) {
-    return new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      let listeners = this.changeListeners.get(runId);
-      if (!listeners) this.changeListeners.set(runId, (listeners = new Set()));
-      const done = () => {
-        listeners!.delete(done);
-        if (listeners!.size === 0) this.changeListeners.delete(runId);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      listeners.add(done);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return this.hub.waitForChange(runId, signal, undefined);
   }
 
   onDue(listener: () => void) {
-    this.dueListeners.add(listener);
-    return () => void this.dueListeners.delete(listener);
+    return this.hub.onDue(listener);
   }
 
   async getOrSetMeta(key: string, value: string) {
@@ -197,8 +184,7 @@ class MemoryStore implements Store {
   }
 
   async close() {
-    for (const listeners of this.changeListeners.values()) for (const done of [...listeners]) done();
-    this.dueListeners.clear();
+    this.hub.wakeAll();
   }
 
   private lease(run: RunRecord, owner: string, ttlMs: number, now: number) {
@@ -209,12 +195,11 @@ class MemoryStore implements Store {
   }
 
   private changed(runId: string) {
-    const listeners = this.changeListeners.get(runId);
-    if (listeners) for (const done of [...listeners]) done();
+    this.hub.runChanged(runId);
   }
 
   private due() {
-    for (const listener of [...this.dueListeners]) listener();
+    this.hub.due();
   }
 }
 

@@ -6,7 +6,7 @@
  * while nobody listened are lost for good.
  */
 import type { Client, Notification } from "pg";
-import type { ChangeHub } from "./sql-change-hub.js";
+import type { ChangeHub } from "./change-hub.js";
 
 export interface Channels {
   run: string;

@@ -22,10 +22,10 @@ import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord 
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
 import { migrate } from "./postgres-schema.js";
-import { ChangeHub } from "./sql-change-hub.js";
+import { ChangeHub } from "./change-hub.js";
 import {
-  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, WAIT_COLUMNS, eventValues, patchColumns, runFromRow, runValues,
-  stepFromRow, stepValues, waitFromRow, waitValues,
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventValues, patchColumns,
+  runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
 } from "./sql-rows.js";
 
 export interface PostgresStoreOptions {
@@ -135,15 +135,11 @@ class PostgresStore implements Store {
     const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE id = $1 AND fence = $2 RETURNING status)`];
     if (cp.step) {
       const row = stepValues(cp.step).map((v, i) => `${arg(v)}::${STEP_TYPES[i]}`);
-      ctes.push(`step AS (INSERT INTO ${this.#t.steps} (${STEP_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run
-        ON CONFLICT (run_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status, attempts = excluded.attempts,
-        output = excluded.output, wake_at = excluded.wake_at, updated_at = excluded.updated_at)`);
+      ctes.push(`step AS (INSERT INTO ${this.#t.steps} (${STEP_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run ${STEP_ON_CONFLICT})`);
     }
     if (cp.wait) {
       const row = waitValues(cp.wait).map((v, i) => `${arg(v)}::${WAIT_TYPES[i]}`);
-      ctes.push(`wait AS (INSERT INTO ${this.#t.waits} (${WAIT_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run
-        ON CONFLICT (run_id, step_id) DO UPDATE SET event = excluded.event, match = excluded.match, expr = excluded.expr,
-        since = excluded.since, timeout_at = excluded.timeout_at)`);
+      ctes.push(`wait AS (INSERT INTO ${this.#t.waits} (${WAIT_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run ${WAIT_ON_CONFLICT})`);
     }
     // Due work: a suspended run (its wake-up time may be earlier than anyone's timer) or an orphaned running one.
     const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running')" : "status = 'waiting'";

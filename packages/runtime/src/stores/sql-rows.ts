@@ -17,6 +17,16 @@ export const STEP_COLUMNS = ["run_id", "id", "kind", "status", "attempts", "outp
 
 export const WAIT_COLUMNS = ["run_id", "step_id", "event", "match", "expr", "since", "timeout_at"] as const;
 
+/** `ON CONFLICT (key) DO UPDATE SET c = excluded.c, …` for every column but the key and `keep` (both dialects). */
+function onConflictUpdate(columns: readonly string[], key: readonly string[], keep: readonly string[] = []): string {
+  const updated = columns.filter((c) => !key.includes(c) && !keep.includes(c));
+  return `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${updated.map((c) => `${c} = excluded.${c}`).join(", ")}`;
+}
+
+/** A step upsert keeps the time its first attempt started. */
+export const STEP_ON_CONFLICT = onConflictUpdate(STEP_COLUMNS, ["run_id", "id"], ["started_at"]);
+export const WAIT_ON_CONFLICT = onConflictUpdate(WAIT_COLUMNS, ["run_id", "step_id"]);
+
 export const EVENT_COLUMNS = ["id", "name", "data", "ts"] as const;
 
 const num = (v: unknown): number => Number(v);
@@ -90,10 +100,6 @@ export function waitFromRow(r: Row): WaitRecord {
 /** Values in {@link WAIT_COLUMNS} order. */
 export function waitValues(w: WaitRecord): unknown[] {
   return [w.runId, w.stepId, w.event, w.match, w.expr, w.since, w.timeoutAt].map(nullify);
-}
-
-export function eventFromRow(r: Row): EventRecord {
-  return { id: String(r.id), name: String(r.name), data: String(r.data), ts: num(r.ts) };
 }
 
 /** Values in {@link EVENT_COLUMNS} order. */

@@ -62,8 +62,6 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   ],
 ];
 
-export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
-
 export function migrate(db: SqliteDb, path: string): void {
   db.transaction(() => {
     const current = db.get<{ user_version: number }>("PRAGMA user_version")?.user_version ?? 0;

@@ -18,10 +18,10 @@
  * store created at import time (e.g. while Next.js builds) does no I/O.
  */
 import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
-import { ChangeHub } from "./sql-change-hub.js";
+import { ChangeHub } from "./change-hub.js";
 import {
-  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, WAIT_COLUMNS, eventValues, patchColumns, runFromRow, runValues,
-  stepFromRow, stepValues, waitFromRow, waitValues,
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventValues, patchColumns,
+  runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
 } from "./sql-rows.js";
 import { openSqlite, type SqliteDb } from "./sqlite-driver.js";
 import { migrate } from "./sqlite-schema.js";
@@ -42,12 +42,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 const INSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS.join(", ")}) VALUES (${placeholders(RUN_COLUMNS.length)})
   ON CONFLICT (endpoint, idempotency_key) DO NOTHING`;
-const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS.join(", ")}) VALUES (${placeholders(STEP_COLUMNS.length)})
-  ON CONFLICT (run_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status, attempts = excluded.attempts,
-  output = excluded.output, wake_at = excluded.wake_at, updated_at = excluded.updated_at`;
-const UPSERT_WAIT = `INSERT INTO waits (${WAIT_COLUMNS.join(", ")}) VALUES (${placeholders(WAIT_COLUMNS.length)})
-  ON CONFLICT (run_id, step_id) DO UPDATE SET event = excluded.event, match = excluded.match, expr = excluded.expr,
-  since = excluded.since, timeout_at = excluded.timeout_at`;
+const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS.join(", ")}) VALUES (${placeholders(STEP_COLUMNS.length)}) ${STEP_ON_CONFLICT}`;
+const UPSERT_WAIT = `INSERT INTO waits (${WAIT_COLUMNS.join(", ")}) VALUES (${placeholders(WAIT_COLUMNS.length)}) ${WAIT_ON_CONFLICT}`;
 /** Makes a suspended run due now when one of the waits it suspends on already completed (see Checkpoint.dueIfCompleted). */
 const DUE_IF_COMPLETED = `UPDATE runs SET wake_at = ? WHERE id = ? AND EXISTS (
   SELECT 1 FROM steps WHERE run_id = ? AND id IN (SELECT value FROM json_each(?)) AND status = 'completed') RETURNING wake_at`;

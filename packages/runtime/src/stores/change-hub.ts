@@ -1,9 +1,9 @@
 /**
  * In-process fan-out of the two store signals: "run X changed" (resolves
- * `waitForChange`) and "work may be due" (`onDue` listeners). The SQL stores
- * feed it from their own writes and from other processes (SQLite: a
- * `data_version` poll; Postgres: LISTEN/NOTIFY), and start those cross-process
- * watchers only while someone listens — see `onActiveChange`.
+ * `waitForChange`) and "work may be due" (`onDue` listeners). Every store
+ * feeds it from its own writes; the SQL stores also from other processes
+ * (SQLite: a `data_version` poll; Postgres: LISTEN/NOTIFY), and start those
+ * cross-process watchers only while someone listens — see `onActiveChange`.
  *
  * A waiter may carry a token (SQLite: the run's revision when it subscribed)
  * so a cross-process check can wake only waiters whose run really moved on.
