@@ -1,6 +1,6 @@
 /** Opens the store a command inspects: `--store URL`, else DURABLE_STORE_URL. */
 import { existsSync } from "node:fs";
-import { openStore, type Store } from "@durable-endpoints/runtime";
+import { openStore, parseStoreUrl, type Store } from "@durable-endpoints/runtime";
 import { CliError } from "./errors.js";
 
 export function resolveStoreUrl(option: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -21,9 +21,7 @@ export async function withStore<T>(url: string, use: (store: Store) => Promise<T
 
 /** Inspecting must never create a store: a mistyped SQLite path is an error, not a new empty database. */
 function refuseToCreate(url: string): void {
-  if (url.startsWith("memory:")) throw new CliError("a memory: store lives inside its process; point --store at SQLite or Postgres");
-  if (!url.startsWith("sqlite:")) return;
-  const rest = url.slice("sqlite:".length);
-  const path = decodeURIComponent(rest.startsWith("//") ? rest.slice(2) : rest);
-  if (!existsSync(path)) throw new CliError(`store not found: no SQLite database at ${path}`);
+  const location = parseStoreUrl(url);
+  if (location.kind === "memory") throw new CliError("a memory: store lives inside its process; point --store at SQLite or Postgres");
+  if (location.kind === "sqlite" && !existsSync(location.path)) throw new CliError(`store not found: no SQLite database at ${location.path}`);
 }

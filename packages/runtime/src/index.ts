@@ -3,7 +3,7 @@ export { step } from "./step.js";
 export { NonRetriableError, RetryAfterError, StepError } from "./errors.js";
 export { parseDuration } from "./duration.js";
 export { serialize, deserialize } from "./serialize.js";
-export { openStore } from "./stores/open.js";
+export { openStore, parseStoreUrl, type StoreLocation } from "./stores/open.js";
 export type { Logger } from "./services.js";
 export type { Store, RunRecord, StepRecord, RunStatus, StepStatus } from "./store.js";
 export * from "./types.js";
