@@ -19,10 +19,10 @@
  */
 import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
 import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
 import { migrate } from "./postgres-schema.js";
-import { ChangeHub } from "./change-hub.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventValues, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
