@@ -1,7 +1,7 @@
 /** Reads a handler module and runs the compiler on it. */
 import { readFileSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { transform, type Diagnostic, type TransformResult } from "@durable-endpoints/transform";
+import { transform, type TransformResult } from "@durable-endpoints/transform";
 import { CliError } from "./errors.js";
 
 export interface CompiledFile {
@@ -24,16 +24,4 @@ export function compileFile(path: string | undefined, cwd: string): CompiledFile
   return { file: relative(cwd, absolute) || path, result: transform(code, { filename: absolute, root: cwd }) };
 }
 
-export function formatDiagnostic(file: string, d: Diagnostic): string {
-  const head = `${file}:${d.line}:${d.column + 1} ${d.severity}: ${d.message}`;
-  return d.frame ? `${head}\n${indent(d.frame)}` : head;
-}
-
 export const hasErrors = (result: TransformResult): boolean => result.diagnostics.some((d) => d.severity === "error");
-
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((line) => `  ${line}`)
-    .join("\n");
-}

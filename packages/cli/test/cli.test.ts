@@ -159,7 +159,7 @@ describe("durable compile / inspect", () => {
   it("reports diagnostics with a code frame and exits 1", () => {
     const { code, stdout } = durable(["inspect", "test/fixtures/unsupported.ts"]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/test\/fixtures\/unsupported\.ts:8:19 error: `step\.run\(…\)` must be awaited/);
+    expect(stdout).toMatch(/test\/fixtures\/unsupported\.ts:8:19: error DE1012: `step\.run\(…\)` must be awaited/);
     expect(stdout).toMatch(/>\s+8 \|/); // the code frame points at the line
   });
 

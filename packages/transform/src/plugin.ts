@@ -1,12 +1,13 @@
 /**
  * The compiler as a Babel plugin: `plugins: ["@durable-endpoints/transform"]`.
- * Errors are thrown as Babel code-frame errors; endpoints and diagnostics are also
- * left in `file.metadata.durableEndpoints` for tools.
+ * Errors are thrown (one CompileError naming them all, with code frames); endpoints and
+ * diagnostics, warnings included, are left in `file.metadata.durableEndpoints` for tools.
  */
 import type { PluginObj, PluginPass } from "@babel/core";
 import type * as t from "@babel/types";
-import { DiagnosticSink } from "./diagnostics.js";
-import { compileEndpoints, endpointMetadata } from "./transform.js";
+import { collectDiagnostics, isError } from "./diagnostics.js";
+import { CompileError } from "./host-diagnostics.js";
+import { compileEndpoints, endpointMetadata, mayContainEndpoint } from "./transform.js";
 
 export interface PluginOptions {
   importSources?: readonly string[];
@@ -19,16 +20,12 @@ export function durablePlugin(_api: unknown, options: PluginOptions = {}): Plugi
     visitor: {
       Program(path, state) {
         const code = state.file.code;
-        if (!code.includes(".endpoint(")) return;
-        const sink = new DiagnosticSink(code);
+        if (!mayContainEndpoint(code)) return;
         const filename = state.filename ?? "unknown.js";
-        const compiled = compileEndpoints(path.parent as t.File, code, { filename, ...options }, sink);
-        (state.file.metadata as Record<string, unknown>).durableEndpoints = {
-          endpoints: compiled.map((c) => endpointMetadata(c)),
-          diagnostics: sink.list,
-        };
-        const first = sink.list.find((d) => d.severity === "error");
-        if (first) throw new Error(`${filename}:${first.line}:${first.column + 1}: ${first.message}\n${first.frame}`);
+        const { result: compiled, diagnostics } = collectDiagnostics(code, () => compileEndpoints(path.parent as t.File, code, { filename, ...options }));
+        (state.file.metadata as Record<string, unknown>).durableEndpoints = { endpoints: compiled.map((c) => endpointMetadata(c)), diagnostics };
+        const errors = diagnostics.filter(isError);
+        if (errors.length) throw new CompileError(filename, errors);
         for (const c of compiled) c.replace(c.endpoint.machine);
       },
     },

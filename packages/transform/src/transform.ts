@@ -3,7 +3,7 @@ import { parse, type ParserPlugin } from "@babel/parser";
 import type * as t from "@babel/types";
 import type { SourceMapInput } from "@jridgewell/trace-mapping";
 import type { EncodedSourceMap } from "@jridgewell/gen-mapping";
-import { DiagnosticSink, internalError, syntaxError, type Diagnostic } from "./diagnostics.js";
+import { collectDiagnostics, internalError, isError, syntaxError, type Diagnostic } from "./diagnostics.js";
 import { findEndpoints } from "./phases/1-find.js";
 import { analyzeHandler } from "./phases/2-analyze.js";
 import type { MachineStepInfo } from "@durable-endpoints/runtime/machine";
@@ -47,18 +47,23 @@ export interface TransformResult {
   diagnostics: Diagnostic[];
 }
 
-export function transform(code: string, options: TransformOptions): TransformResult {
-  if (!code.includes(".endpoint(")) return { code, map: null, endpoints: [], diagnostics: [] };
-  const sink = new DiagnosticSink(code);
-  const file = parseModule(code, options.filename, sink);
-  if (!file) return { code, map: null, endpoints: [], diagnostics: sink.list };
+/** The text of an endpoint call: a module without it has nothing to compile. */
+export const ENDPOINT_CALL = ".endpoint(";
 
-  const lowered = compileEndpoints(file, code, options, sink);
-  if (sink.hasErrors || lowered.length === 0) return { code, map: null, endpoints: lowered.map((l) => endpointMetadata(l)), diagnostics: sink.list };
+/** Cheap pre-check (no parsing): can `code` define an endpoint? */
+export const mayContainEndpoint = (code: string): boolean => code.includes(ENDPOINT_CALL);
+
+export function transform(code: string, options: TransformOptions): TransformResult {
+  if (!mayContainEndpoint(code)) return { code, map: null, endpoints: [], diagnostics: [] };
+  const { result: lowered, diagnostics } = collectDiagnostics(code, () => {
+    const file = parseModule(code, options.filename);
+    return file ? compileEndpoints(file, code, options) : [];
+  });
+  if (diagnostics.some(isError) || lowered.length === 0) return { code, map: null, endpoints: lowered.map((l) => endpointMetadata(l)), diagnostics };
 
   const replacements: Replacement[] = lowered.map((l) => ({ start: l.argument.start!, end: l.argument.end!, header: l.endpoint.header, method: l.endpoint.resume, cases: l.endpoint.cases }));
   const printed = print(code, options.filename, replacements, options.sourceMaps ?? true, options.inputSourceMap);
-  return { code: printed.code, map: printed.map, endpoints: lowered.map((l, i) => endpointMetadata(l, printed.caseLines[i])), diagnostics: sink.list };
+  return { code: printed.code, map: printed.map, endpoints: lowered.map((l, i) => endpointMetadata(l, printed.caseLines[i])), diagnostics };
 }
 
 interface Compiled {
@@ -66,18 +71,18 @@ interface Compiled {
   endpoint: LoweredEndpoint;
 }
 
-/** Phases 1–3 over a parsed module (shared with the Babel plugin). */
-export function compileEndpoints(file: t.File, code: string, options: TransformOptions, sink: DiagnosticSink): (Compiled & { replace(node: t.Expression): void })[] {
-  const found = findEndpoints(file, code, options.importSources ?? DEFAULT_IMPORT_SOURCES, sink);
+/** Phases 1–3 over a parsed module (shared with the Babel plugin), inside collectDiagnostics(). */
+export function compileEndpoints(file: t.File, code: string, options: TransformOptions): (Compiled & { replace(node: t.Expression): void })[] {
+  const found = findEndpoints(file, code, options.importSources ?? DEFAULT_IMPORT_SOURCES);
   const modulePath = relativePath(options.root ?? defaultRoot(), options.filename);
   return found.endpoints.flatMap((site) => {
     try {
-      const analysis = analyzeHandler(site.handler, found.stepBindings, sink);
-      const endpoint = lowerEndpoint(site, analysis, sink, code, `${modulePath}#${site.name}`);
+      const analysis = analyzeHandler(site.handler, found.stepBindings);
+      const endpoint = lowerEndpoint(site, analysis, code, `${modulePath}#${site.name}`);
       return [{ argument: site.argument.node, endpoint, replace: (node: t.Expression) => site.argument.replaceWith(node) }];
     } catch (err) {
       // a bug of ours must not crash the user's build: report it where it happened
-      sink.report(internalError(err instanceof Error ? err.message : String(err)), site.handler.node);
+      internalError(site.handler.node, err instanceof Error ? err.message : String(err));
       return [];
     }
   });
@@ -96,7 +101,7 @@ export function endpointMetadata({ endpoint }: Compiled, caseLines?: LineRange[]
   };
 }
 
-export function parseModule(code: string, filename: string, sink: DiagnosticSink): t.File | null {
+function parseModule(code: string, filename: string): t.File | null {
   const plugins: ParserPlugin[] = [];
   if (/\.[cm]?tsx?$/.test(filename)) plugins.push("typescript");
   if (/\.(tsx|jsx|js|mjs|cjs)$/.test(filename)) plugins.push("jsx");
@@ -105,7 +110,7 @@ export function parseModule(code: string, filename: string, sink: DiagnosticSink
     return parse(code, { sourceType: "module", sourceFilename: filename, plugins, strictMode: false });
   } catch (err) {
     const e = err as Error & { loc?: { line: number; column: number } };
-    sink.report(syntaxError(e.message.replace(/\s*\(\d+:\d+\)$/, "").replace(/\.$/, "")), e.loc ? { loc: { start: e.loc, end: e.loc } as t.SourceLocation } : null);
+    syntaxError(e.loc ? { loc: { start: e.loc, end: e.loc } as t.SourceLocation } : null, e.message.replace(/\s*\(\d+:\d+\)$/, "").replace(/\.$/, ""));
     return null;
   }
 }

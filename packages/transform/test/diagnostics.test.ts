@@ -1,6 +1,7 @@
 /** Every unsupported construct gets a diagnostic with a stable code, position, fix and code frame — and no output. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { transform } from "../src/index.js";
+import { checkDiagnostics, CompileError, formatDiagnostic, mayContainEndpoint, transform, type Diagnostic } from "../src/index.js";
 
 const compile = (handler: string, prelude = "") =>
   transform(`import { step } from "inngest";\n${prelude}export const handler = inngest.endpoint(${handler});\n`, { filename: "/app/h.ts", root: "/app" });
@@ -103,5 +104,48 @@ describe("diagnostics", () => {
     const result = transform(`import { step } from "inngest";\nexport const handler = inngest.endpoint(async (req) => {\n  const = 1;\n});\n`, { filename: "/app/h.ts" });
     expect(result.diagnostics).toMatchObject([{ code: "DE1000", severity: "error", line: 3 }]);
     expect(result.diagnostics[0]!.frame).toContain("> 3 |   const = 1;");
+  });
+});
+
+describe("the catalogue", () => {
+  const catalogue = readFileSync(new URL("../src/diagnostics.ts", import.meta.url), "utf8");
+  const codes = [...catalogue.matchAll(/"(DE\d{4})"/g)].map((m) => m[1]!);
+
+  it("lists each code once, in order", () => {
+    expect(codes.length).toBeGreaterThan(10);
+    expect(codes).toEqual([...new Set(codes)].sort());
+  });
+
+  it("every code is documented in the README", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    for (const code of codes) expect(readme, code).toContain(`| ${code}`);
+  });
+});
+
+describe("what hosts do with diagnostics", () => {
+  const { diagnostics } = compile(
+    `async () => {\n  const conn = new Connection();\n  await step.run("a", () => 1);\n  eval("x");\n  with (conn) {}\n  return new Response(conn.name);\n}`,
+    "class Connection { name = 'c'; }\n",
+  );
+
+  it("formats file:line:column: severity code: message, then the code frame", () => {
+    const error = diagnostics.find((d) => d.code === "DE1003")!;
+    expect(formatDiagnostic(error, "src/h.ts")).toMatch(/^src\/h\.ts:6:3: error DE1003: Direct `eval` .* Fix: .*\n.*> 6 \|   eval\("x"\);/s);
+    expect(formatDiagnostic(error)).toMatch(/^error DE1003: Direct `eval`/);
+  });
+
+  it("passes each warning on, and fails with every error at once", () => {
+    const warned: Diagnostic[] = [];
+    const error = checkDiagnostics(diagnostics, "src/h.ts", (d) => warned.push(d));
+    expect(warned.map((d) => d.code)).toEqual(["DE1007"]);
+    expect(error).toBeInstanceOf(CompileError);
+    expect(error!.errors.map((d) => d.code).sort()).toEqual(["DE1002", "DE1003"]);
+    expect(error!.message).toMatch(/src\/h\.ts:\d+:\d+: error DE100[23][^]*\n\nsrc\/h\.ts:\d+:\d+: error DE100[23]/);
+    expect(checkDiagnostics(diagnostics.filter((d) => d.severity === "warning"), "src/h.ts", () => {})).toBeNull();
+  });
+
+  it("mayContainEndpoint is a cheap text check", () => {
+    expect(mayContainEndpoint(`inngest.endpoint(async () => new Response(""))`)).toBe(true);
+    expect(mayContainEndpoint(`export const x = 1;`)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 /** `durable inspect <file>`: per endpoint, its states (step, kind, line, captured locals); then diagnostics. */
+import { formatDiagnostic, stateRows } from "@durable-endpoints/transform";
 import type { Command } from "../command.js";
-import { stateRows } from "@durable-endpoints/transform";
-import { compileFile, formatDiagnostic, hasErrors } from "../source.js";
+import { compileFile, hasErrors } from "../source.js";
 import { table } from "../table.js";
 
 export const inspectCommand: Command = ({ args, io, cwd }) => {
@@ -22,7 +22,7 @@ export const inspectCommand: Command = ({ args, io, cwd }) => {
     );
   }
   out.push("", result.diagnostics.length ? `diagnostics (${result.diagnostics.length})` : "diagnostics: none");
-  for (const d of result.diagnostics) out.push(formatDiagnostic(file, d));
+  for (const d of result.diagnostics) out.push(formatDiagnostic(d, file));
   io.out(out.join("\n"));
   return hasErrors(result) ? 1 : 0;
 };

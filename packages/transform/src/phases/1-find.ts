@@ -6,7 +6,7 @@
 import type { Binding, NodePath } from "@babel/traverse";
 import * as t from "@babel/types";
 import { traverse } from "../babel.js";
-import { handlerNotFound, type DiagnosticSink } from "../diagnostics.js";
+import { handlerNotFound } from "../diagnostics.js";
 
 export type HandlerFunction = t.ArrowFunctionExpression | t.FunctionExpression | t.FunctionDeclaration;
 
@@ -24,7 +24,7 @@ export interface FoundModule {
   stepBindings: Set<Binding>;
 }
 
-export function findEndpoints(file: t.File, code: string, importSources: readonly string[], sink: DiagnosticSink): FoundModule {
+export function findEndpoints(file: t.File, code: string, importSources: readonly string[]): FoundModule {
   const stepBindings = new Set<Binding>();
   const endpoints: EndpointSite[] = [];
   let unnamed = 0;
@@ -56,7 +56,7 @@ export function findEndpoints(file: t.File, code: string, importSources: readonl
       const argument = path.get("arguments.0") as NodePath<t.Expression>;
       const handler = resolveHandler(argument);
       if (!handler) {
-        if (argument.isIdentifier()) sink.report(handlerNotFound(argument.node.name), argument.node);
+        if (argument.isIdentifier()) handlerNotFound(argument.node, argument.node.name);
         return;
       }
       endpoints.push({ argument, handler, name: bindingName(path) ?? `endpoint${++unnamed}` });

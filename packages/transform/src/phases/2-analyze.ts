@@ -12,7 +12,6 @@
 import type { Binding, NodePath, Scope } from "@babel/traverse";
 import * as t from "@babel/types";
 import * as diag from "../diagnostics.js";
-import type { DiagnosticSink } from "../diagnostics.js";
 import type { HandlerFunction } from "./1-find.js";
 
 export interface BindingInfo {
@@ -38,11 +37,7 @@ export interface Analysis {
 
 const STEP_KINDS = new Set(["run", "sleep", "sleepUntil", "waitForEvent"]);
 
-export function analyzeHandler(
-  handler: NodePath<HandlerFunction>,
-  stepBindings: Set<Binding>,
-  sink: DiagnosticSink,
-): Analysis {
+export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings: Set<Binding>): Analysis {
   const handlerScope = handler.scope;
   const usedNames = new Set<string>();
   const freeNames = new Set<string>();
@@ -50,7 +45,7 @@ export function analyzeHandler(
   const rename = new Map<t.Identifier, BindingInfo>();
   const stepRefs = new Set<t.Identifier>();
 
-  if (handler.node.generator) sink.report(diag.generatorHandler(), handler.node);
+  if (handler.node.generator) diag.generatorHandler(handler.node);
 
   const ownBinding = (scope: Scope, name: string): Binding | undefined => {
     const binding = scope.getBinding(name);
@@ -122,28 +117,28 @@ export function analyzeHandler(
       const outer = path.scope.getBinding(path.node.name);
       if (outer && stepBindings.has(outer)) {
         stepRefs.add(path.node);
-        checkAwaitedStep(path, handler, sink);
+        checkAwaitedStep(path, handler);
       } else if (path.node.name === "arguments" && !outer && functionParent(path) === handler.node) {
-        sink.report(diag.argumentsObject(), path.node);
+        diag.argumentsObject(path.node);
       }
     },
     WithStatement(path) {
-      sink.report(diag.withStatement(), path.node);
+      diag.withStatement(path.node);
     },
     CallExpression(path) {
       const callee = path.node.callee;
-      if (t.isIdentifier(callee, { name: "eval" }) && !path.scope.getBinding("eval")) sink.report(diag.directEval(), path.node);
+      if (t.isIdentifier(callee, { name: "eval" }) && !path.scope.getBinding("eval")) diag.directEval(path.node);
     },
     ThisExpression(path) {
       if (!t.isArrowFunctionExpression(handler.node) && functionParent(path) === handler.node) {
-        sink.report(diag.thisInHandler(), path.node);
+        diag.thisInHandler(path.node);
       }
     },
     ForOfStatement(path) {
-      if (path.node.await && functionParent(path) === handler.node) sink.report(diag.forAwait(), path.node);
+      if (path.node.await && functionParent(path) === handler.node) diag.forAwait(path.node);
     },
     YieldExpression(path) {
-      if (functionParent(path) === handler.node) sink.report(diag.generatorHandler(), path.node);
+      if (functionParent(path) === handler.node) diag.generatorHandler(path.node);
     },
   });
 
@@ -152,7 +147,7 @@ export function analyzeHandler(
   if (t.isIdentifier(param)) {
     const info = rename.get(param)!;
     if (info.constant) requestName = info.name;
-    else sink.report(diag.reassignedHandlerParameter(), param);
+    else diag.reassignedHandlerParameter(param);
   }
   return { rename, stepRefs, requestName, usedNames };
 }
@@ -207,7 +202,7 @@ function functionParent(path: NodePath): t.Node | undefined {
  * goes on before the step is checkpointed (`ids.forEach(async (id) => { await step.run(…) })`),
  * or the pending promise ends up in a local that would have to be saved (`const p = step.run(…)`).
  */
-function checkAwaitedStep(ref: NodePath<t.Identifier>, handler: NodePath<HandlerFunction>, sink: DiagnosticSink): void {
+function checkAwaitedStep(ref: NodePath<t.Identifier>, handler: NodePath<HandlerFunction>): void {
   const member = ref.parentPath;
   const call = member?.parentPath;
   if (!member?.isMemberExpression() || !call?.isCallExpression() || call.node.callee !== member.node) return;
@@ -217,12 +212,12 @@ function checkAwaitedStep(ref: NodePath<t.Identifier>, handler: NodePath<Handler
     if (p.isFunction()) callback = p;
   }
   if (!callback) {
-    if (!isAwaited(call, handler, ref)) sink.report(diag.unawaitedStep(name), call.node);
+    if (!isAwaited(call, handler, ref)) diag.unawaitedStep(call.node, name);
     return;
   }
   if (callback.isFunctionDeclaration() || callback.parentPath?.isVariableDeclarator()) return; // a helper, called elsewhere
   if (callback.isClassMethod() || callback.isObjectMethod()) return;
-  if (!isAwaited(callback, handler, ref)) sink.report(diag.unawaitedStepCallback(name), call.node);
+  if (!isAwaited(callback, handler, ref)) diag.unawaitedStepCallback(call.node, name);
 }
 
 /** Is the value of `path` awaited (or returned) within its statement of the handler? */

@@ -71,7 +71,7 @@ export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): 
     default:
       break;
   }
-  lw.sink.report(diag.unsupportedAwaitPosition(describe(node)), node);
+  diag.unsupportedAwaitPosition(node, describe(node));
   return lw.rewrite(node);
 }
 
@@ -216,7 +216,7 @@ function explodeOptionalChain(lw: Lowerer, node: t.OptionalMemberExpression | t.
     t.isMemberExpression(l) || t.isOptionalMemberExpression(l) ? l.computed && containsAwait(l.property) : l.arguments.some((a) => containsAwait(a)),
   );
   if (awaitsAfterHead || !t.isExpression(head)) {
-    lw.sink.report(diag.unsupportedAwaitPosition("an optional chain (`?.`)"), node);
+    diag.unsupportedAwaitPosition(node, "an optional chain (`?.`)");
     return lw.rewrite(node);
   }
   const value = explodeValue(lw, head);
@@ -401,7 +401,7 @@ export function assignable<T extends t.Node>(pattern: T): T {
 }
 
 function unsupported(lw: Lowerer, node: t.Node, what: string): null {
-  lw.sink.report(diag.unsupportedAwaitPosition(what), node);
+  diag.unsupportedAwaitPosition(node, what);
   return null;
 }
 

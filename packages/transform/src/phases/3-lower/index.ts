@@ -6,7 +6,7 @@
  * assembles the method, locals.ts decides what is saved, metadata.ts describes it.
  */
 import * as t from "@babel/types";
-import { classInstanceLive, type DiagnosticSink } from "../../diagnostics.js";
+import { classInstanceLive } from "../../diagnostics.js";
 import type { EndpointSite } from "../1-find.js";
 import type { Analysis } from "../2-analyze.js";
 import { assignPattern } from "./expressions.js";
@@ -34,9 +34,9 @@ export interface LoweredEndpoint extends MachineHeader {
   captured: string[];
 }
 
-export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: DiagnosticSink, code: string, id: string): LoweredEndpoint {
+export function lowerEndpoint(site: EndpointSite, analysis: Analysis, code: string, id: string): LoweredEndpoint {
   const handler = site.handler.node;
-  const lw = new Lowerer(analysis, t.identifier(freshOutside(analysis, "$")), sink, code);
+  const lw = new Lowerer(analysis, t.identifier(freshOutside(analysis, "$")), code);
   const localsObject = t.identifier(lw.fresh("L"));
   const request = lowerRequestParameter(lw, handler.params[0]);
   const body = t.isBlockStatement(handler.body) ? handler.body.body : [t.returnStatement(handler.body)];
@@ -46,7 +46,7 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, sink: Diag
   const assembled = assembleResume(lw, request);
   const { live: liveBefore, captured } = captureLocals(lw, assembled, localsObject);
   for (const info of new Set(analysis.rename.values())) {
-    if (info.instanceOf && captured.includes(info.name)) sink.report(classInstanceLive(info.name, info.instanceOf.className), info.instanceOf.node);
+    if (info.instanceOf && captured.includes(info.name)) classInstanceLive(info.instanceOf.node, info.name, info.instanceOf.className);
   }
 
   // states are numbered in the order their cases appear

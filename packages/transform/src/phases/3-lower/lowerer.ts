@@ -4,7 +4,6 @@
  * `rewrite`, which clones original nodes with the analysis' renames applied.
  */
 import * as t from "@babel/types";
-import type { DiagnosticSink } from "../../diagnostics.js";
 import type { Analysis } from "../2-analyze.js";
 import { Emitter } from "./emitter.js";
 
@@ -42,7 +41,6 @@ export class Lowerer {
   constructor(
     readonly analysis: Analysis,
     readonly ctx: t.Identifier,
-    readonly sink: DiagnosticSink,
     readonly code: string,
   ) {
     this.em = new Emitter(ctx);
