@@ -27,6 +27,6 @@ describe("Bun plugin: compile errors", () => {
   it("fail Bun.build with file:line:column, the diagnostic code and a code frame", async () => {
     const script = fileURLToPath(new URL("./fixtures/bun-build.ts", import.meta.url));
     const bad = fileURLToPath(new URL("../../packages/unplugin/test/fixtures/bad-endpoint.ts", import.meta.url));
-    await expect(run(BUN, ["--no-install", script, bad], { cwd: exampleDir("shared") })).rejects.toThrow(/bad-endpoint\.ts:8:\d+: DE1\d{3}[^]*\|/);
+    await expect(run(BUN, ["--no-install", script, bad], { cwd: exampleDir("shared") })).rejects.toThrow(/bad-endpoint\.ts:8:\d+: error DE1\d{3}[^]*\|/);
   });
 });

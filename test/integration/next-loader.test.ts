@@ -13,7 +13,7 @@ async function build(entry: string): Promise<{ text: string; code: string }> {
 describe("the Next.js loader under webpack", () => {
   it("fails the build on compile errors with file:line:column and the code", async () => {
     const { text } = await build(fixture("bad-endpoint.ts"));
-    expect(text).toMatch(/bad-endpoint\.ts:8:\d+: DE1\d{3}/);
+    expect(text).toMatch(/bad-endpoint\.ts:8:\d+: error DE1\d{3}/);
   });
 
   it("reports warnings and emits the compiled machine with the alias applied", async () => {

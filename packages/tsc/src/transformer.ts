@@ -1,6 +1,5 @@
 import path from "node:path";
-import { transform } from "@durable-endpoints/transform";
-import { formatDiagnostic, resolveAliases, type DurableOptions } from "@durable-endpoints/unplugin";
+import { checkDiagnostics, formatDiagnostic, mayContainEndpoint, resolveAliases, transform, type Diagnostic } from "@durable-endpoints/transform";
 import ts from "typescript";
 import { rewriteModuleSpecifiers } from "./aliases.js";
 import { reparseAsSynthesized } from "./reparse.js";
@@ -11,15 +10,13 @@ export interface DurableTransformerOptions {
   /** Modules whose `inngest.endpoint` / `step` are recognised. Default: the transform's own default. */
   importSources?: string[];
   /** Same as the bundler plugins' `alias`: `true` maps "inngest" / "inngest/edge" to the runtime. */
-  alias?: DurableOptions["alias"];
+  alias?: boolean | Readonly<Record<string, string>>;
 }
 
 /** What ts-patch passes as the third argument of a "program" transformer. */
 export interface TransformerExtras {
   addDiagnostic?: (diagnostic: ts.Diagnostic) => unknown;
 }
-
-type CompileDiagnostic = ReturnType<typeof transform>["diagnostics"][number];
 
 /**
  * TypeScript custom transformer ("before" phase). It runs the same compiler as the bundler
@@ -38,7 +35,7 @@ export function durableTransformer(
 
 function compile(sourceFile: ts.SourceFile, root: string, options: DurableTransformerOptions, extras: TransformerExtras): ts.SourceFile {
   const text = sourceFile.text;
-  if (sourceFile.isDeclarationFile || !text.includes(".endpoint(")) return sourceFile;
+  if (sourceFile.isDeclarationFile || !mayContainEndpoint(text)) return sourceFile;
   const result = transform(text, {
     filename: sourceFile.fileName,
     sourceMaps: true,
@@ -50,21 +47,22 @@ function compile(sourceFile: ts.SourceFile, root: string, options: DurableTransf
   return reparseAsSynthesized(sourceFile, result.code, result.map);
 }
 
-function report(file: ts.SourceFile, diagnostics: readonly CompileDiagnostic[], extras: TransformerExtras): void {
-  const errors: string[] = [];
-  for (const d of diagnostics) {
-    const isError = d.severity === "error";
-    if (extras.addDiagnostic) {
-      extras.addDiagnostic({
-        category: isError ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning,
-        code: 93_001,
-        file,
-        start: file.getPositionOfLineAndCharacter(d.line - 1, d.column),
-        length: 1,
-        messageText: `durable-endpoints ${d.code}: ${d.message}`,
-      });
-    } else if (isError) errors.push(formatDiagnostic(d, file.fileName));
-    else console.warn(`[durable-endpoints] ${formatDiagnostic(d, file.fileName)}`);
+/** Under ts-patch every diagnostic becomes a TypeScript one; under `program.emit`, warnings are printed and errors thrown. */
+function report(file: ts.SourceFile, diagnostics: readonly Diagnostic[], extras: TransformerExtras): void {
+  const { addDiagnostic } = extras;
+  if (!addDiagnostic) {
+    const error = checkDiagnostics(diagnostics, file.fileName, (warning) => console.warn(`[durable-endpoints] ${formatDiagnostic(warning, file.fileName)}`));
+    if (error) throw error;
+    return;
   }
-  if (errors.length > 0) throw new Error(`durable-endpoints: cannot compile\n${errors.join("\n\n")}`);
+  for (const d of diagnostics) {
+    addDiagnostic({
+      category: d.severity === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning,
+      code: 93_001,
+      file,
+      start: file.getPositionOfLineAndCharacter(d.line - 1, d.column),
+      length: 1,
+      messageText: `durable-endpoints ${d.code}: ${d.message}`,
+    });
+  }
 }

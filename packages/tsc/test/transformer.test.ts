@@ -39,7 +39,7 @@ describe("durableTransformer", () => {
   });
 
   it("throws the compile errors with file:line:column under program.emit", () => {
-    expect(() => emit(BAD, (program) => durableTransformer(program))).toThrow(/bad-endpoint\.ts:8:\d+: DE1\d{3}/);
+    expect(() => emit(BAD, (program) => durableTransformer(program))).toThrow(/bad-endpoint\.ts:8:\d+: error DE1\d{3}/);
   });
 
   it("reports them as TypeScript diagnostics under ts-patch (addDiagnostic)", () => {

@@ -4,7 +4,7 @@ import MagicString from "magic-string";
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(["'])([^"'\r\n]+)\2/g;
 
 /** Cheap pre-check: does the module mention any aliased specifier at all? */
-export function mentionsAlias(code: string, aliases: ReadonlyMap<string, string>): boolean {
+function mentionsAlias(code: string, aliases: ReadonlyMap<string, string>): boolean {
   for (const from of aliases.keys()) if (code.includes(`"${from}"`) || code.includes(`'${from}'`)) return true;
   return false;
 }

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { compileModule, formatDiagnostic, inlineSourceMap } from "./compile.js";
+import { checkDiagnostics, formatDiagnostic } from "@durable-endpoints/transform";
+import { compileModule, inlineSourceMap } from "./compile.js";
 import { PLUGIN_NAME } from "./core.js";
+import { createFilter, transformFilter } from "./filter.js";
 import type { DurableOptions } from "./options.js";
 import { resolveSettings } from "./settings.js";
 
@@ -33,14 +35,14 @@ export default function durableBun(options: DurableOptions = {}): BunPlugin {
     name: PLUGIN_NAME,
     setup(build) {
       const settings = resolveSettings(options, process.cwd());
+      const accepts = createFilter(transformFilter(options));
       build.onLoad({ filter: SCRIPT, namespace: "file" }, async ({ path }) => {
         const code = await readFile(path, "utf8");
         const loader = loaderFor(path);
-        const result = settings.accepts(path) ? compileModule(code, path, settings) : null;
+        const result = accepts(path, code) ? compileModule(code, path, settings) : null;
         if (!result) return { contents: code, loader };
-        const errors = result.diagnostics.filter((d) => d.severity === "error");
-        for (const d of result.diagnostics) if (d.severity !== "error") console.warn(`[${PLUGIN_NAME}] ${formatDiagnostic(d, path)}`);
-        if (errors.length > 0) throw new Error(errors.map((d) => formatDiagnostic(d, path)).join("\n\n"));
+        const error = checkDiagnostics(result.diagnostics, path, (warning) => console.warn(`[${PLUGIN_NAME}] ${formatDiagnostic(warning, path)}`));
+        if (error) throw error;
         return { contents: result.code + (result.map ? inlineSourceMap(result.map) : ""), loader };
       });
     },

@@ -1,6 +1,6 @@
 import remapping from "@jridgewell/remapping";
-import { transform } from "@durable-endpoints/transform";
-import { mentionsAlias, rewriteImports } from "./alias.js";
+import { transform, type Diagnostic } from "@durable-endpoints/transform";
+import { rewriteImports } from "./alias.js";
 
 /** A v3 source map as a plain object (what every bundler accepts). */
 export interface SourceMapV3 {
@@ -12,8 +12,6 @@ export interface SourceMapV3 {
   mappings: string;
 }
 
-export type CompileDiagnostic = ReturnType<typeof transform>["diagnostics"][number];
-
 export interface CompileSettings {
   /** Project root: endpoint ids are module paths relative to it. */
   root: string;
@@ -23,14 +21,7 @@ export interface CompileSettings {
 export interface CompiledModule {
   code: string;
   map: SourceMapV3 | null;
-  diagnostics: readonly CompileDiagnostic[];
-}
-
-const ENDPOINT_CALL = ".endpoint(";
-
-/** Fast path: only modules that define an endpoint or import an aliased specifier are touched. */
-export function needsCompile(code: string, settings: CompileSettings): boolean {
-  return code.includes(ENDPOINT_CALL) || mentionsAlias(code, settings.aliases);
+  diagnostics: readonly Diagnostic[];
 }
 
 /**
@@ -39,15 +30,10 @@ export function needsCompile(code: string, settings: CompileSettings): boolean {
  * is left as is. With error diagnostics, `code` is returned unchanged next to them.
  */
 export function compileModule(code: string, filename: string, settings: CompileSettings): CompiledModule | null {
-  if (!needsCompile(code, settings)) return null;
-  let out: { code: string; map: SourceMapV3 | null } = { code, map: null };
-  let diagnostics: readonly CompileDiagnostic[] = [];
-  if (code.includes(ENDPOINT_CALL)) {
-    const result = transform(code, { filename, sourceMaps: true, root: settings.root });
-    diagnostics = result.diagnostics;
-    if (diagnostics.some((d) => d.severity === "error")) return { code, map: null, diagnostics };
-    out = { code: result.code, map: (result.map as SourceMapV3 | null) ?? null };
-  }
+  const result = transform(code, { filename, sourceMaps: true, root: settings.root });
+  const { diagnostics } = result;
+  if (diagnostics.some((d) => d.severity === "error")) return { code, map: null, diagnostics };
+  let out = { code: result.code, map: result.map as SourceMapV3 | null };
   const rewritten = rewriteImports(out.code, settings.aliases);
   if (rewritten) {
     const aliasMap = rewritten.generateMap({ hires: true, source: filename });
@@ -63,17 +49,7 @@ function pointAtSource(map: SourceMapV3, filename: string, code: string): Source
   return { ...map, file: filename, sources: [filename], sourcesContent: [code] };
 }
 
-/** `file:line:column: message` plus the code frame — the shape editors and terminals link. */
-export function formatDiagnostic(d: CompileDiagnostic, file: string): string {
-  return `${file}:${d.line}:${d.column + 1}: ${describeDiagnostic(d)}`;
-}
-
-/** `DE1234 message` plus the code frame, for hosts that show the location themselves. */
-export function describeDiagnostic(d: CompileDiagnostic): string {
-  return `${d.code} ${d.message}${d.frame ? `\n${d.frame}` : ""}`;
-}
-
-/** An inline `sourceMappingURL` comment, for hosts that take code only (Bun, the Next.js loader's fallback). */
+/** An inline `sourceMappingURL` comment, for hosts that take code only (Bun). */
 export function inlineSourceMap(map: SourceMapV3): string {
   return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}`;
 }

@@ -1,6 +1,8 @@
-import { compileModule, formatDiagnostic, type SourceMapV3 } from "./compile.js";
+import { checkDiagnostics, formatDiagnostic } from "@durable-endpoints/transform";
+import { compileModule, type CompileSettings, type SourceMapV3 } from "./compile.js";
+import { createFilter, transformFilter } from "./filter.js";
 import { deserializeOptions, type LoaderOptions } from "./next-options.js";
-import { resolveSettings, type ResolvedSettings } from "./settings.js";
+import { resolveSettings } from "./settings.js";
 
 // The part of the webpack loader API that both webpack and Turbopack implement.
 interface LoaderContext {
@@ -11,20 +13,28 @@ interface LoaderContext {
   callback(error: Error | null, code?: string, map?: SourceMapV3 | string | null): void;
 }
 
-const cache = new WeakMap<object, ResolvedSettings>();
+interface Loader {
+  settings: CompileSettings;
+  accepts(file: string, code: string): boolean;
+}
+
+const cache = new WeakMap<object, Loader>();
 
 /** webpack / Turbopack loader used by `withDurable` (Next.js). */
 export default function durableLoader(this: LoaderContext, code: string, inputMap?: SourceMapV3 | string | null): void {
   const options = this.getOptions();
-  let settings = cache.get(options);
-  if (!settings) cache.set(options, (settings = resolveSettings(deserializeOptions(options), this.rootContext || process.cwd())));
+  let loader = cache.get(options);
+  if (!loader) {
+    const durableOptions = deserializeOptions(options);
+    loader = { settings: resolveSettings(durableOptions, this.rootContext || process.cwd()), accepts: createFilter(transformFilter(durableOptions)) };
+    cache.set(options, loader);
+  }
   const file = this.resourcePath;
   try {
-    const result = settings.accepts(file) ? compileModule(code, file, settings) : null;
+    const result = loader.accepts(file, code) ? compileModule(code, file, loader.settings) : null;
     if (!result) return this.callback(null, code, inputMap);
-    const errors = result.diagnostics.filter((d) => d.severity === "error");
-    for (const d of result.diagnostics) if (d.severity !== "error") this.emitWarning(new Error(formatDiagnostic(d, file)));
-    if (errors.length > 0) return this.callback(new Error(errors.map((d) => formatDiagnostic(d, file)).join("\n\n")));
+    const error = checkDiagnostics(result.diagnostics, file, (warning) => this.emitWarning(new Error(formatDiagnostic(warning, file))));
+    if (error) return this.callback(error);
     this.callback(null, result.code, result.map);
   } catch (error) {
     this.callback(error as Error);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
-import { resolveAliases, type DurableOptions } from "./options.js";
+import { transformFilter } from "./filter.js";
 import { serializeOptions } from "./next-options.js";
+import type { DurableOptions } from "./options.js";
 
 // Only the parts of Next's config that are touched here (no dependency on `next` types).
 interface WebpackConfig { module?: { rules?: unknown[] } }
@@ -16,10 +17,9 @@ const LOADER = fileURLToPath(new URL("./next-loader.js", import.meta.url));
 const SCRIPTS_GLOB = "**/*.{js,jsx,mjs,cjs,ts,tsx,mts,cts}";
 const SCRIPTS_RE = /\.[cm]?[jt]sx?$/;
 
-/** Turbopack runs JS loaders in workers: only send it files that define an endpoint or import an alias. */
+/** Turbopack runs JS loaders in workers: only send it files whose text passes the filter's code test. */
 function mayNeedCompile(options: DurableOptions): RegExp {
-  const specifiers = [...resolveAliases(options.alias).keys()].map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-  return new RegExp([String.raw`\.endpoint\(`, ...specifiers.map((s) => `["']${s}["']`)].join("|"));
+  return new RegExp(transformFilter(options).code.include.map((text) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"));
 }
 
 /**

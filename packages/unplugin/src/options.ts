@@ -1,4 +1,4 @@
-/** A path pattern: a glob (matched against the absolute path and the root-relative path) or a RegExp. */
+/** A path pattern: a glob (relative ones are relative to `root`, default the working directory) or a RegExp of the absolute path. */
 export type FilterPattern = string | RegExp | ReadonlyArray<string | RegExp>;
 
 /** Options accepted by every integration (Vite, Rollup, webpack, Rspack, esbuild, Bun, Next.js). */
@@ -15,15 +15,4 @@ export interface DurableOptions {
   alias?: boolean | Readonly<Record<string, string>>;
   /** Project root that endpoint ids are relative to. Default: the bundler's root (or `process.cwd()`). */
   root?: string;
-}
-
-export const DEFAULT_ALIASES: Readonly<Record<string, string>> = {
-  inngest: "@durable-endpoints/runtime",
-  "inngest/edge": "@durable-endpoints/runtime/edge",
-};
-
-export function resolveAliases(alias: DurableOptions["alias"]): ReadonlyMap<string, string> {
-  if (!alias) return new Map();
-  const extra = alias === true ? {} : alias;
-  return new Map(Object.entries({ ...DEFAULT_ALIASES, ...extra }));
 }

@@ -1,13 +1,8 @@
-import { createFileFilter } from "./filter.js";
-import { resolveAliases, type DurableOptions } from "./options.js";
+import { resolveAliases } from "@durable-endpoints/transform";
 import type { CompileSettings } from "./compile.js";
+import type { DurableOptions } from "./options.js";
 
-export interface ResolvedSettings extends CompileSettings {
-  accepts(id: string): boolean;
-}
-
-/** Options + the bundler's project root → what every integration needs per module. */
-export function resolveSettings(options: DurableOptions, bundlerRoot: string): ResolvedSettings {
-  const root = options.root ?? bundlerRoot;
-  return { root, aliases: resolveAliases(options.alias), accepts: createFileFilter(options.include, options.exclude, root) };
+/** Options + the bundler's project root → what compileModule needs. */
+export function resolveSettings(options: DurableOptions, bundlerRoot: string): CompileSettings {
+  return { root: options.root ?? bundlerRoot, aliases: resolveAliases(options.alias) };
 }

@@ -1,6 +1,6 @@
+import { resolveAliases } from "@durable-endpoints/transform";
 import { describe, expect, it } from "vitest";
 import { rewriteImports } from "../src/alias.js";
-import { resolveAliases } from "../src/options.js";
 
 const aliases = resolveAliases(true);
 const rewrite = (code: string) => rewriteImports(code, aliases)?.toString() ?? code;
