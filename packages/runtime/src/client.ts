@@ -4,7 +4,7 @@
  * store opens, the signing key loads and the scheduler starts on first use.
  */
 
-import { realClock } from "./clock.js";
+import { clockOf } from "./clock.js";
 import { randomId, TokenSigner } from "./crypto.js";
 import type { EndpointAdapter } from "./edge.js";
 import { Engine } from "./engine.js";
@@ -46,6 +46,20 @@ export interface InngestOptions {
   backoff?: { initial?: Duration; max?: Duration };
 }
 
+/** What `inngest.endpoint()` was given, and by which client: a test kit re-hosts it (see `endpointSource`). */
+export interface EndpointSource {
+  readonly handler: EndpointHandler | MachineDefinition;
+  readonly options: InngestOptions;
+}
+
+/** A registry symbol, so a test kit finds the source even through another copy of the runtime. */
+const SOURCE = Symbol.for("durable-endpoints.endpoint-source");
+
+/** The handler or machine an endpoint function was made from, with its client's options; null for anything else. */
+export function endpointSource(endpoint: unknown): EndpointSource | null {
+  return typeof endpoint === "function" ? ((endpoint as { [SOURCE]?: EndpointSource })[SOURCE] ?? null) : null;
+}
+
 export class Inngest {
   readonly id: string;
   private readonly options: InngestOptions;
@@ -71,7 +85,7 @@ export class Inngest {
       ...resolveSettings(options),
       clientId: options.id,
       owner: randomId(),
-      clock: realClock,
+      clock: clockOf(options),
       logger,
       closing: this.closer.signal,
       endpoints: this.endpoints,
@@ -94,6 +108,12 @@ export class Inngest {
    * plugin compiles it into.
    */
   endpoint(handler: EndpointHandler | MachineDefinition): (req: Request) => Promise<Response> {
+    const endpoint = this.serve(handler);
+    const source: EndpointSource = { handler, options: this.options };
+    return Object.defineProperty(endpoint, SOURCE, { value: source });
+  }
+
+  private serve(handler: EndpointHandler | MachineDefinition): (req: Request) => Promise<Response> {
     if (!this.options.endpointAdapter) {
       throw new Error(
         'inngest.endpoint() needs a client created with an endpointAdapter: new Inngest({ id, endpointAdapter }), with import { endpointAdapter } from "@durable-endpoints/runtime/edge" (or "inngest/edge")',

@@ -21,6 +21,22 @@ export interface Clock {
 
 type Unrefable = { unref?: () => void };
 
+/** Where `withClock` puts a clock on client options (a registry symbol: several copies of the runtime agree on it). */
+const CLOCK = Symbol.for("durable-endpoints.clock");
+
+/**
+ * Client options whose client keeps time by `clock` instead of the wall clock
+ * (a test kit's virtual clock). Exported from `@durable-endpoints/runtime/testing`.
+ */
+export function withClock<T extends object>(options: T, clock: Clock): T {
+  return { ...options, [CLOCK]: clock };
+}
+
+/** The clock a client built from `options` uses. */
+export function clockOf(options: object): Clock {
+  return (options as { [CLOCK]?: Clock })[CLOCK] ?? realClock;
+}
+
 /** Wall-clock time; its timers never keep the process alive on their own. */
 export const realClock: Clock = Object.freeze({
   now: Date.now,

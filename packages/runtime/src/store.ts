@@ -116,6 +116,8 @@ export interface Checkpoint {
   runId: string;
   /** the writer's fencing token: the write is rejected if the run's fence moved on */
   fence: number;
+  /** the writer's clock at the write, for the timestamps it sets (`updatedAt`); default: the store's own clock */
+  now?: number;
   /** step outcome to upsert (by runId + id) */
   step?: StepRecord;
   /** wait to register (with a waiting step) */

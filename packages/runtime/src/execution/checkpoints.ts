@@ -67,7 +67,8 @@ export class Checkpoints {
         if (patch instanceof Promise) patch = await patch;
         let ok: boolean;
         try {
-          ok = await this.store.checkpoint({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence });
+          const now = this.services.clock.now();
+          ok = await this.store.checkpoint({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence, now });
         } catch (error) {
           this.services.logger.error(`[durable] run ${this.run.id}: checkpoint failed, abandoning this execution`, error);
           ok = false;

@@ -85,7 +85,7 @@ class MemoryStore implements Store {
       steps.set(cp.step.id, { ...cp.step });
     }
     if (cp.wait) this.waits.set(waitKey(cp.wait.runId, cp.wait.stepId), { ...cp.wait });
-    Object.assign(run, cp.run, { updatedAt: Date.now() });
+    Object.assign(run, cp.run, { updatedAt: cp.now ?? Date.now() });
     if (run.status === "waiting" && cp.dueIfCompleted?.some((id) => this.steps.get(cp.runId)?.get(id)?.status === "completed")) {
       run.wakeAt = run.updatedAt;
     }
