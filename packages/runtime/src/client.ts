@@ -8,6 +8,7 @@ import { clockOf } from "./clock.js";
 import { randomId, TokenSigner } from "./crypto.js";
 import type { EndpointAdapter } from "./edge.js";
 import { Engine } from "./engine.js";
+import { HttpError } from "./errors.js";
 import { deliverEvents, normalizeEvent } from "./events.js";
 import { isMachine, type MachineDefinition } from "./machine.js";
 import { Protocol } from "./protocol.js";
@@ -16,6 +17,11 @@ import { env, resolveSettings, type EndpointDef, type Logger, type Services } fr
 import type { Store } from "./store.js";
 import { openStore } from "./stores/open.js";
 import type { Duration, EndpointHandler, EventPayload } from "./types.js";
+
+/** Plain handlers' request paths the client keeps an endpoint for (the most recently used). */
+const TRACKED_PATHS = 1000;
+/** A plain handler's endpoint is named by its request path: a longer one is 414. */
+const MAX_PLAIN_PATH = 2048;
 
 export interface InngestOptions {
   /** Application id; names the default SQLite file `./.durable/<id>.db`. */
@@ -36,8 +42,15 @@ export interface InngestOptions {
   logger?: Logger;
   /** Largest request body persisted with a run (default 1 MiB; 413 past it). */
   maxBodyBytes?: number;
-  /** Sensitive headers (authorization, cookie, …) to persist anyway; `true` for all. */
+  /** Request headers to persist beyond the allowlist (content negotiation, tracing, …); `true` for all. */
   persistHeaders?: readonly string[] | true;
+  /**
+   * Who the caller of a request is, for the scope of its Idempotency-Key: the
+   * same key from another caller starts another run. Default: the credentials
+   * the request carries (`Authorization`, `Cookie`, `X-Api-Key`); `""` = one
+   * scope for everybody. Only a keyed hash of it is stored.
+   */
+  idempotencyScope?: (req: Request) => string | Promise<string>;
   /** Most steps one run may settle (default 1,000,000). */
   maxSteps?: number;
   /** Largest serialized step result / set of captured locals (default 16 MiB). */
@@ -68,6 +81,8 @@ export class Inngest {
   private readonly scheduler: Scheduler;
   private readonly protocol: Protocol;
   private readonly endpoints = new Map<string, EndpointDef>();
+  /** plain handlers' endpoints by id, least recently used first */
+  private readonly plainPaths = new Map<string, EndpointDef>();
   private readonly closer = new AbortController();
   private storePromise: Promise<Store> | null = null;
   private signer: TokenSigner | null = null;
@@ -128,17 +143,34 @@ export class Inngest {
       throw new TypeError("inngest.endpoint() expects an async (req: Request) => Response handler");
     }
     // an uncompiled handler is identified by client id + request path
-    const byPath = new Map<string, EndpointDef>();
-    return (req) => {
-      const path = pathOf(req.url);
-      let def = byPath.get(path);
-      if (!def) {
-        def = { id: `${this.id}:${path}`, machine: null, handler };
-        byPath.set(path, def);
-        this.endpoints.set(def.id, def);
+    return async (req) => {
+      const path = endpointPath(req.url);
+      if (path.length > MAX_PLAIN_PATH) {
+        return new HttpError(414, `The request path is longer than ${MAX_PLAIN_PATH} characters`, { name: "URITooLong" }).getResponse();
       }
-      return this.protocol.handle(req, def);
+      return this.protocol.handle(req, this.plainEndpoint(`${this.id}:${path}`, handler));
     };
+  }
+
+  /**
+   * The endpoint of a plain handler at one path. The client keeps those of
+   * the TRACKED_PATHS paths used last (the scheduler resumes their runs), so
+   * neither memory nor the scheduler's queries grow with every path ever
+   * requested; a run on a forgotten path resumes through its poll URL, an
+   * Idempotency-Key retry, or the next request to its path.
+   */
+  private plainEndpoint(id: string, handler: EndpointHandler): EndpointDef {
+    let def = this.plainPaths.get(id);
+    if (def?.handler === handler) this.plainPaths.delete(id); // re-inserted below: most recently used
+    else def = { id, machine: null, handler };
+    this.plainPaths.set(id, def);
+    this.endpoints.set(id, def);
+    if (this.plainPaths.size > TRACKED_PATHS) {
+      const oldest = this.plainPaths.keys().next().value!;
+      this.plainPaths.delete(oldest);
+      this.endpoints.delete(oldest);
+    }
+    return def;
   }
 
   /** Delivers events to runs waiting in `step.waitForEvent` (deduplicated by `id`). Returns the events' ids. */
@@ -195,10 +227,13 @@ export class Inngest {
   }
 }
 
-function pathOf(url: string): string {
+/** The path naming a plain handler's endpoint: `/x/` is `/x`, as Express and Next.js route them. */
+function endpointPath(url: string): string {
+  let path: string;
   try {
-    return new URL(url).pathname;
+    path = new URL(url).pathname;
   } catch {
     return "/";
   }
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }

@@ -53,6 +53,16 @@ export class TokenSigner {
     return `${runId}.${base64url(new Uint8Array(mac))}`;
   }
 
+  /**
+   * A keyed hash of `text` for `purpose` (base64url HMAC-SHA256). The NUL
+   * before `purpose` keeps it apart from a token's MAC, whose message starts
+   * with an endpoint id.
+   */
+  async digest(purpose: string, text: string): Promise<string> {
+    const mac = await crypto.subtle.sign("HMAC", await this.key, encoder.encode(`\0${purpose}\0${text}`));
+    return base64url(new Uint8Array(mac));
+  }
+
   /** The run id inside a token signed for `endpoint`, or null (malformed, tampered, other endpoint). */
   async verify(endpoint: string, token: string): Promise<string | null> {
     const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);

@@ -37,7 +37,14 @@ export class StepError extends Error {
   }
 }
 
-const isDevelopment = () => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV === "development";
+/**
+ * Whether 500 bodies may carry the error's detail (name and message; the
+ * stack too in development): only when NODE_ENV says development or test. In production — and where
+ * NODE_ENV is unset, as on edge runtimes — they carry a generic message and
+ * the run id; the detail goes to the logger.
+ */
+const nodeEnv = () => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV;
+const showsDetail = () => nodeEnv() === "development" || nodeEnv() === "test";
 
 /**
  * An HTTP error answer: the request cannot be served as sent (4xx), the
@@ -47,26 +54,39 @@ const isDevelopment = () => (globalThis as { process?: { env?: Record<string, st
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: HeadersInit | undefined;
+  /** the run a 500 belongs to, named in its body */
+  readonly runId: string | undefined;
 
   /** `name` is the body's error name (default "HttpError"). */
-  constructor(status: number, message: string, options: { name?: string; headers?: HeadersInit; cause?: unknown } = {}) {
+  constructor(status: number, message: string, options: { name?: string; headers?: HeadersInit; cause?: unknown; runId?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = options.name ?? "HttpError";
     this.status = status;
     this.headers = options.headers;
+    this.runId = options.runId;
   }
 
-  /** 500 for an error the handler did not catch: its name and message (and, in development, its stack). */
-  static internal(thrown: unknown): HttpError {
-    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    return new HttpError(500, error.message, { name: error.name, cause: error });
+  /** 500 for an error nobody caught: its detail in development, a generic body in production. */
+  static internal(thrown: unknown, runId?: string): HttpError {
+    const error = toError(thrown);
+    return new HttpError(500, error.message, { name: error.name, cause: error, runId });
+  }
+
+  /** 503 + Retry-After: the store is unavailable, or the client is closing. */
+  static unavailable(message: string): HttpError {
+    return new HttpError(503, message, { name: "ServiceUnavailable", headers: { "Retry-After": "1" } });
   }
 
   /** `{ error: { name, message } }` with this status and headers. */
   getResponse(): Response {
+    if (this.status === 500 && !showsDetail()) {
+      const where = this.runId === undefined ? "" : ` (run ${this.runId})`;
+      const body = { name: "InternalServerError", message: `The endpoint failed; its log has the detail${where}`, runId: this.runId };
+      return Response.json({ error: body }, { status: 500, headers: this.headers });
+    }
     const body: { name: string; message: string; stack?: string } = { name: this.name, message: this.message };
     const stack = this.status >= 500 && this.cause instanceof Error ? this.cause.stack : undefined;
-    if (stack && isDevelopment()) body.stack = stack;
+    if (stack && nodeEnv() === "development") body.stack = stack;
     return Response.json({ error: body }, { status: this.status, headers: this.headers });
   }
 }

@@ -167,7 +167,7 @@ export class Execution {
 
   /** The run fails with a 500 (logged here, with the run id). */
   private fail(error: unknown): Promise<Outcome> {
-    const failure = HttpError.internal(error);
+    const failure = HttpError.internal(error, this.run.id);
     this.services.logger.error(`[durable] run ${this.run.id} failed:`, failure.cause);
     return this.finish(failure.getResponse(), "failed");
   }

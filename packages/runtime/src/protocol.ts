@@ -9,7 +9,6 @@
  * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key.
  */
 
-import type { Clock } from "./clock.js";
 import { randomId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
@@ -24,13 +23,31 @@ const RUN_ID_HEADER = "X-Durable-Run-Id";
 
 const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
 
+/** Whether a store error says "unavailable, try again later" (see Store): answered 503, not 500. */
+const isUnavailable = (error: unknown) => (error as { retriable?: unknown } | null)?.retriable === true;
+
+const closing = () => HttpError.unavailable("This server is shutting down; try again");
+
+/**
+ * `pathname` as a Location no browser reads as another host: a path starting
+ * with "//" (or "/\" before URL parsing turned it into "//") would be
+ * protocol-relative. "/.//x" resolves to the path "//x" on this origin.
+ */
+const pathReference = (pathname: string) => (pathname.startsWith("//") ? `/.${pathname}` : pathname);
+
 const notFound = () => new HttpError(404, "Unknown or expired poll URL", { name: "NotFound", headers: { "Cache-Control": "no-store" } });
 
 export class Protocol {
+  /** cancels of the long-polls waiting now (all ended when the client closes) */
+  private readonly waiting = new Set<() => void>();
+
   constructor(
     private readonly services: Services,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    // one listener for every long-poll: one each would pile up on the shared signal
+    services.closing.addEventListener("abort", () => this.waiting.forEach((cancel) => cancel()), { once: true });
+  }
 
   async handle(req: Request, def: EndpointDef): Promise<Response> {
     try {
@@ -40,8 +57,14 @@ export class Protocol {
     } catch (error) {
       if (error instanceof HttpError) return error.getResponse();
       if (error instanceof TypeError && /URL/i.test(error.message)) return new HttpError(400, "Invalid request URL", { name: "BadRequest" }).getResponse();
+      // whatever failed while the client closes (its store is closing too) is part of closing
+      if (this.services.closing.aborted) return closing().getResponse();
+      if (isUnavailable(error)) {
+        this.services.logger.warn(`[durable] request answered 503: ${(error as Error).message}`);
+        return HttpError.unavailable("The durable endpoint could not reach its store; try again").getResponse();
+      }
       this.services.logger.error("[durable] request failed", error);
-      return new HttpError(503, "The durable endpoint could not reach its store; try again", { name: "ServiceUnavailable" }).getResponse();
+      return HttpError.internal(error).getResponse();
     }
   }
 
@@ -51,7 +74,7 @@ export class Protocol {
     checkRequestShape(req);
     const body = await readBody(req, services.limits.maxBodyBytes);
     const { store, signer } = await services.use();
-    const key = req.headers.get("idempotency-key")?.trim() || null;
+    const key = await this.scopedKey(req, signer);
     const now = services.clock.now();
     const run: RunRecord = {
       id: randomId(),
@@ -82,6 +105,17 @@ export class Protocol {
     return this.answer(outcome, run.id, url, def, req.method, signer);
   }
 
+  /**
+   * The request's Idempotency-Key (null: none, or empty) within its caller's
+   * scope: `<HMAC of the scope>:<key>`, so the same key from another caller
+   * names another run, and the scope (credentials) is never stored.
+   */
+  private async scopedKey(req: Request, signer: TokenSigner): Promise<string | null> {
+    const key = req.headers.get("idempotency-key")?.trim() || null;
+    if (key === null) return null;
+    return `${await signer.digest("idempotency-scope", await this.services.idempotencyScope(req))}:${key}`;
+  }
+
   /** Same Idempotency-Key again: its result, its poll URL, or a takeover when its owner is gone. */
   private async attach(
     run: RunRecord,
@@ -107,7 +141,7 @@ export class Protocol {
   }
 
   private async redirect(runId: string, url: URL, def: EndpointDef, signer: TokenSigner): Promise<Response> {
-    const location = `${url.pathname}?${TOKEN_PARAM}=${await signer.sign(def.id, runId)}`;
+    const location = `${pathReference(url.pathname)}?${TOKEN_PARAM}=${await signer.sign(def.id, runId)}`;
     return new Response(null, { status: 303, headers: { Location: location, [RUN_ID_HEADER]: runId, "Cache-Control": "no-store" } });
   }
 
@@ -120,7 +154,7 @@ export class Protocol {
     if (req.method !== "GET" && req.method !== "HEAD") {
       throw new HttpError(405, "A poll URL answers GET and HEAD only", { name: "MethodNotAllowed", headers: { Allow: "GET, HEAD" } });
     }
-    const { clock, closing } = this.services;
+    const { clock } = this.services;
     const { store, signer } = await this.services.use();
     const runId = await signer.verify(def.id, token);
     let run = runId === null ? null : await store.getRun(runId);
@@ -130,9 +164,9 @@ export class Protocol {
       if (isFinished(run)) return this.replay(run, req.method);
       const wakeAt = this.drive(run, def);
       const now = clock.now();
-      if (now >= deadline || req.signal?.aborted || closing.aborted) break;
+      if (now >= deadline || req.signal?.aborted || this.services.closing.aborted) break;
       // subscribe first, then re-read: a change committed in between is not missed
-      const wait = waitForChange(store, run.id, clock, Math.min(deadline, wakeAt ?? deadline) - now, [req.signal, closing]);
+      const wait = this.waitForChange(store, run.id, Math.min(deadline, wakeAt ?? deadline) - now, req.signal);
       const latest = await store.getRun(run.id);
       if (!latest) {
         wait.cancel();
@@ -142,6 +176,7 @@ export class Protocol {
       await wait.done;
       run = (await store.getRun(run.id)) ?? latest;
     }
+    if (this.services.closing.aborted) throw closing();
     return this.pending(run, url, req.method);
   }
 
@@ -163,13 +198,29 @@ export class Protocol {
     return null;
   }
 
+  /** Subscribes now; `done` resolves when the run changes, `ms` pass, the request aborts, the client closes or `cancel()` is called. */
+  private waitForChange(store: Store, runId: string, ms: number, signal: AbortSignal | undefined) {
+    const { clock } = this.services;
+    const controller = new AbortController();
+    const cancel = () => controller.abort();
+    const timer = clock.setTimeout(cancel, Math.max(0, ms));
+    signal?.addEventListener("abort", cancel, { once: true });
+    this.waiting.add(cancel);
+    const done = store.waitForChange(runId, controller.signal).finally(() => {
+      clock.clearTimer(timer);
+      signal?.removeEventListener("abort", cancel);
+      this.waiting.delete(cancel);
+    });
+    return { done, cancel };
+  }
+
   private pending(run: RunRecord, url: URL, method: string): Response {
     const body = {
       runId: run.id,
       status: run.status,
       wakeAt: run.wakeAt === null ? null : new Date(run.wakeAt).toISOString(),
     };
-    const headers = { "Retry-After": "1", Location: `${url.pathname}${url.search}`, [RUN_ID_HEADER]: run.id, "Cache-Control": "no-store" };
+    const headers = { "Retry-After": "1", Location: `${pathReference(url.pathname)}${url.search}`, [RUN_ID_HEADER]: run.id, "Cache-Control": "no-store" };
     if (method === "HEAD") return new Response(null, { status: 202, headers });
     return Response.json(body, { status: 202, headers });
   }
@@ -183,16 +234,3 @@ function withRunId(response: Response, runId: string, method: string): Response 
 }
 
 const fingerprint = (run: RunRecord) => `${run.status}|${run.updatedAt}|${run.fence}|${run.leaseOwner}|${run.wakeAt}`;
-
-/** Subscribes now; `done` resolves when the run changes, `ms` pass, a signal aborts or `cancel()` is called. */
-function waitForChange(store: Store, runId: string, clock: Clock, ms: number, signals: (AbortSignal | undefined)[]) {
-  const controller = new AbortController();
-  const cancel = () => controller.abort();
-  const timer = clock.setTimeout(cancel, Math.max(0, ms));
-  for (const signal of signals) signal?.addEventListener("abort", cancel, { once: true });
-  const done = store.waitForChange(runId, controller.signal).finally(() => {
-    clock.clearTimer(timer);
-    for (const signal of signals) signal?.removeEventListener("abort", cancel);
-  });
-  return { done, cancel };
-}

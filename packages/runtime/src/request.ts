@@ -39,6 +39,16 @@ const PERSISTED_HEADERS = new Set([
   "x-request-id",
 ]);
 
+/**
+ * Who the caller is, by default, for the scope of its Idempotency-Keys: the
+ * credentials the request carries. `Authorization` and `Cookie` are the
+ * standard carriers, `X-Api-Key` the most common other one; all three stay
+ * the same across a client's retries. Other carriers: `idempotencyScope`.
+ */
+const CALLER_HEADERS = ["authorization", "cookie", "x-api-key"];
+
+export const callerCredentials = (req: Request): string => CALLER_HEADERS.map((name) => req.headers.get(name) ?? "").join("\n");
+
 /** Methods a durable endpoint runs; anything else is 501. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const MAX_HEADER_BYTES = 64 * 1024;

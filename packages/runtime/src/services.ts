@@ -8,6 +8,7 @@ import type { InngestOptions } from "./client.js";
 import type { Clock } from "./clock.js";
 import type { TokenSigner } from "./crypto.js";
 import { parseDuration } from "./duration.js";
+import { callerCredentials } from "./request.js";
 import type { MachineDefinition } from "./machine.js";
 import type { Store } from "./store.js";
 import type { EndpointHandler } from "./types.js";
@@ -31,8 +32,10 @@ export interface Settings {
   readonly pollMs: number;
   readonly backoff: { initialMs: number; maxMs: number };
   readonly limits: Limits;
-  /** header names persisted even though they are sensitive; true = all */
+  /** header names persisted beyond the allowlist; true = all */
   readonly persistHeaders: readonly string[] | true;
+  /** the caller an Idempotency-Key belongs to (default: the credentials the request carries) */
+  readonly idempotencyScope: (req: Request) => string | Promise<string>;
 }
 
 export interface Services extends Settings {
@@ -87,5 +90,6 @@ export function resolveSettings(options: InngestOptions): Settings {
       maxBodyBytes: positive(options.maxBodyBytes, 1024 * 1024, "maxBodyBytes"),
     },
     persistHeaders: options.persistHeaders === true ? true : (options.persistHeaders ?? []).map((h) => h.toLowerCase()),
+    idempotencyScope: options.idempotencyScope ?? callerCredentials,
   };
 }

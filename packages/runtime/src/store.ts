@@ -12,6 +12,10 @@
  * for shared stores, across processes. The store conformance suite
  * (`packages/runtime/test/stores/conformance.ts`) is the executable version of
  * this contract; `stores/memory.ts` is the reference implementation.
+ *
+ * A store that is unavailable (connection lost, server restarting, database
+ * busy) rejects with an error whose `retriable` property is `true`: a request
+ * is then answered 503 + Retry-After. Any other error is a failure (500).
  */
 
 export type RunStatus =

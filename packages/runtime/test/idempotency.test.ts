@@ -135,3 +135,54 @@ describe("Idempotency-Key", () => {
     expect(await final.text()).toBe("done");
   });
 });
+
+describe("Idempotency-Key scope", () => {
+  const keyed = (handler: (r: Request) => Promise<Response>, headers: Record<string, string>) =>
+    handler(req("/api/pay", { method: "POST", body: "{}", headers: { "idempotency-key": "pay-1", ...headers } }));
+
+  test("per caller by default: the same key and request from other credentials starts its own run, never sees the first one's response", async () => {
+    const { inngest, store } = testClient();
+    let runs = 0;
+    const handler = inngest.endpoint(async () => {
+      const n = await step.run("n", () => ++runs);
+      return new Response(`run ${n}`, { headers: { "set-cookie": `session=${n}` } });
+    });
+    const callers = [
+      { authorization: "Bearer alice-secret" },
+      { authorization: "Bearer mallory" },
+      {},
+      { cookie: "sid=carol-secret" },
+      { cookie: "sid=dave" },
+      { "x-api-key": "erin-secret" },
+      { authorization: "Bearer alice-secret", cookie: "sid=carol-secret" },
+    ];
+    const firsts: Response[] = [];
+    for (const [i, headers] of callers.entries()) {
+      const res = await keyed(handler, headers);
+      expect(await res.text()).toBe(`run ${i + 1}`);
+      expect(res.headers.get("set-cookie")).toBe(`session=${i + 1}`);
+      firsts.push(res);
+    }
+    for (const [i, headers] of callers.entries()) {
+      const again = await keyed(handler, headers);
+      expect(again.headers.get("x-durable-run-id")).toBe(firsts[i]!.headers.get("x-durable-run-id"));
+      expect(await again.text()).toBe(`run ${i + 1}`);
+    }
+    // the scope is a keyed hash: no credential reaches the store
+    for (const res of firsts) {
+      const stored = JSON.stringify(await store.getRun(res.headers.get("x-durable-run-id")!));
+      for (const secret of ["alice-secret", "carol-secret", "erin-secret"]) expect(stored).not.toContain(secret);
+    }
+  });
+
+  test("idempotencyScope(req) chooses the scope: one per tenant, whatever the credentials", async () => {
+    const { inngest } = testClient({ idempotencyScope: (r: Request) => r.headers.get("x-tenant") ?? "" });
+    let runs = 0;
+    const handler = inngest.endpoint(async () => new Response(`run ${await step.run("n", () => ++runs)}`));
+    expect(await (await keyed(handler, { "x-tenant": "acme", authorization: "Bearer a" })).text()).toBe("run 1");
+    expect(await (await keyed(handler, { "x-tenant": "acme", authorization: "Bearer b" })).text()).toBe("run 1");
+    expect(await (await keyed(handler, { "x-tenant": "globex", authorization: "Bearer a" })).text()).toBe("run 2");
+    expect(await (await keyed(handler, {})).text()).toBe("run 3");
+  });
+});
+

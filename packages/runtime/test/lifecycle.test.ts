@@ -138,4 +138,49 @@ describe("client lifecycle", () => {
     expect(await (await pending).text()).toBe("A");
     expect(ran).toEqual(["A"]);
   });
+
+  test("many concurrent long-polls (one run or many) raise no MaxListenersExceededWarning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const { inngest } = testClient({ pollMs: 100 });
+      const handler = inngest.endpoint(async () => {
+        await step.sleep("nap", "1h");
+        return new Response("never");
+      });
+      const one = (await handler(req("/api/lp"))).headers.get("location")!;
+      const many = await Promise.all(Array.from({ length: 15 }, async () => (await handler(req("/api/lp"))).headers.get("location")!));
+      const polls = await Promise.all([...Array.from({ length: 15 }, () => handler(req(one))), ...many.map((location) => handler(req(location)))]);
+      expect(polls.map((r) => r.status)).toEqual(Array(30).fill(202));
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  test("close() ends waiting long-polls with 503 + Retry-After and logs nothing; later requests get the same", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "durable-close-"));
+    try {
+      const { sqliteStore } = await import("@durable-endpoints/runtime/sqlite");
+      const { inngest, logs } = testClient({ store: sqliteStore({ path: join(dir, "close.db") }), pollMs: 10_000 });
+      const handler = inngest.endpoint(async () => {
+        await step.sleep("nap", "1h");
+        return new Response("never");
+      });
+      const location = (await handler(req("/api/closing"))).headers.get("location")!;
+      const polls = Array.from({ length: 3 }, () => handler(req(location)));
+      await sleep(50);
+      await inngest.close();
+      for (const res of [...(await Promise.all(polls)), await handler(req(location)), await handler(req("/api/closing"))]) {
+        expect(res.status).toBe(503);
+        expect(res.headers.get("retry-after")).toBe("1");
+      }
+      expect(logs.filter((l) => l.level === "error")).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+

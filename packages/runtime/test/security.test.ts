@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { step } from "@durable-endpoints/runtime";
+import { step, type Store } from "@durable-endpoints/runtime";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { closeClients, follow, req, testClient } from "./helpers.js";
 
@@ -37,6 +37,32 @@ describe("poll URL security", () => {
     expect((await other(req(`/api/other?__durable=${token}`))).status).toBe(404);
     expect((await handler(req(`/api/s2?__durable=${token}`))).status).toBe(404); // same handler, other path
     expect(await (await follow(handler, first)).text()).toBe("done");
+  });
+
+  test("Location stays on this origin, whatever the request path (//host, /\\host); it resolves to the same path", async () => {
+    const { handler } = sleeper();
+    // its own client: two plain handlers of one client at one path would be one endpoint
+    const long = testClient({ pollMs: 10 }).inngest.endpoint(async () => {
+      await step.sleep("nap", "1h");
+      return new Response("never");
+    });
+    for (const path of ["//evil.example/x", "/\\evil.example/x", "/\\/evil.example", "//evil.example", "///evil.example/x", "//evil.example/x?y=1"]) {
+      const url = `http://app.example${path}`;
+      const requestPath = new URL(url).pathname;
+      const first = await handler(new Request(url));
+      const poll = await long(new Request(url));
+      expect([first.status, poll.status], path).toEqual([303, 303]);
+      const pending = await long(new Request(new URL(poll.headers.get("location")!, url)));
+      expect(pending.status, path).toBe(202);
+      for (const location of [first.headers.get("location")!, poll.headers.get("location")!, pending.headers.get("location")!]) {
+        // a browser reads "\\" as "/": neither may start the Location
+        expect(location, path).toMatch(/^\/[^/\\]/);
+        const resolved = new URL(location, url);
+        expect(resolved.origin, path).toBe("http://app.example");
+        expect(resolved.pathname, path).toBe(requestPath);
+      }
+      expect(await (await follow(handler, first, url)).text(), path).toBe("done");
+    }
   });
 
   test("the poll URL answers GET and HEAD only", async () => {
@@ -166,16 +192,59 @@ describe("request handling", () => {
     expect(() => inngest.endpoint(async () => new Response())).toThrow(/endpointAdapter/);
   });
 
-  test("the stack of an uncaught error is only shown when NODE_ENV=development", async () => {
-    const { inngest } = testClient();
+  test("an uncaught error is a generic 500 with the run id unless NODE_ENV is development or test; the detail is logged", async () => {
+    const { inngest, logs } = testClient();
     const handler = inngest.endpoint(async () => {
-      throw new Error("oops");
+      throw new Error("db password is hunter2");
     });
-    expect((await (await handler(req("/api/x"))).json()).error.stack).toBeUndefined();
     const previous = process.env.NODE_ENV;
-    process.env.NODE_ENV = "development";
     try {
-      expect((await (await handler(req("/api/x"))).json()).error.stack).toMatch(/oops/);
+      for (const env of ["production", undefined, "staging"]) {
+        if (env === undefined) delete process.env.NODE_ENV;
+        else process.env.NODE_ENV = env;
+        const res = await handler(req("/api/x"));
+        expect(res.status).toBe(500);
+        const runId = res.headers.get("x-durable-run-id")!;
+        expect(await res.json(), String(env)).toEqual({ error: { name: "InternalServerError", message: `The endpoint failed; its log has the detail (run ${runId})`, runId } });
+        expect(logs.filter((l) => l.level === "error" && l.message.includes(runId) && l.message.includes("hunter2"))).toHaveLength(1);
+      }
+      for (const env of ["development", "test"]) {
+        process.env.NODE_ENV = env;
+        const { error } = await (await handler(req("/api/x"))).json();
+        expect(error.name).toBe("Error");
+        expect(error.message).toBe("db password is hunter2");
+        expect(error.stack, env).toEqual(env === "development" ? expect.stringMatching(/hunter2/) : undefined);
+      }
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+
+  test("a store that is unavailable answers 503 + Retry-After; any other internal failure is a 500, never a 503", async () => {
+    const failing = (error: Error) => {
+      const store = memoryStore();
+      return new Proxy(store, {
+        get(target, name: string) {
+          if (name === "createRun") return () => Promise.reject(error);
+          const value = (target as any)[name];
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }) as Store;
+    };
+    const unavailable = Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:5432"), { retriable: true });
+    const down = testClient({ store: failing(unavailable) });
+    const res = await down.inngest.endpoint(async () => new Response("never"))(req("/api/s"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(JSON.stringify(await res.json())).not.toMatch(/ECONNREFUSED|10\.0\.0\.1/);
+    const broken = testClient({ store: failing(new Error("value too long for type character varying(64)")) });
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      const failed = await broken.inngest.endpoint(async () => new Response("never"))(req("/api/s"));
+      expect(failed.status).toBe(500);
+      expect(JSON.stringify(await failed.json())).not.toMatch(/character varying/);
+      expect(broken.logs.some((l) => l.level === "error" && l.message.includes("character varying"))).toBe(true);
     } finally {
       process.env.NODE_ENV = previous;
     }

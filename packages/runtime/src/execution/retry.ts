@@ -21,11 +21,26 @@ export function retryAt(error: Error, attempts: number, services: Services): num
   return now + Math.round(exponential * (0.5 + Math.random() * 0.5));
 }
 
-/** The error as a step failure output; its cause is dropped if it cannot be saved. */
-export async function serializeError(error: Error): Promise<string> {
+/**
+ * The error as a step failure output, at most `maxBytes` characters
+ * (maxStateBytes): its cause is dropped if it cannot be saved, then its
+ * message cut, when it is too long.
+ */
+export async function serializeError(error: Error, maxBytes: number): Promise<string> {
+  let output: string;
   try {
-    return await serialize(error);
+    output = await serialize(error);
   } catch {
-    return serialize(Object.assign(new Error(error.message), { name: error.name }));
+    output = await serialize(bare(error, error.message));
   }
+  // cut until it fits (escaping can make the serialized text longer than the message)
+  let keep = Math.min(error.message.length, maxBytes);
+  while (output.length > maxBytes && keep > 0) {
+    output = await serialize(bare(error, `${error.message.slice(0, keep)}… (cut to fit maxStateBytes)`));
+    keep = Math.max(0, keep - (output.length - maxBytes));
+  }
+  return output;
 }
+
+/** A plain Error with `error`'s name (cut to 100 characters) and `message`. */
+const bare = (error: Error, message: string) => Object.assign(new Error(message), { name: String(error.name).slice(0, 100) });

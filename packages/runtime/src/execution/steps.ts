@@ -141,7 +141,7 @@ export class Steps {
   private async failAttempt(stepId: string, startedAt: number, previous: number, thrown: unknown): Promise<typeof SUSPENDED> {
     const error = toError(thrown);
     const attempts = previous + 1;
-    const output = await serializeError(error);
+    const output = await serializeError(error, this.services.limits.maxStateBytes);
     const { retries, logger } = this.services;
     if (error instanceof NonRetriableError || attempts > retries) {
       await this.checkpoints.write({ step: this.record(stepId, "run", "failed", { startedAt, output, attempts }) }, { settled: true });
