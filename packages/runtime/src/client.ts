@@ -9,7 +9,7 @@ import { randomId, TokenSigner } from "./crypto.js";
 import type { EndpointAdapter } from "./edge.js";
 import { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
-import { deliverEvents, normalizeEvent } from "./events.js";
+import { eventMatcher, eventRecord, normalizeEvent } from "./events.js";
 import { isMachine, type MachineDefinition } from "./machine.js";
 import { Protocol } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
@@ -178,8 +178,9 @@ export class Inngest {
     const { clock } = this.services;
     const now = clock.now();
     const list = (Array.isArray(events) ? events : [events]).map((e) => normalizeEvent(e, now));
+    const records = list.map(eventRecord);
     const { store } = await this.use();
-    const woken = await deliverEvents(store, list, clock);
+    const woken = await store.sendEvents(records, eventMatcher(), clock.now());
     if (woken.length > 0) this.scheduler.kick();
     return { ids: list.map((e) => e.id) };
   }

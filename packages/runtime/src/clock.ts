@@ -55,3 +55,22 @@ export const realClock: Clock = Object.freeze({
     clearTimeout(timer as unknown as ReturnType<typeof setTimeout>);
   },
 });
+
+let holds = 0;
+let holder: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Keeps the process alive until the returned function is called: while a
+ * caller awaits a Response (an inline execution, a long-poll), the unref'd
+ * timers it waits on must still fire — a script's top-level await included.
+ * One referenced timer while anything is held; it never fires in practice.
+ */
+export function holdProcess(): () => void {
+  if (holds++ === 0) holder = setInterval(() => {}, 2 ** 30);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (--holds === 0) clearInterval(holder);
+  };
+}

@@ -36,6 +36,22 @@ export function parseDuration(duration: Duration, what = "duration"): number {
   throw new TypeError(`Invalid ${what} ${JSON.stringify(duration)}: expected milliseconds or a string like "500ms", "30s", "1h30m", "2d"`);
 }
 
+/** The longest a step may sleep or wait (sleep, sleepUntil, a waitForEvent timeout, a retry): 365 days, as Inngest. */
+export const MAX_SLEEP_MS = 365 * 86_400_000;
+
+/**
+ * The wake-up time `at` as stored: whole milliseconds, rounded up (a wake-up
+ * is never early). Throws when it is more than MAX_SLEEP_MS after `now`: such a
+ * time does not fit the store (and is a bug more often than an intent).
+ */
+export function wakeTime(at: number, now: number, what: string): number {
+  if (at - now > MAX_SLEEP_MS) {
+    throw new RangeError(`${what} is longer than the maximum of 365 days`);
+  }
+  // a time far in the past is just "elapsed": kept within what the store holds
+  return Math.ceil(Math.max(at, now - MAX_SLEEP_MS));
+}
+
 /** Absolute time (ms since epoch) of a Date, ISO string or epoch-ms number. */
 export function parseTime(value: Date | string | number, what = "time"): number {
   const ms = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : value;

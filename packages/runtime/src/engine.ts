@@ -15,11 +15,17 @@ interface Reservation {
 
 export class Engine {
   /**
-   * The stores let an owner re-acquire its own lease, so the scheduler, a
-   * poll and an idempotent retry of one process must agree here first:
-   * whoever reserves a run executes it.
+   * Runs this process is acquiring or executing: the scheduler, a poll and an
+   * idempotent retry of one process agree here first — whoever reserves a run
+   * executes it.
    */
   private reserved = new Map<string, Reservation>();
+  /**
+   * Runs our scheduler claimed while they were reserved here (an acquire in
+   * flight, or an execution under an older lease): resumed when the
+   * reservation ends — their execution confirms the lease before anything runs.
+   */
+  private parked = new Map<string, RunRecord>();
   private closed = false;
 
   constructor(
@@ -35,19 +41,22 @@ export class Engine {
     this.reserved.set(runId, reservation);
     try {
       const leased = await this.lease(await this.services.store(), runId);
-      if (!leased) this.reserved.delete(runId);
+      if (!leased) this.release(runId);
       return leased;
     } catch (error) {
-      this.reserved.delete(runId);
+      this.release(runId);
       throw error;
     }
   }
 
   /**
    * Takes a run the store leased to us (claimDue, createRun); false when this
-   * process already has it. If it is executing here (its lease lapsed, e.g. a
-   * late renewal, and our own scheduler re-claimed it), the execution carries
-   * on under the new fence instead of being fenced out by ourselves.
+   * process has it reserved already. If it is executing here under the lease
+   * just before this one (its lease lapsed, e.g. a late renewal, and our own
+   * scheduler re-claimed it: nobody else held it in between), the execution
+   * carries on under the new fence. Otherwise the claim waits for the
+   * reservation to end: a claim answered late must never run next to, or
+   * after, an execution that moved the run on.
    */
   adopt(run: RunRecord): boolean {
     const reservation = this.reserved.get(run.id);
@@ -55,9 +64,26 @@ export class Engine {
       this.reserved.set(run.id, { fence: run.fence, execution: null });
       return true;
     }
-    reservation.fence = run.fence;
-    if (reservation.execution) reservation.execution.fence = run.fence;
+    const { execution } = reservation;
+    if (execution && run.fence === execution.fence + 1) {
+      execution.holdLease(run.fence, run.leaseExpiresAt ?? 0);
+      reservation.fence = run.fence;
+      return false;
+    }
+    // someone else held the run since this execution's lease: it is stale
+    if (execution && run.fence > execution.fence) execution.lose();
+    const parked = this.parked.get(run.id);
+    if (!parked || parked.fence < run.fence) this.parked.set(run.id, run);
     return false;
+  }
+
+  /** The reservation ends; a claim parked meanwhile is resumed now. */
+  private release(runId: string): void {
+    this.reserved.delete(runId);
+    const parked = this.parked.get(runId);
+    if (!parked || this.closed) return;
+    this.parked.delete(runId);
+    this.resumeClaimed(parked);
   }
 
   /** Resumes a run the scheduler claimed for us, unless this process has it already or does not serve its endpoint. */
@@ -80,7 +106,7 @@ export class Engine {
     try {
       return await this.executeLeased(def, run, req, fresh);
     } finally {
-      this.reserved.delete(run.id);
+      this.release(run.id);
     }
   }
 
@@ -121,8 +147,10 @@ export class Engine {
     const reservation = this.reserved.get(run.id);
     if (reservation) reservation.execution = execution;
     const renew = clock.setInterval(() => {
-      store.renewLease(run.id, execution.fence, leaseMs, clock.now()).then(
-        (held) => held || execution.lose(),
+      const sentAt = clock.now();
+      const fence = execution.fence;
+      store.renewLease(run.id, fence, leaseMs, sentAt).then(
+        (held) => (held ? execution.holdLease(fence, sentAt + leaseMs) : execution.lose()),
         (error) => logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
       );
     }, Math.max(10, leaseMs / 3));
@@ -160,6 +188,7 @@ export class Engine {
       execution?.lose();
       if (fence !== null) held.push([runId, fence]);
     }
+    for (const [runId, run] of this.parked) held.push([runId, run.fence]);
     return async (store) => {
       await Promise.allSettled(held.map(([runId, fence]) => store.releaseLease(runId, fence)));
     };

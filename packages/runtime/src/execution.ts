@@ -24,7 +24,8 @@ import { Steps } from "./execution/steps.js";
 import { serializeMessage } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, StepRecord, Store } from "./store.js";
-import type { StepTools } from "./types.js";
+import type { DurableEvent, StepTools } from "./types.js";
+import { triggerEvent } from "./events.js";
 
 export type Outcome =
   | { kind: "done"; response: Response }
@@ -61,7 +62,9 @@ export class Execution {
   ) {
     this.point = new ResumePoint(def, run, start.mode, start.fresh);
     this.checkpoints = new Checkpoints(services, store, run, this.point, start.mode, () => this.steps.stop());
-    this.steps = new Steps(services, def, run.id, store, this.point, this.checkpoints, start.recorded);
+    let trigger: DurableEvent | undefined;
+    const triggerOf = () => (trigger ??= triggerEvent(run.id, run.trigger, run.createdAt));
+    this.steps = new Steps(services, def, run.id, store, this.point, this.checkpoints, start.recorded, triggerOf);
   }
 
   get runId(): string {
@@ -78,8 +81,9 @@ export class Execution {
     return this.checkpoints.fence;
   }
 
-  set fence(fence: number) {
-    this.checkpoints.fence = fence;
+  /** Our lease was renewed (same fence) or re-claimed by our own scheduler (the next fence), valid until `until`. */
+  holdLease(fence: number, until: number): void {
+    this.checkpoints.holdLease(fence, until);
   }
 
   /** Stop writing: the run belongs to someone else now (or the client is closing). */
@@ -89,6 +93,12 @@ export class Execution {
 
   /** Runs until the handler returns, throws, or suspends. Never rejects. */
   async execute(): Promise<Outcome> {
+    // a claim answered late, or a lease that lapsed before we got here: no handler code runs on it
+    try {
+      await this.checkpoints.ensureLease();
+    } catch {
+      return { kind: "lost" };
+    }
     const handler: { settled?: { value: unknown } | { error: unknown } } = {};
     const { machine } = this.def;
     const body = ambient
@@ -100,6 +110,7 @@ export class Execution {
     await Promise.race([body, this.steps.suspendRequested]);
     try {
       if (!handler.settled && !this.checkpoints.lost) await this.quiesce(() => handler.settled !== undefined);
+      if (this.checkpoints.failure) return await this.failOnStore();
       if (this.checkpoints.lost) return { kind: "lost" };
       const settled = handler.settled;
       if (!settled) return await this.suspend();
@@ -111,6 +122,18 @@ export class Execution {
       return await this.finish(settled.value, "completed");
     } catch (error) {
       if (error !== LOST) this.services.logger.error(`[durable] run ${this.run.id}: could not persist its outcome`, error);
+      if (this.checkpoints.failure && !this.checkpoints.lost) return this.failOnStore();
+      this.lose();
+      return { kind: "lost" };
+    }
+  }
+
+  /** The store refused something it will always refuse: the run fails with that error (if the store takes that much). */
+  private async failOnStore(): Promise<Outcome> {
+    await this.settle();
+    try {
+      return await this.fail(this.checkpoints.failure);
+    } catch {
       this.lose();
       return { kind: "lost" };
     }
@@ -143,23 +166,25 @@ export class Execution {
     const wakeAt = this.steps.wakeAt();
     const last = registrations.pop();
     try {
-      for (const { step, wait } of registrations) await this.checkpoints.write({ step, wait });
+      for (const { step, wait, matcher } of registrations) await this.checkpoints.write({ step, wait, matcher });
       await this.checkpoints.write({
         step: last?.step,
         wait: last?.wait,
+        matcher: last?.matcher,
         run: { status: "waiting", wakeAt },
         releaseLease: true,
         dueIfCompleted: openWaits,
       });
     } catch (error) {
-      if (error === LOST) return { kind: "lost" };
+      if (error === LOST) return this.checkpoints.failure ? this.failOnStore() : { kind: "lost" };
       // the locals of this state cannot be saved: the run cannot wait, it fails
       return this.fail(error);
     }
     // a wait registered before the run became "waiting" may have been resolved meanwhile
     for (const stepId of openWaits) {
       if (stepId === last?.wait?.stepId) continue;
-      const step = await this.store.getStep(this.run.id, stepId);
+      // suspended already: if this read fails, the run simply wakes at its wake-up time
+      const step = await this.store.getStep(this.run.id, stepId).catch(() => null);
       if (step?.status === "completed") return { kind: "suspended", wakeAt, due: true };
     }
     return { kind: "suspended", wakeAt, due: false };

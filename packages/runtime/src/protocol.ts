@@ -9,6 +9,7 @@
  * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key.
  */
 
+import { holdProcess } from "./clock.js";
 import { randomId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
@@ -50,6 +51,8 @@ export class Protocol {
   }
 
   async handle(req: Request, def: EndpointDef): Promise<Response> {
+    // timers are unref'd, but a caller awaiting this Response must get it (e.g. a script's top-level await)
+    const release = holdProcess();
     try {
       const url = new URL(req.url);
       const token = url.searchParams.get(TOKEN_PARAM);
@@ -65,6 +68,8 @@ export class Protocol {
       }
       this.services.logger.error("[durable] request failed", error);
       return HttpError.internal(error).getResponse();
+    } finally {
+      release();
     }
   }
 

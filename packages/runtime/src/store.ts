@@ -18,6 +18,15 @@
  * is then answered 503 + Retry-After. Any other error is a failure (500).
  */
 
+/**
+ * A store error that says "try again later" (connection lost, restart,
+ * timeout, lock held): stores mark them `retriable: true`. Any other store
+ * error will recur — invalid data for the store, a value out of range.
+ */
+export function isTransientStoreError(error: unknown): boolean {
+  return error instanceof Error && (error as { retriable?: unknown }).retriable === true;
+}
+
 export type RunStatus =
   /** executing, or ready to execute (a lease may be held) */
   | "running"
@@ -96,6 +105,8 @@ export interface WaitRecord {
   event: string;
   /** `match` path ("data.x"), if any */
   match: string | null;
+  /** with `match`: the key of the trigger's value there (EventMatcher.key); null when no event can match it */
+  matchKey: string | null;
   /** CEL `if` expression, if any */
   expr: string | null;
   /** events with ts >= since count */
@@ -111,6 +122,21 @@ export interface EventRecord {
   ts: number;
 }
 
+/**
+ * The engine's side of event delivery: stores call it inside their delivery
+ * transaction, synchronously. A wait with `match` is a candidate for an event
+ * only when the event's key at that path equals the wait's `matchKey`.
+ */
+export interface EventMatcher {
+  /** The key `event` has at `path` (a `match` path); null when it cannot match any wait on that path. */
+  key(event: EventRecord, path: string): string | null;
+  /**
+   * The wait's step output (the serialized event) when `event` satisfies it,
+   * given its run's trigger data (JSON) and creation time; else null.
+   */
+  accept(wait: WaitRecord, run: { trigger: string; createdAt: number }, event: EventRecord): string | null;
+}
+
 /** The run fields a checkpoint may update (always together with a step outcome, if any). */
 export type RunPatch = Partial<
   Pick<RunRecord, "status" | "state" | "locals" | "counters" | "result" | "wakeAt" | "stepsDone" | "version">
@@ -124,8 +150,14 @@ export interface Checkpoint {
   now?: number;
   /** step outcome to upsert (by runId + id) */
   step?: StepRecord;
-  /** wait to register (with a waiting step) */
+  /**
+   * Wait to register (with its waiting step). Events already stored that
+   * satisfy it — sent since it began (`since`), before it was saved — resolve
+   * it in the same transaction (`matcher` decides, required with `wait`): an
+   * event sent while a wait is in flight is never lost.
+   */
   wait?: WaitRecord;
+  matcher?: EventMatcher;
   /** run fields to update */
   run: RunPatch;
   /** release the lease in the same transaction (run finished or suspended) */
@@ -154,9 +186,11 @@ export interface Store {
   getRun(runId: string): Promise<RunRecord | null>;
 
   /**
-   * Take the run's lease if it is free or expired (or already ours): sets
-   * owner/expiry, increments `fence`, returns the updated run. Returns null
-   * when another owner holds a live lease or the run is finished.
+   * Take the run's lease if it is free or expired: sets owner/expiry,
+   * increments `fence`, returns the updated run. Returns null when the lease
+   * is live — whoever holds it, `owner` included: two claims of one process
+   * (its scheduler and a retried request) never both succeed — or the run is
+   * finished.
    */
   acquireLease(runId: string, owner: string, ttlMs: number, now: number): Promise<RunRecord | null>;
 
@@ -188,12 +222,19 @@ export interface Store {
   nextWakeAt(endpoints: readonly string[]): Promise<number | null>;
 
   /**
-   * Persist an event. Returns false when an event with the same id exists
-   * (dedupe): then nothing else happens.
+   * Stores events and resolves every open wait each one satisfies, atomically:
+   * an event is stored together with its deliveries or not at all. Candidates
+   * are found by index — same event name, `since <= ts`, and for waits with
+   * `match` the same key (`matcher.key`) — never by reading every wait;
+   * `matcher.accept` decides each. An id already stored is not stored again,
+   * but its stored copy is delivered again (a wait resolves at most once, so
+   * this is idempotent): a send() that failed midway can be retried with the
+   * same id and nothing is lost. Waits are resolved like `resolveWait`.
+   * Returns the ids of the runs whose waits were resolved.
    */
-  insertEvent(event: EventRecord): Promise<boolean>;
+  sendEvents(events: readonly EventRecord[], matcher: EventMatcher, now: number): Promise<string[]>;
 
-  /** Open waits for this event name registered at or before `ts`. */
+  /** Open waits for this event name registered at or before `ts` (inspection and tests). */
   findWaits(eventName: string, ts: number): Promise<WaitRecord[]>;
 
   /**

@@ -3,6 +3,10 @@
 import { Inngest, type InngestOptions, type Logger, type Store } from "@durable-endpoints/runtime";
 import { endpointAdapter } from "@durable-endpoints/runtime/edge";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { testPostgresUrl } from "../../../test/support/postgres.mjs";
 
 export interface TestClient {
   inngest: Inngest;
@@ -40,3 +44,43 @@ export async function follow(handler: (r: Request) => Promise<Response>, first: 
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const sqliteDirs: string[] = [];
+
+/**
+ * Fresh stores of every kind for tests that must hold on each: memory, SQLite in a temp file, Postgres in
+ * a schema of its own on the test server (`removeTestStores()` in afterAll removes them).
+ */
+export const storeKinds = {
+  memory: async (): Promise<Store> => (await import("@durable-endpoints/runtime/memory")).memoryStore(),
+  sqlite: async (): Promise<Store> => {
+    const { sqliteStore } = await import("@durable-endpoints/runtime/sqlite");
+    const dir = mkdtempSync(join(tmpdir(), "durable-test-"));
+    sqliteDirs.push(dir);
+    return sqliteStore({ path: join(dir, "runs.db") });
+  },
+  postgres: async (options: { url?: string } = {}): Promise<Store> => {
+    const { postgresStore } = await import("@durable-endpoints/runtime/postgres");
+    return postgresStore({ connectionString: options.url ?? testPostgresUrl(), schema: testSchema() });
+  },
+};
+
+export type StoreKind = keyof typeof storeKinds;
+
+const schemaPrefix = `durable_test_api_${process.pid}_`;
+let schemas = 0;
+
+/** A new schema name for this test process. */
+export const testSchema = () => `${schemaPrefix}${++schemas}`;
+
+/** Removes the SQLite files of `storeKinds.sqlite` and drops the schemas `testSchema()` named. */
+export async function removeTestStores(): Promise<void> {
+  for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (schemas === 0) return;
+  const { default: pg } = await import("pg");
+  const admin = new pg.Client({ connectionString: testPostgresUrl() });
+  await admin.connect();
+  const { rows } = await admin.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [schemaPrefix]);
+  for (const { nspname } of rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
+  await admin.end();
+}

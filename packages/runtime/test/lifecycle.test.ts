@@ -37,6 +37,14 @@ describe("client lifecycle", () => {
     expect(result.status).toBe(0);
   });
 
+  test.each(["top-level", "callback"])("a script awaiting a Response (%s) is kept alive until it has it, then exits", (mode) => {
+    const fixture = fileURLToPath(new URL("./fixtures/awaits-response.mjs", import.meta.url));
+    const result = spawnSync(process.execPath, [fixture, mode], { encoding: "utf8", timeout: 20_000 });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("200 woke\n");
+    expect(result.status).toBe(0);
+  });
+
   test("the replay-mode warning is logged once per client", async () => {
     const { inngest, logs } = testClient();
     const handler = inngest.endpoint(async () => new Response(String(await step.run("x", () => 1))));

@@ -6,7 +6,7 @@
  */
 
 import type { Services } from "../services.js";
-import type { Checkpoint, RunPatch, RunRecord, Store } from "../store.js";
+import { isTransientStoreError, type Checkpoint, type RunPatch, type RunRecord, type Store } from "../store.js";
 import type { Mode, ResumePoint } from "./resume-point.js";
 
 /** Thrown inside step bodies once the run is lost: nothing more may be written. */
@@ -24,7 +24,15 @@ export interface WriteOptions {
 export class Checkpoints {
   /** our fencing token; moves when this process re-claims its own run (see Engine.adopt) */
   fence: number;
+  /**
+   * Until when our lease surely holds, by our clock: the time our last
+   * acquisition or renewal was sent, plus the lease. Nobody can take the run
+   * over before then (the store compares their clocks with the expiry we set).
+   */
+  private leaseUntil: number;
   private lostRun = false;
+  /** A store error that will recur: the run fails with it (see `storeFailed`). */
+  failure: Error | null = null;
   private stepsDone: number;
   private writes: Promise<unknown> = Promise.resolve();
   /** checkpoints started and not yet settled */
@@ -40,7 +48,41 @@ export class Checkpoints {
     private readonly onLost: () => void,
   ) {
     this.fence = run.fence;
+    this.leaseUntil = run.leaseExpiresAt ?? 0;
     this.stepsDone = run.stepsDone;
+  }
+
+  /** A renewal of our lease (same fence), or our own re-claim of it (the next fence) succeeded. */
+  holdLease(fence: number, until: number): void {
+    if (fence === this.fence + 1) [this.fence, this.leaseUntil] = [fence, until];
+    else if (fence === this.fence) this.leaseUntil = Math.max(this.leaseUntil, until);
+  }
+
+  /**
+   * Before a side effect (a step body, the handler's first line): the run must
+   * still be ours. Free while the lease surely holds; otherwise (a renewal came
+   * late: a paused process, a claim answered late) renews it now, and loses
+   * the run if someone else took it or the lease cannot be confirmed in time.
+   * The margin covers clock differences between processes.
+   */
+  async ensureLease(): Promise<void> {
+    const { clock, leaseMs } = this.services;
+    const margin = Math.min(leaseMs / 4, 1000);
+    if (this.lostRun) throw LOST;
+    if (clock.now() < this.leaseUntil - margin) return;
+    const sentAt = clock.now();
+    const fence = this.fence;
+    let held = false;
+    try {
+      held = await this.store.renewLease(this.run.id, fence, leaseMs, sentAt);
+    } catch (error) {
+      this.services.logger.warn(`[durable] run ${this.run.id}: could not confirm its lease, abandoning this execution`, error);
+    }
+    if (held) this.holdLease(fence, sentAt + leaseMs);
+    if (!held || this.lostRun || clock.now() >= this.leaseUntil - margin) {
+      this.lose();
+      throw LOST;
+    }
   }
 
   /** True once the run belongs to someone else (fenced out, store failure, client closed). */
@@ -55,6 +97,26 @@ export class Checkpoints {
   }
 
   /**
+   * A store call failed. A transient error (connection lost, restart, timeout)
+   * abandons this execution: the lease lapses and the run is retried from its
+   * last checkpoint. Any other error would only recur: the run fails with it
+   * at once instead of re-running its steps in a loop. Either way nothing more
+   * reaches the handler. Throws LOST.
+   */
+  storeFailed(error: unknown, what: string): never {
+    const { logger } = this.services;
+    if (isTransientStoreError(error) || this.failure || this.lostRun) {
+      logger.warn(`[durable] run ${this.run.id}: ${what}, abandoning this execution (the run is retried)`, error);
+      this.lose();
+    } else {
+      logger.error(`[durable] run ${this.run.id}: ${what} and would not be the next time; the run fails`, error);
+      this.failure = new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      this.onLost();
+    }
+    throw LOST;
+  }
+
+  /**
    * Queues one checkpoint after the previous ones; resolves once it is
    * committed. Rejects with LOST when the run is no longer ours, or with the
    * error that made the checkpoint impossible (unsaveable locals, a limit).
@@ -65,14 +127,7 @@ export class Checkpoints {
         if (this.lostRun) throw LOST;
         let patch = this.runPatch(settled, withState);
         if (patch instanceof Promise) patch = await patch;
-        let ok: boolean;
-        try {
-          const now = this.services.clock.now();
-          ok = await this.store.checkpoint({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence, now });
-        } catch (error) {
-          this.services.logger.error(`[durable] run ${this.run.id}: checkpoint failed, abandoning this execution`, error);
-          ok = false;
-        }
+        const ok = await this.commit({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence });
         if (!ok) {
           this.lose();
           throw LOST;
@@ -86,6 +141,26 @@ export class Checkpoints {
     this.queued++;
     this.writes = done;
     return done;
+  }
+
+  /**
+   * One checkpoint. A transient store error is retried while our lease surely
+   * holds (the fence makes a late retry harmless): a short outage must not
+   * cost a step body that already ran. False when we were fenced out.
+   */
+  private async commit(checkpoint: Omit<Checkpoint, "now">): Promise<boolean> {
+    const { clock, leaseMs } = this.services;
+    const what = `${checkpoint.step ? `the outcome of step "${checkpoint.step.id}"` : "the run's progress"} could not be stored`;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await this.store.checkpoint({ ...checkpoint, now: clock.now() });
+      } catch (error) {
+        const margin = Math.min(leaseMs / 4, 1000);
+        if (!isTransientStoreError(error) || this.lostRun || clock.now() + delay >= this.leaseUntil - margin) this.storeFailed(error, what);
+        this.services.logger.warn(`[durable] run ${this.run.id}: ${what}, trying again`, error);
+        await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), delay));
+      }
+    }
   }
 
   /** Resolves once every checkpoint queued so far has settled (committed or not). */

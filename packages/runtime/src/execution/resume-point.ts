@@ -82,7 +82,7 @@ export class ResumePoint {
 
   /** The stable id of the next call of step `id`: `id`, then `id:1`, `id:2`… */
   nextId(id: string): string {
-    if (typeof id !== "string" || id === "") throw new TypeError(`A step id must be a non-empty string (got ${describeValue(id)})`);
+    checkStepId(id);
     const n = this.counters[id] ?? 0;
     this.counters[id] = n + 1;
     this.countersText = null;
@@ -139,4 +139,13 @@ export class ResumePoint {
     const at = error.path.length > name.length + 1 ? ` at ${name}${error.path.slice(name.length + 1)}` : "";
     return new Error(`Cannot checkpoint ${where}: local "${name}" holds ${error.detail}${at}`);
   }
+}
+
+/** Step ids go to the store as they are: refused up front when it could not hold them. */
+export const MAX_STEP_ID_LENGTH = 512;
+
+function checkStepId(id: unknown): asserts id is string {
+  if (typeof id !== "string" || id === "") throw new TypeError(`A step id must be a non-empty string (got ${describeValue(id)})`);
+  if (id.length > MAX_STEP_ID_LENGTH) throw new TypeError(`A step id must be at most ${MAX_STEP_ID_LENGTH} characters (got ${id.length}: ${JSON.stringify(id.slice(0, 40))}…)`);
+  if (id.includes("\u0000")) throw new TypeError(`A step id must not contain a NUL character (got ${JSON.stringify(id)})`);
 }

@@ -1,6 +1,6 @@
 /** When a failed step attempt runs again, and what its failure saves. */
 
-import { parseDuration, parseTime } from "../duration.js";
+import { MAX_SLEEP_MS, parseDuration, parseTime, wakeTime } from "../duration.js";
 import { RetryAfterError } from "../errors.js";
 import { serialize } from "../serialize.js";
 import type { Services } from "../services.js";
@@ -11,14 +11,14 @@ export function retryAt(error: Error, attempts: number, services: Services): num
   if (error instanceof RetryAfterError) {
     const after = error.retryAfter;
     try {
-      return after instanceof Date ? parseTime(after) : now + parseDuration(after, "retryAfter");
+      return wakeTime(after instanceof Date ? parseTime(after, "retryAfter") : now + parseDuration(after, "retryAfter"), now, "retryAfter");
     } catch (invalid) {
       services.logger.warn(`[durable] ${(invalid as Error).message}; using the default backoff`);
     }
   }
   const { initialMs, maxMs } = services.backoff;
   const exponential = Math.min(maxMs, initialMs * 2 ** (attempts - 1));
-  return now + Math.round(exponential * (0.5 + Math.random() * 0.5));
+  return Math.ceil(now + Math.min(exponential, MAX_SLEEP_MS) * (0.5 + Math.random() * 0.5));
 }
 
 /**

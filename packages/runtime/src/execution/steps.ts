@@ -7,12 +7,12 @@
  * suspends, finishes or is lost) no step promise settles any more.
  */
 
-import { parseDuration, parseTime } from "../duration.js";
+import { parseDuration, parseTime, wakeTime } from "../duration.js";
 import { NonRetriableError, StepError, toError } from "../errors.js";
-import { compileCondition } from "../events.js";
+import { checkEventName, compileCondition, eventMatcher, waitMatchKey } from "../events.js";
 import { deserialize, finish, serialize, snapshot, UnserializableError, type Snapshot } from "../serialize.js";
 import type { EndpointDef, Services } from "../services.js";
-import type { StepRecord, Store, WaitRecord } from "../store.js";
+import type { EventMatcher, StepRecord, Store, WaitRecord } from "../store.js";
 import type { DurableEvent, StepTools, WaitForEventOptions } from "../types.js";
 import { LOST, type Checkpoints } from "./checkpoints.js";
 import type { ResumePoint } from "./resume-point.js";
@@ -22,11 +22,16 @@ import { retryAt, serializeError } from "./retry.js";
 const SUSPENDED: unique symbol = Symbol("suspended");
 /** A promise that never settles; a fresh one each time so abandoned continuations can be collected. */
 const never = <T>() => new Promise<T>(() => {});
+/** The next turn of the event loop (setImmediate where there is one: no clock, no delay). */
+const nextTurn = (callback: () => void) =>
+  (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate?.(callback) ?? setTimeout(callback, 0);
 
 /** A step to write with the suspension (a sleep, a wait, a failed attempt). */
 export interface Registration {
   step: StepRecord;
   wait?: WaitRecord;
+  /** with `wait`: decides which events already stored resolve it (see Checkpoint.wait) */
+  matcher?: EventMatcher;
 }
 
 export class Steps {
@@ -39,6 +44,8 @@ export class Steps {
   private readonly wakeAts: number[] = [];
   /** step ids of the waits the suspension waits on */
   readonly openWaits: string[] = [];
+  /** recorded outcomes asked for and not yet handed to the handler: one per turn, earliest first */
+  private replaying: { at: number; release: () => void }[] = [];
   private wake!: () => void;
   /** Resolves when a step suspends or the execution must stop. */
   readonly suspendRequested = new Promise<void>((resolve) => (this.wake = resolve));
@@ -51,13 +58,21 @@ export class Steps {
     private readonly point: ResumePoint,
     private readonly checkpoints: Checkpoints,
     recorded: readonly StepRecord[],
+    /** the run's trigger event (what `match` compares with) */
+    private readonly trigger: () => DurableEvent,
   ) {
     for (const step of recorded) this.memo.set(step.id, step);
     const { clock } = services;
     this.tools = {
       run: (id, fn) => this.run(id, fn),
-      sleep: (id, duration) => this.sleep(id, "sleep", () => clock.now() + parseDuration(duration, `duration of step.sleep("${id}")`)),
-      sleepUntil: (id, until) => this.sleep(id, "sleepUntil", () => parseTime(until, `time of step.sleepUntil("${id}")`)),
+      sleep: (id, duration) => {
+        const what = `duration of step.sleep("${id}")`;
+        return this.sleep(id, "sleep", () => wakeTime(clock.now() + parseDuration(duration, what), clock.now(), what));
+      },
+      sleepUntil: (id, until) => {
+        const what = `time of step.sleepUntil("${id}")`;
+        return this.sleep(id, "sleepUntil", () => wakeTime(parseTime(until, what), clock.now(), what));
+      },
       waitForEvent: (id, options) => this.waitForEvent(id, options) as never,
     };
   }
@@ -92,7 +107,7 @@ export class Steps {
   /** Runs a step body; what reaches the handler is frozen once the execution suspends or is lost. */
   private track<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T> {
     if (this.frozen) return never();
-    const task = work();
+    const task = this.confirmed(work);
     this.inflight.add(task);
     return task.then(
       (value) => {
@@ -106,11 +121,57 @@ export class Steps {
     );
   }
 
+  /**
+   * The step's outcome, once the lease is confirmed: a process paused past its
+   * lease (its store I/O stalled, its event loop starved) lets nothing reach
+   * the handler, so it runs no code past a resume point another process moved.
+   */
+  private async confirmed<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T | typeof SUSPENDED> {
+    let outcome: { value: T | typeof SUSPENDED } | { error: unknown };
+    try {
+      outcome = { value: await work() };
+    } catch (error) {
+      if (error === LOST) throw error;
+      outcome = { error };
+    }
+    if (!("value" in outcome && outcome.value === SUSPENDED) && !this.frozen) await this.checkpoints.ensureLease();
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  /**
+   * Hands a recorded outcome (one that happened at `at`) to the handler in
+   * the order outcomes happened, not the order they are asked for: a
+   * Promise.race re-run on resume settles the way it did the first time, and a
+   * wait that lost it stays lost even if its event came later.
+   */
+  private happened(at: number): Promise<void> {
+    return new Promise((release) => {
+      this.replaying.push({ at, release });
+      if (this.replaying.length === 1) nextTurn(() => this.releaseNext());
+    });
+  }
+
+  private releaseNext(): void {
+    this.replaying.sort((a, b) => a.at - b.at);
+    this.replaying.shift()!.release();
+    if (this.replaying.length > 0) nextTurn(() => this.releaseNext());
+  }
+
   /** The step's record, if it may exist: a store read only while resuming at a compiled state. */
   private lookup(stepId: string): StepRecord | null | Promise<StepRecord | null> {
     const known = this.memo.get(stepId);
     if (known || !this.point.resuming) return known ?? null;
-    return this.store.getStep(this.runId, stepId);
+    return this.read(() => this.store.getStep(this.runId, stepId), `step "${stepId}" could not be read`);
+  }
+
+  /** A store read: a failure never reaches the handler (see Checkpoints.storeFailed). */
+  private async read<T>(call: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.checkpoints.storeFailed(error, what);
+    }
   }
 
   private run<T>(id: string, fn: () => T | Promise<T>): Promise<Awaited<T>> {
@@ -118,11 +179,15 @@ export class Steps {
       const stepId = this.point.nextId(id);
       let found = this.lookup(stepId);
       if (found instanceof Promise) found = await found;
+      if (found?.status === "completed" || found?.status === "failed") await this.happened(found.updatedAt);
       if (found?.status === "completed") return deserialize<Awaited<T>>(found.output!);
       if (found?.status === "failed") throw this.stepError(stepId, found.output!);
       if (found && found.wakeAt !== null && found.wakeAt > this.services.clock.now()) return this.suspendOn(found.wakeAt);
       if (this.frozen) return SUSPENDED;
 
+      // the body is a side effect: run it only while the run is surely ours
+      await this.checkpoints.ensureLease();
+      if (this.frozen) return SUSPENDED;
       const startedAt = found?.startedAt ?? this.services.clock.now();
       let value: Awaited<T>;
       try {
@@ -158,10 +223,10 @@ export class Steps {
       const wakeAt = until(); // validates before the id is taken
       const stepId = this.point.nextId(id);
       const found = await this.lookup(stepId);
-      if (found?.status === "completed") return;
+      if (found?.status === "completed") return this.happened(found.updatedAt);
       const due = found?.wakeAt ?? wakeAt;
       // an elapsed sleep needs no write: a waiting step whose time has passed counts as done
-      if (due <= this.services.clock.now()) return;
+      if (due <= this.services.clock.now()) return found ? this.happened(due) : undefined;
       if (!found) this.registrations.push({ step: this.record(stepId, kind, "waiting", { wakeAt: due }) });
       return this.suspendOn(due);
     });
@@ -171,25 +236,32 @@ export class Steps {
     const { clock } = this.services;
     return this.track(async () => {
       const { event, match, timeout, if: expr } = options ?? ({} as Partial<WaitForEventOptions>);
-      if (typeof event !== "string" || event === "") throw new TypeError(`step.waitForEvent("${id}"): "event" must be a non-empty event name`);
+      checkEventName(event, `step.waitForEvent("${id}"): "event"`);
       if (timeout === undefined) throw new TypeError(`step.waitForEvent("${id}"): "timeout" is required (e.g. "24h")`);
       compileCondition(expr, match, id);
       const now = clock.now();
-      const timeoutAt =
-        timeout instanceof Date ? parseTime(timeout) : now + parseDuration(timeout, `timeout of step.waitForEvent("${id}")`);
+      const what = `timeout of step.waitForEvent("${id}")`;
+      // a timeout already past times out at once
+      const timeoutAt = Math.max(now, wakeTime(timeout instanceof Date ? parseTime(timeout, what) : now + parseDuration(timeout, what), now, what));
       const stepId = this.point.nextId(id);
       const found = await this.lookup(stepId);
-      if (found?.status === "completed") return deserialize<DurableEvent | null>(found.output!);
+      if (found?.status === "completed") {
+        await this.happened(found.updatedAt);
+        return deserialize<DurableEvent | null>(found.output!);
+      }
       if (found) {
         if (found.wakeAt! > clock.now()) return this.suspendOn(found.wakeAt!, stepId);
+        await this.happened(found.wakeAt!);
         // timed out: resolve the wait with null, unless an event won the race
         const nothing = await serialize(null);
-        if (await this.store.resolveWait(this.runId, stepId, nothing, clock.now())) return null;
-        const resolved = await this.store.getStep(this.runId, stepId);
+        const what = `the timeout of step "${stepId}" could not be stored`;
+        if (await this.read(() => this.store.resolveWait(this.runId, stepId, nothing, clock.now()), what)) return null;
+        const resolved = await this.read(() => this.store.getStep(this.runId, stepId), `step "${stepId}" could not be read`);
         return deserialize<DurableEvent | null>(resolved?.output ?? nothing);
       }
-      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, expr: expr ?? null, since: now, timeoutAt };
-      this.registrations.push({ step: this.record(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait });
+      const matchKey = waitMatchKey(this.trigger(), match);
+      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since: now, timeoutAt };
+      this.registrations.push({ step: this.record(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait, matcher: eventMatcher() });
       return this.suspendOn(timeoutAt, stepId);
     });
   }

@@ -9,6 +9,7 @@
 
 import type {
   Checkpoint,
+  EventMatcher,
   EventRecord,
   RunRecord,
   StepRecord,
@@ -29,7 +30,10 @@ class MemoryStore implements Store {
   /** per run, steps in start order (Map keeps insertion order across upserts) */
   private steps = new Map<string, Map<string, StepRecord>>();
   private waits = new Map<string, WaitRecord>();
+  /** open waits' keys by event name, then match path ("" = none), then match key ("" = none) */
+  private waitIndex = new Map<string, Map<string, Map<string, Set<string>>>>();
   private events = new Map<string, EventRecord>();
+  private eventsByName = new Map<string, EventRecord[]>();
   private meta = new Map<string, string>();
   private hub = new ChangeHub();
 
@@ -54,8 +58,7 @@ class MemoryStore implements Store {
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
     const run = this.runs.get(runId);
     if (!run || isFinished(run)) return null;
-    const heldByOther = run.leaseOwner !== null && run.leaseOwner !== owner && (run.leaseExpiresAt ?? 0) > now;
-    if (heldByOther) return null;
+    if (run.leaseOwner !== null && (run.leaseExpiresAt ?? 0) > now) return null;
     this.lease(run, owner, ttlMs, now);
     return { ...run };
   }
@@ -84,8 +87,12 @@ class MemoryStore implements Store {
       if (!steps) this.steps.set(cp.runId, (steps = new Map()));
       steps.set(cp.step.id, { ...cp.step });
     }
-    if (cp.wait) this.waits.set(waitKey(cp.wait.runId, cp.wait.stepId), { ...cp.wait });
     Object.assign(run, cp.run, { updatedAt: cp.now ?? Date.now() });
+    if (cp.wait) {
+      this.removeWait(cp.wait.runId, cp.wait.stepId);
+      this.addWait(cp.wait);
+      if (cp.matcher) this.catchUp(cp.wait, cp.matcher, run, run.updatedAt);
+    }
     if (run.status === "waiting" && cp.dueIfCompleted?.some((id) => this.steps.get(cp.runId)?.get(id)?.status === "completed")) {
       run.wakeAt = run.updatedAt;
     }
@@ -134,9 +141,74 @@ class MemoryStore implements Store {
     return next;
   }
 
-  async insertEvent(event: EventRecord) {
-    if (this.events.has(event.id)) return false;
-    this.events.set(event.id, { ...event });
+  async sendEvents(events: readonly EventRecord[], matcher: EventMatcher, now: number) {
+    const woken: string[] = [];
+    for (const sent of events) {
+      let event = this.events.get(sent.id);
+      if (!event) {
+        this.events.set(sent.id, (event = { ...sent }));
+        let named = this.eventsByName.get(event.name);
+        if (!named) this.eventsByName.set(event.name, (named = []));
+        named.push(event);
+      }
+      for (const wait of this.candidates(event, matcher)) {
+        const run = this.runs.get(wait.runId);
+        const output = run && matcher.accept(wait, run, event);
+        if (output && this.resolve(wait.runId, wait.stepId, output, now)) woken.push(wait.runId);
+      }
+    }
+    return woken;
+  }
+
+  /** Open waits the event may satisfy: by name, `since`, and match key — never a scan of every wait. */
+  private candidates(event: EventRecord, matcher: EventMatcher): WaitRecord[] {
+    const found: WaitRecord[] = [];
+    for (const [path, byKey] of this.waitIndex.get(event.name) ?? []) {
+      const key = path === "" ? "" : matcher.key(event, path);
+      if (key === null) continue;
+      for (const id of byKey.get(key) ?? []) {
+        const wait = this.waits.get(id)!;
+        if (wait.since <= event.ts) found.push(wait);
+      }
+    }
+    return found;
+  }
+
+  /** A wait just registered: an event stored since it began (sent while it was in flight) resolves it now. */
+  private catchUp(wait: WaitRecord, matcher: EventMatcher, run: RunRecord, now: number): void {
+    const sent = (this.eventsByName.get(wait.event) ?? []).filter((e) => e.ts >= wait.since).sort((a, b) => a.ts - b.ts);
+    for (const event of sent) {
+      const output = matcher.accept(wait, run, event);
+      if (output) return void this.resolve(wait.runId, wait.stepId, output, now);
+    }
+  }
+
+  private addWait(wait: WaitRecord): void {
+    const id = waitKey(wait.runId, wait.stepId);
+    this.waits.set(id, { ...wait });
+    if (wait.match !== null && wait.matchKey === null) return; // no event can match it
+    let byPath = this.waitIndex.get(wait.event);
+    if (!byPath) this.waitIndex.set(wait.event, (byPath = new Map()));
+    let byKey = byPath.get(wait.match ?? "");
+    if (!byKey) byPath.set(wait.match ?? "", (byKey = new Map()));
+    let ids = byKey.get(wait.matchKey ?? "");
+    if (!ids) byKey.set(wait.matchKey ?? "", (ids = new Set()));
+    ids.add(id);
+  }
+
+  private removeWait(runId: string, stepId: string): boolean {
+    const id = waitKey(runId, stepId);
+    const wait = this.waits.get(id);
+    if (!wait) return false;
+    this.waits.delete(id);
+    const byPath = this.waitIndex.get(wait.event);
+    const byKey = byPath?.get(wait.match ?? "");
+    const ids = byKey?.get(wait.matchKey ?? "");
+    if (ids?.delete(id) && ids.size === 0) {
+      byKey!.delete(wait.matchKey ?? "");
+      if (byKey!.size === 0) byPath!.delete(wait.match ?? "");
+      if (byPath!.size === 0) this.waitIndex.delete(wait.event);
+    }
     return true;
   }
 
@@ -149,8 +221,11 @@ class MemoryStore implements Store {
   }
 
   async resolveWait(runId: string, stepId: string, output: string, now: number) {
-    const key = waitKey(runId, stepId);
-    if (!this.waits.delete(key)) return false;
+    return this.resolve(runId, stepId, output, now);
+  }
+
+  private resolve(runId: string, stepId: string, output: string, now: number): boolean {
+    if (!this.removeWait(runId, stepId)) return false;
     const step = this.steps.get(runId)?.get(stepId);
     if (step) Object.assign(step, { status: "completed", output, wakeAt: null, updatedAt: now });
     const run = this.runs.get(runId);

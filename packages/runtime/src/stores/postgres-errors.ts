@@ -1,14 +1,19 @@
-/** Which Postgres failures are transient (worth retrying from the last checkpoint) rather than bugs. */
+/**
+ * Which Postgres failures are transient (worth retrying from the last
+ * checkpoint) and which will recur (invalid data for the store, a value out of
+ * range, a bug: retrying would only re-run the same steps).
+ */
 import { StoreUnavailableError } from "./sql-errors.js";
 
-const TRANSIENT_SQLSTATES = new Set([
-  "57P01", // admin_shutdown: the server is restarting
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now: starting up or shutting down
-  "53300", // too_many_connections
-  "40001", // serialization_failure
-  "40P01", // deadlock_detected
-]);
+/** SQLSTATE classes that say "not now": the same statement may well succeed later. */
+const TRANSIENT_CLASSES = [
+  "08", // connection exception
+  "40", // transaction rollback: serialization failure, deadlock
+  "53", // insufficient resources: too many connections, disk full, out of memory
+  "57", // operator intervention: shutting down or restarting, statement timeout, query canceled
+  "58", // system error: I/O
+];
+const TRANSIENT_SQLSTATES = new Set(["55P03"]); // lock_not_available
 
 const TRANSIENT_SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
 
@@ -16,8 +21,7 @@ export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") {
-    // SQLSTATE class 08: connection exceptions.
-    return TRANSIENT_SQLSTATES.has(code) || code.startsWith("08") || TRANSIENT_SOCKET_CODES.has(code);
+    return TRANSIENT_SQLSTATES.has(code) || TRANSIENT_CLASSES.includes(code.slice(0, 2)) || TRANSIENT_SOCKET_CODES.has(code);
   }
   // pg reports dropped connections and pool timeouts without a code.
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(error.message);

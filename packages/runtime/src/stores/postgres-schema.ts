@@ -60,6 +60,13 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
     `CREATE TABLE ${s}.events (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL, ts BIGINT NOT NULL)`,
     `CREATE TABLE ${s}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
   ],
+  // event delivery by index: waits by (event, match path, key of the value there), events by (name, ts)
+  (s) => [
+    `ALTER TABLE ${s}.waits ADD COLUMN match_key TEXT`,
+    `DROP INDEX ${s}.waits_event`,
+    `CREATE INDEX waits_match ON ${s}.waits (event, match, match_key, since)`,
+    `CREATE INDEX events_name_ts ON ${s}.events (name, ts)`,
+  ],
 ];
 
 /** `schema` is the already quoted identifier; `name` the raw one (for the lock key and messages). */

@@ -18,13 +18,13 @@
  * Nothing connects until the first call, so a store built at import time does no I/O.
  */
 import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
-import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
 import { migrate } from "./postgres-schema.js";
 import {
-  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventValues, patchColumns,
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
 } from "./sql-rows.js";
 
@@ -47,7 +47,7 @@ type PgModule = { Pool: typeof Pool; Client: typeof Client };
 
 // Postgres infers parameter types from context, except in a SELECT list feeding an INSERT: cast there.
 const STEP_TYPES = ["text", "text", "text", "text", "integer", "text", "bigint", "bigint", "bigint"];
-const WAIT_TYPES = ["text", "text", "text", "text", "text", "bigint", "bigint"];
+const WAIT_TYPES = ["text", "text", "text", "text", "text", "text", "bigint", "bigint"];
 
 class PostgresStore implements Store {
   readonly kind = "postgres";
@@ -98,7 +98,7 @@ class PostgresStore implements Store {
       `WITH leased AS (
          UPDATE ${this.#t.runs} SET lease_owner = $2, lease_expires_at = $3, fence = fence + 1, updated_at = $4
          WHERE id = $1 AND status IN ('running', 'waiting')
-           AND (lease_expires_at IS NULL OR lease_expires_at <= $4 OR lease_owner = $2)
+           AND (lease_expires_at IS NULL OR lease_expires_at <= $4)
          RETURNING *)
        SELECT leased.*, pg_notify($5, leased.id) FROM leased`,
       [runId, owner, now + ttlMs, now, this.#channels.run],
@@ -145,9 +145,15 @@ class PostgresStore implements Store {
     const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running')" : "status = 'waiting'";
     const sql = `WITH ${ctes.join(", ")}
        SELECT pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
-    if (!cp.dueIfCompleted?.length) return (await this.#query(sql, args)).length > 0;
+    const { wait, matcher } = cp;
+    const catchUp = wait !== undefined && matcher !== undefined;
+    if (!cp.dueIfCompleted?.length && !catchUp) return (await this.#query(sql, args)).length > 0;
     return this.#transaction(async (client) => {
+      // a wait's registration and sendEvents exclude each other per event name (shared here, exclusive there):
+      // an event stored before we register is seen below, one stored after sees our wait
+      if (catchUp) await client.query("SELECT pg_advisory_xact_lock_shared(hashtext($1))", [this.#eventLock(wait.event)]);
       if ((await client.query(sql, args)).rowCount === 0) return false;
+      if (catchUp) await this.#catchUp(client, wait, matcher);
       // A second statement takes a fresh snapshot: it sees a resolveWait that committed while
       // the update above waited for the run's row lock (a CTE of the same statement would not).
       await client.query(
@@ -198,12 +204,88 @@ class PostgresStore implements Store {
     return row?.at === null || row?.at === undefined ? null : Number(row.at);
   }
 
-  async insertEvent(event: EventRecord) {
-    const rows = await this.#query(
-      `INSERT INTO ${this.#t.events} (${EVENT_COLUMNS.join(", ")}) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      eventValues(event),
+  async sendEvents(events: readonly EventRecord[], matcher: EventMatcher, now: number) {
+    if (events.length === 0) return [];
+    const { events: table } = this.#t;
+    const ids = events.map((e) => e.id);
+    return this.#transaction(async (client) => {
+      for (const name of [...new Set(events.map((e) => e.name))].sort()) {
+        await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [this.#eventLock(name)]);
+      }
+      await client.query(
+        `INSERT INTO ${table} (${EVENT_COLUMNS.join(", ")}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+         ON CONFLICT (id) DO NOTHING`,
+        [ids, events.map((e) => e.name), events.map((e) => e.data), events.map((e) => e.ts)],
+      );
+      // a duplicate id: its stored copy is delivered (again)
+      const stored = new Map((await client.query(`SELECT * FROM ${table} WHERE id = ANY($1::text[])`, [ids])).rows.map((row) => [String(row.id), eventFromRow(row)]));
+      const resolved = new Map<string, { runId: string; stepId: string; output: string }>();
+      for (const id of ids) {
+        const event = stored.get(id)!;
+        for (const row of await this.#candidates(client, event, matcher)) {
+          const key = `${row.run_id}\u0000${row.step_id}`;
+          if (resolved.has(key)) continue;
+          const output = matcher.accept(waitFromRow(row), { trigger: String(row.trigger_data), createdAt: Number(row.created_at) }, event);
+          if (output !== null) resolved.set(key, { runId: String(row.run_id), stepId: String(row.step_id), output });
+        }
+      }
+      return this.#resolveMany(client, [...resolved.values()], now);
+    });
+  }
+
+  /** Open waits (with their run's trigger) the event may satisfy: by name, `since`, match path and key — by index only. */
+  async #candidates(client: PoolClient, event: EventRecord, matcher: EventMatcher): Promise<QueryResultRow[]> {
+    const { waits, runs } = this.#t;
+    const candidates = `SELECT w.*, r.trigger_data, r.created_at FROM ${waits} w JOIN ${runs} r ON r.id = w.run_id WHERE w.event = $1 AND w.since <= $2`;
+    const found = (await client.query(`${candidates} AND w.match IS NULL`, [event.name, event.ts])).rows;
+    // the distinct match paths of this event's waits, by index skips
+    const paths = await client.query<{ match: string }>(
+      `WITH RECURSIVE paths(match) AS (
+         SELECT (SELECT match FROM ${waits} WHERE event = $1 AND match IS NOT NULL ORDER BY match LIMIT 1)
+         UNION ALL
+         SELECT (SELECT w.match FROM ${waits} w WHERE w.event = $1 AND w.match > p.match ORDER BY w.match LIMIT 1) FROM paths p WHERE p.match IS NOT NULL)
+       SELECT match FROM paths WHERE match IS NOT NULL`,
+      [event.name],
     );
-    return rows.length > 0;
+    for (const { match } of paths.rows) {
+      const key = matcher.key(event, match);
+      if (key !== null) found.push(...(await client.query(`${candidates} AND w.match = $3 AND w.match_key = $4`, [event.name, event.ts, match, key])).rows);
+    }
+    return found;
+  }
+
+  /** A wait just registered: an event stored since it began (sent while it was in flight) resolves it now. */
+  async #catchUp(client: PoolClient, wait: WaitRecord, matcher: EventMatcher): Promise<void> {
+    const { rows: [run] } = await client.query(`SELECT trigger_data, created_at FROM ${this.#t.runs} WHERE id = $1`, [wait.runId]);
+    const { rows } = await client.query(`SELECT * FROM ${this.#t.events} WHERE name = $1 AND ts >= $2 ORDER BY ts, id`, [wait.event, wait.since]);
+    for (const row of rows) {
+      const output = matcher.accept(wait, { trigger: String(run!.trigger_data), createdAt: Number(run!.created_at) }, eventFromRow(row));
+      if (output !== null) return void (await this.#resolveMany(client, [{ runId: wait.runId, stepId: wait.stepId, output }], Date.now()));
+    }
+  }
+
+  /** Resolves open waits in one statement (see resolveWait); returns the runs of those it resolved. */
+  async #resolveMany(client: PoolClient, resolved: { runId: string; stepId: string; output: string }[], now: number): Promise<string[]> {
+    if (resolved.length === 0) return [];
+    const { runs, steps, waits } = this.#t;
+    const runIds = resolved.map((r) => r.runId);
+    // lock the runs first (in id order), as checkpoints lock a run before its steps and waits: no deadlock
+    await client.query(`SELECT 1 FROM ${runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [runIds]);
+    const { rows } = await client.query(
+      `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS i(run_id, step_id, output)),
+       deleted AS (DELETE FROM ${waits} w USING input i WHERE w.run_id = i.run_id AND w.step_id = i.step_id RETURNING w.run_id, w.step_id),
+       completed AS (UPDATE ${steps} s SET status = 'completed', output = i.output, wake_at = NULL, updated_at = $4
+         FROM deleted d JOIN input i ON i.run_id = d.run_id AND i.step_id = d.step_id WHERE s.run_id = d.run_id AND s.id = d.step_id),
+       woken AS (UPDATE ${runs} r SET wake_at = $4, updated_at = $4 WHERE r.id IN (SELECT run_id FROM deleted) AND r.status = 'waiting')
+       SELECT d.run_id, pg_notify($5, d.run_id), pg_notify($6, '') FROM deleted d`,
+      [runIds, resolved.map((r) => r.stepId), resolved.map((r) => r.output), now, this.#channels.run, this.#channels.due],
+    );
+    return rows.map((row) => String(row.run_id));
+  }
+
+  /** The advisory lock key that orders event delivery and wait registration for one event name. */
+  #eventLock(name: string): string {
+    return `durable-events:${this.#name}:${name}`;
   }
 
   async findWaits(eventName: string, ts: number): Promise<WaitRecord[]> {
@@ -212,17 +294,7 @@ class PostgresStore implements Store {
   }
 
   async resolveWait(runId: string, stepId: string, output: string, now: number) {
-    const { runs, steps, waits } = this.#t;
-    return this.#transaction(async (client) => {
-      // Lock the run first, as checkpoints do, so the two never deadlock.
-      await client.query(`SELECT 1 FROM ${runs} WHERE id = $1 FOR UPDATE`, [runId]);
-      const deleted = await client.query(`DELETE FROM ${waits} WHERE run_id = $1 AND step_id = $2`, [runId, stepId]);
-      if (deleted.rowCount === 0) return false;
-      await client.query(`UPDATE ${steps} SET status = 'completed', output = $3, wake_at = NULL, updated_at = $4 WHERE run_id = $1 AND id = $2`, [runId, stepId, output, now]);
-      await client.query(`UPDATE ${runs} SET wake_at = $2, updated_at = $2 WHERE id = $1 AND status = 'waiting'`, [runId, now]);
-      await client.query("SELECT pg_notify($1, $2), pg_notify($3, '')", [this.#channels.run, runId, this.#channels.due]);
-      return true;
-    });
+    return this.#transaction(async (client) => (await this.#resolveMany(client, [{ runId, stepId, output }], now)).length > 0);
   }
 
   waitForChange(runId: string, signal: AbortSignal) {

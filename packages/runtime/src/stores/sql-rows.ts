@@ -15,7 +15,7 @@ export const RUN_COLUMNS = [
 
 export const STEP_COLUMNS = ["run_id", "id", "kind", "status", "attempts", "output", "wake_at", "started_at", "updated_at"] as const;
 
-export const WAIT_COLUMNS = ["run_id", "step_id", "event", "match", "expr", "since", "timeout_at"] as const;
+export const WAIT_COLUMNS = ["run_id", "step_id", "event", "match", "match_key", "expr", "since", "timeout_at"] as const;
 
 /** `ON CONFLICT (key) DO UPDATE SET c = excluded.c, …` for every column but the key and `keep` (both dialects). */
 function onConflictUpdate(columns: readonly string[], key: readonly string[], keep: readonly string[] = []): string {
@@ -91,6 +91,7 @@ export function waitFromRow(r: Row): WaitRecord {
     stepId: String(r.step_id),
     event: String(r.event),
     match: strOrNull(r.match),
+    matchKey: strOrNull(r.match_key),
     expr: strOrNull(r.expr),
     since: num(r.since),
     timeoutAt: num(r.timeout_at),
@@ -99,7 +100,11 @@ export function waitFromRow(r: Row): WaitRecord {
 
 /** Values in {@link WAIT_COLUMNS} order. */
 export function waitValues(w: WaitRecord): unknown[] {
-  return [w.runId, w.stepId, w.event, w.match, w.expr, w.since, w.timeoutAt].map(nullify);
+  return [w.runId, w.stepId, w.event, w.match, w.matchKey, w.expr, w.since, w.timeoutAt].map(nullify);
+}
+
+export function eventFromRow(r: Row): EventRecord {
+  return { id: String(r.id), name: String(r.name), data: String(r.data), ts: num(r.ts) };
 }
 
 /** Values in {@link EVENT_COLUMNS} order. */

@@ -99,13 +99,19 @@ class CachedDb implements SqliteDb {
   }
 }
 
-/** Another process held the write lock past busy_timeout: worth retrying, not a bug. */
+/**
+ * Result codes worth retrying: another process held the write lock past
+ * busy_timeout, the disk was full or an I/O failed. Anything else (a
+ * constraint, a value too big, a bug) will recur.
+ */
+const TRANSIENT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/;
+
 function retriable<T>(call: () => T): T {
   try {
     return call();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") throw new StoreUnavailableError("sqlite", error);
+    if (typeof code === "string" && TRANSIENT.test(code)) throw new StoreUnavailableError("sqlite", error);
     throw error;
   }
 }

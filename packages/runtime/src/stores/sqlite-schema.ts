@@ -60,6 +60,13 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE events (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL, ts INTEGER NOT NULL)`,
     `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
   ],
+  // event delivery by index: waits by (event, match path, key of the value there), events by (name, ts)
+  [
+    `ALTER TABLE waits ADD COLUMN match_key TEXT`,
+    `DROP INDEX waits_event`,
+    `CREATE INDEX waits_match ON waits (event, match, match_key, since)`,
+    `CREATE INDEX events_name_ts ON events (name, ts)`,
+  ],
 ];
 
 export function migrate(db: SqliteDb, path: string): void {

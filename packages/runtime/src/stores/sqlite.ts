@@ -17,10 +17,10 @@
  * The file is opened on first use, not when `sqliteStore()` is called, so a
  * store created at import time (e.g. while Next.js builds) does no I/O.
  */
-import type { Checkpoint, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 import {
-  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventValues, patchColumns,
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, eventValues, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
 } from "./sql-rows.js";
 import { openSqlite, type SqliteDb } from "./sqlite-driver.js";
@@ -47,6 +47,14 @@ const UPSERT_WAIT = `INSERT INTO waits (${WAIT_COLUMNS.join(", ")}) VALUES (${pl
 /** Makes a suspended run due now when one of the waits it suspends on already completed (see Checkpoint.dueIfCompleted). */
 const DUE_IF_COMPLETED = `UPDATE runs SET wake_at = ? WHERE id = ? AND EXISTS (
   SELECT 1 FROM steps WHERE run_id = ? AND id IN (SELECT value FROM json_each(?)) AND status = 'completed') RETURNING wake_at`;
+/** Open waits with their run's trigger: the candidates of an event (by name and `since`; more conditions appended). */
+const CANDIDATES = `SELECT w.*, r.trigger_data, r.created_at FROM waits w JOIN runs r ON r.id = w.run_id WHERE w.event = ? AND w.since <= ?`;
+/** The distinct match paths of an event's waits, by index skips (never a read of all its waits). */
+const MATCH_PATHS = `WITH RECURSIVE paths(match) AS (
+  SELECT (SELECT match FROM waits WHERE event = ? AND match IS NOT NULL ORDER BY match LIMIT 1)
+  UNION ALL
+  SELECT (SELECT match FROM waits WHERE event = ? AND match > paths.match ORDER BY match LIMIT 1) FROM paths WHERE paths.match IS NOT NULL
+) SELECT match FROM paths WHERE match IS NOT NULL`;
 /** A lease is free when released or expired (parameter: now). */
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
@@ -86,8 +94,8 @@ class SqliteStore implements Store {
     const db = await this.#open();
     const row = db.get(
       `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
-       WHERE id = ? AND status IN ('running', 'waiting') AND (${LEASE_FREE} OR lease_owner = ?) RETURNING *`,
-      [owner, now + ttlMs, now, runId, now, owner],
+       WHERE id = ? AND status IN ('running', 'waiting') AND ${LEASE_FREE} RETURNING *`,
+      [owner, now + ttlMs, now, runId, now],
     );
     if (!row) return null;
     this.#hub.runChanged(runId);
@@ -126,6 +134,8 @@ class SqliteStore implements Store {
       if (!row) return undefined;
       if (cp.step) db.run(UPSERT_STEP, stepValues(cp.step));
       if (cp.wait) db.run(UPSERT_WAIT, waitValues(cp.wait));
+      // BEGIN IMMEDIATE serializes us with sendEvents: an event it stored before sees no wait, we see it
+      if (cp.wait && cp.matcher && this.#catchUp(db, cp.wait, cp.matcher) && row.status === "waiting") row.wake_at = Date.now();
       if (row.status === "waiting" && cp.dueIfCompleted?.length) {
         // BEGIN IMMEDIATE serializes us with resolveWait: a wait it completed earlier is visible here.
         const due = db.get<{ wake_at: number }>(DUE_IF_COMPLETED, [Date.now(), cp.runId, cp.runId, JSON.stringify(cp.dueIfCompleted)]);
@@ -177,9 +187,47 @@ class SqliteStore implements Store {
     return row?.at ?? null;
   }
 
-  async insertEvent(event: EventRecord) {
+  async sendEvents(events: readonly EventRecord[], matcher: EventMatcher, now: number) {
     const db = await this.#open();
-    return db.run(`INSERT INTO events (${EVENT_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, eventValues(event)) > 0;
+    const woken = db.transaction(() => {
+      const resolved: string[] = [];
+      for (const sent of events) {
+        db.run(`INSERT INTO events (${EVENT_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, eventValues(sent));
+        // a duplicate id: its stored copy is delivered (again)
+        const event = eventFromRow(db.get("SELECT * FROM events WHERE id = ?", [sent.id])!);
+        const candidates = db.all(`${CANDIDATES} AND w.match IS NULL`, [event.name, event.ts]);
+        for (const { match } of db.all<{ match: string }>(MATCH_PATHS, [event.name, event.name])) {
+          const key = matcher.key(event, match);
+          if (key !== null) candidates.push(...db.all(`${CANDIDATES} AND w.match = ? AND w.match_key = ?`, [event.name, event.ts, match, key]));
+        }
+        for (const row of candidates) {
+          const output = matcher.accept(waitFromRow(row), { trigger: String(row.trigger_data), createdAt: Number(row.created_at) }, event);
+          if (output !== null && this.#resolve(db, String(row.run_id), String(row.step_id), output, now)) resolved.push(String(row.run_id));
+        }
+      }
+      return resolved;
+    });
+    for (const runId of woken) this.#hub.runChanged(runId);
+    if (woken.length > 0) this.#hub.due();
+    return woken;
+  }
+
+  /** A wait just registered: an event stored since it began (sent while it was in flight) resolves it now. */
+  #catchUp(db: SqliteDb, wait: WaitRecord, matcher: EventMatcher): boolean {
+    const run = db.get<{ trigger_data: string; created_at: number }>("SELECT trigger_data, created_at FROM runs WHERE id = ?", [wait.runId])!;
+    for (const row of db.all("SELECT * FROM events WHERE name = ? AND ts >= ? ORDER BY ts, rowid", [wait.event, wait.since])) {
+      const output = matcher.accept(wait, { trigger: run.trigger_data, createdAt: run.created_at }, eventFromRow(row));
+      if (output !== null) return this.#resolve(db, wait.runId, wait.stepId, output, Date.now());
+    }
+    return false;
+  }
+
+  /** Resolves an open wait (inside a transaction): see Store.resolveWait. */
+  #resolve(db: SqliteDb, runId: string, stepId: string, output: string, now: number): boolean {
+    if (db.run("DELETE FROM waits WHERE run_id = ? AND step_id = ?", [runId, stepId]) === 0) return false;
+    db.run("UPDATE steps SET status = 'completed', output = ?, wake_at = NULL, updated_at = ? WHERE run_id = ? AND id = ?", [output, now, runId, stepId]);
+    db.run("UPDATE runs SET wake_at = ?, rev = rev + 1, updated_at = ? WHERE id = ? AND status = 'waiting'", [now, now, runId]);
+    return true;
   }
 
   async findWaits(eventName: string, ts: number): Promise<WaitRecord[]> {
@@ -189,12 +237,7 @@ class SqliteStore implements Store {
 
   async resolveWait(runId: string, stepId: string, output: string, now: number) {
     const db = await this.#open();
-    const resolved = db.transaction(() => {
-      if (db.run("DELETE FROM waits WHERE run_id = ? AND step_id = ?", [runId, stepId]) === 0) return false;
-      db.run("UPDATE steps SET status = 'completed', output = ?, wake_at = NULL, updated_at = ? WHERE run_id = ? AND id = ?", [output, now, runId, stepId]);
-      db.run("UPDATE runs SET wake_at = ?, rev = rev + 1, updated_at = ? WHERE id = ? AND status = 'waiting'", [now, now, runId]);
-      return true;
-    });
+    const resolved = db.transaction(() => this.#resolve(db, runId, stepId, output, now));
     if (!resolved) return false;
     this.#hub.runChanged(runId);
     this.#hub.due();

@@ -11,6 +11,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.js";
+import { eventMatcher, matchKey } from "../../src/events.js";
 
 export type StoreFactory = () => Store | Promise<Store>;
 
@@ -58,7 +59,7 @@ export function makeStep(runId: string, id: string, overrides: Partial<StepRecor
 
 export function makeWait(runId: string, stepId: string, overrides: Partial<WaitRecord> = {}): WaitRecord {
   const now = Date.now();
-  return { runId, stepId, event: "order/paid", match: "data.orderId", expr: null, since: now, timeoutAt: now + 60_000, ...overrides };
+  return { runId, stepId, event: "order/paid", match: "data.orderId", matchKey: matchKey(1), expr: null, since: now, timeoutAt: now + 60_000, ...overrides };
 }
 
 /** Settles to "changed" if `promise` resolves within `ms`, else "pending". */
@@ -166,7 +167,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
     });
 
     describe("leases", () => {
-      it("acquireLease takes a free or expired lease and bumps the fence; refuses a live lease of another owner", async () => {
+      it("acquireLease takes a free or expired lease and bumps the fence; refuses a live lease, even to its own holder", async () => {
         const { store } = await setup();
         const now = Date.now();
         const run = await insert(store, { leaseOwner: "owner-a", leaseExpiresAt: now + TTL, fence: 1 });
@@ -177,10 +178,11 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(taken).toMatchObject({ id: run.id, leaseOwner: "owner-b", leaseExpiresAt: expiredAt + 5000, fence: 2 });
         expect(await store.getRun(run.id)).toMatchObject({ leaseOwner: "owner-b", fence: 2 });
 
-        // The holder may re-acquire (fence still moves on); a released lease is free for anyone.
-        expect(await store.acquireLease(run.id, "owner-b", 5000, expiredAt)).toMatchObject({ fence: 3 });
-        await store.releaseLease(run.id, 3);
-        expect(await store.acquireLease(run.id, "owner-c", 5000, expiredAt)).toMatchObject({ leaseOwner: "owner-c", fence: 4 });
+        // Not even its holder takes a live lease twice: two claims of one process (its scheduler and a
+        // retried request) must not both succeed. A released lease is free for anyone.
+        expect(await store.acquireLease(run.id, "owner-b", 5000, expiredAt)).toBeNull();
+        await store.releaseLease(run.id, 2);
+        expect(await store.acquireLease(run.id, "owner-c", 5000, expiredAt)).toMatchObject({ leaseOwner: "owner-c", fence: 3 });
         expect(await store.acquireLease("no-such-run", "owner-c", 5000, now)).toBeNull();
       });
 
@@ -363,12 +365,70 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
     });
 
     describe("events and waits", () => {
-      it("insertEvent dedupes by id", async () => {
+      /** A run (trigger `{ orderId }`) waiting in step "pay" for order/paid with that orderId. */
+      async function waiting(store: Store, orderId: number, since: number, overrides: Partial<WaitRecord> = {}) {
+        const run = await insert(store, { fence: 1, trigger: JSON.stringify({ orderId }) });
+        const wait = makeWait(run.id, "pay", { since, matchKey: matchKey(orderId), ...overrides });
+        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: since + 60_000 });
+        expect(await store.checkpoint({ runId: run.id, fence: 1, step, wait, matcher: eventMatcher(), run: { status: "waiting", wakeAt: since + 60_000 }, releaseLease: true })).toBe(true);
+        return run;
+      }
+      const paid = (orderId: number, ts: number, id = uid("evt")) => ({ id, name: "order/paid", data: JSON.stringify({ orderId }), ts });
+
+      it("sendEvents resolves the waits an event satisfies (same match value, begun before it), once", async () => {
         const { store } = await setup();
-        const event = { id: uid("evt"), name: "order/paid", data: '{"orderId":1}', ts: Date.now() };
-        expect(await store.insertEvent(event)).toBe(true);
-        expect(await store.insertEvent({ ...event, data: '{"orderId":2}' })).toBe(false);
-        expect(await store.insertEvent({ ...event, id: uid("evt") })).toBe(true);
+        const now = Date.now();
+        const one = await waiting(store, 1, now - 100);
+        const two = await waiting(store, 2, now - 100);
+        const later = await waiting(store, 1, now + 1000);
+        const event = paid(1, now);
+        expect(await store.sendEvents([event], eventMatcher(), now)).toEqual([one.id]);
+        expect(await store.getStep(one.id, "pay")).toMatchObject({ status: "completed", output: expect.stringContaining(event.id) });
+        expect(await store.getRun(one.id)).toMatchObject({ status: "waiting", wakeAt: now });
+        for (const run of [two, later]) expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "waiting" });
+        // the same id again: its stored copy is delivered again, to nobody new; a new id resolves nothing resolved
+        expect(await store.sendEvents([{ ...event, data: '{"orderId":2}' }], eventMatcher(), now)).toEqual([]);
+        expect(await store.getStep(two.id, "pay")).toMatchObject({ status: "waiting" });
+        expect(await store.sendEvents([paid(2, now)], eventMatcher(), now)).toEqual([two.id]);
+      });
+
+      it("a send() retried with the same id delivers to a wait the first attempt missed", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const event = paid(7, now);
+        expect(await store.sendEvents([event], eventMatcher(), now)).toEqual([]);
+        // a wait that had begun before the event, registered since (in flight then): the retry delivers the stored copy
+        const run = await insert(store, { fence: 1, trigger: JSON.stringify({ orderId: 7 }) });
+        const wait = makeWait(run.id, "pay", { since: now - 10, matchKey: matchKey(7) });
+        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 });
+        expect(await store.checkpoint({ runId: run.id, fence: 1, step, wait, run: { status: "waiting", wakeAt: now + 60_000 }, releaseLease: true })).toBe(true);
+        expect(await store.sendEvents([{ ...event, ts: now + 5 }], eventMatcher(), now + 5)).toEqual([run.id]);
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: expect.stringContaining(`,${now}]`) });
+      });
+
+      it("a wait registered after a matching event was stored (sent while the wait was in flight) is resolved as it is saved", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const early = paid(3, now - 50);
+        const during = paid(3, now + 10);
+        const other = paid(4, now + 20);
+        expect(await store.sendEvents([early, during, other], eventMatcher(), now)).toEqual([]);
+        const run = await waiting(store, 3, now);
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: expect.stringContaining(during.id) });
+        expect(await store.getRun(run.id)).toMatchObject({ status: "waiting", wakeAt: expect.any(Number) });
+        expect((await store.getRun(run.id))!.wakeAt).toBeLessThanOrEqual(Date.now());
+        expect(await store.findWaits("order/paid", now + 100)).toEqual([]);
+        // one sent before the wait began does not count
+        const late = await waiting(store, 4, now + 30);
+        expect(await store.getStep(late.id, "pay")).toMatchObject({ status: "waiting" });
+      });
+
+      it("an `if` expression and waits without match: every wait of the event is a candidate", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const run = await waiting(store, 5, now - 10, { match: null, matchKey: null, expr: "async.data.orderId == event.data.orderId" });
+        expect(await store.sendEvents([paid(6, now)], eventMatcher(), now)).toEqual([]);
+        expect(await store.sendEvents([paid(5, now)], eventMatcher(), now)).toEqual([run.id]);
       });
 
       it("findWaits returns open waits for the event registered at or before ts", async () => {

@@ -38,7 +38,7 @@ describe("sqliteStore", () => {
     const Database = (await import("better-sqlite3")).default;
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(2);
     db.close();
   });
 

@@ -1,0 +1,162 @@
+/**
+ * Store faults: a transient error (connection cut) abandons the execution and the run is retried — it
+ * never becomes the run's result; an error that will recur (data the store refuses, a value out of
+ * range) fails the run at once with a clear error instead of re-running its steps in a loop; inputs
+ * the store cannot hold are refused before they reach it.
+ */
+import { afterAll, afterEach, describe, expect, test } from "vitest";
+import pg from "pg";
+import { step, type MachineDefinition } from "@durable-endpoints/runtime";
+import { startPgProxy } from "../../../test/support/pg-proxy.mjs";
+import { testPostgresUrl } from "../../../test/support/postgres.mjs";
+import { closeClients, removeTestStores, follow, req, storeKinds, testClient, testSchema, type StoreKind } from "./helpers.js";
+
+afterEach(closeClients);
+afterAll(removeTestStores);
+
+const kinds = Object.keys(storeKinds) as StoreKind[];
+
+/**
+ * What the transform emits for:
+ *   const a = await step.run("a", () => 1);
+ *   await step.sleep("nap", "50ms");
+ *   const b = await step.run("b", () => a + 1);
+ *   return Response.json({ a, b });
+ */
+function napMachine(ran: string[]): MachineDefinition {
+  return {
+    durable: 1,
+    id: "test/nap.ts#handler",
+    name: "handler",
+    version: "n1",
+    live: { 1: [], 2: ["a"], 3: ["a"] },
+    async resume($) {
+      const L = $.locals as Record<string, number>;
+      for (;;)
+        switch ($.state) {
+          case 0:
+            $.state = 1;
+          case 1:
+            L.a = await $.step.run("a", () => (ran.push("a"), 1));
+            $.state = 2;
+          case 2:
+            await $.step.sleep("nap", "50ms");
+            $.state = 3;
+          case 3: {
+            const b = await $.step.run("b", () => (ran.push("b"), L.a! + 1));
+            return Response.json({ a: L.a, b });
+          }
+        }
+    },
+  };
+}
+
+describe("transient store errors (postgres, connection cut)", () => {
+  test("a cut while reading a step after a sleep abandons that execution; the run is retried and completes", async () => {
+    const proxy = await startPgProxy({ target: testPostgresUrl() });
+    try {
+      const { inngest } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 300, pollMs: 500 });
+      const ran: string[] = [];
+      const handler = inngest.endpoint(napMachine(ran));
+      const request = () => req("/api/nap", { headers: { "idempotency-key": "nap-1" } });
+      const first = await handler(request());
+      expect(first.status).toBe(303);
+      // the resume after the sleep reads the sleep's step: that connection drops
+      const cut = proxy.fault({ before: /FROM "[^"]+"\.steps WHERE run_id = \$1 AND id = \$2/ });
+      const final = await follow(handler, first);
+      await cut.fired;
+      expect(final.status).toBe(200);
+      expect(await final.json()).toEqual({ a: 1, b: 2 });
+      // the result every later caller gets is the run's real one
+      expect(await (await handler(request())).json()).toEqual({ a: 1, b: 2 });
+      expect(ran).toEqual(["a", "b"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe.each(kinds)("inputs the store cannot hold (%s)", (kind) => {
+  test("a step id with a NUL byte fails the run at once, before the step runs", async () => {
+    const { inngest } = testClient({ store: await storeKinds[kind](), pollMs: 500 });
+    let charged = 0;
+    const handler = inngest.endpoint(async (request) => {
+      const name = new URL(request.url).searchParams.get("name");
+      await step.run(`charge-${name}`, () => ++charged);
+      return new Response("charged");
+    });
+    const final = await follow(handler, await handler(req("/api/charge?name=a%00b")));
+    expect(final.status).toBe(500);
+    expect((await final.json()).error.message).toMatch(/step id .*NUL/i);
+    expect(charged).toBe(0);
+  });
+
+  test("a sleep longer than the maximum fails the run at once with a clear error", async () => {
+    const { inngest } = testClient({ store: await storeKinds[kind](), pollMs: 500 });
+    const handler = inngest.endpoint(async () => {
+      await step.sleep("z", "99999999999999d");
+      return new Response("woke");
+    });
+    const final = await follow(handler, await handler(req("/api/z")));
+    expect(final.status).toBe(500);
+    expect((await final.json()).error.message).toMatch(/step\.sleep\("z"\).*longer than the maximum of 365 days/);
+  });
+
+  test("sub-millisecond durations are kept (a wake-up is never early), on every store", async () => {
+    const { inngest } = testClient({ store: await storeKinds[kind](), pollMs: 500 });
+    const handler = inngest.endpoint(async () => {
+      const before = Date.now();
+      await step.sleep("short", "1.5ms");
+      return Response.json({ waited: Date.now() - before >= 1.5 || "resumed" });
+    });
+    const final = await follow(handler, await handler(req("/api/short")));
+    expect(final.status).toBe(200);
+  });
+});
+
+describe("errors that will recur (the store refuses the data)", () => {
+  /** A store whose schema refuses step outputs containing "poison" (a real constraint error of that database). */
+  const refusing: Partial<Record<StoreKind, () => Promise<import("@durable-endpoints/runtime").Store>>> = {
+    postgres: async () => {
+      const schema = testSchema();
+      const { postgresStore } = await import("@durable-endpoints/runtime/postgres");
+      const store = postgresStore({ connectionString: testPostgresUrl(), schema });
+      await store.getRun("migrate-now");
+      const admin = new pg.Client({ connectionString: testPostgresUrl() });
+      await admin.connect();
+      await admin.query(`ALTER TABLE "${schema}".steps ADD CONSTRAINT no_poison CHECK (output IS NULL OR output NOT LIKE '%poison%')`);
+      await admin.end();
+      return store;
+    },
+    sqlite: async () => {
+      const { mkdtempSync } = await import("node:fs");
+      const { tmpdir } = await import("node:os");
+      const { join } = await import("node:path");
+      const { sqliteStore } = await import("@durable-endpoints/runtime/sqlite");
+      const path = join(mkdtempSync(join(tmpdir(), "durable-refusing-")), "runs.db");
+      const store = sqliteStore({ path });
+      await store.getRun("migrate-now");
+      const { default: Database } = await import("better-sqlite3");
+      const db = new Database(path);
+      db.exec(`CREATE TRIGGER no_poison BEFORE INSERT ON steps WHEN NEW.output LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned output'); END`);
+      db.close();
+      return store;
+    },
+  };
+
+  test.each(Object.keys(refusing) as StoreKind[])("%s: a checkpoint the store refuses fails the run with a clear error; the step ran once", async (kind) => {
+    const { inngest, logs } = testClient({ store: await refusing[kind]!(), leaseMs: 300, pollMs: 500 });
+    let ran = 0;
+    const handler = inngest.endpoint(async () => {
+      const value = await step.run("poisoned", () => (++ran, "poison"));
+      return new Response(value);
+    });
+    const final = await follow(handler, await handler(req("/api/poison")));
+    expect(final.status).toBe(500);
+    expect((await final.json()).error.message).toMatch(/could not be stored/);
+    // the run stays failed: nothing re-runs it once leases lapse
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(ran).toBe(1);
+    expect(logs.some((l) => l.level === "error" && /poison/.test(l.message))).toBe(true);
+  });
+});
