@@ -1,0 +1,66 @@
+// The app side of the fault suite: what the fault endpoint records in its run's ledger (a JSON-lines
+// file named by FAULT_LEDGER, one per run, shared by the processes that take turns on it). Every line
+// carries the pid and a wall-clock time in ms with sub-ms precision (one machine, one clock).
+import { appendFileSync, readFileSync } from "node:fs";
+import { appStore, probe } from "../support/app-child.mjs";
+
+const LEDGER = process.env.FAULT_LEDGER;
+const now = () => performance.timeOrigin + performance.now();
+
+export function record(kind, fields = {}) {
+  appendFileSync(LEDGER, `${JSON.stringify({ t: now(), pid: process.pid, kind, ...fields })}\n`);
+}
+
+/** Statement marks between the handler's awaits: "m<j>" sits after await j (seed = 1, nap = 2, …). */
+export function mark(j) {
+  record("mark", { j });
+  probe(`m${j}`);
+}
+
+let bodies = 0;
+
+/** A step body: logged when it starts (a crash plan may kill the process right there), its value tagged with who ran it. */
+export async function body(step, compute) {
+  const by = `${process.pid}.${++bodies}`;
+  record("body", { step, by });
+  probe(`body:${step}`);
+  return { v: await compute(), by };
+}
+
+/** Committed failures of a step so far (its "retrying" checkpoints in the ledger): a flaky service's memory. */
+export function failuresCommitted(step) {
+  return readFileSync(LEDGER, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((e) => e.kind === "checkpoint" && e.outcome === "ok" && e.step === step && e.status === "retrying").length;
+}
+
+/**
+ * The store, with every checkpoint logged around the call: when it was sent, what it carried and how
+ * it ended (ok / refused (stale fence) / error: the outcome is unknown to the writer). The crash plan
+ * of app-child.mjs (after committed checkpoint N) applies.
+ */
+export async function faultStore() {
+  const store = await appStore(({ checkpoint: cp, ok }) => record("checkpoint", { ...describe(cp), outcome: ok ? "ok" : "refused" }));
+  return new Proxy(store, {
+    get(target, name) {
+      const value = target[name];
+      if (name !== "checkpoint") return typeof value === "function" ? value.bind(target) : value;
+      return async (cp) => {
+        record("checkpoint-sent", describe(cp));
+        try {
+          return await target.checkpoint(cp);
+        } catch (error) {
+          record("checkpoint", { ...describe(cp), outcome: "error", error: String(error?.message ?? error).slice(0, 200) });
+          throw error;
+        }
+      };
+    },
+  });
+}
+
+function describe(cp) {
+  const by = cp.step?.output ? /"(\d+\.\d+)"/.exec(cp.step.output)?.[1] : undefined;
+  return { step: cp.step?.id ?? null, status: cp.step?.status ?? null, state: cp.run?.state ?? null, run: cp.run?.status ?? null, fence: cp.fence, by };
+}

@@ -1,0 +1,71 @@
+// What each run of the fault suite lives through: its store, compiled or plain, one injected fault
+// and when its waitForEvent's event is sent. Drawn from a seeded generator, so a failing run can be
+// replayed with the same seed (`--seed`).
+
+/** Fault kinds, with the stores they apply to. */
+export const FAULT_KINDS = {
+  /** SIGKILL right after the N-th committed checkpoint */
+  "kill-at-checkpoint": ["sqlite", "postgres"],
+  /** SIGKILL between checkpoints: inside a step body, or at a statement between two awaits */
+  "kill-between-checkpoints": ["sqlite", "postgres"],
+  /** the connection carrying the k-th statement is cut before the server sees it */
+  "cut-before-statement": ["postgres"],
+  /** the server runs the k-th statement (and commits it), then the connection is cut before the client hears */
+  "cut-after-statement": ["postgres"],
+  /** a statement inside a transaction: the connection is cut mid-transaction */
+  "cut-mid-transaction": ["postgres"],
+  /** the k-th statement's answer is held for 3 leases while a second instance runs: a process paused past its lease */
+  "stall-past-lease": ["postgres"],
+  /** the database is unreachable for 1–2 s for every instance */
+  "outage": ["postgres"],
+  /** another process holds SQLite's write lock past the busy timeout */
+  "write-lock-held": ["sqlite"],
+};
+
+/** When the event of the run's waitForEvent is sent. */
+export const EVENT_TIMINGS = ["before-wait", "while-wait-in-flight", "after-wait-saved", "never"];
+
+/** Probe labels a "kill between checkpoints" may pick (see fault-endpoint.mjs). */
+const KILL_PROBES = ["m0", "m1", "m2", "m3", "m4", "m5", "body:seed", "body:a", "body:b", "body:flaky", "body:flaky#2", "body:notify", "body:total"];
+
+/** mulberry32: a small seeded generator. */
+export function random(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (from, to) => from + Math.floor(next() * (to - from + 1)),
+    pick: (list) => list[Math.floor(next() * list.length)],
+  };
+}
+
+/**
+ * `runs` plans cycling through the fault kinds, so each kind gets the same share; the store (among
+ * those the kind applies to), compiled or not, the crash point or statement and the event timing are
+ * drawn at random.
+ * @param {{ runs: number, seed: number, stores: string[], compiled: boolean }} options
+ */
+export function makePlans({ runs, seed, stores, compiled }) {
+  const rng = random(seed);
+  const kinds = Object.keys(FAULT_KINDS).filter((kind) => FAULT_KINDS[kind].some((store) => stores.includes(store)));
+  return Array.from({ length: runs }, (_, index) => {
+    const kind = kinds[index % kinds.length];
+    return plan(index, kind, rng.pick(FAULT_KINDS[kind].filter((store) => stores.includes(store))), rng, compiled);
+  });
+}
+
+function plan(index, kind, store, rng, compiled) {
+  const fault = { kind };
+  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.int(1, 11);
+  if (kind === "kill-between-checkpoints") fault.atProbe = rng.pick(KILL_PROBES);
+  if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.int(0, kind === "cut-mid-transaction" ? 3 : 40);
+  if (kind === "outage") (fault.afterMs = rng.int(0, 1500)), (fault.forMs = rng.int(1000, 2000));
+  if (kind === "write-lock-held") fault.afterMs = rng.int(0, 1500);
+  return { index, store, compiled: compiled && rng.next() < 0.5, fault, event: rng.pick(EVENT_TIMINGS) };
+}
