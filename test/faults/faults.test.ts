@@ -11,7 +11,7 @@ import { runFaults } from "./faults.mjs";
 import { FAULT_KINDS } from "./plan.mjs";
 
 const built = fileURLToPath(new URL("../../packages/runtime/dist/stores/postgres.js", import.meta.url));
-const RUNS = 48;
+const RUNS = 40;
 
 it(`${RUNS} runs, each through an injected fault, keep every durability invariant`, async () => {
   expect(existsSync(built), "build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime").toBe(true);
