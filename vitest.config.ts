@@ -1,3 +1,4 @@
+import durable from "@durable-endpoints/unplugin/vite";
 import { defineConfig } from "vitest/config";
 
 // Tests import workspace packages through their "source" export condition, so a
@@ -27,6 +28,12 @@ export default defineConfig({
       project("transform", ["packages/transform/test/**/*.test.ts"]),
       project("unplugin", ["packages/unplugin/test/**/*.test.ts", "packages/tsc/test/**/*.test.ts"]),
       project("cli", ["packages/cli/test/**/*.test.ts"], postgres),
+      // The test kit's fixtures are compiled the way users compile theirs in vitest: by the Vite plugin.
+      {
+        extends: true as const,
+        plugins: [durable({ include: ["packages/test/test/**"] })],
+        test: { name: "test-kit", include: ["packages/test/test/**/*.test.ts"] },
+      },
       project("support", ["test/support/**/*.test.ts"], postgres),
       project("conformance", ["test/conformance/**/*.test.ts"]),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),

@@ -1,0 +1,58 @@
+/**
+ * What a test observed, in order: every checkpoint a process committed and
+ * every execution of the handler (with the states a compiled machine entered).
+ * `checkNoReplay` reads it.
+ */
+
+export interface CheckpointEntry {
+  kind: "checkpoint";
+  /** the simulated process that wrote it (1, 2, …) */
+  process: number;
+  runId: string;
+  /** the stable id of the step outcome it wrote, if any */
+  stepId?: string;
+  stepStatus?: string;
+  /** failed attempts of that step so far */
+  attempts?: number;
+  /** the resume point it wrote (compiled mode, when it moved) */
+  state?: number;
+  runStatus?: string;
+}
+
+export interface ExecutionEntry {
+  kind: "execution";
+  process: number;
+  runId: string;
+  /** the state the handler started at: the saved resume point (compiled), 0 (replay or a new run) */
+  startState: number;
+  /** states the machine entered, in order (compiled mode) */
+  states: number[];
+}
+
+export type JournalEntry = CheckpointEntry | ExecutionEntry;
+
+export class Journal {
+  readonly entries: JournalEntry[] = [];
+  /** Idempotency-Key → run id, as the store answered createRun */
+  private readonly runsByKey = new Map<string, string>();
+
+  get checkpoints(): CheckpointEntry[] {
+    return this.entries.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
+  }
+
+  get executions(): ExecutionEntry[] {
+    return this.entries.filter((e): e is ExecutionEntry => e.kind === "execution");
+  }
+
+  keyCreated(key: string, runId: string): void {
+    this.runsByKey.set(key, runId);
+  }
+
+  runOfKey(key: string | null): string {
+    return (key !== null && this.runsByKey.get(key)) || "(unknown run)";
+  }
+
+  record(entry: JournalEntry): void {
+    this.entries.push(entry);
+  }
+}
