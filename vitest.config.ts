@@ -31,7 +31,7 @@ export default defineConfig({
       // The test kit's fixtures are compiled the way users compile theirs in vitest: by the Vite plugin.
       {
         extends: true as const,
-        plugins: [durable({ include: ["packages/test/test/**"] })],
+        plugins: [durable({ include: ["packages/test/test/**"], exclude: ["packages/test/test/fixtures/uncompiled.ts"] })],
         test: { name: "test-kit", include: ["packages/test/test/**/*.test.ts"] },
       },
       project("support", ["test/support/**/*.test.ts"], postgres),

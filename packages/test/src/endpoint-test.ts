@@ -304,14 +304,16 @@ export class EndpointTest {
     const copy = request.clone();
     const key = request.headers.get("idempotency-key");
     const response = await this.untilCrash(process, process.endpoint(request));
+    this.lastRun = response?.headers.get("x-durable-run-id") ?? this.journal.runOfKey(key) ?? this.lastRun;
     if (response === undefined) {
       this.cutOff.push({ request: copy });
       if (this.autoResume) return (await this.resume())!;
       throw new SimulatedCrash(await process.view.died);
     }
-    this.lastRun = response.headers.get("x-durable-run-id") ?? this.journal.runOfKey(key);
     const location = response.headers.get("location");
-    if ((response.status === 303 || response.status === 202) && location) this.locations.set(this.lastRun, new URL(location, request.url).href);
+    if ((response.status === 303 || response.status === 202) && location && this.lastRun) {
+      this.locations.set(this.lastRun, new URL(location, request.url).href);
+    }
     await this.settle();
     await this.afterCrash();
     return response;

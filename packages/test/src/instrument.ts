@@ -43,7 +43,7 @@ export function instrumentHandler(handler: EndpointHandler, journal: Journal, pr
 }
 
 function begin(journal: Journal, processNumber: number, req: Request, startState: number): ExecutionEntry {
-  const runId = journal.runOfKey(req.headers.get("idempotency-key"));
+  const runId = journal.runOfKey(req.headers.get("idempotency-key")) ?? "(a run without Idempotency-Key)";
   const execution: ExecutionEntry = { kind: "execution", process: processNumber, runId, startState, states: [] };
   journal.record(execution);
   return execution;

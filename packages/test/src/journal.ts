@@ -48,8 +48,8 @@ export class Journal {
     this.runsByKey.set(key, runId);
   }
 
-  runOfKey(key: string | null): string {
-    return (key !== null && this.runsByKey.get(key)) || "(unknown run)";
+  runOfKey(key: string | null): string | null {
+    return (key !== null && this.runsByKey.get(key)) || null;
   }
 
   record(entry: JournalEntry): void {
