@@ -70,7 +70,7 @@ interface SimulatedProcess {
   view: StoreView;
   clock: ProcessClock;
   client: Inngest;
-  endpoint: (req: Request) => Promise<Response>;
+  handle: (req: Request) => Promise<Response>;
 }
 
 interface CutOff {
@@ -284,12 +284,12 @@ export class EndpointTest {
     const view = new StoreView(this.shared, this.journal, number);
     const clock = this.time.clock();
     const client = new Inngest(withClock({ ...this.clientOptions, store: view.store }, clock));
-    const endpoint = client.endpoint(
+    const handle = client.endpoint(
       this.machine ? instrumentMachine(this.machine, this.journal, number) : instrumentHandler(this.handler!, this.journal, number),
     );
     // a dead process's timers never fire again; its pending work never settles (the view swallows it)
     void view.died.then(() => clock.stop());
-    const process = { number, view, clock, client, endpoint };
+    const process = { number, view, clock, client, handle };
     this.processes.push(process);
     return process;
   }
@@ -303,7 +303,7 @@ export class EndpointTest {
   private async deliver(process: SimulatedProcess, request: Request): Promise<Response> {
     const copy = request.clone();
     const key = request.headers.get("idempotency-key");
-    const response = await this.untilCrash(process, process.endpoint(request));
+    const response = await this.untilCrash(process, process.handle(request));
     this.lastRun = response?.headers.get("x-durable-run-id") ?? this.journal.runOfKey(key) ?? this.lastRun;
     if (response === undefined) {
       this.cutOff.push({ request: copy });
