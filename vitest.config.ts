@@ -31,9 +31,11 @@ export default defineConfig({
       // The test kit's fixtures are compiled the way users compile theirs in vitest: by the Vite plugin.
       {
         extends: true as const,
-        plugins: [durable({ include: ["packages/test/test/**"], exclude: ["packages/test/test/fixtures/uncompiled.ts"] })],
+        plugins: [durable({ alias: true, include: ["packages/test/test/**"], exclude: ["packages/test/test/fixtures/uncompiled.ts"] })],
         test: { name: "test-kit", include: ["packages/test/test/**/*.test.ts"] },
       },
+      // An example app's own test suite, configured as a user would (examples/vite/vitest.config.ts).
+      "examples/vite/vitest.config.ts",
       project("support", ["test/support/**/*.test.ts"], postgres),
       project("conformance", ["test/conformance/**/*.test.ts"]),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),
