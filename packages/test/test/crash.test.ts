@@ -6,11 +6,9 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import { SimulatedCrash, testEndpoint, type EndpointTest } from "@durable-endpoints/test";
-import { compiledFlow, ran } from "./fixtures/endpoints.js";
+import { compiledFlow, forgetRan, ran } from "./fixtures/endpoints.js";
 
-beforeEach(() => {
-  for (const key of Object.keys(ran)) delete ran[key];
-});
+beforeEach(forgetRan);
 
 const URL = "/flow?name=ann&name=bob";
 const EXPECTED = { greetings: ["hello ann", "hello bob"], total: 2 };
@@ -32,7 +30,7 @@ describe("crash and resume", () => {
     expect(checkpoints).toBe(6); // greet, pause, greet:1, pause:1, count, the final Response
 
     for (let n = 1; n <= checkpoints; n++) {
-      for (const key of Object.keys(ran)) delete ran[key];
+      forgetRan();
       const t = testEndpoint(compiledFlow);
       t.crashAfter({ checkpoint: n }, { resume: true });
       expect(await scenario(t), `crash after checkpoint ${n}`).toEqual(EXPECTED);

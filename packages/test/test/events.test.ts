@@ -2,11 +2,9 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import { testEndpoint } from "@durable-endpoints/test";
-import { approval, ran } from "./fixtures/endpoints.js";
+import { approval, forgetRan, ran } from "./fixtures/endpoints.js";
 
-beforeEach(() => {
-  for (const key of Object.keys(ran)) delete ran[key];
-});
+beforeEach(forgetRan);
 
 describe("waitForEvent", () => {
   it("a matching event sent before the timeout resumes the run with it", async () => {

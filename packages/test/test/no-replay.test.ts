@@ -8,12 +8,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { NoReplayError, testEndpoint, type EndpointTest } from "@durable-endpoints/test";
 import { findReplays } from "../src/no-replay.js";
-import { compiledFlow, flow, ran } from "./fixtures/endpoints.js";
+import { compiledFlow, flow, forgetRan, ran } from "./fixtures/endpoints.js";
 import { uncompiledFlow } from "./fixtures/uncompiled.js";
 
-beforeEach(() => {
-  for (const key of Object.keys(ran)) delete ran[key];
-});
+beforeEach(forgetRan);
 
 const EXPECTED = { greetings: ["hello ann", "hello bob"], total: 2 };
 

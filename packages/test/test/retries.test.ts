@@ -2,11 +2,9 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import { testEndpoint } from "@durable-endpoints/test";
-import { flaky, ran } from "./fixtures/endpoints.js";
+import { flaky, forgetRan, ran } from "./fixtures/endpoints.js";
 
-beforeEach(() => {
-  for (const key of Object.keys(ran)) delete ran[key];
-});
+beforeEach(forgetRan);
 
 describe("retries", () => {
   it("a failed step is retried exactly when its backoff says (1 s, then 2 s, with jitter), never earlier", async () => {
