@@ -303,7 +303,8 @@ export class EndpointTest {
   private async deliver(process: SimulatedProcess, request: Request): Promise<Response> {
     const copy = request.clone();
     const key = request.headers.get("idempotency-key");
-    const response = await this.untilCrash(process, process.handle(request));
+    this.journal.requesting(key);
+    const response = await this.untilCrash(process, process.handle(request)).finally(() => this.journal.requesting(null));
     this.lastRun = response?.headers.get("x-durable-run-id") ?? this.journal.runOfKey(key) ?? this.lastRun;
     if (response === undefined) {
       this.cutOff.push({ request: copy });

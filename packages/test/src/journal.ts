@@ -33,8 +33,9 @@ export type JournalEntry = CheckpointEntry | ExecutionEntry;
 
 export class Journal {
   readonly entries: JournalEntry[] = [];
-  /** Idempotency-Key → run id, as the store answered createRun */
+  /** Idempotency-Key of a request → its run */
   private readonly runsByKey = new Map<string, string>();
+  private pendingKey: string | null = null;
 
   get checkpoints(): CheckpointEntry[] {
     return this.entries.filter((e): e is CheckpointEntry => e.kind === "checkpoint");
@@ -44,8 +45,17 @@ export class Journal {
     return this.entries.filter((e): e is ExecutionEntry => e.kind === "execution");
   }
 
-  keyCreated(key: string, runId: string): void {
-    this.runsByKey.set(key, runId);
+  /**
+   * The request in flight: createRun only ever runs for a request, and the
+   * test sends one at a time, so the run the store creates (or finds) now is
+   * its run. (The store keeps the key in a form of its own: scoped per caller.)
+   */
+  requesting(key: string | null): void {
+    this.pendingKey = key;
+  }
+
+  runCreated(runId: string): void {
+    if (this.pendingKey !== null) this.runsByKey.set(this.pendingKey, runId);
   }
 
   runOfKey(key: string | null): string | null {

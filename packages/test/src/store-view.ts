@@ -70,7 +70,7 @@ export class StoreView {
         try {
           const result = await (shared as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!.apply(shared, args);
           if (this.dead) return never();
-          if (name === "createRun") this.created(result as { run: RunRecord }, args[0] as RunRecord);
+          if (name === "createRun") this.journal.runCreated((result as { run: RunRecord }).run.id);
           return result;
         } finally {
           this.pending--;
@@ -144,9 +144,5 @@ export class StoreView {
     if (name === "acquireLease") this.owners.add(args[1] as string);
     else if (name === "claimDue") this.owners.add(args[1] as string);
     else if (name === "createRun" && (args[0] as RunRecord).leaseOwner) this.owners.add((args[0] as RunRecord).leaseOwner!);
-  }
-
-  private created(result: { run: RunRecord }, asked: RunRecord): void {
-    if (asked.idempotencyKey !== null) this.journal.keyCreated(asked.idempotencyKey, result.run.id);
   }
 }
