@@ -38,6 +38,7 @@ export default defineConfig({
       "examples/vite/vitest.config.ts",
       project("support", ["test/support/**/*.test.ts"], postgres),
       project("conformance", ["test/conformance/**/*.test.ts"]),
+      project("http-fuzz", ["test/http-fuzz/**/*.test.ts"], { testTimeout: 300_000 }),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),
       // Last: its workers load the machine, which would skew other projects' timing-sensitive tests.
       // (It restarts a private Postgres cluster of its own, never the test server.)
