@@ -109,6 +109,7 @@ async function startServer({ storeUrl, maxBody, pollMs }) {
   });
   const listening = (async () => {
     for await (const line of lines) if (line.startsWith("{")) return JSON.parse(line).port;
+    return exited; // its output ended without a port: it exited (and says why on stderr)
   })();
   const port = await Promise.race([listening, exited]);
   exited.catch(() => {});
