@@ -17,6 +17,12 @@ export interface Clock {
   setInterval(callback: () => void, ms: number): Timer;
   /** Cancels a timer of either kind; a timer that already fired or was cleared is ignored. */
   clearTimer(timer: Timer): void;
+  /**
+   * Keeps the process alive until the returned function is called: a caller
+   * awaits a Response that waits on this clock's timers. (A virtual clock's
+   * timers fire when its test says so: it holds nothing.)
+   */
+  hold(): () => void;
 }
 
 type Unrefable = { unref?: () => void };
@@ -54,6 +60,7 @@ export const realClock: Clock = Object.freeze({
     // one function clears both kinds in Node, Bun, Deno and browsers
     clearTimeout(timer as unknown as ReturnType<typeof setTimeout>);
   },
+  hold: holdProcess,
 });
 
 let holds = 0;
@@ -65,7 +72,7 @@ let holder: ReturnType<typeof setInterval> | undefined;
  * timers it waits on must still fire — a script's top-level await included.
  * One referenced timer while anything is held; it never fires in practice.
  */
-export function holdProcess(): () => void {
+function holdProcess(): () => void {
   if (holds++ === 0) holder = setInterval(() => {}, 2 ** 30);
   let held = true;
   return () => {

@@ -9,7 +9,6 @@
  * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key.
  */
 
-import { holdProcess } from "./clock.js";
 import { randomId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
@@ -52,7 +51,7 @@ export class Protocol {
 
   async handle(req: Request, def: EndpointDef): Promise<Response> {
     // timers are unref'd, but a caller awaiting this Response must get it (e.g. a script's top-level await)
-    const release = holdProcess();
+    const release = this.services.clock.hold();
     try {
       const url = new URL(req.url);
       const token = url.searchParams.get(TOKEN_PARAM);

@@ -25,6 +25,7 @@ function manualClock(start: number) {
     setTimeout: (callback, ms) => add(callback, ms, null),
     setInterval: (callback, ms) => add(callback, ms, Math.max(1, ms)),
     clearTimer: (timer) => void timers.delete(timer),
+    hold: () => () => {},
   };
   return {
     clock,

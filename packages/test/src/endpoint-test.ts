@@ -73,10 +73,6 @@ interface SimulatedProcess {
   handle: (req: Request) => Promise<Response>;
 }
 
-interface CutOff {
-  request: Request;
-}
-
 const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
@@ -96,7 +92,8 @@ export class EndpointTest {
   private readonly settleTimeoutMs: number;
   private readonly processes: SimulatedProcess[] = [];
   private current: SimulatedProcess;
-  private cutOff: CutOff[] = [];
+  /** requests a crash left unanswered: resume() sends them again */
+  private cutOff: Request[] = [];
   private autoResume = false;
   private requests = 0;
   private lastRun: string | null = null;
@@ -236,7 +233,7 @@ export class EndpointTest {
     if (expiry > this.time.now) this.time.moveTo(expiry);
     let response: Response | undefined;
     const cutOff = this.cutOff.splice(0);
-    for (const { request } of cutOff) response = await this.deliver(this.current, request);
+    for (const request of cutOff) response = await this.deliver(this.current, request);
     if (this.mode === "replay") await this.pollKnownRuns();
     await this.current.client.start();
     await this.settle();
@@ -307,7 +304,7 @@ export class EndpointTest {
     const response = await this.untilCrash(process, process.handle(request)).finally(() => this.journal.requesting(null));
     this.lastRun = response?.headers.get("x-durable-run-id") ?? this.journal.runOfKey(key) ?? this.lastRun;
     if (response === undefined) {
-      this.cutOff.push({ request: copy });
+      this.cutOff.push(copy);
       if (this.autoResume) return (await this.resume())!;
       throw new SimulatedCrash(await process.view.died);
     }

@@ -122,6 +122,11 @@ export class ProcessClock implements Clock {
     this.time.remove(timer as unknown as Entry);
   }
 
+  /** Virtual timers fire when the test moves time: nothing to keep the process alive for (see Clock.hold). */
+  hold(): () => void {
+    return () => {};
+  }
+
   /** The process died: its timers never fire, new ones are ignored. */
   stop(): void {
     this.stopped = true;

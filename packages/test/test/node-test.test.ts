@@ -20,7 +20,7 @@ function nodeTest(args: string[]): Promise<{ code: number; output: string }> {
   });
 }
 
-describe("node:test", () => {
+describe("node:test", { timeout: 120_000 }, () => {
   it("runs the kit's tests of a compiled endpoint: all pass", async () => {
     expect(existsSync(new URL("../dist/register.js", import.meta.url)), "build first: npx turbo run build").toBe(true);
     const { code, output } = await nodeTest(["--import", "@durable-endpoints/test/register"]);
