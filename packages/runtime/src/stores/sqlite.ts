@@ -280,15 +280,26 @@ class SqliteStore implements Store {
 
   #open(): Promise<SqliteDb> {
     if (this.#closed) return Promise.reject(new Error(`SQLite store ${this.#options.path} is closed`));
-    this.#opening ??= openSqlite(this.#options.path).then((db) => {
-      db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs ?? 5000)}`);
-      db.get("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      migrate(db, this.#options.path);
-      this.#dataVersion = this.#readDataVersion(db);
-      this.#db = db;
-      return db;
-    });
+    this.#opening ??= openSqlite(this.#options.path)
+      .then((db) => {
+        try {
+          db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs ?? 5000)}`);
+          db.get("PRAGMA journal_mode = WAL");
+          db.exec("PRAGMA synchronous = NORMAL");
+          migrate(db, this.#options.path);
+          this.#dataVersion = this.#readDataVersion(db);
+        } catch (error) {
+          db.close();
+          throw error;
+        }
+        this.#db = db;
+        return db;
+      })
+      .catch((error: unknown) => {
+        // a failed open (another process held the write lock past the busy timeout) must not stick: the next call tries again
+        this.#opening = undefined;
+        throw error;
+      });
     return this.#opening;
   }
 

@@ -42,6 +42,20 @@ describe("sqliteStore", () => {
     db.close();
   });
 
+  it("a first open that finds another process holding the write lock is retried by the next call", async () => {
+    const path = join(dir, "locked.db");
+    const Database = (await import("better-sqlite3")).default;
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    const store = sqliteStore({ path, busyTimeoutMs: 50 });
+    await expect(store.getRun("x")).rejects.toMatchObject({ name: "StoreUnavailableError", retriable: true });
+    other.exec("COMMIT");
+    other.close();
+    // the lock is gone: the store opens now (a failed open used to stick for the life of the process)
+    await expect(store.getRun("x")).resolves.toBeNull();
+    await store.close();
+  });
+
   it("refuses a database written by a newer schema version", async () => {
     const path = join(dir, "future.db");
     const Database = (await import("better-sqlite3")).default;
