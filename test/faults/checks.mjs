@@ -81,23 +81,22 @@ function codeBeforeResumePointRanAgain(log) {
 }
 
 /**
- * Every event sent after the wait began is delivered; one sent before it began is not. The wait
- * "began" when the handler evaluated it in the execution that registered it (an execution that died
- * before registering its wait took that beginning with it); sends between two beginnings are not judged.
+ * Every event sent after the wait began is delivered; one sent before it began is not. "Began" is the
+ * runtime's own `since` of each registration of the wait (from its checkpoint), on the same clock as the
+ * send's times: an event's `ts` lies between the send's start and end. A wait evaluated by an execution
+ * that died before registering it began again when re-evaluated; sends between two beginnings are not judged.
  */
 function eventDelivery(approval, log, observed) {
   const eventId = `evt-${observed.key}`;
   const send = observed.sends[0];
   if (!send) return approval === null ? [] : [`delivered ${approval}, but no event was sent`];
   if (send.s1 === null) return [`the event could not be sent before the deadline (${send.attempts} attempts)`];
-  const began = log.filter((e) => e.kind === "wait-began");
-  const registrations = log.filter((e) => e.kind === "checkpoint" && e.step === "approval" && e.status === "waiting" && e.outcome !== "refused");
-  const firstBegan = Math.min(...began.map((e) => e.t));
-  const beganFor = (registration) => Math.max(...began.filter((e) => e.pid === registration.pid && e.t < registration.t).map((e) => e.t));
-  const lastBegan = registrations.length > 0 ? Math.max(...registrations.map(beganFor)) : Infinity;
-  if (send.s1 < firstBegan && approval !== null) return [`an event sent ${Math.round(firstBegan - send.s1)} ms before the wait began was delivered`];
-  if (send.s0 >= lastBegan && send.s1 < lastBegan + WAIT_TIMEOUT_MS - TIMEOUT_SLACK_MS && approval !== eventId) {
-    return [`an event sent ${Math.round(send.s0 - lastBegan)} ms after the wait began was not delivered (got ${approval})`];
+  const registered = log.filter((e) => e.kind === "checkpoint" && e.step === "approval" && e.status === "waiting" && e.outcome !== "refused").map((e) => e.since);
+  if (registered.length === 0) return [];
+  const [first, last] = [Math.min(...registered), Math.max(...registered)];
+  if (send.s1 < first && approval !== null) return [`an event sent ${first - send.s1} ms before the wait began was delivered`];
+  if (send.s0 >= last && send.s1 < last + WAIT_TIMEOUT_MS - TIMEOUT_SLACK_MS && approval !== eventId) {
+    return [`an event sent ${send.s0 - last} ms after the wait began was not delivered (got ${approval})`];
   }
   return [];
 }

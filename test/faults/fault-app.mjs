@@ -1,11 +1,11 @@
 // The app side of the fault suite: what the fault endpoint records in its run's ledger (a JSON-lines
 // file named by FAULT_LEDGER, one per run, shared by the processes that take turns on it). Every line
-// carries the pid and a wall-clock time in ms with sub-ms precision (one machine, one clock).
+// carries the pid and Date.now() — the clock the runtime stamps waits and events with (one machine).
 import { appendFileSync, readFileSync } from "node:fs";
 import { appStore, probe } from "../support/app-child.mjs";
 
 const LEDGER = process.env.FAULT_LEDGER;
-const now = () => performance.timeOrigin + performance.now();
+const now = () => Date.now();
 
 export function record(kind, fields = {}) {
   appendFileSync(LEDGER, `${JSON.stringify({ t: now(), pid: process.pid, kind, ...fields })}\n`);
@@ -62,5 +62,7 @@ export async function faultStore() {
 
 function describe(cp) {
   const by = cp.step?.output ? /"(\d+\.\d+)"/.exec(cp.step.output)?.[1] : undefined;
-  return { step: cp.step?.id ?? null, status: cp.step?.status ?? null, state: cp.run?.state ?? null, run: cp.run?.status ?? null, fence: cp.fence, by };
+  // a wait's `since`: when the runtime says it began (events with ts >= since count)
+  const since = cp.wait?.since;
+  return { step: cp.step?.id ?? null, status: cp.step?.status ?? null, state: cp.run?.state ?? null, run: cp.run?.status ?? null, fence: cp.fence, by, since };
 }

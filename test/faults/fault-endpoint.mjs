@@ -18,10 +18,14 @@ export const inngest = new Inngest({
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Re-evaluated with the await that calls it (also in compiled mode): logs each time the wait begins. */
+/**
+ * Re-evaluated with the await that calls it (also in compiled mode). Logs once the wait has begun — after
+ * the runtime took its `since` — so the driver's "while in flight" event comes after it began.
+ */
 async function waitForApproval(id) {
+  const approval = step.waitForEvent("approval", { event: "fault/approved", match: "data.id", timeout: "2s" });
   record("wait-began");
-  return step.waitForEvent("approval", { event: "fault/approved", match: "data.id", timeout: "2s" });
+  return approval;
 }
 
 export const handler = inngest.endpoint(async (req) => {

@@ -18,7 +18,8 @@ export const LEASE_MS = 500;
 const LOCK_HOLD_MS = 6000;
 const STALL_MS = 3 * LEASE_MS;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-export const now = () => performance.timeOrigin + performance.now();
+/** Date.now(): the clock of the app processes' ledgers and of the runtime's `since` and event `ts` (one machine). */
+export const now = () => Date.now();
 
 /**
  * @param {{ dir: string, tag: string, pgUrl?: string, modules: { plain: string, compiled?: string }, deadlineMs: number }} ctx
@@ -82,7 +83,8 @@ export async function runScenario(ctx, plan) {
     await Promise.all(apps.map((app) => app.server.kill("SIGTERM")));
     observed.stored = await storedRun(postgres, ctx.pgUrl, key, sqlitePath).catch((error) => ({ error: String(error) }));
     if (proxy) {
-      observed.proxyEvents = proxy.events.filter((e) => e.action !== "resume").length;
+      // what the proxy did, as evidence for a failing run
+      observed.faultEvents = proxy.events.map((e) => ({ action: e.action, applicationName: e.applicationName, sql: e.sql?.slice(0, 120), at: e.at }));
       await proxy.close();
     }
     observed.finished = now();
@@ -190,9 +192,11 @@ async function sendEventWhen(timing, { ledger, key, instance, deadline, observed
   const body = JSON.stringify({ name: "fault/approved", id: `evt-${key}`, data: { id: key } });
   while (now() < deadline) {
     sent.attempts++;
-    const res = await request(await instance(), "/send", { method: "POST", headers: { "content-type": "application/json" }, body }, deadline);
+    const app = await instance();
+    const res = await request(app, "/send", { method: "POST", headers: { "content-type": "application/json" }, body }, deadline);
     if (res?.status === 200) {
       sent.s1 = now();
+      sent.through = app.name;
       return;
     }
     await sleep(50);
@@ -206,8 +210,11 @@ async function storedRun(postgres, pgUrl, key, sqlitePath) {
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT status FROM "${key}".runs`);
+      // evidence for a failing run: the events and the wait's step as stored
+      const events = (await client.query(`SELECT id, ts FROM "${key}".events`)).rows;
+      const steps = (await client.query(`SELECT id, status, updated_at FROM "${key}".steps WHERE kind = 'waitForEvent'`)).rows;
       await client.query(`DROP SCHEMA IF EXISTS "${key}" CASCADE`);
-      return rows;
+      return Object.assign(rows, { events, steps });
     } finally {
       await client.end();
     }
