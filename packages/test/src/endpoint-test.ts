@@ -254,7 +254,7 @@ export class EndpointTest {
   /** A run as the store holds it, decoded (default: the run of the last request). */
   async run(run?: string | Response): Promise<RunView> {
     await this.settle();
-    return runView(this.shared, await this.record(run, "t.run()"), this.mode);
+    return runView(this.shared, await this.record(run, "t.run()"), this.mode, this.time.now);
   }
 
   /**

@@ -8,6 +8,7 @@ export interface StepView {
   /** stable step id ("charge", "charge:1" for its second call in the run) */
   id: string;
   kind: StepRecord["kind"];
+  /** as the store says, except that a sleep whose time has passed is "completed" */
   status: StepStatus;
   /** failed attempts so far */
   attempts: number;
@@ -44,11 +45,15 @@ export const REPLAY_MODE_NOTE =
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-export function stepView(step: StepRecord): StepView {
+/** An elapsed sleep is done, though the store never rewrites it (an elapsed sleep needs no write). */
+const elapsed = (step: StepRecord, now: number) =>
+  (step.kind === "sleep" || step.kind === "sleepUntil") && step.status === "waiting" && step.wakeAt !== null && step.wakeAt <= now;
+
+export function stepView(step: StepRecord, now: number): StepView {
   const view: StepView = {
     id: step.id,
     kind: step.kind,
-    status: step.status,
+    status: elapsed(step, now) ? "completed" : step.status,
     attempts: step.attempts,
     wakeAt: date(step.wakeAt),
     startedAt: new Date(step.startedAt),
@@ -58,7 +63,7 @@ export function stepView(step: StepRecord): StepView {
   return view;
 }
 
-export async function runView(store: Store, run: RunRecord, mode: Mode): Promise<RunView> {
+export async function runView(store: Store, run: RunRecord, mode: Mode, now: number): Promise<RunView> {
   const view: RunView = {
     id: run.id,
     endpoint: run.endpoint,
@@ -67,7 +72,7 @@ export async function runView(store: Store, run: RunRecord, mode: Mode): Promise
     state: run.state,
     locals: run.locals ? deserialize<Record<string, unknown>>(run.locals) : {},
     wakeAt: date(run.wakeAt),
-    steps: (await store.listSteps(run.id)).map(stepView),
+    steps: (await store.listSteps(run.id)).map((step) => stepView(step, now)),
     response: finalResponse(run),
   };
   if (mode === "replay") view.note = REPLAY_MODE_NOTE;
@@ -84,13 +89,13 @@ export function finalResponse(run: RunRecord): Response | null {
 
 /** Why a run has no final Response yet, for error messages. */
 export function describePending(run: RunRecord, steps: StepRecord[], now: number): string {
-  const open = steps.filter((s) => s.status === "waiting" || s.status === "retrying");
+  const open = steps.filter((s) => (s.status === "waiting" || s.status === "retrying") && !elapsed(s, now));
   const what = open.map((s) => {
     const when = s.wakeAt === null ? "" : ` until ${new Date(s.wakeAt).toISOString()} (${s.wakeAt - now} ms from now)`;
     if (s.status === "retrying") return `step "${s.id}" waits for its retry (attempt ${s.attempts + 1})${when}`;
     if (s.kind === "waitForEvent") return `step "${s.id}" waits for an event${when.replace(" until", ", times out at")}`;
     return `step "${s.id}" sleeps${when}`;
   });
-  const lease = run.leaseOwner !== null ? `; its lease is held until ${new Date(run.leaseExpiresAt ?? 0).toISOString()}` : "";
+  const lease = run.leaseOwner !== null ? `; leased until ${new Date(run.leaseExpiresAt ?? 0).toISOString()}` : "";
   return `run ${run.id} is ${run.status}${what.length ? `: ${what.join("; ")}` : ""}${lease}`;
 }

@@ -6,7 +6,7 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import { SimulatedCrash, testEndpoint, type EndpointTest } from "@durable-endpoints/test";
-import { compiledFlow, forgetRan, ran } from "./fixtures/endpoints.js";
+import { compiledFlow, flow, forgetRan, ran } from "./fixtures/endpoints.js";
 
 beforeEach(forgetRan);
 
@@ -95,6 +95,19 @@ describe("crash and resume", () => {
     expect(await (await t.result()).json()).toEqual(EXPECTED);
     expect(ran).toEqual(ONCE);
     t.checkNoReplay();
+  });
+
+  it("replay mode: a new process learns the endpoint from the client polling its run, and finishes it", async () => {
+    const t = testEndpoint(flow);
+    await t.request(URL);
+    t.crashAfter("greet:1");
+    await t.advance("1m");
+    expect(t.crashed).toBe(true);
+    await t.resume(); // no request was cut off; the client polls the URL it was given
+    await t.advance("1m");
+    expect(await (await t.result()).json()).toEqual(EXPECTED);
+    expect(ran).toEqual(ONCE);
+    expect(() => t.checkNoReplay()).toThrow(/replay mode/);
   });
 
   it("t.resume() without a crash is an error that says so", async () => {

@@ -23,6 +23,7 @@ describe("virtual time", () => {
 
     await t.advance(1);
     expect(t.now()).toEqual(new Date("2030-01-31T00:00:00Z"));
+    expect((await t.run()).steps.map((s) => [s.id, s.status])).toEqual([["start", "completed"], ["month", "completed"]]);
     const done = await t.follow(first);
     expect(done.status).toBe(200);
     expect(await done.json()).toEqual({ started: "started", woke: true });
