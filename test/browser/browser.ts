@@ -1,4 +1,4 @@
-/** A system Chrome/Chromium (never a downloaded one) driven by playwright-core, flags as in TOOLCHAIN.md. */
+/** A system Chrome/Chromium (never a downloaded one) driven by playwright-core, headless in a container (no sandbox, GPU or background networking). */
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * The HTTP protocol of a durable endpoint (DESIGN §4), on web-standard
+ * The HTTP protocol of a durable endpoint (docs/protocol.md), on web-standard
  * Request/Response only:
  * - a request runs the handler inline: its Response, or 303 to the poll URL
  *   when the run suspends;

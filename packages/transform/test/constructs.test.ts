@@ -1,5 +1,5 @@
 /**
- * One test per DESIGN §6 construct: compiled vs plain, straight and crashed/resumed at
+ * One test per supported construct (packages/transform/README.md, Supported): compiled vs plain, straight and crashed/resumed at
  * every checkpoint (see harness.ts expectEquivalent).
  */
 import { describe, expect, it } from "vitest";

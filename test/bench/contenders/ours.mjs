@@ -1,6 +1,6 @@
 /**
  * Drives our endpoints the way clients and serverless invocations do:
- * web-standard Requests in, the HTTP protocol of DESIGN §4 out (inline Response,
+ * web-standard Requests in, the HTTP protocol of docs/protocol.md out (inline Response,
  * or 303 to a poll URL whose GET drives a suspended run forward).
  */
 import { join } from "node:path";

@@ -31,7 +31,7 @@ const edgeTarget: Record<Flavor, string> = {
   child: "@durable-endpoints/runtime/edge",
 };
 
-/** Runtime import sources the transform must recognise (DESIGN §4b: "inngest" by default). */
+/** Runtime import sources the transform must recognise ("inngest" is one by default: seed code compiles unchanged). */
 export const importSources = ["@durable-endpoints/runtime", "inngest"];
 
 function mapSpecifier(spec: string, fromFile: string, flavor: Flavor): string {
