@@ -5,7 +5,7 @@ export { parseDuration } from "./duration.js";
 export { serialize, deserialize } from "./serialize.js";
 export { openStore, parseStoreUrl, type StoreLocation } from "./stores/open.js";
 export type { Logger } from "./services.js";
-export type { Store, RunRecord, StepRecord, RunStatus, StepStatus } from "./store.js";
+export type { Store, RunRecord, StepRecord, RunStatus, StepStatus, ListRunsOptions } from "./store.js";
 export * from "./types.js";
 export { isMachine, MACHINE_FORMAT } from "./machine.js";
 export type { MachineDefinition, MachineContext, MachineStepInfo, StepKind } from "./machine.js";

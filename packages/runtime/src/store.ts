@@ -172,6 +172,20 @@ export interface Checkpoint {
   dueIfCompleted?: readonly string[];
 }
 
+export interface ListRunsOptions {
+  /** at most this many runs (default: all) */
+  limit?: number;
+  endpoint?: string;
+  status?: RunStatus;
+  idempotencyKey?: string;
+  /** created at or after this time */
+  createdFrom?: number;
+  /** created before this time */
+  createdTo?: number;
+  /** only runs listed after this run (a run id; an unknown id selects nothing) */
+  after?: string;
+}
+
 export interface Store {
   /** Human-readable kind ("memory", "sqlite", "postgres") for logs. */
   readonly kind: string;
@@ -261,8 +275,13 @@ export interface Store {
   /** Small key/value metadata (e.g. the generated signing key). Insert-if-absent, then return the stored value. */
   getOrSetMeta(key: string, value: string): Promise<string>;
 
-  /** Runs, newest first (for `durable runs`). */
-  listRuns(options?: { limit?: number; endpoint?: string }): Promise<RunRecord[]>;
+  /**
+   * Runs, newest first (creation time, then insertion order), for inspection
+   * (`durable runs`, `durable ui`). Every option narrows the selection; pages
+   * continue with `after` = the last run id of the previous page. Answered
+   * by the store's query, never by loading all runs.
+   */
+  listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
 
   close(): Promise<void>;
 }

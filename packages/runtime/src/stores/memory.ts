@@ -11,6 +11,7 @@ import type {
   Checkpoint,
   EventMatcher,
   EventRecord,
+  ListRunsOptions,
   RunRecord,
   StepRecord,
   Store,
@@ -24,6 +25,8 @@ const waitKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
 class MemoryStore implements Store {
   readonly kind = "memory";
   private runs = new Map<string, RunRecord>();
+  /** insertion order of each run: breaks createdAt ties in listRuns, as rowid/seq do in SQL */
+  private inserted = new Map<string, number>();
   /** runs not finished yet: the only ones the scheduler's scans look at */
   private unfinished = new Set<RunRecord>();
   private byKey = new Map<string, string>();
@@ -46,6 +49,7 @@ class MemoryStore implements Store {
     }
     const stored = { ...run };
     this.runs.set(run.id, stored);
+    this.inserted.set(run.id, this.inserted.size);
     if (!isFinished(stored)) this.unfinished.add(stored);
     return { created: true as const, run: { ...run } };
   }
@@ -251,10 +255,21 @@ class MemoryStore implements Store {
     return this.meta.get(key)!;
   }
 
-  async listRuns(options: { limit?: number; endpoint?: string } = {}) {
+  async listRuns(options: ListRunsOptions = {}) {
+    const newestFirst = (a: RunRecord, b: RunRecord) => b.createdAt - a.createdAt || this.inserted.get(b.id)! - this.inserted.get(a.id)!;
+    const cursor = options.after === undefined ? undefined : this.runs.get(options.after);
+    if (options.after !== undefined && !cursor) return [];
     const runs = [...this.runs.values()]
-      .filter((r) => options.endpoint === undefined || r.endpoint === options.endpoint)
-      .sort((a, b) => b.createdAt - a.createdAt);
+      .filter(
+        (r) =>
+          (options.endpoint === undefined || r.endpoint === options.endpoint) &&
+          (options.status === undefined || r.status === options.status) &&
+          (options.idempotencyKey === undefined || r.idempotencyKey === options.idempotencyKey) &&
+          (options.createdFrom === undefined || r.createdAt >= options.createdFrom) &&
+          (options.createdTo === undefined || r.createdAt < options.createdTo) &&
+          (cursor === undefined || newestFirst(cursor, r) < 0),
+      )
+      .sort(newestFirst);
     return runs.slice(0, options.limit ?? runs.length).map((r) => ({ ...r }));
   }
 

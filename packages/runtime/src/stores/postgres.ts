@@ -18,11 +18,12 @@
  * Nothing connects until the first call, so a store built at import time does no I/O.
  */
 import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
-import type { Checkpoint, EventMatcher, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
 import { migrate } from "./postgres-schema.js";
+import { cursorSql, listRunsSql, type ListRunsDialect, type RunCursor } from "./sql-list-runs.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
@@ -42,6 +43,8 @@ export interface PostgresStoreOptions {
 export function postgresStore(options: PostgresStoreOptions): Store {
   return new PostgresStore(options);
 }
+
+const pgParam = (n: number) => `$${n}`;
 
 type PgModule = { Pool: typeof Pool; Client: typeof Client };
 
@@ -314,12 +317,16 @@ class PostgresStore implements Store {
     return String(row!.value);
   }
 
-  async listRuns(options: { limit?: number; endpoint?: string } = {}) {
-    const rows = await this.#query(
-      `SELECT * FROM ${this.#t.runs} WHERE ($1::text IS NULL OR endpoint = $1) ORDER BY created_at DESC, seq DESC LIMIT $2`,
-      [options.endpoint ?? null, options.limit ?? null],
-    );
-    return rows.map(runFromRow);
+  async listRuns(options: ListRunsOptions = {}) {
+    const dialect: ListRunsDialect = { runs: this.#t.runs, order: "seq", placeholder: pgParam };
+    let cursor: RunCursor | null = null;
+    if (options.after !== undefined) {
+      const [row] = await this.#query(cursorSql(dialect), [options.after]);
+      if (!row) return [];
+      cursor = { createdAt: Number(row.created_at), order: String(row.position) };
+    }
+    const { sql, values } = listRunsSql(options, cursor, dialect);
+    return (await this.#query(sql, values)).map(runFromRow);
   }
 
   async close() {

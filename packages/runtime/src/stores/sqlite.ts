@@ -17,8 +17,9 @@
  * The file is opened on first use, not when `sqliteStore()` is called, so a
  * store created at import time (e.g. while Next.js builds) does no I/O.
  */
-import type { Checkpoint, EventMatcher, EventRecord, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
+import { cursorSql, listRunsSql, type ListRunsDialect, type RunCursor } from "./sql-list-runs.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, eventValues, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
@@ -59,6 +60,7 @@ const MATCH_PATHS = `WITH RECURSIVE paths(match) AS (
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
 const IN_ENDPOINTS = "endpoint IN (SELECT value FROM json_each(?))";
+const LIST_RUNS: ListRunsDialect = { runs: "runs", order: "rowid", placeholder: () => "?" };
 
 class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -261,12 +263,16 @@ class SqliteStore implements Store {
     return db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key])!.value;
   }
 
-  async listRuns(options: { limit?: number; endpoint?: string } = {}) {
-    const rows = (await this.#open()).all(
-      "SELECT * FROM runs WHERE (? IS NULL OR endpoint = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
-      [options.endpoint ?? null, options.endpoint ?? null, options.limit ?? -1],
-    );
-    return rows.map(runFromRow);
+  async listRuns(options: ListRunsOptions = {}) {
+    const db = await this.#open();
+    let cursor: RunCursor | null = null;
+    if (options.after !== undefined) {
+      const row = db.get<{ created_at: number; position: number }>(cursorSql(LIST_RUNS), [options.after]);
+      if (!row) return [];
+      cursor = { createdAt: row.created_at, order: row.position };
+    }
+    const { sql, values } = listRunsSql(options, cursor, LIST_RUNS);
+    return db.all(sql, values).map(runFromRow);
   }
 
   async close() {

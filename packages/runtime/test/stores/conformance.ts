@@ -164,6 +164,50 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect((await store.listRuns({ endpoint: EP })).map((r) => r.id)).toEqual([c.id, a.id]);
         expect(await store.listRuns({ endpoint: "app:/none" })).toEqual([]);
       });
+
+      it("listRuns filters by status, Idempotency-Key and creation time, combined", async () => {
+        const { store } = await setup();
+        const t = Date.now() - 10_000;
+        const done = await insert(store, { createdAt: t, status: "completed", result: "r", leaseOwner: null, leaseExpiresAt: null });
+        const keyed = await insert(store, { createdAt: t + 1000, idempotencyKey: "order-7" });
+        const waiting = await insert(store, { createdAt: t + 2000, status: "waiting", wakeAt: t + 5000 });
+        const otherKeyed = await insert(store, { createdAt: t + 3000, idempotencyKey: "order-7", endpoint: "app:/other" });
+        const ids = async (options: Parameters<Store["listRuns"]>[0]) => (await store.listRuns(options)).map((r) => r.id);
+
+        expect(await ids({ status: "completed" })).toEqual([done.id]);
+        expect(await ids({ status: "running" })).toEqual([otherKeyed.id, keyed.id]);
+        expect(await ids({ status: "failed" })).toEqual([]);
+        expect(await ids({ idempotencyKey: "order-7" })).toEqual([otherKeyed.id, keyed.id]);
+        expect(await ids({ idempotencyKey: "order-7", endpoint: EP })).toEqual([keyed.id]);
+        // createdFrom is inclusive, createdTo exclusive
+        expect(await ids({ createdFrom: t + 1000, createdTo: t + 3000 })).toEqual([waiting.id, keyed.id]);
+        expect(await ids({ createdFrom: t + 2001 })).toEqual([otherKeyed.id]);
+        expect(await ids({ createdTo: t + 1 })).toEqual([done.id]);
+        expect(await ids({ status: "running", createdTo: t + 3000, limit: 5 })).toEqual([keyed.id]);
+      });
+
+      it("listRuns pages with `after`: every run once, ties in creation time in insertion order (newest first)", async () => {
+        const { store } = await setup();
+        const t = Date.now() - 10_000;
+        // three runs created in the same millisecond, around two others
+        const created = [];
+        for (const at of [t, t + 1, t + 1, t + 1, t + 2]) created.push(await insert(store, { createdAt: at }));
+        const expected = created.map((r) => r.id).reverse();
+        expect((await store.listRuns()).map((r) => r.id)).toEqual(expected);
+
+        const pages: string[][] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.listRuns({ limit: 2, ...(after ? { after } : {}) });
+          if (page.length === 0) break;
+          pages.push(page.map((r) => r.id));
+          after = page.at(-1)!.id;
+        }
+        expect(pages).toEqual([expected.slice(0, 2), expected.slice(2, 4), expected.slice(4)]);
+        // the cursor combines with filters; an unknown cursor selects nothing
+        expect((await store.listRuns({ after: expected[1]!, createdFrom: t + 1 })).map((r) => r.id)).toEqual(expected.slice(2, 4));
+        expect(await store.listRuns({ after: "no-such-run" })).toEqual([]);
+      });
     });
 
     describe("leases", () => {
