@@ -59,7 +59,7 @@ export default defineConfig({
       project("chaos", ["test/chaos/**/*.test.ts"], { testTimeout: 600_000, sequence: { groupOrder: 1 } }),
       // The fault-injection suite's quick mode: also many processes at once, also last.
       project("faults", ["test/faults/**/*.test.ts"], { testTimeout: 300_000, sequence: { groupOrder: 1 } }),
-      project("browser", ["test/browser/**/*.test.ts"], { testTimeout: 120_000, hookTimeout: 300_000 }),
+      project("browser", ["test/browser/**/*.test.ts"], { testTimeout: 120_000, hookTimeout: 300_000, ...postgres }),
     ],
   },
 });

@@ -1,4 +1,4 @@
-/** The `durable` command: compile, inspect, runs, run. */
+/** The `durable` command: compile, inspect, runs, run, ui. */
 import { parseArgs } from "./args.js";
 import type { Command, Io } from "./command.js";
 import { CliError } from "./errors.js";
@@ -11,6 +11,10 @@ Usage:
   durable runs [--store URL] [--limit N] [--endpoint ID] [--json]
                                              list runs, newest first
   durable run <id> [--store URL] [--json]    one run: steps, attempts, errors, state, locals
+  durable ui [--store URL] [--port N] [--root DIR] [--host H --token T]
+                                             the run inspector, a web page (default port 4400):
+                                             live runs, filters, one run's timeline, state and source;
+                                             localhost only unless --host (then a token is required)
 
 The store URL defaults to $DURABLE_STORE_URL (sqlite:///abs/path.db or postgres://…).
 Exit code 1 on errors (missing file, store or run; compile errors).`;
@@ -21,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import("./commands/inspect.js")).inspectCommand,
   runs: async () => (await import("./commands/runs.js")).runsCommand,
   run: async () => (await import("./commands/run.js")).runCommand,
+  ui: async () => (await import("./commands/ui.js")).uiCommand,
 };
 
 const consoleIo: Io = {

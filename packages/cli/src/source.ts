@@ -7,6 +7,7 @@ import { CliError } from "./errors.js";
 export interface CompiledFile {
   /** path as the user should see it (relative to the working directory) */
   file: string;
+  code: string;
   result: TransformResult;
 }
 
@@ -21,7 +22,7 @@ export function compileFile(path: string | undefined, cwd: string): CompiledFile
     if (error instanceof CliError) throw error;
     throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
-  return { file: relative(cwd, absolute) || path, result: transform(code, { filename: absolute, root: cwd }) };
+  return { file: relative(cwd, absolute) || path, code, result: transform(code, { filename: absolute, root: cwd }) };
 }
 
 export const hasErrors = (result: TransformResult): boolean => result.diagnostics.some((d) => d.severity === "error");

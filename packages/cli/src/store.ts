@@ -10,13 +10,23 @@ export function resolveStoreUrl(option: string | undefined, env: NodeJS.ProcessE
 }
 
 export async function withStore<T>(url: string, use: (store: Store) => Promise<T>): Promise<T> {
-  refuseToCreate(url);
-  const store = await openStore(url, "durable-cli");
+  const store = await openExistingStore(url);
   try {
     return await use(store);
   } finally {
     await store.close();
   }
+}
+
+/** Opens the store at `url`; fails if it does not exist (a SQLite file) instead of creating it. */
+export async function openExistingStore(url: string): Promise<Store> {
+  refuseToCreate(url);
+  return openStore(url, "durable-cli");
+}
+
+/** The URL to show: a Postgres password is not for the screen. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
 }
 
 /** Inspecting must never create a store: a mistyped SQLite path is an error, not a new empty database. */

@@ -1,0 +1,106 @@
+/**
+ * What the inspector's HTTP API answers: the page (ui/) imports these types,
+ * the server (this folder) produces them. Plain JSON, no classes.
+ */
+import type { RunStatus, StepRecord } from "@durable-endpoints/runtime";
+
+/** A decoded value, tagged so the page can show a Date, a Map or an Error as such. */
+export type ValueView =
+  | { t: "string"; v: string; /** characters left out */ cut?: number }
+  | { t: "number"; v: string }
+  | { t: "boolean"; v: boolean }
+  | { t: "null" }
+  | { t: "undefined" }
+  | { t: "bigint"; v: string }
+  | { t: "date"; v: string }
+  | { t: "regexp"; v: string }
+  | { t: "url"; v: string }
+  | { t: "error"; name: string; message: string; cause?: ValueView }
+  | { t: "array"; size: number; items: ValueView[] }
+  | { t: "object"; name?: string; size: number; entries: [string, ValueView][] }
+  | { t: "map"; size: number; entries: [ValueView, ValueView][] }
+  | { t: "set"; size: number; items: ValueView[] }
+  | { t: "bytes"; name: string; size: number; hex: string }
+  | { t: "headers"; entries: [string, string][] }
+  | { t: "request"; method: string; url: string; headers: [string, string][] }
+  | { t: "response"; status: number; headers: [string, string][] }
+  /** a reference back to an enclosing value (a cycle) */
+  | { t: "cycle" }
+  /** too deep or too large to show */
+  | { t: "cut" };
+
+export interface RunSummary {
+  id: string;
+  endpoint: string;
+  status: RunStatus;
+  state: number;
+  stepsDone: number;
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  wakeAt: number | null;
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+}
+
+export interface Message {
+  method?: string;
+  url?: string;
+  status?: number;
+  statusText?: string;
+  headers: [string, string][];
+  body: string;
+  bodyBytes: number;
+  truncated: boolean;
+}
+
+export interface StepDetail {
+  id: string;
+  kind: StepRecord["kind"];
+  status: StepRecord["status"] | "elapsed";
+  attempts: number;
+  startedAt: number;
+  updatedAt: number;
+  wakeAt: number | null;
+  /** completed step.run: its result; a resolved waitForEvent: the event (null: timed out) */
+  result?: ValueView;
+  /** failed or retrying step.run: the (last) error */
+  error?: ValueView;
+}
+
+/** The module of a compiled endpoint, compiled again to map machine states to source lines. */
+export interface SourceDetail {
+  /** module path relative to the inspector's root, as in the endpoint id */
+  file: string;
+  lines: string[];
+  /** version of the machine compiled from the module as it is now */
+  version: string;
+  /** the module changed since the run started: lines may not match */
+  stale: boolean;
+  /** state → the awaits (steps) that start it, with their lines */
+  states: { state: number; steps: { id: string; kind: string; line: number }[]; captured: string[] }[];
+}
+
+export interface RunDetail extends RunSummary {
+  version: string | null;
+  lease: { owner: string; expiresAt: number | null } | null;
+  request: Message;
+  trigger: ValueView;
+  locals: [string, ValueView][];
+  steps: StepDetail[];
+  response: Message | null;
+  /** the module mapped to states, or why it is not shown */
+  source: SourceDetail | { unavailable: string };
+}
+
+export interface ServerInfo {
+  /** the store URL, password removed */
+  store: string;
+}
+
+/** Every error answer: `{ error }` with a 4xx/5xx status. */
+export interface ApiError {
+  error: string;
+}

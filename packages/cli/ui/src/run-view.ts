@@ -1,0 +1,125 @@
+/** One run, live: header, timeline, state and captured locals, source, request and response. */
+import type { Message, RunDetail } from "../../src/ui/api.js";
+import { fill, h, type Child } from "./dom.js";
+import { clock, iso, relative } from "./format.js";
+import { subscribe } from "./live.js";
+import { revealCurrent, sourceView } from "./source-view.js";
+import { timeline } from "./timeline.js";
+import { valueNode } from "./values.js";
+
+export function showRun(app: HTMLElement, runId: string): () => void {
+  const head = h("div.run-head");
+  const story = card("Timeline");
+  const response = card("Response");
+  const request = card("Request");
+  const state = card("State");
+  const source = card("Source");
+  const trigger = card("Trigger data");
+  fill(
+    app,
+    h(
+      "section.run",
+      { "data-testid": "run" },
+      h("a.back", { href: "/", "data-nav": true }, "← all runs"),
+      head,
+      h("div.run-grid", h("div.col", story, response, request), h("div.col", state, source, trigger)),
+    ),
+  );
+  let shownSource = "";
+
+  const render = (run: RunDetail) => {
+    document.title = `${run.status} · ${run.id} · Durable Endpoints`;
+    fill(
+      head,
+      h("div.run-title", h(`span.badge.status-${run.status}`, { "data-testid": "run-status" }, run.status), h("h2.mono", run.id)),
+      h(
+        "dl.facts",
+        fact("endpoint", h("span.mono", run.endpoint)),
+        fact("version", run.version ?? "uncompiled (replay mode)"),
+        fact("started", h("span", { title: iso(run.createdAt) }, clock(run.createdAt))),
+        fact("updated", h("span", { title: iso(run.updatedAt), "data-rel": run.updatedAt }, relative(run.updatedAt))),
+        run.status === "waiting" && run.wakeAt !== null ? fact("wakes", h("span", { title: iso(run.wakeAt), "data-rel": run.wakeAt }, relative(run.wakeAt))) : null,
+        fact("checkpoints", run.stepsDone),
+        run.idempotencyKey ? fact("Idempotency-Key", h("span.mono", run.idempotencyKey)) : null,
+        run.lease && run.lease.expiresAt !== null && run.lease.expiresAt > Date.now() ? fact("executing in", h("span.mono", run.lease.owner)) : null,
+      ),
+    );
+    body(story, timeline(run));
+    body(response, run.response ? message(run.response) : h("p.muted", run.status === "failed" ? "—" : "not finished yet"));
+    body(request, message(run.request));
+    body(state, stateView(run));
+    body(trigger, h("div.value", valueNode(run.trigger)));
+
+    const sourceKey = JSON.stringify([run.source, run.state, run.steps.map((s) => [s.id, s.status])]);
+    if (sourceKey !== shownSource) {
+      shownSource = sourceKey;
+      if ("unavailable" in run.source) body(source, h("p.muted", { "data-testid": "source-unavailable" }, run.source.unavailable));
+      else {
+        const header = h("p.muted.small", h("span.mono", run.source.file), run.source.stale ? h("span.warn", ` · changed since this run started (now version ${run.source.version}): lines may not match`) : null);
+        body(source, header, sourceView(run.source, run));
+        revealCurrent(source);
+      }
+    }
+  };
+
+  return subscribe(`/api/runs/${encodeURIComponent(runId)}/live`, {
+    run: (data) => {
+      if ("missing" in (data as object)) fill(app, h("p.empty", { "data-testid": "run-missing" }, `No run ${runId} in this store.`), h("a", { href: "/", "data-nav": true }, "← all runs"));
+      else render(data as RunDetail);
+    },
+  });
+}
+
+function card(title: string): HTMLElement {
+  return h("section.card", { "data-card": title.toLowerCase().replace(/ /g, "-") }, h("h3", title), h("div.card-body"));
+}
+
+function body(card: HTMLElement, ...children: Child[]): void {
+  fill(card.querySelector(".card-body")!, ...children);
+}
+
+const fact = (name: string, value: Child) => h("div", h("dt", name), h("dd", value));
+
+function stateView(run: RunDetail): HTMLElement {
+  const finished = run.status === "completed" || run.status === "failed";
+  const source = "unavailable" in run.source ? null : run.source;
+  const awaits = source?.states[run.state]?.steps ?? [];
+  return h(
+    "div",
+    h(
+      "p",
+      finished ? "Last checkpoint at state " : "Resumes at state ",
+      h("strong", { "data-testid": "state" }, String(run.state)),
+      awaits.length ? [" — ", ...awaits.map((s) => h("span.mono", `${s.kind} "${s.id}" (line ${s.line}) `))] : null,
+    ),
+    run.locals.length
+      ? h(
+          "table.locals",
+          { "data-testid": "locals" },
+          h("tbody", run.locals.map(([name, value]) => h("tr", h("th.mono", name), h("td", valueNode(value))))),
+        )
+      : h("p.muted", "No captured locals at this state."),
+  );
+}
+
+function message(m: Message): HTMLElement {
+  const line = m.status !== undefined ? `${m.status} ${m.statusText ?? ""}` : `${m.method} ${m.url}`;
+  return h(
+    "div.message",
+    h("p.mono", h("strong", line)),
+    m.headers.length ? h("table.headers", h("tbody", m.headers.map(([k, v]) => h("tr", h("th.mono", k), h("td.mono", v))))) : null,
+    m.bodyBytes > 0
+      ? h("pre.body", { "data-testid": m.status !== undefined ? "response-body" : "request-body" }, prettyBody(m), m.truncated ? h("span.v-note", `\n… ${m.bodyBytes} bytes in all`) : null)
+      : h("p.muted.small", "no body"),
+  );
+}
+
+function prettyBody(m: Message): string {
+  const type = m.headers.find(([k]) => k === "content-type")?.[1] ?? "";
+  if (!type.includes("json") || m.truncated) return m.body;
+  try {
+    return JSON.stringify(JSON.parse(m.body), null, 2);
+  } catch {
+    return m.body;
+  }
+}

@@ -1,0 +1,79 @@
+/** A run's story, step by step: attempts, durations, errors, retries, sleeps, waits and the response. */
+import type { RunDetail, StepDetail, ValueView } from "../../src/ui/api.js";
+import { h, type Child } from "./dom.js";
+import { clock, duration, iso, relative } from "./format.js";
+import { valueNode } from "./values.js";
+
+interface Entry {
+  at: number;
+  kind: string;
+  tone: "ok" | "wait" | "retry" | "bad" | "plain";
+  title: Child[];
+  detail?: Child;
+  stepId?: string;
+}
+
+export function timeline(run: RunDetail): HTMLElement {
+  const entries: Entry[] = [
+    { at: run.createdAt, kind: "request", tone: "plain", title: [h("span.mono", `${run.request.method} ${pathOf(run.request.url ?? "")}`)] },
+    ...run.steps.map(stepEntry),
+  ];
+  if (run.response) {
+    const failed = run.status === "failed";
+    entries.push({ at: run.updatedAt, kind: "response", tone: failed ? "bad" : "ok", title: [`${failed ? "failed" : "completed"}: responded `, h("strong", String(run.response.status))] });
+  }
+  return h(
+    "ol.timeline",
+    { "data-testid": "timeline" },
+    entries.map((e) =>
+      h(
+        `li.entry.tone-${e.tone}`,
+        { "data-kind": e.kind, ...(e.stepId ? { "data-step": e.stepId } : {}) },
+        h("span.at", { title: iso(e.at) }, `+${duration(e.at - run.createdAt)}`),
+        h(`span.kind.kind-${e.kind}`, e.kind),
+        h("div.what", h("div.title", e.title), e.detail ?? null),
+      ),
+    ),
+  );
+}
+
+function stepEntry(step: StepDetail): Entry {
+  const base = { at: step.startedAt, kind: step.kind, stepId: step.id };
+  const name = h("strong.mono", step.id);
+  const took = duration(step.updatedAt - step.startedAt);
+  const when = (ms: number) => h("span", { title: iso(ms) }, clock(ms), " (", h("span", { "data-rel": ms }, relative(ms)), ")");
+  switch (step.kind) {
+    case "run": {
+      const attempts = `${step.attempts + (step.status === "completed" ? 1 : 0)} attempt${step.attempts + (step.status === "completed" ? 1 : 0) === 1 ? "" : "s"}`;
+      if (step.status === "completed") return { ...base, tone: "ok", title: [name, ` completed · ${attempts} · ${took}`], detail: value(step.result) };
+      if (step.status === "retrying") {
+        return {
+          ...base,
+          tone: "retry",
+          title: [name, ` failed attempt ${step.attempts} · retry at `, step.wakeAt !== null ? when(step.wakeAt) : "—"],
+          detail: value(step.error),
+        };
+      }
+      return { ...base, tone: "bad", title: [name, ` failed after ${attempts} · ${took}`], detail: value(step.error) };
+    }
+    case "sleep":
+    case "sleepUntil":
+      if (step.status === "waiting") return { ...base, tone: "wait", title: [name, " sleeping until ", step.wakeAt !== null ? when(step.wakeAt) : "—"] };
+      return { ...base, tone: "ok", title: [name, " slept until ", step.wakeAt !== null ? h("span", { title: iso(step.wakeAt) }, clock(step.wakeAt)) : `${took} later`] };
+    case "waitForEvent":
+      if (step.status === "waiting") return { ...base, tone: "wait", title: [name, " waiting for an event, until ", step.wakeAt !== null ? when(step.wakeAt) : "—"] };
+      if (step.result?.t === "null") return { ...base, tone: "retry", title: [name, ` timed out after ${took}: no event came`] };
+      return { ...base, tone: "ok", title: [name, ` resolved by an event after ${took}`], detail: value(step.result) };
+  }
+}
+
+const value = (view: ValueView | undefined): Child => (view ? h("div.value", valueNode(view)) : null);
+
+function pathOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname + parsed.search;
+  } catch {
+    return url;
+  }
+}
