@@ -1,0 +1,240 @@
+/**
+ * `durable ui` (the BUILT binary, as a child process): its options and errors, and who may talk to it —
+ * loopback Host headers only by default (DNS rebinding), a token on every request when exposed,
+ * actions only as same-origin JSON POSTs. The pages themselves are tested in Chromium (test/browser).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
+
+const cliDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = join(cliDir, "bin", "durable.js");
+const tmp = mkdtempSync(join(tmpdir(), "durable-cli-ui-"));
+const storeUrl = `sqlite://${join(tmp, "runs.db")}`;
+const env = { ...process.env, DURABLE_STORE_URL: undefined };
+
+beforeAll(async () => {
+  const store = sqliteStore({ path: join(tmp, "runs.db") }); // an empty, existing store
+  await store.listRuns();
+  await store.close();
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const durable = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: cliDir, encoding: "utf8", env });
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stdout: string;
+  stop(): Promise<number | null>;
+}
+
+async function start(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [bin, "ui", "--store", storeUrl, "--port", "0", ...args], { cwd: cliDir, env });
+  let stdout = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      const match = /^durable ui: (\S+)$/m.exec(stdout);
+      if (match && stdout.includes("Ctrl-C to stop")) resolve(match[1]!);
+    });
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${stdout}`)));
+  });
+  return {
+    child,
+    url,
+    get stdout() {
+      return stdout;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", (code) => resolve(code));
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw HTTP request, so the Host header can be anything. */
+function call(url: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  const target = new URL(options.path ?? "/", url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: options.method ?? "GET", headers: options.headers },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+describe("durable ui: options and errors", () => {
+  it("is in the usage text", () => {
+    expect(durable(["--help"]).stdout).toMatch(/durable ui \[--store URL\] \[--port N\] \[--root DIR\] \[--host H --token T\]/);
+  });
+
+  it("fails clearly on bad options, a missing store and a busy port", async () => {
+    const fails = (args: string[], message: RegExp) => {
+      const result = durable(["ui", ...args]);
+      expect(result.status, result.stdout).toBe(1);
+      expect(result.stderr).toMatch(message);
+    };
+    fails([], /no store: pass --store/);
+    fails(["--store", `sqlite://${join(tmp, "missing.db")}`], /store not found: no SQLite database at .*missing\.db/);
+    fails(["--store", "memory:"], /a memory: store lives inside its process/);
+    fails(["--store", storeUrl, "--port", "http"], /--port must be a port number from 0 to 65535 \(got "http"/);
+    fails(["--store", storeUrl, "--port", "70000"], /--port must be a port number/);
+    fails(["--store", storeUrl, "--root", join(tmp, "nowhere")], /--root .*nowhere: no such directory/);
+    fails(["--store", storeUrl, "--token", "short"], /--token must be at least 16 characters/);
+    fails(["--store", storeUrl, "--port", "0", "--host", "192.0.2.1", "--token", "0123456789abcdef"], /cannot listen on --host 192\.0\.2\.1/);
+
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      fails(["--store", storeUrl, "--port", String(port)], new RegExp(`port ${port} is already in use on 127\\.0\\.0\\.1: pick another with --port`));
+    } finally {
+      busy.close();
+    }
+  });
+});
+
+describe("durable ui on localhost (the default)", () => {
+  let ui: Running;
+  beforeAll(async () => {
+    ui = await start([]);
+  });
+  afterAll(async () => {
+    expect(await ui.stop()).toBe(0); // SIGTERM: closes the server and the store, exits 0
+  });
+
+  it("binds 127.0.0.1, prints its URL without a token, serves the page with a strict CSP", async () => {
+    expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ui.stdout).toContain(`store ${storeUrl}`);
+    const page = await call(ui.url);
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body).toMatch(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/);
+    expect(page.headers["content-security-policy"]).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(page.headers["x-frame-options"]).toBe("DENY");
+    const script = /src="(\/assets\/[^"]+)"/.exec(page.body)![1]!;
+    expect((await call(ui.url, { path: script })).headers["cache-control"]).toMatch(/immutable/);
+    expect((await call(ui.url, { path: "/runs/some-run" })).status).toBe(200); // the page routes itself
+  });
+
+  it("answers the API in JSON; a bad filter is 400, an unknown run or path 404, other methods 405", async () => {
+    const runs = await call(ui.url, { path: "/api/runs" });
+    expect([runs.status, JSON.parse(runs.body)]).toEqual([200, { runs: [] }]);
+    const bad = await call(ui.url, { path: "/api/runs?status=sleeping" });
+    expect([bad.status, JSON.parse(bad.body)]).toEqual([400, { error: 'status must be one of running, waiting, completed, failed (got "sleeping")' }]);
+    expect((await call(ui.url, { path: "/api/runs?from=yesterday" })).status).toBe(400);
+    expect((await call(ui.url, { path: "/api/runs?limit=0" })).status).toBe(400);
+    const missing = await call(ui.url, { path: "/api/runs/nope" });
+    expect([missing.status, JSON.parse(missing.body)]).toEqual([404, { error: "no run nope in this store" }]);
+    expect((await call(ui.url, { path: "/etc/passwd" })).status).toBe(404);
+    expect((await call(ui.url, { path: "/assets/../../package.json" })).status).toBe(404);
+    expect((await call(ui.url, { method: "DELETE", path: "/api/runs" })).status).toBe(405);
+  });
+
+  it("only answers requests addressed to localhost: a DNS-rebinding Host is refused", async () => {
+    const port = new URL(ui.url).port;
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      expect((await call(ui.url, { path: "/api/info", headers: { Host: host } })).status, host).toBe(200);
+    }
+    for (const host of [`evil.example:${port}`, `evil.example`, `127.0.0.1.evil.example:${port}`, `localhost:${Number(port) + 1}`]) {
+      const refused = await call(ui.url, { path: "/api/runs", headers: { Host: host } });
+      expect([refused.status, JSON.parse(refused.body).error], host).toEqual([421, "this inspector only answers requests addressed to localhost"]);
+    }
+  });
+
+  it("streams the run list as server-sent events", async () => {
+    const answer = await new Promise<{ type: string | undefined; first: string }>((resolve, reject) => {
+      const target = new URL("/api/runs/live", ui.url);
+      const req = request(target, (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => {
+          text += chunk;
+          if (text.includes("event: runs")) {
+            resolve({ type: res.headers["content-type"], first: text });
+            req.destroy();
+          }
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(answer.type).toMatch(/^text\/event-stream/);
+    expect(answer.first).toContain('event: runs\ndata: {"runs":[]}\n\n');
+  });
+});
+
+describe("durable ui exposed (--host 0.0.0.0)", () => {
+  let ui: Running;
+  let token = "";
+  beforeAll(async () => {
+    ui = await start(["--host", "0.0.0.0"]);
+    token = new URL(ui.url).searchParams.get("token") ?? "";
+  });
+  afterAll(async () => {
+    expect(await ui.stop()).toBe(0);
+  });
+
+  it("generates a token, prints it in the URL and says every request needs it", () => {
+    expect(ui.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/\?token=[\w-]{32}$/);
+    expect(ui.stdout).toMatch(/every request needs the token/);
+  });
+
+  it("refuses requests without the token, whatever their Host", async () => {
+    const base = `http://127.0.0.1:${new URL(ui.url).port}`;
+    for (const headers of [{}, { Authorization: "Bearer wrong-token-wrong-token" }, { Cookie: `durable_ui_${new URL(ui.url).port}=wrong` }]) {
+      const refused = await call(base, { path: "/api/runs", headers });
+      expect(refused.status).toBe(401);
+      expect(JSON.parse(refused.body).error).toMatch(/a token is required/);
+    }
+    expect((await call(base, { path: "/?token=wrong" })).status).toBe(401);
+  });
+
+  it("accepts the token as a bearer, or from the printed URL, which sets a strict cookie and drops it from the address", async () => {
+    const port = new URL(ui.url).port;
+    const base = `http://127.0.0.1:${port}`;
+    expect((await call(base, { path: "/api/runs", headers: { Authorization: `Bearer ${token}`, Host: `inspector.lan:${port}` } })).status).toBe(200);
+    const login = await call(base, { path: `/runs/r1?token=${token}` });
+    expect(login.status).toBe(303);
+    expect(login.headers.location).toBe("/runs/r1");
+    const cookie = String(login.headers["set-cookie"]);
+    expect(cookie).toMatch(new RegExp(`^durable_ui_${port}=${token}; HttpOnly; SameSite=Strict; Path=/$`));
+    const withCookie = await call(base, { path: "/api/info", headers: { Cookie: cookie.split(";")[0]! } });
+    expect(withCookie.status).toBe(200);
+    expect(JSON.parse(withCookie.body)).toEqual({ store: storeUrl });
+  });
+});
+
+describe("durable ui with --token on localhost", () => {
+  it("requires the token too", async () => {
+    const ui = await start(["--token", "a-chosen-token-of-32-characters!"]);
+    try {
+      expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=a-chosen-token-of-32-characters!$/);
+      const base = `http://127.0.0.1:${new URL(ui.url).port}`;
+      expect((await call(base, { path: "/api/runs" })).status).toBe(401);
+      expect((await call(base, { path: "/api/runs", headers: { Authorization: "Bearer a-chosen-token-of-32-characters!" } })).status).toBe(200);
+    } finally {
+      expect(await ui.stop()).toBe(0);
+    }
+  });
+});
