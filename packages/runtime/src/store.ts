@@ -283,5 +283,17 @@ export interface Store {
    */
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
 
+  /** A run's open waits, oldest first (for inspection: what it waits for). */
+  listWaits(runId: string): Promise<WaitRecord[]>;
+
+  /**
+   * "Wake it now", for inspection tools: one transaction makes a waiting
+   * run's sleeps in progress and its step retries waiting for their backoff
+   * due now (their `wakeAt` and the run's become `now`), and signals due work.
+   * Waits for events keep their timeouts. Returns false, changing nothing,
+   * unless the run is "waiting", its lease is free and it has such a step.
+   */
+  wakeRun(runId: string, now: number): Promise<boolean>;
+
   close(): Promise<void>;
 }

@@ -273,6 +273,24 @@ class MemoryStore implements Store {
     return runs.slice(0, options.limit ?? runs.length).map((r) => ({ ...r }));
   }
 
+  async listWaits(runId: string) {
+    return [...this.waits.values()].filter((w) => w.runId === runId).sort((a, b) => a.since - b.since).map((w) => ({ ...w }));
+  }
+
+  async wakeRun(runId: string, now: number) {
+    const run = this.runs.get(runId);
+    if (!run || run.status !== "waiting" || (run.leaseExpiresAt ?? 0) > now) return false;
+    const wakeable = (s: StepRecord) =>
+      s.wakeAt !== null && s.wakeAt > now && (((s.kind === "sleep" || s.kind === "sleepUntil") && s.status === "waiting") || (s.kind === "run" && s.status === "retrying"));
+    const woken = [...(this.steps.get(runId)?.values() ?? [])].filter(wakeable);
+    if (woken.length === 0) return false;
+    for (const step of woken) Object.assign(step, { wakeAt: now, updatedAt: now });
+    Object.assign(run, { wakeAt: now, updatedAt: now });
+    this.changed(runId);
+    this.due();
+    return true;
+  }
+
   async close() {
     this.hub.wakeAll();
   }

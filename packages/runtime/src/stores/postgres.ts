@@ -23,7 +23,7 @@ import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
 import { migrate } from "./postgres-schema.js";
-import { cursorSql, listRunsSql, type ListRunsDialect, type RunCursor } from "./sql-list-runs.js";
+import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
@@ -327,6 +327,27 @@ class PostgresStore implements Store {
     }
     const { sql, values } = listRunsSql(options, cursor, dialect);
     return (await this.#query(sql, values)).map(runFromRow);
+  }
+
+  async listWaits(runId: string): Promise<WaitRecord[]> {
+    return (await this.#query(`SELECT * FROM ${this.#t.waits} WHERE run_id = $1 ORDER BY since, step_id`, [runId])).map(waitFromRow);
+  }
+
+  async wakeRun(runId: string, now: number) {
+    const { runs, steps } = this.#t;
+    return this.#transaction(async (client) => {
+      // Lock the run first, as checkpoints do: a claim or a checkpoint cannot interleave.
+      const run = await client.query(
+        `SELECT 1 FROM ${runs} WHERE id = $1 AND status = 'waiting' AND (lease_expires_at IS NULL OR lease_expires_at <= $2) FOR UPDATE`,
+        [runId, now],
+      );
+      if (run.rowCount === 0) return false;
+      const woken = await client.query(`UPDATE ${steps} SET wake_at = $2, updated_at = $2 WHERE run_id = $1 AND wake_at > $2 AND ${WAKEABLE_STEPS}`, [runId, now]);
+      if (woken.rowCount === 0) return false;
+      await client.query(`UPDATE ${runs} SET wake_at = $2, updated_at = $2 WHERE id = $1`, [runId, now]);
+      await client.query("SELECT pg_notify($1, $2), pg_notify($3, '')", [this.#channels.run, runId, this.#channels.due]);
+      return true;
+    });
   }
 
   async close() {

@@ -19,7 +19,7 @@
  */
 import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
-import { cursorSql, listRunsSql, type ListRunsDialect, type RunCursor } from "./sql-list-runs.js";
+import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, eventValues, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
@@ -273,6 +273,24 @@ class SqliteStore implements Store {
     }
     const { sql, values } = listRunsSql(options, cursor, LIST_RUNS);
     return db.all(sql, values).map(runFromRow);
+  }
+
+  async listWaits(runId: string): Promise<WaitRecord[]> {
+    return (await this.#open()).all("SELECT * FROM waits WHERE run_id = ? ORDER BY since, rowid", [runId]).map(waitFromRow);
+  }
+
+  async wakeRun(runId: string, now: number) {
+    const db = await this.#open();
+    const woken = db.transaction(() => {
+      if (!db.get(`SELECT 1 FROM runs WHERE id = ? AND status = 'waiting' AND ${LEASE_FREE}`, [runId, now])) return false;
+      if (db.run(`UPDATE steps SET wake_at = ?, updated_at = ? WHERE run_id = ? AND wake_at > ? AND ${WAKEABLE_STEPS}`, [now, now, runId, now]) === 0) return false;
+      db.run("UPDATE runs SET wake_at = ?, rev = rev + 1, updated_at = ? WHERE id = ?", [now, now, runId]);
+      return true;
+    });
+    if (!woken) return false;
+    this.#hub.runChanged(runId);
+    this.#hub.due();
+    return true;
   }
 
   async close() {

@@ -563,6 +563,101 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
       });
     });
 
+    describe("inspection", () => {
+      it("listWaits returns one run's open waits, oldest first; a resolved wait is gone", async () => {
+        const { store } = await setup();
+        const run = await insert(store);
+        const other = await insert(store);
+        const later = makeWait(run.id, "approve", { since: 2000, event: "order/approved", match: null, expr: "async.data.ok == true" });
+        const earlier = makeWait(run.id, "pay", { since: 1000 });
+        for (const wait of [later, earlier]) await store.checkpoint({ runId: run.id, fence: 1, wait, run: {} });
+        await store.checkpoint({ runId: other.id, fence: 1, wait: makeWait(other.id, "pay"), run: {} });
+        expect(await store.listWaits(run.id)).toEqual([earlier, later]);
+        expect(await store.resolveWait(run.id, "pay", "null", Date.now())).toBe(true);
+        expect(await store.listWaits(run.id)).toEqual([later]);
+        expect(await store.listWaits("no-such-run")).toEqual([]);
+      });
+
+      /** A run suspended on a sleep, a retry backoff and a wait for an event, all far off. */
+      async function suspendedOnEverything(store: Store, now: number) {
+        const run = await insert(store, { fence: 1 });
+        const far = now + 3_600_000;
+        const steps = [
+          makeStep(run.id, "cool-down", { kind: "sleep", status: "waiting", output: null, wakeAt: far }),
+          makeStep(run.id, "charge", { kind: "run", status: "retrying", attempts: 1, output: '"boom"', wakeAt: far }),
+          makeStep(run.id, "approval", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: far }),
+          makeStep(run.id, "load", { kind: "run", status: "completed", wakeAt: null }),
+          makeStep(run.id, "slept", { kind: "sleepUntil", status: "waiting", output: null, wakeAt: now - 1000 }),
+        ];
+        for (const step of steps) {
+          const wait = step.kind === "waitForEvent" ? makeWait(run.id, step.id, { timeoutAt: far }) : undefined;
+          await store.checkpoint({ runId: run.id, fence: 1, step, ...(wait ? { wait } : {}), run: {} });
+        }
+        await store.checkpoint({ runId: run.id, fence: 1, run: { status: "waiting", wakeAt: far }, releaseLease: true });
+        return { run, far };
+      }
+
+      it("wakeRun makes a waiting run's sleeps and retry backoffs due now; waits for events keep their timeout", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const { run, far } = await suspendedOnEverything(store, now);
+        expect(await store.claimDue([EP], "owner-b", TTL, now, 10)).toEqual([]);
+
+        expect(await store.wakeRun(run.id, now)).toBe(true);
+        expect(await store.getRun(run.id)).toMatchObject({ status: "waiting", wakeAt: now, leaseOwner: null });
+        const steps = Object.fromEntries((await store.listSteps(run.id)).map((s) => [s.id, s]));
+        expect(steps["cool-down"]).toMatchObject({ status: "waiting", wakeAt: now });
+        expect(steps.charge).toMatchObject({ status: "retrying", attempts: 1, wakeAt: now });
+        expect(steps.approval).toMatchObject({ status: "waiting", wakeAt: far });
+        expect(steps.load).toMatchObject({ status: "completed", wakeAt: null });
+        expect(steps.slept!.wakeAt).toBe(now - 1000); // already elapsed: left alone
+        expect(await store.listWaits(run.id)).toMatchObject([{ stepId: "approval", timeoutAt: far }]);
+        expect((await store.claimDue([EP], "owner-b", TTL, now, 10)).map((r) => r.id)).toEqual([run.id]);
+      });
+
+      it("wakeRun changes nothing for a run that is executing, finished, only waiting for an event, or unknown", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const { run } = await suspendedOnEverything(store, now);
+        // leased (an instance is executing it): refused
+        expect(await store.acquireLease(run.id, "owner-b", TTL, now)).not.toBeNull();
+        const leased = await store.getRun(run.id);
+        expect(await store.wakeRun(run.id, now)).toBe(false);
+        expect(await store.getRun(run.id)).toEqual(leased);
+
+        const onlyEvent = await insert(store, { fence: 1 });
+        await store.checkpoint({
+          runId: onlyEvent.id,
+          fence: 1,
+          step: makeStep(onlyEvent.id, "approval", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 }),
+          wait: makeWait(onlyEvent.id, "approval"),
+          run: { status: "waiting", wakeAt: now + 60_000 },
+          releaseLease: true,
+        });
+        expect(await store.wakeRun(onlyEvent.id, now)).toBe(false);
+        expect(await store.getRun(onlyEvent.id)).toMatchObject({ wakeAt: now + 60_000 });
+
+        const done = await insert(store, { status: "completed", result: "r", leaseOwner: null, leaseExpiresAt: null });
+        expect(await store.wakeRun(done.id, now)).toBe(false);
+        expect(await store.wakeRun("no-such-run", now)).toBe(false);
+      });
+
+      itShared("wakeRun from another instance signals due work and the run's change", async () => {
+        const { store, another } = await setup();
+        const other = await another();
+        const now = Date.now();
+        const { run } = await suspendedOnEverything(store, now);
+        const stopListening = store.onDue(() => {});
+        await listening(store);
+        const due = nextDue(store);
+        const changed = store.waitForChange(run.id, AbortSignal.timeout(5000));
+        expect(await other.wakeRun(run.id, now)).toBe(true);
+        expect(await settlesWithin(due.promise, 3000)).toBe("changed");
+        expect(await settlesWithin(changed, 3000)).toBe("changed");
+        stopListening();
+      });
+    });
+
     describe("notifications", () => {
       it("waitForChange wakes on a checkpoint, and not without a change", async () => {
         const { store } = await setup();

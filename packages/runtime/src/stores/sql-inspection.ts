@@ -1,5 +1,7 @@
 /**
- * `listRuns` as SQL, shared by the SQLite and Postgres stores. Only the
+ * SQL for inspection tools, shared by the SQLite and Postgres stores.
+ *
+ * `listRuns`: only the
  * options given become conditions, so the planner can use the index that
  * fits (a `? IS NULL OR …` condition would hide it). The `after` cursor is
  * resolved first to its (created_at, insertion order) pair; `created_at <=`
@@ -41,3 +43,6 @@ export function listRunsSql(options: ListRunsOptions, cursor: RunCursor | null, 
   const filter = where.length ? ` WHERE ${where.join(" AND ")}` : "";
   return { sql: `SELECT * FROM ${d.runs}${filter} ORDER BY created_at DESC, ${d.order} DESC${limit}`, values };
 }
+
+/** The steps `wakeRun` makes due: sleeps in progress and step.run retries waiting for their backoff (not waits for events). */
+export const WAKEABLE_STEPS = "((kind IN ('sleep', 'sleepUntil') AND status = 'waiting') OR (kind = 'run' AND status = 'retrying'))";
