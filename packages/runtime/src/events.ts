@@ -13,9 +13,10 @@
 
 import { Environment, parse, serialize as printCel } from "@marcbachmann/cel-js";
 import { RE2JS } from "re2js";
+import { realClock, type Clock } from "./clock.js";
 import { randomId } from "./crypto.js";
 import { finish, snapshot } from "./serialize.js";
-import type { EventMatcher, EventRecord, WaitRecord } from "./store.js";
+import type { EventMatcher, EventRecord, Store, WaitRecord } from "./store.js";
 import type { DurableEvent, EventPayload } from "./types.js";
 
 type Condition = (context: Record<string, unknown>) => unknown;
@@ -168,7 +169,7 @@ export function normalizeEvent(payload: EventPayload, now: number): DurableEvent
   }
   checkEventName(payload.name, `inngest.send(): an event's "name"`);
   const data = payload.data ?? {};
-  if (data === null || typeof data !== "object") throw new TypeError(`inngest.send(): "data" of event "${payload.name}" must be an object`);
+  if (data === null || typeof data !== "object" || Array.isArray(data)) throw new TypeError(`inngest.send(): "data" of event "${payload.name}" must be an object`);
   const id = payload.id ?? randomId();
   checkEventName(id, `inngest.send(): the "id" of event "${payload.name}"`);
   const ts = payload.ts ?? now;
@@ -185,4 +186,15 @@ export function eventRecord(event: DurableEvent): EventRecord {
     throw new TypeError(`inngest.send(): the "data" of event "${event.name}" must be JSON-serializable: ${(error as Error).message}`);
   }
   return { id: event.id, name: event.name, data, ts: event.ts };
+}
+
+/**
+ * `inngest.send()` for tools that work on a store directly, without a client
+ * (the run inspector): persists the events and resolves the waits they match.
+ * The runs they wake are resumed by the instances that serve their endpoints.
+ */
+export async function sendEvents(store: Store, events: EventPayload | EventPayload[], clock: Clock = realClock): Promise<{ ids: string[]; woken: string[] }> {
+  const list = (Array.isArray(events) ? events : [events]).map((e) => normalizeEvent(e, clock.now()));
+  const woken = await store.sendEvents(list.map(eventRecord), eventMatcher(), clock.now());
+  return { ids: list.map((e) => e.id), woken };
 }

@@ -172,6 +172,12 @@ export interface Checkpoint {
   dueIfCompleted?: readonly string[];
 }
 
+/** Would `wakeRun` make this step due? A sleep in progress or a step.run retry whose time has not come yet. */
+export function isWakeable(step: StepRecord, now: number): boolean {
+  if (step.wakeAt === null || step.wakeAt <= now) return false;
+  return step.kind === "run" ? step.status === "retrying" : step.kind !== "waitForEvent" && step.status === "waiting";
+}
+
 export interface ListRunsOptions {
   /** at most this many runs (default: all) */
   limit?: number;

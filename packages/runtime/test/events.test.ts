@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { step } from "@durable-endpoints/runtime";
+import { sendEvents, step } from "@durable-endpoints/runtime";
 import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
 
 afterEach(closeClients);
@@ -93,8 +93,22 @@ describe("waitForEvent", () => {
   test("send validates events", async () => {
     const { inngest } = testClient();
     await expect(inngest.send({ name: "" })).rejects.toThrow(/non-empty "name"/);
+    await expect(inngest.send({ name: "a", data: [1, 2] as never })).rejects.toThrow(/"data" of event "a" must be an object/);
     const { ids } = await inngest.send([{ name: "a" }, { name: "b", id: "fixed" }]);
     expect(ids[1]).toBe("fixed");
     expect(ids[0]).toMatch(/^[\w-]{22}$/);
+  });
+
+  test("sendEvents delivers over a store without a client: the instance serving the endpoint resumes the run", async () => {
+    const { handler, store } = approvalEndpoint({ match: "data.requestId" });
+    const waiting = await handler(req("/api/approve?requestId=r-9"));
+    expect(waiting.status).toBe(303);
+    // a tool holding only the store (the run inspector) sends the event
+    expect(await sendEvents(store, { name: "approval/received", data: { requestId: "r-8" } })).toMatchObject({ woken: [] });
+    const sent = await sendEvents(store, { name: "approval/received", data: { requestId: "r-9", by: "inspector" }, id: "evt-9" });
+    expect(sent).toEqual({ ids: ["evt-9"], woken: [waiting.headers.get("X-Durable-Run-Id")] });
+    const done = await follow(handler, waiting);
+    expect((await done.json()).approval).toMatchObject({ name: "approval/received", id: "evt-9", data: { by: "inspector" } });
+    await expect(sendEvents(store, { name: "" })).rejects.toThrow(TypeError);
   });
 });

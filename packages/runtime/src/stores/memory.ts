@@ -7,15 +7,16 @@
  * to resume runs (that is how in-process crash injection works).
  */
 
-import type {
-  Checkpoint,
-  EventMatcher,
-  EventRecord,
-  ListRunsOptions,
-  RunRecord,
-  StepRecord,
-  Store,
-  WaitRecord,
+import {
+  isWakeable,
+  type Checkpoint,
+  type EventMatcher,
+  type EventRecord,
+  type ListRunsOptions,
+  type RunRecord,
+  type StepRecord,
+  type Store,
+  type WaitRecord,
 } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 
@@ -280,9 +281,7 @@ class MemoryStore implements Store {
   async wakeRun(runId: string, now: number) {
     const run = this.runs.get(runId);
     if (!run || run.status !== "waiting" || (run.leaseExpiresAt ?? 0) > now) return false;
-    const wakeable = (s: StepRecord) =>
-      s.wakeAt !== null && s.wakeAt > now && (((s.kind === "sleep" || s.kind === "sleepUntil") && s.status === "waiting") || (s.kind === "run" && s.status === "retrying"));
-    const woken = [...(this.steps.get(runId)?.values() ?? [])].filter(wakeable);
+    const woken = [...(this.steps.get(runId)?.values() ?? [])].filter((s) => isWakeable(s, now));
     if (woken.length === 0) return false;
     for (const step of woken) Object.assign(step, { wakeAt: now, updatedAt: now });
     Object.assign(run, { wakeAt: now, updatedAt: now });
