@@ -171,7 +171,7 @@ describe.skipIf("missing" in chrome).each(backends)("inspector on $name", (backe
     expect(new URL(page.url()).pathname).toBe(`/runs/${runs.waiting}`);
     const timeline = page.getByTestId("timeline");
     expect(await timeline.locator('[data-step="load-cart"]').innerText()).toMatch(/load-cart completed · 1 attempt/);
-    expect(await timeline.locator('[data-step="approval"]').innerText()).toMatch(/approval waiting for an event, until/);
+    expect(await timeline.locator('[data-step="approval"]').innerText()).toMatch(/approval waiting for order\/approved, until[\s\S]*match data\.orderId = "o-1"/);
     // captured locals, decoded: a Date and a Map shown as such
     const locals = await page.getByTestId("locals").innerText();
     expect(locals).toMatch(/placedAt\s+Date 2026-01-02T03:04:05\.000Z/);
@@ -229,5 +229,50 @@ describe.skipIf("missing" in chrome).each(backends)("inspector on $name", (backe
     await shot("05-run-completed-live");
     await page.goBack();
     await expect.poll(() => row(runs.waiting).getAttribute("data-status"), LIVE).toBe("completed");
+  });
+
+  it("wakes a sleeping run: the app resumes it at once and it completes", async () => {
+    await page.goto(`${ui.url}/runs/${runs.sleeping}`);
+    await expect.poll(() => page.getByTestId("run-status").innerText(), LIVE).toBe("waiting");
+    await page.getByTestId("wake").click();
+    await expect.poll(() => page.getByTestId("run-status").innerText(), LIVE).toBe("completed");
+    expect(JSON.parse(await page.getByTestId("response-body").innerText())).toMatchObject({ mode: "sleep" });
+    expect(await page.getByTestId("timeline").locator('[data-step="cool-down"]').innerText()).toMatch(/cool-down slept until/);
+    expect(await page.getByTestId("wake").count()).toBe(0); // nothing left to wake
+  });
+
+  it("wakes a retrying run: its next attempt runs now (and fails again, so another retry is scheduled)", async () => {
+    await page.goto(`${ui.url}/runs/${runs.retrying}`);
+    const charge = page.getByTestId("timeline").locator('[data-step="charge"]');
+    await expect.poll(() => charge.innerText(), LIVE).toMatch(/failed attempt 1 · retry at/);
+    await page.getByTestId("wake").click();
+    await expect.poll(() => charge.innerText(), LIVE).toMatch(/failed attempt 2 · retry at/);
+    expect(await page.getByTestId("run-status").innerText()).toBe("waiting");
+  });
+
+  it("sends the event a wait is waiting for, from a form prefilled to match it", async () => {
+    const res = await app.order(new Request("http://127.0.0.1/orders?mode=event&orderId=o-9"));
+    const runId = res.headers.get("X-Durable-Run-Id")!;
+    await page.goto(`${ui.url}/runs/${runId}`);
+    const wait = page.getByTestId("timeline").locator('[data-step="approval"]');
+    await expect.poll(() => wait.innerText(), LIVE).toMatch(/approval waiting for order\/approved, until[\s\S]*match data\.orderId = "o-9"/);
+    expect(await page.getByTestId("event-name").inputValue()).toBe("order/approved");
+    expect(JSON.parse(await page.getByTestId("event-data").inputValue())).toEqual({ orderId: "o-9" });
+
+    // mistakes are reported, nothing is sent
+    await page.getByTestId("event-data").fill("{ not json");
+    await page.getByTestId("send-event").click();
+    await expect.poll(() => page.getByTestId("send-outcome").innerText()).toBe("data must be JSON");
+    await page.getByTestId("event-data").fill('{ "orderId": "o-9", "by": "inspector" }');
+    await page.getByTestId("event-name").fill("");
+    await page.getByTestId("send-event").click();
+    await expect.poll(() => page.getByTestId("send-outcome").innerText()).toBe('every event needs a non-empty "name"');
+    expect(await page.getByTestId("run-status").innerText()).toBe("waiting");
+    await page.getByTestId("event-name").fill("order/approved");
+    await shot("06-send-event");
+
+    await page.getByTestId("send-event").click();
+    await expect.poll(() => page.getByTestId("run-status").innerText(), LIVE).toBe("completed");
+    expect(JSON.parse(await page.getByTestId("response-body").innerText())).toMatchObject({ mode: "event", approvedBy: "inspector" });
   });
 });

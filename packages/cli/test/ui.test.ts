@@ -163,6 +163,31 @@ describe("durable ui on localhost (the default)", () => {
     }
   });
 
+  it("takes actions only as same-origin JSON POSTs: a cross-site form or fetch is refused", async () => {
+    const host = new URL(ui.url).host;
+    const event = JSON.stringify({ name: "order/approved", data: { orderId: "o-1" } });
+    const post = (path: string, headers: Record<string, string>, body = event) => call(ui.url, { method: "POST", path, headers, body });
+    // what a cross-site <form> can send, and what a cross-origin fetch carries
+    expect((await post("/api/events", { "Content-Type": "text/plain" })).status).toBe(415);
+    expect((await post("/api/events", { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://evil.example" })).status).toBe(403);
+    expect((await post("/api/events", { "Content-Type": "application/json", Origin: "https://evil.example" })).status).toBe(403);
+    expect((await post("/api/events", { "Content-Type": "application/json", "Sec-Fetch-Site": "cross-site" })).status).toBe(403);
+    expect((await post("/api/events", { "Content-Type": "application/json", Origin: `http://${host}.evil.example` })).status).toBe(403);
+
+    const sent = await post("/api/events", { "Content-Type": "application/json", Origin: `http://${host}`, "Sec-Fetch-Site": "same-origin" });
+    expect(sent.status).toBe(200);
+    expect(JSON.parse(sent.body)).toEqual({ ids: [expect.any(String)], woken: [] });
+    const json = { "Content-Type": "application/json; charset=utf-8" };
+    expect(JSON.parse((await post("/api/events", json, '{"data":{}}')).body)).toEqual({ error: 'every event needs a non-empty "name"' });
+    expect((await post("/api/events", json, '{"name":"x","data":[1]}')).status).toBe(400);
+    expect((await post("/api/events", json, '{"name":"x","id":7}')).status).toBe(400);
+    expect((await post("/api/events", json, "{")).status).toBe(400);
+    expect((await post("/api/events", json, JSON.stringify({ name: "x", data: { pad: "x".repeat(1024 * 1024) } }))).status).toBe(413);
+    const wake = await post("/api/runs/nope/wake", json, "{}");
+    expect([wake.status, JSON.parse(wake.body)]).toEqual([404, { error: "no run nope in this store" }]);
+    expect((await post("/api/runs", json, "{}")).status).toBe(404);
+  });
+
   it("streams the run list as server-sent events", async () => {
     const answer = await new Promise<{ type: string | undefined; first: string }>((resolve, reject) => {
       const target = new URL("/api/runs/live", ui.url);

@@ -83,6 +83,21 @@ export interface SourceDetail {
   states: { state: number; steps: { id: string; kind: string; line: number }[]; captured: string[] }[];
 }
 
+/** An open `step.waitForEvent`: what event it waits for, and one that would match. */
+export interface WaitDetail {
+  stepId: string;
+  event: string;
+  /** "data.x": the event's data.x must equal the run's trigger data.x … */
+  match: string | null;
+  /** … which is this value */
+  matchValue?: ValueView;
+  /** CEL condition over `event` (the trigger) and `async` (the incoming event) */
+  expr: string | null;
+  timeoutAt: number;
+  /** `data` for an event that satisfies `match` (an `if` condition is not solved for) */
+  exampleData: Record<string, unknown>;
+}
+
 export interface RunDetail extends RunSummary {
   version: string | null;
   lease: { owner: string; expiresAt: number | null } | null;
@@ -90,6 +105,9 @@ export interface RunDetail extends RunSummary {
   trigger: ValueView;
   locals: [string, ValueView][];
   steps: StepDetail[];
+  waits: WaitDetail[];
+  /** a sleep or a retry backoff of this waiting run can be cut short ("wake now") */
+  canWake: boolean;
   response: Message | null;
   /** the module mapped to states, or why it is not shown */
   source: SourceDetail | { unavailable: string };
@@ -98,6 +116,19 @@ export interface RunDetail extends RunSummary {
 export interface ServerInfo {
   /** the store URL, password removed */
   store: string;
+}
+
+/** POST /api/events: an event to send (as `inngest.send` takes it). */
+export interface SendEventRequest {
+  name: string;
+  data?: Record<string, unknown>;
+  id?: string;
+}
+
+export interface SendEventAnswer {
+  ids: string[];
+  /** runs whose waits it resolved */
+  woken: string[];
 }
 
 /** Every error answer: `{ error }` with a 4xx/5xx status. */

@@ -1,7 +1,7 @@
 /** Store → what the API answers: run pages with filters, one run in detail. */
-import type { ListRunsOptions, RunRecord, RunStatus, Store } from "@durable-endpoints/runtime";
+import { isWakeable, type ListRunsOptions, type RunRecord, type RunStatus, type Store, type WaitRecord } from "@durable-endpoints/runtime";
 import { describeRun, type RunView } from "../run-view.js";
-import type { RunDetail, RunPage, RunSummary } from "./api.js";
+import type { RunDetail, RunPage, RunSummary, WaitDetail } from "./api.js";
 import type { SourceMapper } from "./source-map.js";
 import { viewValue } from "./values.js";
 
@@ -11,8 +11,17 @@ const MAX_PAGE_SIZE = 500;
 const MAX_BODY_BYTES = 256 * 1024;
 const STATUSES: readonly RunStatus[] = ["running", "waiting", "completed", "failed"];
 
-/** A bad query parameter: answered with 400 and this message. */
-export class BadRequest extends Error {}
+/** A client's mistake, answered with this status and `{ error: message }`. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const badRequest = (message: string) => new ApiProblem(400, message);
 
 /** `?endpoint=…&status=…&from=…&to=…&key=…&after=…&limit=…` → store options (times: ISO strings or ms). */
 export function parseRunQuery(params: URLSearchParams): ListRunsOptions & { limit: number } {
@@ -25,7 +34,7 @@ export function parseRunQuery(params: URLSearchParams): ListRunsOptions & { limi
   if (endpoint !== undefined) options.endpoint = endpoint;
   const status = text("status");
   if (status !== undefined) {
-    if (!STATUSES.includes(status as RunStatus)) throw new BadRequest(`status must be one of ${STATUSES.join(", ")} (got "${status}")`);
+    if (!STATUSES.includes(status as RunStatus)) throw badRequest(`status must be one of ${STATUSES.join(", ")} (got "${status}")`);
     options.status = status as RunStatus;
   }
   const key = text("key");
@@ -39,7 +48,7 @@ export function parseRunQuery(params: URLSearchParams): ListRunsOptions & { limi
   const limit = text("limit");
   if (limit !== undefined) {
     const n = Number(limit);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw new BadRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE} (got "${limit}")`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE} (got "${limit}")`);
     options.limit = n;
   }
   return options;
@@ -47,7 +56,7 @@ export function parseRunQuery(params: URLSearchParams): ListRunsOptions & { limi
 
 function time(value: string, name: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new BadRequest(`${name} must be a time (ISO 8601 or milliseconds since the epoch; got "${value}")`);
+  if (!Number.isFinite(ms)) throw badRequest(`${name} must be a time (ISO 8601 or milliseconds since the epoch; got "${value}")`);
   return ms;
 }
 
@@ -58,7 +67,9 @@ export async function runPage(store: Store, options: ListRunsOptions): Promise<R
 export async function runDetail(store: Store, sources: SourceMapper, runId: string): Promise<RunDetail | null> {
   const run = await store.getRun(runId);
   if (!run) return null;
-  const view = await describeRun(run, await store.listSteps(runId), MAX_BODY_BYTES);
+  const [steps, waits] = await Promise.all([store.listSteps(runId), store.listWaits(runId)]);
+  const view = await describeRun(run, steps, MAX_BODY_BYTES);
+  const now = Date.now();
   return {
     ...summarize(run),
     version: view.version,
@@ -67,6 +78,8 @@ export async function runDetail(store: Store, sources: SourceMapper, runId: stri
     trigger: viewValue(view.trigger),
     locals: Object.entries(view.locals).map(([name, value]) => [name, viewValue(value)]),
     steps: view.steps.map(stepDetail),
+    waits: waits.map((w) => waitDetail(w, view.trigger)),
+    canWake: run.status === "waiting" && steps.some((s) => isWakeable(s, now)),
     response: view.result,
     source: sources.describe(run.endpoint, run.version),
   };
@@ -91,4 +104,17 @@ function stepDetail(step: RunView["steps"][number]): RunDetail["steps"][number] 
   if (output === undefined) return rest;
   const failed = step.kind === "run" && (step.status === "failed" || step.status === "retrying");
   return failed ? { ...rest, error: viewValue(output) } : { ...rest, result: viewValue(output) };
+}
+
+function waitDetail(wait: WaitRecord, trigger: unknown): WaitDetail {
+  const detail: WaitDetail = { stepId: wait.stepId, event: wait.event, match: wait.match, expr: wait.expr, timeoutAt: wait.timeoutAt, exampleData: {} };
+  // `match` is a path into the trigger event { name, data }: the value the incoming event must repeat
+  const path = wait.match?.split(".") ?? [];
+  if (path[0] !== "data" || path.length < 2) return detail;
+  const value = path.slice(1).reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), trigger);
+  if (value === undefined) return detail;
+  let data: Record<string, unknown> = detail.exampleData;
+  for (const key of path.slice(1, -1)) data = (data[key] = {}) as Record<string, unknown>;
+  data[path.at(-1)!] = value;
+  return { ...detail, matchValue: viewValue(value) };
 }

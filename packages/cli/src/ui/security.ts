@@ -48,14 +48,15 @@ export function checkRequest(req: IncomingMessage, access: Access): Verdict {
   return { ok: false, status: 401, message: "a token is required: open the URL `durable ui` printed (it carries ?token=…), or send Authorization: Bearer <token>" };
 }
 
-/** An action (POST) must come from the inspector's own page. */
-export function checkAction(req: IncomingMessage): string | null {
-  const type = req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") return "actions take a JSON body (Content-Type: application/json)";
+/** An action (POST) must come from the inspector's own page; null when it may proceed. */
+export function checkAction(req: IncomingMessage): { status: number; message: string } | null {
   const site = req.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin" && site !== "none") return "cross-site requests are not accepted";
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${req.headers.host}`) return "cross-origin requests are not accepted";
+  if ((site !== undefined && site !== "same-origin" && site !== "none") || (origin !== undefined && origin !== `http://${req.headers.host}`)) {
+    return { status: 403, message: "actions are only accepted from the inspector's own page" };
+  }
+  const type = req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") return { status: 415, message: "actions take a JSON body (Content-Type: application/json)" };
   return null;
 }
 

@@ -9,14 +9,17 @@
  *   GET /api/runs/live?filters the first page, again whenever it changes (SSE "runs")
  *   GET /api/runs/<id>         one run in detail
  *   GET /api/runs/<id>/live    the run, again whenever it changes (SSE "run")
+ *   POST /api/events           send an event (JSON { name, data, id? })
+ *   POST /api/runs/<id>/wake   cut a sleep or a retry backoff short
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Store } from "@durable-endpoints/runtime";
 import type { ApiError, ServerInfo } from "./api.js";
+import { sendEvent, wakeRun } from "./actions.js";
 import { loadAssets } from "./assets.js";
-import { BadRequest, parseRunQuery, runDetail, runPage } from "./queries.js";
-import { checkRequest, SECURITY_HEADERS, type Access } from "./security.js";
+import { ApiProblem, parseRunQuery, runDetail, runPage } from "./queries.js";
+import { checkAction, checkRequest, SECURITY_HEADERS, type Access } from "./security.js";
 import { SourceMapper } from "./source-map.js";
 import { openEventStream, pause } from "./sse.js";
 
@@ -73,6 +76,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     }
     const url = new URL(req.url ?? "/", "http://inspector");
     const path = url.pathname;
+    if (req.method === "POST") return act(req, res, path);
     if (req.method !== "GET" && req.method !== "HEAD") return fail(res, 405, `${req.method} is not allowed here`);
 
     if (path === "/" || /^\/runs\/[^/]+$/.test(path)) {
@@ -98,6 +102,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       return detail ? json(res, 200, detail) : fail(res, 404, `no run ${runId} in this store`);
     }
     return fail(res, 404, `nothing at ${path}`);
+  }
+
+  async function act(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const refused = checkAction(req);
+    if (refused) return fail(res, refused.status, refused.message);
+    if (path === "/api/events") return json(res, 200, await sendEvent(options.store, req));
+    const wake = /^\/api\/runs\/([^/]+)\/wake$/.exec(path);
+    if (wake) return json(res, 200, await wakeRun(options.store, decodeURIComponent(wake[1]!)));
+    return fail(res, 404, `no action at ${path}`);
   }
 
   type Events = ReturnType<typeof openEventStream>;
@@ -150,7 +163,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
-      if (error instanceof BadRequest) fail(res, 400, error.message);
+      if (error instanceof ApiProblem) fail(res, error.status, error.message);
       else fail(res, 503, `the store did not answer: ${(error as Error).message}`);
     });
   });

@@ -1,5 +1,6 @@
 /** One run, live: header, timeline, state and captured locals, source, request and response. */
 import type { Message, RunDetail } from "../../src/ui/api.js";
+import { wakeButton } from "./actions.js";
 import { fill, h, type Child } from "./dom.js";
 import { clock, iso, relative } from "./format.js";
 import { subscribe } from "./live.js";
@@ -25,13 +26,20 @@ export function showRun(app: HTMLElement, runId: string): () => void {
       h("div.run-grid", h("div.col", story, response, request), h("div.col", state, source, trigger)),
     ),
   );
-  let shownSource = "";
+  // A section is rebuilt only when what it shows changed: a half-typed event survives unrelated updates.
+  const shown = new Map<string, string>();
+  const update = (section: string, key: unknown, render: () => void) => {
+    const text = JSON.stringify(key);
+    if (shown.get(section) === text) return;
+    shown.set(section, text);
+    render();
+  };
 
   const render = (run: RunDetail) => {
     document.title = `${run.status} · ${run.id} · Durable Endpoints`;
-    fill(
+    update("head", [run.status, run.updatedAt, run.wakeAt, run.canWake, run.lease, run.stepsDone], () => fill(
       head,
-      h("div.run-title", h(`span.badge.status-${run.status}`, { "data-testid": "run-status" }, run.status), h("h2.mono", run.id)),
+      h("div.run-title", h(`span.badge.status-${run.status}`, { "data-testid": "run-status" }, run.status), h("h2.mono", run.id), run.canWake ? wakeButton(run.id) : null),
       h(
         "dl.facts",
         fact("endpoint", h("span.mono", run.endpoint)),
@@ -43,23 +51,18 @@ export function showRun(app: HTMLElement, runId: string): () => void {
         run.idempotencyKey ? fact("Idempotency-Key", h("span.mono", run.idempotencyKey)) : null,
         run.lease && run.lease.expiresAt !== null && run.lease.expiresAt > Date.now() ? fact("executing in", h("span.mono", run.lease.owner)) : null,
       ),
-    );
-    body(story, timeline(run));
-    body(response, run.response ? message(run.response) : h("p.muted", run.status === "failed" ? "—" : "not finished yet"));
-    body(request, message(run.request));
-    body(state, stateView(run));
-    body(trigger, h("div.value", valueNode(run.trigger)));
-
-    const sourceKey = JSON.stringify([run.source, run.state, run.steps.map((s) => [s.id, s.status])]);
-    if (sourceKey !== shownSource) {
-      shownSource = sourceKey;
-      if ("unavailable" in run.source) body(source, h("p.muted", { "data-testid": "source-unavailable" }, run.source.unavailable));
-      else {
-        const header = h("p.muted.small", h("span.mono", run.source.file), run.source.stale ? h("span.warn", ` · changed since this run started (now version ${run.source.version}): lines may not match`) : null);
-        body(source, header, sourceView(run.source, run));
-        revealCurrent(source);
-      }
-    }
+    ));
+    update("timeline", [run.steps, run.waits, run.response?.status, run.status], () => body(story, timeline(run)));
+    update("response", run.response, () => body(response, run.response ? message(run.response) : h("p.muted", "not finished yet")));
+    update("request", run.request, () => body(request, message(run.request)));
+    update("state", [run.state, run.locals, run.status, run.source], () => body(state, stateView(run)));
+    update("trigger", run.trigger, () => body(trigger, h("div.value", valueNode(run.trigger))));
+    update("source", [run.source, run.state, run.steps.map((s) => [s.id, s.status])], () => {
+      if ("unavailable" in run.source) return body(source, h("p.muted", { "data-testid": "source-unavailable" }, run.source.unavailable));
+      const header = h("p.muted.small", h("span.mono", run.source.file), run.source.stale ? h("span.warn", ` · changed since this run started (now version ${run.source.version}): lines may not match`) : null);
+      body(source, header, sourceView(run.source, run));
+      revealCurrent(source);
+    });
   };
 
   return subscribe(`/api/runs/${encodeURIComponent(runId)}/live`, {

@@ -1,5 +1,6 @@
 /** A run's story, step by step: attempts, durations, errors, retries, sleeps, waits and the response. */
-import type { RunDetail, StepDetail, ValueView } from "../../src/ui/api.js";
+import type { RunDetail, StepDetail, ValueView, WaitDetail } from "../../src/ui/api.js";
+import { sendEventForm } from "./actions.js";
 import { h, type Child } from "./dom.js";
 import { clock, duration, iso, relative } from "./format.js";
 import { valueNode } from "./values.js";
@@ -16,7 +17,7 @@ interface Entry {
 export function timeline(run: RunDetail): HTMLElement {
   const entries: Entry[] = [
     { at: run.createdAt, kind: "request", tone: "plain", title: [h("span.mono", `${run.request.method} ${pathOf(run.request.url ?? "")}`)] },
-    ...run.steps.map(stepEntry),
+    ...run.steps.map((step) => stepEntry(step, run.waits.find((w) => w.stepId === step.id))),
   ];
   if (run.response) {
     const failed = run.status === "failed";
@@ -37,7 +38,7 @@ export function timeline(run: RunDetail): HTMLElement {
   );
 }
 
-function stepEntry(step: StepDetail): Entry {
+function stepEntry(step: StepDetail, wait: WaitDetail | undefined): Entry {
   const base = { at: step.startedAt, kind: step.kind, stepId: step.id };
   const name = h("strong.mono", step.id);
   const took = duration(step.updatedAt - step.startedAt);
@@ -61,10 +62,22 @@ function stepEntry(step: StepDetail): Entry {
       if (step.status === "waiting") return { ...base, tone: "wait", title: [name, " sleeping until ", step.wakeAt !== null ? when(step.wakeAt) : "—"] };
       return { ...base, tone: "ok", title: [name, " slept until ", step.wakeAt !== null ? h("span", { title: iso(step.wakeAt) }, clock(step.wakeAt)) : `${took} later`] };
     case "waitForEvent":
-      if (step.status === "waiting") return { ...base, tone: "wait", title: [name, " waiting for an event, until ", step.wakeAt !== null ? when(step.wakeAt) : "—"] };
+      if (step.status === "waiting") {
+        const title = [name, " waiting for ", wait ? h("strong.mono", wait.event) : "an event", ", until ", step.wakeAt !== null ? when(step.wakeAt) : "—"];
+        return { ...base, tone: "wait", title, detail: wait ? waitDetail(wait) : null };
+      }
       if (step.result?.t === "null") return { ...base, tone: "retry", title: [name, ` timed out after ${took}: no event came`] };
       return { ...base, tone: "ok", title: [name, ` resolved by an event after ${took}`], detail: value(step.result) };
   }
+}
+
+function waitDetail(wait: WaitDetail): HTMLElement {
+  return h(
+    "div.wait",
+    wait.match ? h("div", "match ", h("span.mono", wait.match), wait.matchValue ? [" = ", valueNode(wait.matchValue)] : " (missing from this run's trigger)") : null,
+    wait.expr ? h("div", "if ", h("span.mono", wait.expr)) : null,
+    sendEventForm(wait),
+  );
 }
 
 const value = (view: ValueView | undefined): Child => (view ? h("div.value", valueNode(view)) : null);
