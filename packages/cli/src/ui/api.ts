@@ -79,8 +79,8 @@ export interface SourceDetail {
   version: string;
   /** the module changed since the run started: lines may not match */
   stale: boolean;
-  /** state → the awaits (steps) that start it, with their lines */
-  states: { state: number; steps: { id: string; kind: string; line: number }[]; captured: string[] }[];
+  /** per state: the awaits (steps) it starts with, the locals it saves, the source lines its code comes from */
+  states: { state: number; steps: { id: string; kind: string; line: number }[]; captured: string[]; lines: number[] }[];
 }
 
 /** An open `step.waitForEvent`: what event it waits for, and one that would match. */

@@ -38,11 +38,12 @@ export class SourceMapper {
     }
     const machine = compiled.result.endpoints.find((e) => e.id === endpoint || e.name === name);
     if (!machine) return { unavailable: `${file} has no endpoint "${name}" any more` };
-    const states: SourceDetail["states"] = [];
-    for (let state = 0; state < machine.states; state++) {
-      const steps = machine.steps.filter((s) => s.state === state).map((s) => ({ id: s.id ?? "await", kind: s.kind, line: s.line }));
-      states.push({ state, steps, captured: machine.live[state] ?? [] });
-    }
+    const states = machine.stateDescriptions.map(({ state, steps, live, lines }) => ({
+      state,
+      steps: steps.map((s) => ({ id: s.id ?? "await", kind: s.kind, line: s.line })),
+      captured: live,
+      lines,
+    }));
     return { file, lines: compiled.code.split(/\r?\n/), version: machine.version, stale: machine.version !== runVersion, states };
   }
 

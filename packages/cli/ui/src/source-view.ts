@@ -1,6 +1,6 @@
 /**
- * The endpoint's module with the run's current state highlighted: the lines
- * of the awaits that start that state, and a mark on every step's line.
+ * The endpoint's module with the run's current state highlighted: the await
+ * that starts that state, the rest of its code, and a mark on every step's line.
  */
 import type { RunDetail, SourceDetail } from "../../src/ui/api.js";
 import { h } from "./dom.js";
@@ -12,6 +12,7 @@ const CLASSES = ["", "tok-comment", "tok-string", "tok-keyword", "tok-number"];
 
 export function sourceView(source: SourceDetail, run: RunDetail): HTMLElement {
   const current = new Set(source.states[run.state]?.steps.map((s) => s.line) ?? []);
+  const inState = new Set(source.states[run.state]?.lines ?? []);
   const stepLines = new Map<number, string>();
   for (const state of source.states) {
     for (const step of state.steps) stepLines.set(step.line, stepMark(run, step.id));
@@ -23,7 +24,7 @@ export function sourceView(source: SourceDetail, run: RunDetail): HTMLElement {
       const line = i + 1;
       const mark = stepLines.get(line);
       return h(
-        `li${current.has(line) ? ".current" : ""}`,
+        `li${current.has(line) ? ".current" : inState.has(line) ? ".in-state" : ""}`,
         { "data-line": line, ...(mark ? { "data-mark": mark } : {}) },
         h("span.gutter", mark ? h(`span.mark.mark-${mark}`, { title: mark }) : null, String(line)),
         h("code", spans),
