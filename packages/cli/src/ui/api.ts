@@ -2,7 +2,8 @@
  * What the inspector's HTTP API answers: the page (ui/) imports these types,
  * the server (this folder) produces them. Plain JSON, no classes.
  */
-import type { RunStatus, StepRecord } from "@durable-endpoints/runtime";
+import type { RunStatus } from "@durable-endpoints/runtime";
+import type { MessageView, StepView } from "../run-view.js";
 
 /** A decoded value, tagged so the page can show a Date, a Map or an Error as such. */
 export type ValueView =
@@ -45,25 +46,11 @@ export interface RunPage {
   runs: RunSummary[];
 }
 
-export interface Message {
-  method?: string;
-  url?: string;
-  status?: number;
-  statusText?: string;
-  headers: [string, string][];
-  body: string;
-  bodyBytes: number;
-  truncated: boolean;
-}
+/** A request or a response: method and URL, or status; headers; the body as text (maybe truncated). */
+export type { MessageView as Message } from "../run-view.js";
 
-export interface StepDetail {
-  id: string;
-  kind: StepRecord["kind"];
-  status: StepRecord["status"] | "elapsed";
-  attempts: number;
-  startedAt: number;
-  updatedAt: number;
-  wakeAt: number | null;
+/** A step as `durable run` describes it, its output as a value view under the name that says what it is. */
+export interface StepDetail extends Omit<StepView, "output"> {
   /** completed step.run: its result; a resolved waitForEvent: the event (null: timed out) */
   result?: ValueView;
   /** failed or retrying step.run: the (last) error */
@@ -101,14 +88,14 @@ export interface WaitDetail {
 export interface RunDetail extends RunSummary {
   version: string | null;
   lease: { owner: string; expiresAt: number | null } | null;
-  request: Message;
+  request: MessageView;
   trigger: ValueView;
   locals: [string, ValueView][];
   steps: StepDetail[];
   waits: WaitDetail[];
   /** a sleep or a retry backoff of this waiting run can be cut short ("wake now") */
   canWake: boolean;
-  response: Message | null;
+  response: MessageView | null;
   /** the module mapped to states, or why it is not shown */
   source: SourceDetail | { unavailable: string };
 }
