@@ -131,11 +131,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     }
   }
 
-  /** The first page of runs: queried again every interval (bounded: one indexed page per open view). */
+  /**
+   * The first page of runs, queried again every interval — less often when the query is slow (a filter
+   * no index serves, on a large store): each open view keeps the store busy 10% of the time at most.
+   */
   async function liveRuns(events: Events, signal: AbortSignal, query: ReturnType<typeof parseRunQuery>) {
     while (!signal.aborted) {
+      const started = performance.now();
       await deliver(events, "runs", () => runPage(options.store, query));
-      await pause(options.listIntervalMs ?? 1000, signal);
+      await pause(Math.max(options.listIntervalMs ?? 1000, (performance.now() - started) * 10), signal);
     }
   }
 
