@@ -4,14 +4,17 @@
  * actions only as same-origin JSON POSTs. The pages themselves are tested in Chromium (test/browser).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Inngest, step } from "@durable-endpoints/runtime";
+import { endpointAdapter } from "@durable-endpoints/runtime/edge";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
+import { transform } from "@durable-endpoints/transform";
 
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = join(cliDir, "bin", "durable.js");
@@ -35,8 +38,8 @@ interface Running {
   stop(): Promise<number | null>;
 }
 
-async function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [bin, "ui", "--store", storeUrl, "--port", "0", ...args], { cwd: cliDir, env });
+async function start(args: string[], store = storeUrl): Promise<Running> {
+  const child = spawn(process.execPath, [bin, "ui", "--store", store, "--port", "0", ...args], { cwd: cliDir, env });
   let stdout = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -260,6 +263,67 @@ describe("durable ui with --token on localhost", () => {
       expect((await call(base, { path: "/api/runs", headers: { Authorization: "Bearer a-chosen-token-of-32-characters!" } })).status).toBe(200);
     } finally {
       expect(await ui.stop()).toBe(0);
+    }
+  });
+});
+
+describe("durable ui: a run's module, mapped to its states", () => {
+  const sourcesUrl = `sqlite://${join(tmp, "sources.db")}`;
+  const ids = { compiled: "", replay: "" };
+  let ui: Running;
+
+  beforeAll(async () => {
+    // A run of the shop fixture compiled with root = this package (endpoint "test/fixtures/shop.ts#checkout")…
+    const source = join(cliDir, "test", "fixtures", "shop.ts");
+    const out = join(cliDir, "test", ".compiled", "shop-ui.ts");
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, transform(readFileSync(source, "utf8"), { filename: source, root: cliDir }).code);
+    process.env.DURABLE_STORE_URL = sourcesUrl;
+    try {
+      const shop = (await import(out)) as typeof import("./fixtures/shop.js");
+      const waiting = await shop.checkout(new Request("http://127.0.0.1/checkout?sku=pen&wait=1"));
+      ids.compiled = waiting.headers.get("X-Durable-Run-Id")!;
+      await shop.inngest.close();
+    } finally {
+      delete process.env.DURABLE_STORE_URL;
+    }
+    // …and a run of an uncompiled handler (replay mode)
+    const inngest = new Inngest({ id: "plain", endpointAdapter, store: sqliteStore({ path: join(tmp, "sources.db") }) });
+    const plain = inngest.endpoint(async () => Response.json(await step.run("one", () => 1)));
+    ids.replay = (await plain(new Request("http://127.0.0.1/plain"))).headers.get("X-Durable-Run-Id")!;
+    await inngest.close();
+    ui = await start(["--root", cliDir], sourcesUrl);
+  });
+  afterAll(async () => {
+    expect(await ui.stop()).toBe(0);
+  });
+
+  const sourceOf = async (running: Running, runId: string) => JSON.parse((await call(running.url, { path: `/api/runs/${runId}` })).body).source;
+
+  it("reads the module under --root and maps each state to its awaits, locals and lines", async () => {
+    const mapped = await sourceOf(ui, ids.compiled);
+    expect(mapped).toMatchObject({ file: "test/fixtures/shop.ts", stale: false });
+    expect(mapped.lines.join("\n")).toBe(readFileSync(join(cliDir, "test", "fixtures", "shop.ts"), "utf8"));
+    expect(mapped.states[3]).toMatchObject({ state: 3, steps: [{ id: "cool-down", kind: "sleep", line: 16 }], captured: ["sku", "placedAt", "charge"] });
+    expect(mapped.states[3].lines).toContain(16);
+  });
+
+  it("says why there is no source: a replay-mode run, a module not under --root, a module changed since", async () => {
+    expect(await sourceOf(ui, ids.replay)).toEqual({ unavailable: "an uncompiled handler (replay mode) has no state machine" });
+
+    const elsewhere = join(tmp, "elsewhere");
+    mkdirSync(join(elsewhere, "test", "fixtures"), { recursive: true });
+    const other = await start(["--root", elsewhere], sourcesUrl);
+    try {
+      expect((await sourceOf(other, ids.compiled)).unavailable).toBe(`cannot read test/fixtures/shop.ts: no such file (under --root ${elsewhere})`);
+      // the same module, edited after the run started: another version
+      const edited = readFileSync(join(cliDir, "test", "fixtures", "shop.ts"), "utf8").replace('"load-cart"', '"fetch-cart"');
+      writeFileSync(join(elsewhere, "test", "fixtures", "shop.ts"), edited);
+      const stale = await sourceOf(other, ids.compiled);
+      expect(stale).toMatchObject({ file: "test/fixtures/shop.ts", stale: true });
+      expect(stale.lines.join("\n")).toContain('"fetch-cart"');
+    } finally {
+      expect(await other.stop()).toBe(0);
     }
   });
 });
