@@ -15,7 +15,7 @@ import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 import { postgresUrl, testPostgresUrl } from "../support/postgres.mjs";
 import { findChrome, launchChromium } from "./browser.js";
-import { compiledOrders, populate, repoRoot, startUi, type OrdersApp, type Runs, type Ui } from "./inspector.js";
+import { compiledOrders, currentLineInView, populate, repoRoot, startUi, type OrdersApp, type Runs, type Ui } from "./inspector.js";
 
 const screenshots = join(repoRoot, "test-results", "screenshots");
 const LIVE = { timeout: 20_000 };
@@ -181,6 +181,7 @@ describe.skipIf("missing" in chrome).each(backends)("inspector on $name", (backe
     const current = page.getByTestId("source").locator("li.current");
     expect(await current.count()).toBe(1);
     expect(await current.innerText()).toContain('step.waitForEvent("approval"');
+    expect(await currentLineInView(page)).toBe(true);
     expect(await page.getByTestId("source").locator('li[data-mark="completed"]').innerText()).toContain('step.run("load-cart"');
     await shot("02-run-waiting");
   });

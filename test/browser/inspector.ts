@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
 import type { Store } from "@durable-endpoints/runtime";
 import { transform } from "@durable-endpoints/transform";
 
@@ -87,4 +88,14 @@ export async function startUi(storeUrl: string, extra: string[] = []): Promise<U
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** Is the highlighted await of the run's state inside the visible part of the (scrolling) source pane? */
+export function currentLineInView(page: Page): Promise<boolean> {
+  return page.getByTestId("source").evaluate((pane) => {
+    const line = pane.querySelector("li.current");
+    if (!line) return false;
+    const [outer, inner] = [pane.getBoundingClientRect(), line.getBoundingClientRect()];
+    return inner.top >= outer.top && inner.bottom <= outer.bottom;
+  });
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChrome, launchChromium } from "./browser.js";
-import { repoRoot } from "./inspector.js";
+import { currentLineInView, repoRoot } from "./inspector.js";
 
 const LIVE = { timeout: 20_000 };
 const screenshots = join(repoRoot, "test-results", "screenshots");
@@ -74,6 +74,7 @@ describe.skipIf("missing" in chrome)("npm start", () => {
     await page.getByTestId("wake").click();
     await expect.poll(() => page.getByTestId("timeline").locator('[data-step="approval"]').innerText(), LIVE).toMatch(/waiting for order\/approved/);
     expect(await page.getByTestId("source").locator("li.current").innerText()).toContain('step.waitForEvent("approval"');
+    expect(await currentLineInView(page)).toBe(true);
     await page.getByTestId("event-data").fill('{ "orderId": "o-start", "by": "the inspector" }');
     await page.screenshot({ path: join(screenshots, "start-inspector-run.png"), fullPage: true });
     await page.getByTestId("send-event").click();
