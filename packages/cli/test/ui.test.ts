@@ -31,6 +31,15 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const durable = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: cliDir, encoding: "utf8", env });
 
+function durableAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: cliDir, env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
 interface Running {
   child: ChildProcess;
   url: string;
@@ -92,26 +101,28 @@ describe("durable ui: options and errors", () => {
     expect(durable(["--help"]).stdout).toMatch(/durable ui \[--store URL\] \[--port N\] \[--root DIR\] \[--host H --token T\]/);
   });
 
-  it("fails clearly on bad options, a missing store and a busy port", async () => {
-    const fails = (args: string[], message: RegExp) => {
-      const result = durable(["ui", ...args]);
-      expect(result.status, result.stdout).toBe(1);
-      expect(result.stderr).toMatch(message);
-    };
-    fails([], /no store: pass --store/);
-    fails(["--store", `sqlite://${join(tmp, "missing.db")}`], /store not found: no SQLite database at .*missing\.db/);
-    fails(["--store", "memory:"], /a memory: store lives inside its process/);
-    fails(["--store", storeUrl, "--port", "http"], /--port must be a port number from 0 to 65535 \(got "http"/);
-    fails(["--store", storeUrl, "--port", "70000"], /--port must be a port number/);
-    fails(["--store", storeUrl, "--root", join(tmp, "nowhere")], /--root .*nowhere: no such directory/);
-    fails(["--store", storeUrl, "--token", "short"], /--token must be at least 16 characters/);
-    fails(["--store", storeUrl, "--port", "0", "--host", "192.0.2.1", "--token", "0123456789abcdef"], /cannot listen on --host 192\.0\.2\.1/);
-
+  // Nine CLI processes: run side by side, with room for a loaded machine.
+  it("fails clearly on bad options, a missing store and a busy port", { timeout: 120_000 }, async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
     const port = (busy.address() as AddressInfo).port;
+    const cases: [string[], RegExp][] = [
+      [[], /no store: pass --store/],
+      [["--store", `sqlite://${join(tmp, "missing.db")}`], /store not found: no SQLite database at .*missing\.db/],
+      [["--store", "memory:"], /a memory: store lives inside its process/],
+      [["--store", storeUrl, "--port", "http"], /--port must be a port number from 0 to 65535 \(got "http"/],
+      [["--store", storeUrl, "--port", "70000"], /--port must be a port number/],
+      [["--store", storeUrl, "--root", join(tmp, "nowhere")], /--root .*nowhere: no such directory/],
+      [["--store", storeUrl, "--token", "short"], /--token must be at least 16 characters/],
+      [["--store", storeUrl, "--port", "0", "--host", "192.0.2.1", "--token", "0123456789abcdef"], /cannot listen on --host 192\.0\.2\.1/],
+      [["--store", storeUrl, "--port", String(port)], new RegExp(`port ${port} is already in use on 127\\.0\\.0\\.1: pick another with --port`)],
+    ];
     try {
-      fails(["--store", storeUrl, "--port", String(port)], new RegExp(`port ${port} is already in use on 127\\.0\\.0\\.1: pick another with --port`));
+      const results = await Promise.all(cases.map(([args]) => durableAsync(["ui", ...args])));
+      results.forEach((result, i) => {
+        expect(result.code, result.stdout).toBe(1);
+        expect(result.stderr).toMatch(cases[i]![1]);
+      });
     } finally {
       busy.close();
     }

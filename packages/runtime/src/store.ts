@@ -183,6 +183,10 @@ export interface ListRunsOptions {
   limit?: number;
   endpoint?: string;
   status?: RunStatus;
+  /**
+   * the Idempotency-Key as its caller sent it: runs keep it scoped per caller,
+   * as `<scope>:<key>` (the scope has no ":"), and a run of any scope matches
+   */
   idempotencyKey?: string;
   /** created at or after this time */
   createdFrom?: number;

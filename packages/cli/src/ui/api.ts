@@ -36,6 +36,7 @@ export interface RunSummary {
   status: RunStatus;
   state: number;
   stepsDone: number;
+  /** the Idempotency-Key as its caller sent it (stored scoped per caller) */
   idempotencyKey: string | null;
   createdAt: number;
   updatedAt: number;

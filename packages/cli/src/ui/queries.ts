@@ -92,7 +92,8 @@ function summarize(run: RunRecord): RunSummary {
     status: run.status,
     state: run.state,
     stepsDone: run.stepsDone,
-    idempotencyKey: run.idempotencyKey,
+    // stored scoped per caller as "<scope>:<key>": people know the key they sent
+    idempotencyKey: run.idempotencyKey === null ? null : run.idempotencyKey.slice(run.idempotencyKey.indexOf(":") + 1),
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     wakeAt: run.wakeAt,

@@ -265,7 +265,7 @@ class MemoryStore implements Store {
         (r) =>
           (options.endpoint === undefined || r.endpoint === options.endpoint) &&
           (options.status === undefined || r.status === options.status) &&
-          (options.idempotencyKey === undefined || r.idempotencyKey === options.idempotencyKey) &&
+          (options.idempotencyKey === undefined || r.idempotencyKey?.slice(r.idempotencyKey.indexOf(":") + 1) === options.idempotencyKey) &&
           (options.createdFrom === undefined || r.createdAt >= options.createdFrom) &&
           (options.createdTo === undefined || r.createdAt < options.createdTo) &&
           (cursor === undefined || newestFirst(cursor, r) < 0),

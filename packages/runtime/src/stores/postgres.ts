@@ -318,7 +318,7 @@ class PostgresStore implements Store {
   }
 
   async listRuns(options: ListRunsOptions = {}) {
-    const dialect: ListRunsDialect = { runs: this.#t.runs, order: "seq", placeholder: pgParam };
+    const dialect: ListRunsDialect = { runs: this.#t.runs, order: "seq", placeholder: pgParam, colonIn: "strpos(idempotency_key, ':')" };
     let cursor: RunCursor | null = null;
     if (options.after !== undefined) {
       const [row] = await this.#query(cursorSql(dialect), [options.after]);

@@ -16,6 +16,8 @@ export interface ListRunsDialect {
   order: string;
   /** the placeholder of the n-th parameter (1-based) */
   placeholder(n: number): string;
+  /** the position of ':' in `idempotency_key` (SQLite: instr, Postgres: strpos) */
+  colonIn: string;
 }
 
 export interface RunCursor {
@@ -32,7 +34,8 @@ export function listRunsSql(options: ListRunsOptions, cursor: RunCursor | null, 
   const where: string[] = [];
   if (options.endpoint !== undefined) where.push(`endpoint = ${param(options.endpoint)}`);
   if (options.status !== undefined) where.push(`status = ${param(options.status)}`);
-  if (options.idempotencyKey !== undefined) where.push(`idempotency_key = ${param(options.idempotencyKey)}`);
+  // the caller's key: what follows the scope (a key stored without one, before keys were scoped, is itself)
+  if (options.idempotencyKey !== undefined) where.push(`substr(idempotency_key, ${d.colonIn} + 1) = ${param(options.idempotencyKey)}`);
   if (options.createdFrom !== undefined) where.push(`created_at >= ${param(options.createdFrom)}`);
   if (options.createdTo !== undefined) where.push(`created_at < ${param(options.createdTo)}`);
   if (cursor) {

@@ -60,7 +60,7 @@ const MATCH_PATHS = `WITH RECURSIVE paths(match) AS (
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
 const IN_ENDPOINTS = "endpoint IN (SELECT value FROM json_each(?))";
-const LIST_RUNS: ListRunsDialect = { runs: "runs", order: "rowid", placeholder: () => "?" };
+const LIST_RUNS: ListRunsDialect = { runs: "runs", order: "rowid", placeholder: () => "?", colonIn: "instr(idempotency_key, ':')" };
 
 class SqliteStore implements Store {
   readonly kind = "sqlite";

@@ -169,9 +169,10 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const { store } = await setup();
         const t = Date.now() - 10_000;
         const done = await insert(store, { createdAt: t, status: "completed", result: "r", leaseOwner: null, leaseExpiresAt: null });
-        const keyed = await insert(store, { createdAt: t + 1000, idempotencyKey: "order-7" });
-        const waiting = await insert(store, { createdAt: t + 2000, status: "waiting", wakeAt: t + 5000 });
-        const otherKeyed = await insert(store, { createdAt: t + 3000, idempotencyKey: "order-7", endpoint: "app:/other" });
+        // keys are stored scoped per caller, "<scope>:<key>"; the filter takes the caller's key
+        const keyed = await insert(store, { createdAt: t + 1000, idempotencyKey: "scope-a:order-7" });
+        const waiting = await insert(store, { createdAt: t + 2000, status: "waiting", wakeAt: t + 5000, idempotencyKey: "scope-a:x:order-7" });
+        const otherKeyed = await insert(store, { createdAt: t + 3000, idempotencyKey: "scope-b:order-7", endpoint: "app:/other" });
         const ids = async (options: Parameters<Store["listRuns"]>[0]) => (await store.listRuns(options)).map((r) => r.id);
 
         expect(await ids({ status: "completed" })).toEqual([done.id]);
@@ -179,6 +180,9 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(await ids({ status: "failed" })).toEqual([]);
         expect(await ids({ idempotencyKey: "order-7" })).toEqual([otherKeyed.id, keyed.id]);
         expect(await ids({ idempotencyKey: "order-7", endpoint: EP })).toEqual([keyed.id]);
+        expect(await ids({ idempotencyKey: "x:order-7" })).toEqual([waiting.id]); // a key with a ":" of its own
+        expect(await ids({ idempotencyKey: "scope-a:order-7" })).toEqual([]);
+        expect(await ids({ idempotencyKey: "order" })).toEqual([]);
         // createdFrom is inclusive, createdTo exclusive
         expect(await ids({ createdFrom: t + 1000, createdTo: t + 3000 })).toEqual([waiting.id, keyed.id]);
         expect(await ids({ createdFrom: t + 2001 })).toEqual([otherKeyed.id]);
