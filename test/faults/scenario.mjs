@@ -3,7 +3,7 @@
 // followed through whichever instance answers, the event sent at the planned moment, the planned fault
 // injected (SIGKILL, a cut or stalled Postgres connection, a database outage, a held SQLite lock) and
 // a second instance taking over. Returns what was observed; checks.mjs judges it.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -127,6 +127,8 @@ function armFault(fault, proxy, observed, timers, sqlitePath) {
 /** Another process's long write transaction, as a batch job or a backup would hold it. */
 async function holdWriteLock(path, observed) {
   const { default: Database } = await import("better-sqlite3");
+  // the first instance creates the database on first use: the lock comes once there is one
+  for (let waited = 0; !existsSync(path) && waited < 10_000; waited += 20) await sleep(20);
   let db;
   try {
     db = new Database(path, { fileMustExist: true, timeout: 10_000 });
@@ -134,8 +136,9 @@ async function holdWriteLock(path, observed) {
     observed.fired = true;
     await sleep(LOCK_HOLD_MS);
     db.exec("COMMIT");
-  } catch {
+  } catch (error) {
     // the database is not there yet or the run is over: no fault this time
+    observed.lockError = String(error);
   } finally {
     db?.close();
   }
