@@ -5,6 +5,7 @@
  * reports medians and ratios; see README.md for what each metric means.
  */
 import { rmSync } from "node:fs";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { describeMachine } from "./lib/machine.mjs";
@@ -17,6 +18,9 @@ const suites = {
   P4: () => import("./suites/p4-build.mjs"),
   P5: () => import("./suites/p5-checkpoint-size.mjs"),
   P6: () => import("./suites/p6-long-run.mjs"),
+  P7: () => import("./suites/p7-cross-process.mjs"),
+  P8: () => import("./suites/p8-postgres.mjs"),
+  P9: () => import("./suites/p9-event-fanout.mjs"),
 };
 
 const { values } = parseArgs({
@@ -36,7 +40,7 @@ const tmp = fileURLToPath(new URL(".tmp/", import.meta.url));
 rmSync(tmp, { recursive: true, force: true });
 
 const machine = describeMachine();
-console.log(`durable-endpoints bench — mode ${mode}, ${machine.nproc} × ${machine.cpu}, Node ${machine.node}, ${machine.date}`);
+console.log(`durable-endpoints bench — mode ${mode}, ${machine.nproc} × ${machine.cpu}, Node ${machine.node}, ${machine.date}, load average ${machine.loadavg.join(" ")}`);
 
 const metrics = [];
 for (const name of selected) {
@@ -48,5 +52,7 @@ for (const name of selected) {
 }
 
 printMetrics(metrics);
-writeResults(values.out, metrics, { ...machine, mode, suites: selected });
+const loadavgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
+console.log(`\nload average at the end: ${loadavgEnd.join(" ")}`);
+writeResults(values.out, metrics, { ...machine, loadavgEnd, mode, suites: selected });
 console.log(`\nwrote ${values.out}`);

@@ -18,7 +18,7 @@ export function openStore(kind, tmp, name) {
 const quiet = { info() {}, warn() {}, error: console.error };
 
 /** The store as a client sees it, except that `close()` leaves it open: the bench owns its lifetime. */
-function keepOpen(store) {
+export function keepOpen(store) {
   return new Proxy(store, {
     get(target, key) {
       if (key === "close") return async () => {};
@@ -26,6 +26,29 @@ function keepOpen(store) {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * The store as a long-lived server's client sees it, minus the scheduler's
+ * view of due work (it claims nothing and knows of no wake-up): a due run then
+ * moves only when a request — the poll the bench times — drives it. Methods
+ * are bound once, so the view costs nothing per call.
+ */
+export function withoutScheduler(store) {
+  const view = Object.create(null);
+  for (let proto = store; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === "constructor" || key in view) continue;
+      const value = Reflect.get(store, key, store);
+      view[key] = typeof value === "function" ? value.bind(store) : value;
+    }
+  }
+  view.kind = store.kind;
+  view.close = async () => {};
+  view.claimDue = async () => [];
+  view.nextWakeAt = async () => null;
+  view.onDue = () => () => {};
+  return view;
 }
 
 /** A client over `store`; close it (`endpoints.inngest.close()`) before the store. */

@@ -5,7 +5,7 @@
  * - "plain":      as written, with the runtime swapped for contenders/plain-runtime.mjs.
  * TypeScript is stripped by esbuild; the result is written under .tmp/ and imported.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transform as stripTypes } from "esbuild";
 
@@ -38,6 +38,8 @@ async function load(flavor) {
   if (flavor === "plain") code = toPlain(code);
   mkdirSync(`${tmp}${flavor}`, { recursive: true });
   const file = `${tmp}${flavor}/endpoints.mjs`;
-  writeFileSync(file, code);
+  // server processes load the same file at once: write aside, then rename (atomic), so none imports half a file
+  writeFileSync(`${file}.${process.pid}`, code);
+  renameSync(`${file}.${process.pid}`, file);
   return import(pathToFileURL(file).href);
 }

@@ -10,5 +10,7 @@ export function describeMachine() {
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    /** 1, 5 and 15-minute load averages when the run started: on a shared machine, how busy it was */
+    loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
 }

@@ -4,6 +4,7 @@
  * baseline (P2 replays the same bytes), checkpoint size (P5) and per-step
  * timing of long runs (P6) without touching the runtime.
  */
+import { time } from "./harness.mjs";
 
 /** Bytes a checkpoint asks the store to persist: UTF-8 of every string field, 8 per number. */
 function checkpointBytes(value) {
@@ -49,4 +50,22 @@ export function recordingStore(store, { keepPayloads = false, markEvery = 0 } = 
     },
   });
   return { store: wrapped, log };
+}
+
+/** Replays recorded checkpoints against a new run of `store`: the store's own cost, no engine. */
+export function replayCheckpoints(store, checkpoints) {
+  let runs = 0;
+  return async () => {
+    const template = await store.getRun(checkpoints[0].runId);
+    const id = `${template.id}-replayed-${++runs}`;
+    const now = Date.now();
+    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: "bench", leaseExpiresAt: now + 60_000 });
+    const { fence } = await store.acquireLease(id, "bench", 60_000, now);
+    return time(async () => {
+      for (const cp of checkpoints) {
+        const ok = await store.checkpoint({ ...cp, runId: id, fence, step: cp.step && { ...cp.step, runId: id } });
+        if (!ok) throw new Error("store-only replay: checkpoint rejected");
+      }
+    });
+  };
 }

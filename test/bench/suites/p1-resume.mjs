@@ -1,9 +1,13 @@
 /**
  * P1 resume cost vs steps done. A run with k completed steps (then a sleep) is
- * resumed to finish, by a fresh client instance, as a new serverless invocation
- * would: compiled (state machine; memory and SQLite stores) vs our replay mode
- * (the same handler uncompiled) vs the Inngest SDK's replay (contenders/inngest.mjs)
- * vs plain code (the whole handler, no durability).
+ * resumed to finish by the poll of its URL:
+ * - cold: a fresh client instance, as a new serverless invocation would —
+ *   compiled (state machine; memory and SQLite stores) and our replay mode (the
+ *   same handler uncompiled);
+ * - warm: the long-lived client that started the run (a server process), its
+ *   scheduler kept out so the poll is what resumes the run;
+ * vs the Inngest SDK's replay (contenders/inngest.mjs) vs plain code (the whole
+ * handler, no durability).
  * Then a whole run whose every step suspends, each step resumed by a fresh
  * resume: ours vs Inngest driven like its executor (one request per step).
  */
@@ -11,11 +15,11 @@ import { compare, metric, ratio, time } from "../lib/harness.mjs";
 import { loadEndpoints } from "../lib/fixtures.mjs";
 import { printTable } from "../lib/report.mjs";
 import { driveRun, executeOnce, inngestFunction, memoState, repeatedIds } from "../contenders/inngest.mjs";
-import { call, finalJson, openStore, pause, settled, startSuspended, withClient } from "../contenders/ours.mjs";
+import { call, client, finalJson, openStore, pause, settled, startSuspended, withClient, withoutScheduler } from "../contenders/ours.mjs";
 
 // rounds per k: small-k resumes take a few ms, so they need more rounds to get a stable median
 const settings = {
-  quick: { rounds: { 10: 7, 100: 7, 1000: 5, 10000: 3 }, wholeRun: 200, wholeRounds: 1 },
+  quick: { rounds: { 10: 5, 1000: 3 }, wholeRun: 100, wholeRounds: 1 },
   default: { rounds: { 10: 15, 100: 15, 1000: 11, 10000: 5 }, wholeRun: 1000, wholeRounds: 1 },
   full: { rounds: { 10: 31, 100: 31, 1000: 21, 10000: 9 }, wholeRun: 1000, wholeRounds: 3 },
 };
@@ -44,6 +48,20 @@ function oursResume(module, store, k) {
       }),
     );
     check(body, { total: sumTo(k) }, `resume k=${k}`);
+    return ms;
+  };
+}
+
+/** A long-lived client starts the run, then (once due) answers the poll of its URL: timed from the GET to the body read. */
+function oursWarmResume(endpoints, k) {
+  return async () => {
+    const { url } = await startSuspended(endpoints.resumeAfter, `/resume?k=${k}&ms=${RESUME_SLEEP_MS}`);
+    await pause(RESUME_SLEEP_MS + 1);
+    let body;
+    const ms = await time(async () => {
+      body = await finalJson(await call(endpoints.resumeAfter, url), `warm resume k=${k}`);
+    });
+    check(body, { total: sumTo(k) }, `warm resume k=${k}`);
     return ms;
   };
 }
@@ -138,11 +156,15 @@ export async function run({ mode, tmp }) {
   const [compiled, uncompiled, plain] = await Promise.all(["compiled", "uncompiled", "plain"].map(loadEndpoints));
   const memory = openStore("memory", tmp, "p1");
   const sqlite = openStore("sqlite", tmp, "p1");
+  const warmMemory = client(compiled, withoutScheduler(memory));
+  const warmSqlite = client(compiled, withoutScheduler(sqlite));
 
   const byK = {};
   for (const k of ks) {
     byK[k] = await compare(
       {
+        warm_memory: oursWarmResume(warmMemory, k),
+        warm_sqlite: oursWarmResume(warmSqlite, k),
         compiled_memory: oursResume(compiled, memory, k),
         compiled_sqlite: oursResume(compiled, sqlite, k),
         replay_memory: oursResume(uncompiled, memory, k),
@@ -172,18 +194,34 @@ export async function run({ mode, tmp }) {
     ["contender", "median ms", "µs per step", "resumes"],
     Object.entries(whole).map(([name, s]) => [name, s.ms.median, (s.ms.median * 1000) / wholeRun, s.resumes.median]),
   );
+  await warmMemory.inngest.close();
+  await warmSqlite.inngest.close();
   await sqlite.close();
   await memory.close();
 
   const at = (k) => byK[k];
+  /** The slowest median over every k ("flat in k" means the worst k is the figure), in µs or ms. */
+  const worst = (name, scale) => {
+    const perK = Object.fromEntries(ks.map((k) => [`k${k}`, scale * at(k)[name].median]));
+    return { value: Math.max(...Object.values(perK)), perK };
+  };
+  const resumeMetric = (metricName, name, unit, note) => {
+    const { value, perK } = worst(name, unit === "µs" ? 1000 : 1);
+    return metric(metricName, value, unit, perK, note);
+  };
   return [
+    resumeMetric("P1.warm_resume_us_memory", "warm_memory", "µs", "a long-lived client answers the poll of a due run (GET to body read), slowest median over k"),
+    resumeMetric("P1.warm_resume_us_sqlite", "warm_sqlite", "µs", "as above, SQLite store"),
+    resumeMetric("P1.cold_resume_ms_memory", "compiled_memory", "ms", "a fresh client answers the poll of a due run, slowest median over k"),
+    resumeMetric("P1.cold_resume_ms_sqlite", "compiled_sqlite", "ms", "as above, SQLite store"),
     metric("P1.flat", at(1000).compiled_memory.median / at(10).compiled_memory.median, "x", {
       k1000: at(1000).compiled_memory,
       k10: at(10).compiled_memory,
       sqlite_k1000_over_k10: at(1000).compiled_sqlite.median / at(10).compiled_sqlite.median,
     }, "compiled resume time at k=1000 ÷ k=10 (memory store); 1 = flat; contenders in ms per resume"),
     ...ks.map((k) => ratio(`P1.replay_vs_compiled_k${k}`, at(k), "replay_memory", "compiled_memory", "ms per resume")),
-    ratio("P1.inngest_vs_compiled_k1000", at(1000), "inngest", "compiled_memory", "one resume after 1000 memoized steps; ms per resume"),
+    ratio("P1.inngest_vs_compiled_k1000", at(1000), "inngest", "compiled_memory", "one resume after 1000 memoized steps, ours cold; ms per resume"),
+    ratio("P1.inngest_vs_warm_k1000", at(1000), "inngest", "warm_memory", "one resume after 1000 memoized steps, ours warm; ms per resume"),
     metric("P1.inngest_full_run_vs_compiled_1000", whole.inngest.ms.median / whole.compiled_memory.ms.median, "x", {
       inngest: whole.inngest.ms,
       compiled_memory: whole.compiled_memory.ms,

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { compare, metric, ratio, time } from "../lib/harness.mjs";
 import { loadEndpoints } from "../lib/fixtures.mjs";
-import { recordingStore } from "../lib/recording-store.mjs";
+import { recordingStore, replayCheckpoints } from "../lib/recording-store.mjs";
 import { printTable } from "../lib/report.mjs";
 import { openRawDb } from "../contenders/raw-sqlite.mjs";
 import { call, client, finalJson, openStore, withClient } from "../contenders/ours.mjs";
@@ -26,24 +26,6 @@ function oursRun(handler) {
     });
     if (body.last !== STEPS - 1) throw new Error(`1000 steps: unexpected body ${JSON.stringify(body)}`);
     return ms;
-  };
-}
-
-/** Replays recorded checkpoints against a new run of `store`: the store's own cost, no engine. */
-function storeOnly(store, checkpoints) {
-  let runs = 0;
-  return async () => {
-    const template = await store.getRun(checkpoints[0].runId);
-    const id = `${template.id}-replayed-${++runs}`;
-    const now = Date.now();
-    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: "bench", leaseExpiresAt: now + 60_000 });
-    const { fence } = await store.acquireLease(id, "bench", 60_000, now);
-    return time(async () => {
-      for (const cp of checkpoints) {
-        const ok = await store.checkpoint({ ...cp, runId: id, fence, step: cp.step && { ...cp.step, runId: id } });
-        if (!ok) throw new Error("store-only replay: checkpoint rejected");
-      }
-    });
   };
 }
 
@@ -67,7 +49,7 @@ export async function run({ mode, tmp }) {
     {
       compiled_sqlite: oursRun(onSqlite.trivialSteps),
       compiled_memory: oursRun(onMemory.trivialSteps),
-      sqlite_store_only: storeOnly(sqlite, recorder.log.checkpoints),
+      sqlite_store_only: replayCheckpoints(sqlite, recorder.log.checkpoints),
       raw_sqlite_write: async () => raw.writeAll(`run-${++rawRuns}`, payloads),
       plain: oursRun(plain.createEndpoints().trivialSteps),
     },

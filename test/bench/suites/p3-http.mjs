@@ -4,35 +4,16 @@
  * node:http + toNodeHandler in its own child process, loaded in turns by
  * autocannon 8's in-process API on 127.0.0.1.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import { compare, metric } from "../lib/harness.mjs";
+import { load, startServer } from "../lib/http-load.mjs";
 import { printTable } from "../lib/report.mjs";
-
-const serverScript = fileURLToPath(new URL("../servers/http-server.mjs", import.meta.url));
-
-async function startServer(flavor, dbPath) {
-  const child = spawn(process.execPath, [serverScript, flavor, dbPath], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await once(child.stdout, "data");
-  const { port } = JSON.parse(String(line));
-  return { url: `http://127.0.0.1:${port}/checkout?id=42`, stop: () => child.kill() };
-}
-
-async function load(url, seconds) {
-  const result = await autocannon({ url, connections: 10, duration: seconds });
-  const failures = result.errors + result.timeouts + result.non2xx;
-  if (failures > 0) throw new Error(`${url}: ${failures} failed requests of ${result.requests.total}`);
-  return { rps: result.requests.average, p99_ms: result.latency.p99 };
-}
 
 export async function run({ mode, tmp }) {
   const seconds = mode === "quick" ? 3 : mode === "full" ? 10 : 5;
   const rounds = mode === "quick" ? 2 : mode === "full" ? 5 : 3;
   const servers = {
-    durable: await startServer("compiled", join(tmp, "p3.db")),
+    durable: await startServer("compiled", `sqlite://${join(tmp, "p3.db")}`),
     plain: await startServer("plain", ""),
   };
   try {
@@ -51,6 +32,6 @@ export async function run({ mode, tmp }) {
       metric("P3.p99_ms", results.durable.p99_ms.median, "ms", { durable: results.durable.p99_ms, plain: results.plain.p99_ms }),
     ];
   } finally {
-    for (const server of Object.values(servers)) server.stop();
+    for (const server of Object.values(servers)) await server.stop();
   }
 }

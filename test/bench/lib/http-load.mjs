@@ -1,0 +1,33 @@
+/**
+ * HTTP load (P3, P8): server processes of servers/http-server.mjs, loaded by
+ * autocannon 8's in-process API on 127.0.0.1.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const serverScript = fileURLToPath(new URL("../servers/http-server.mjs", import.meta.url));
+
+/** One server process serving the 3-step endpoint over `storeUrl` (ignored by "plain"). */
+export async function startServer(flavor, storeUrl) {
+  const child = spawn(process.execPath, [serverScript, flavor, storeUrl], { stdio: ["ignore", "pipe", "inherit"] });
+  const [line] = await once(child.stdout, "data");
+  const { port } = JSON.parse(String(line));
+  return {
+    url: `http://127.0.0.1:${port}/checkout?id=42`,
+    async stop() {
+      child.kill();
+      if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+    },
+  };
+}
+
+/** autocannon on `url` (one or several: connections are spread over them); requests/s and p99 latency. */
+export async function load(url, seconds, connections = 10) {
+  const result = await autocannon({ url, connections, duration: seconds });
+  const failures = result.errors + result.timeouts + result.non2xx;
+  if (failures > 0) throw new Error(`${url}: ${failures} failed requests of ${result.requests.total}`);
+  return { rps: result.requests.average, p99_ms: result.latency.p99 };
+}
+

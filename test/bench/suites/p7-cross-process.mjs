@@ -1,0 +1,128 @@
+/**
+ * P7 cross-process wake-up: a run finishes in process A while a long-poll of
+ * its URL waits in process B (another client over the same store). How long
+ * from A's final commit to B's answer? SQLite (one file, two processes) and
+ * Postgres (LISTEN/NOTIFY).
+ *
+ * Each round: A (servers/handoff-instance.mjs) starts `handoff` with a fresh
+ * Idempotency-Key and holds its step; B (this process) sends the same request,
+ * gets 303 (A holds the run) and polls; once B's poll waits, A lets the step go
+ * and reports when the run's last checkpoint committed. Both times come from
+ * the machine's monotonic clock (process.hrtime), shared by every process.
+ */
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openStore as openStoreAt } from "@durable-endpoints/runtime";
+import { compare, metric } from "../lib/harness.mjs";
+import { loadEndpoints } from "../lib/fixtures.mjs";
+import { benchPostgres } from "../lib/postgres.mjs";
+import { printTable } from "../lib/report.mjs";
+import { client } from "../contenders/ours.mjs";
+
+const instanceScript = fileURLToPath(new URL("../servers/handoff-instance.mjs", import.meta.url));
+const ORIGIN = "http://bench.local";
+const PATH = "/handoff";
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** Process A: a child with an IPC channel; `next(predicate)` resolves with its next matching message. */
+async function startInstance(storeUrl) {
+  const child = fork(instanceScript, [storeUrl], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const waiting = new Set();
+  child.on("message", (message) => {
+    for (const waiter of waiting) if (waiter.match(message)) (waiting.delete(waiter), waiter.resolve(message));
+  });
+  const next = (match) => new Promise((resolve) => waiting.add({ match, resolve }));
+  await next((m) => m.ready);
+  return {
+    next,
+    send: (message) => child.send(message),
+    async stop() {
+      child.send({ stop: true });
+      await once(child, "exit");
+    },
+  };
+}
+
+/** B's store, telling when a long-poll starts waiting on it. */
+function signallingStore(store) {
+  let onWait = () => {};
+  const view = new Proxy(store, {
+    get(target, key) {
+      if (key === "close") return async () => {};
+      if (key === "waitForChange") {
+        return (runId, signal) => {
+          const waiting = target.waitForChange(runId, signal);
+          onWait();
+          return waiting;
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { view, waited: () => new Promise((resolve) => (onWait = resolve)) };
+}
+
+function handoffRound(instance, endpoints, waited, label) {
+  let round = 0;
+  return async () => {
+    const key = `${label}-${process.pid}-${++round}-${Math.random().toString(36).slice(2)}`;
+    const request = () => new Request(new URL(PATH, ORIGIN), { headers: { "Idempotency-Key": key } });
+    instance.send({ start: key, path: PATH });
+    await instance.next((m) => m.holding === key);
+    const attached = await endpoints.handoff(request());
+    if (attached.status !== 303) throw new Error(`P7 ${label}: expected 303 while A holds the run, got ${attached.status} ${await attached.text()}`);
+    const runId = attached.headers.get("x-durable-run-id");
+    const pollUrl = new URL(attached.headers.get("location"), new URL(PATH, ORIGIN));
+    const committed = instance.next((m) => m.committed === runId);
+    const polling = waited();
+    let answeredAt = 0;
+    const answer = endpoints.handoff(new Request(pollUrl)).then((res) => ((answeredAt = monotonicMs()), res));
+    await polling;
+    instance.send({ go: key });
+    const [res, { at }] = await Promise.all([answer, committed]);
+    const body = await res.json();
+    if (res.status !== 200 || body.key !== key) throw new Error(`P7 ${label}: poll answered ${res.status} ${JSON.stringify(body)}`);
+    return answeredAt - at;
+  };
+}
+
+async function setUp(storeUrl, label, stack) {
+  const instance = await startInstance(storeUrl);
+  stack.push(() => instance.stop());
+  const store = await openStoreAt(storeUrl, "bench");
+  stack.push(() => store.close());
+  const { view, waited } = signallingStore(store);
+  const endpoints = client(await loadEndpoints("compiled"), view);
+  stack.push(() => endpoints.inngest.close());
+  return handoffRound(instance, endpoints, waited, label);
+}
+
+export async function run({ mode, tmp }) {
+  const rounds = mode === "quick" ? 7 : mode === "full" ? 61 : 31;
+  const postgres = await benchPostgres("p7");
+  const stack = [];
+  try {
+    const results = await compare(
+      {
+        sqlite: await setUp(`sqlite://${join(tmp, "p7.db")}`, "sqlite", stack),
+        postgres: await setUp(postgres.url("handoff"), "postgres", stack),
+      },
+      { rounds, warmup: 2 },
+    );
+    printTable(
+      `P7 run finishes in process A → long-poll in process B answers (ms, ${rounds} rounds)`,
+      ["store", "median", "min", "max"],
+      Object.entries(results).map(([name, s]) => [name, s.median, s.min, s.max]),
+    );
+    return [
+      metric("P7.cross_process_ms_sqlite", results.sqlite.median, "ms", { sqlite: results.sqlite }, "A's final commit → B's poll answered, p50"),
+      metric("P7.cross_process_ms_postgres", results.postgres.median, "ms", { postgres: results.postgres }, "A's final commit → B's poll answered, p50 (LISTEN/NOTIFY)"),
+    ];
+  } finally {
+    for (const undo of stack.reverse()) await undo().catch((error) => console.error(error));
+    await postgres.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * P9 event delivery at scale: `inngest.send()` of one event while N runs wait in
+ * `step.waitForEvent("paid", { event: "bench/order", match: "data.order" })`,
+ * each for its own order — the event resolves exactly one of them. N = 100,000
+ * (10,000 with --quick) ÷ N = 1,000: delivery should find the one wait by event
+ * name and match, not scan every wait.
+ *
+ * One run is started through the endpoint; the other N−1 are its copies (run,
+ * step, wait) written through the store's own API with their own order in the
+ * trigger data — setup, not timed. The sending client loads no endpoint, so no
+ * resume follows a delivery. Each round sends the event of another order and
+ * checks that exactly its run's wait was resolved.
+ */
+import { Inngest } from "@durable-endpoints/runtime";
+import { compare, ratio, time } from "../lib/harness.mjs";
+import { loadEndpoints } from "../lib/fixtures.mjs";
+import { recordingStore } from "../lib/recording-store.mjs";
+import { printTable } from "../lib/report.mjs";
+import { call, keepOpen, openStore, withClient } from "../contenders/ours.mjs";
+
+const SIZES = { quick: [1_000, 10_000], default: [1_000, 100_000], full: [1_000, 100_000] };
+
+/** `store` with `n` runs waiting for their own "bench/order" event; returns their ids by order number. */
+async function populate(store, n) {
+  const compiled = await loadEndpoints("compiled");
+  const recorder = recordingStore(store, { keepPayloads: true });
+  const res = await withClient(compiled, recorder.store, (ep) => call(ep.awaitOrder, "/order?order=0"));
+  if (res.status !== 303) throw new Error(`P9: expected the order run to suspend (303), got ${res.status} ${await res.text()}`);
+  const suspension = recorder.log.checkpoints.find((cp) => cp.wait);
+  const template = await store.getRun(suspension.runId);
+  const ids = [template.id];
+  for (let i = 1; i < n; i++) {
+    const id = `${template.id.slice(0, 12)}${String(i).padStart(10, "0")}`;
+    await store.createRun({ ...template, id, trigger: JSON.stringify({ order: String(i) }), status: "running", leaseOwner: "bench", leaseExpiresAt: Date.now() + 60_000, fence: 1 });
+    const ok = await store.checkpoint({
+      ...suspension,
+      runId: id,
+      fence: 1,
+      step: { ...suspension.step, runId: id },
+      wait: { ...suspension.wait, runId: id },
+    });
+    if (!ok) throw new Error("P9: a copied run's suspension was rejected");
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function sender(kind, tmp, n) {
+  const store = openStore(kind, tmp, `p9-${n}`);
+  const ids = await populate(store, n);
+  const inngest = new Inngest({ id: "bench-sender", store: keepOpen(store), logger: { info() {}, warn() {}, error: console.error } });
+  const unsent = ids.map((_, i) => i).sort(() => Math.random() - 0.5);
+  const contender = async () => {
+    const order = unsent.pop();
+    const ms = await time(() => inngest.send({ name: "bench/order", data: { order: String(order) } }));
+    const step = await store.getStep(ids[order], "paid");
+    if (step?.status !== "completed") throw new Error(`P9: the event of order ${order} did not resolve its wait (step ${JSON.stringify(step)})`);
+    return ms;
+  };
+  return { contender, close: async () => (await inngest.close(), await store.close()) };
+}
+
+export async function run({ mode, tmp }) {
+  const [small, large] = SIZES[mode];
+  const rounds = mode === "quick" ? 5 : mode === "full" ? 31 : 15;
+  const label = (n) => (n >= 1000 ? `${n / 1000}k` : String(n));
+  const contenders = {};
+  const closers = [];
+  try {
+    for (const kind of ["memory", "sqlite"]) {
+      for (const n of [small, large]) {
+        const made = await sender(kind, tmp, n);
+        closers.push(made.close);
+        contenders[`${kind}_${label(n)}`] = made.contender;
+      }
+    }
+    const results = await compare(contenders, { rounds });
+    printTable(
+      `P9 send() of one event, N runs waiting for their own order (ms, median of ${rounds})`,
+      ["contender", "median ms", "min", "max"],
+      Object.entries(results).map(([name, s]) => [name, s.median, s.min, s.max]),
+    );
+    return ["memory", "sqlite"].map((kind) =>
+      ratio(`P9.send_${label(large)}_vs_${label(small)}_${kind}`, results, `${kind}_${label(large)}`, `${kind}_${label(small)}`, "ms per send() resolving one wait"),
+    );
+  } finally {
+    for (const close of closers) await close();
+  }
+}
