@@ -1,6 +1,22 @@
-/** Random ids, hashes and poll-token signatures, on WebCrypto only (works in Node, Bun, edge, browsers). */
+/**
+ * Random ids, hashes and poll-token signatures. HMAC and SHA-256 use
+ * `node:crypto` where the runtime has it (Node, Bun, Deno): synchronous, a few
+ * µs. WebCrypto (edge runtimes, browsers) runs each call as a job on another
+ * thread — a thread hop per poll on a busy machine costs more than the rest
+ * of a resume.
+ */
 
 const encoder = new TextEncoder();
+
+interface NodeCrypto {
+  createSecretKey(key: Uint8Array): object;
+  createHmac(algorithm: "sha256", key: object): { update(data: string): { digest(encoding: "base64url"): string } };
+  createHash(algorithm: "sha256"): { update(data: Uint8Array): { digest(encoding: "base64url"): string } };
+}
+
+const native = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.("node:crypto") as
+  | NodeCrypto
+  | undefined;
 
 function base64url(bytes: Uint8Array): string {
   let binary = "";
@@ -8,10 +24,12 @@ function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function fromBase64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+/** Compares in time independent of where the texts differ (a MAC must not leak its prefix). */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** Random bytes drawn in bulk: one getRandomValues call costs several µs, a run needs 16 bytes. */
@@ -34,23 +52,45 @@ export const randomId = (bytes = 16): string => base64url(randomBytes(bytes));
 
 export async function sha256(text: string | Uint8Array): Promise<string> {
   const data = typeof text === "string" ? encoder.encode(text) : text;
+  if (native) return native.createHash("sha256").update(data).digest("base64url");
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>)));
+}
+
+/** HMAC-SHA256 of a message under `secret`, as base64url. */
+type Mac = (message: string) => string | Promise<string>;
+
+/** WebCrypto keys by secret: importing one is a job on another thread, so each fresh client would pay it again. */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+const MAX_IMPORTED_KEYS = 16;
+
+function macFor(secret: string): Mac {
+  if (native) {
+    const key = native.createSecretKey(encoder.encode(secret));
+    return (message) => native.createHmac("sha256", key).update(message).digest("base64url");
+  }
+  let key = importedKeys.get(secret);
+  if (!key) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    importedKeys.set(secret, key);
+    key.catch(() => importedKeys.delete(secret));
+  }
+  const imported = key;
+  return async (message) => base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await imported, encoder.encode(message))));
 }
 
 /** Signs and verifies poll tokens `<runId>.<HMAC-SHA256(endpoint, runId)>`. */
 export class TokenSigner {
-  private key: Promise<CryptoKey>;
+  private readonly mac: Promise<Mac>;
 
   constructor(secret: Promise<string>) {
-    this.key = secret.then((s) =>
-      crypto.subtle.importKey("raw", encoder.encode(s), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]),
-    );
-    this.key.catch(() => {}); // surfaced by sign/verify
+    this.mac = secret.then(macFor);
+    this.mac.catch(() => {}); // surfaced by sign/verify
   }
 
   async sign(endpoint: string, runId: string): Promise<string> {
-    const mac = await crypto.subtle.sign("HMAC", await this.key, encoder.encode(`${endpoint}\n${runId}`));
-    return `${runId}.${base64url(new Uint8Array(mac))}`;
+    const mac = await this.mac;
+    return `${runId}.${await mac(`${endpoint}\n${runId}`)}`;
   }
 
   /**
@@ -59,18 +99,16 @@ export class TokenSigner {
    * with an endpoint id.
    */
   async digest(purpose: string, text: string): Promise<string> {
-    const mac = await crypto.subtle.sign("HMAC", await this.key, encoder.encode(`\0${purpose}\0${text}`));
-    return base64url(new Uint8Array(mac));
+    const mac = await this.mac;
+    return mac(`\0${purpose}\0${text}`);
   }
 
   /** The run id inside a token signed for `endpoint`, or null (malformed, tampered, other endpoint). */
   async verify(endpoint: string, token: string): Promise<string | null> {
     const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!match) return null;
-    const [, runId, mac] = match;
-    const signature = fromBase64url(mac!);
-    if (!signature) return null;
-    const ok = await crypto.subtle.verify("HMAC", await this.key, signature as Uint8Array<ArrayBuffer>, encoder.encode(`${endpoint}\n${runId}`));
-    return ok ? runId! : null;
+    const [, runId, given] = match;
+    const mac = await this.mac;
+    return sameText(await mac(`${endpoint}\n${runId}`), given!) ? runId! : null;
   }
 }

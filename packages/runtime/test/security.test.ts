@@ -92,6 +92,24 @@ describe("poll URL security", () => {
     expect(Buffer.from(mac, "base64url").length).toBe(32);
   });
 
+  test("a token is the standard HMAC-SHA256 of endpoint and run id: WebCrypto (edge) and node:crypto instances share tokens", async () => {
+    const { inngest } = testClient({ signingKey: "shared secret" });
+    // a sleep long enough to suspend on a loaded machine (the run must answer 303 with a token)
+    const handler = inngest.endpoint(async () => {
+      await step.sleep("nap", "300ms");
+      return new Response("done");
+    });
+    const first = await handler(req("/api/s"));
+    const [runId, mac] = tokenOf(first).split(".");
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("shared secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const expected = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`test-app:/api/s\n${runId}`));
+    expect(mac).toBe(Buffer.from(expected).toString("base64url"));
+    // the token as WebCrypto made it is accepted
+    let res = await handler(req(`/api/s?__durable=${runId}.${Buffer.from(expected).toString("base64url")}`));
+    while (res.status === 202) res = await handler(req(`/api/s?__durable=${runId}.${mac}`)); // a loaded machine
+    expect(await res.text()).toBe("done");
+  });
+
   test("the generated signing key is kept in the store: another client accepts the token", async () => {
     const store = memoryStore();
     const a = sleeper(testClient({ store }));
