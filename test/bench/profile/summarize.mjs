@@ -3,15 +3,24 @@
  * and per package/file, and inclusive time of our packages' functions (time in
  * the function and everything it calls), so "where does the time go" fits on
  * one screen.
+ * When the target marked the part under study (profiler.mjs: window-<pid>.json
+ * next to the profile), only the samples inside that window count.
  * Usage: node profile/summarize.mjs <file.cpuprofile> [top=25]
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 const [file, top = "25"] = process.argv.slice(2);
 const profile = JSON.parse(readFileSync(file, "utf8"));
+const pid = /\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(file)?.[1];
+const windowFile = join(dirname(file), `window-${pid}.json`);
+const window = pid && existsSync(windowFile) ? JSON.parse(readFileSync(windowFile, "utf8")) : { start: -Infinity, end: Infinity };
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const selfUs = new Map();
+let at = profile.startTime;
 for (let i = 0; i < profile.samples.length; i++) {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at < window.start || at > window.end) continue;
   const id = profile.samples[i];
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
@@ -59,7 +68,7 @@ const show = (title, map) => {
     console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
   }
 };
-console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
+console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled${Number.isFinite(window.start) ? " (marked window only)" : ""}`);
 show("self time by file / package", files);
 show("self time by function", functions);
 show("inclusive time, functions of packages/*", inclusive);
