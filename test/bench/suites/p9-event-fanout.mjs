@@ -7,11 +7,14 @@
  *
  * One run is started through the endpoint; the other N−1 are its copies (run,
  * step, wait) written through the store's own API with their own order in the
- * trigger data — setup, not timed. The sending client loads no endpoint, so no
+ * trigger data, their waits keyed by the runtime's own `matchKey` as a real
+ * suspension would key them — setup, not timed. The sending client loads no endpoint, so no
  * resume follows a delivery. Each round sends the event of another order and
  * checks that exactly its run's wait was resolved.
  */
 import { Inngest } from "@durable-endpoints/runtime";
+// internal: the key a suspension indexes a wait under (copies must be indexed like real runs)
+const { matchKey } = await import(new URL("events.js", import.meta.resolve("@durable-endpoints/runtime")).href);
 import { compare, ratio, time } from "../lib/harness.mjs";
 import { loadEndpoints } from "../lib/fixtures.mjs";
 import { recordingStore } from "../lib/recording-store.mjs";
@@ -28,6 +31,7 @@ async function populate(store, n) {
   if (res.status !== 303) throw new Error(`P9: expected the order run to suspend (303), got ${res.status} ${await res.text()}`);
   const suspension = recorder.log.checkpoints.find((cp) => cp.wait);
   const template = await store.getRun(suspension.runId);
+  if (suspension.wait.matchKey !== matchKey("0")) throw new Error("P9: the runtime no longer keys waits with events.js matchKey(); update the copies");
   const ids = [template.id];
   for (let i = 1; i < n; i++) {
     const id = `${template.id.slice(0, 12)}${String(i).padStart(10, "0")}`;
@@ -37,7 +41,7 @@ async function populate(store, n) {
       runId: id,
       fence: 1,
       step: { ...suspension.step, runId: id },
-      wait: { ...suspension.wait, runId: id },
+      wait: { ...suspension.wait, runId: id, matchKey: matchKey(String(i)) },
     });
     if (!ok) throw new Error("P9: a copied run's suspension was rejected");
     ids.push(id);
