@@ -42,15 +42,8 @@ export const uiCommand: Command = async ({ args, io, cwd, env }) => {
   io.out("  Ctrl-C to stop");
 
   await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
-  // The Postgres store's LISTEN socket is unref'd: while its close waits for that socket to end,
-  // nothing else would keep the process alive (it would exit with code 13, close unfinished).
-  const hold = setInterval(() => {}, 60_000);
-  try {
-    await inspector.close();
-    await store.close();
-  } finally {
-    clearInterval(hold);
-  }
+  await inspector.close();
+  await store.close();
   return 0;
 };
 

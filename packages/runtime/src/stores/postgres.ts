@@ -353,10 +353,17 @@ class PostgresStore implements Store {
   async close() {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#listener.stop();
-    this.#hub.wakeAll();
-    const pool = await this.#pool?.catch(() => undefined);
-    await pool?.end();
+    // Our sockets are unref'd (idle, they keep no process alive), but ending them is work the caller
+    // awaits: held meanwhile, or a process could exit with `await store.close()` unfinished (code 13).
+    const hold = setInterval(() => {}, 60_000);
+    try {
+      await this.#listener.stop();
+      this.#hub.wakeAll();
+      const pool = await this.#pool?.catch(() => undefined);
+      await pool?.end();
+    } finally {
+      clearInterval(hold);
+    }
   }
 
   async #query(sql: string, values: readonly unknown[]): Promise<QueryResultRow[]> {

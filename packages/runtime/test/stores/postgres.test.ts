@@ -1,3 +1,8 @@
+import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { build } from "esbuild";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { postgresStore } from "../../src/stores/postgres.js";
@@ -17,7 +22,10 @@ afterAll(async () => {
   const { rows } = await admin.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [prefix]);
   for (const { nspname } of rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
   await admin.end();
+  rmSync(bundlePath, { force: true });
 });
+
+const bundlePath = fileURLToPath(new URL(`../../node_modules/.cache/postgres-store-test-${process.pid}.mjs`, import.meta.url));
 
 let n = 0;
 const freshSchema = () => `${prefix}${++n}`;
@@ -91,5 +99,30 @@ describe("postgresStore", () => {
     await changed;
     expect(Date.now() - started).toBeLessThan(4000);
     await Promise.all([store.close(), other.close()]);
+  });
+
+  it("close() finishes before a process whose only work left is that close exits (top-level await)", async () => {
+    await build({
+      entryPoints: [fileURLToPath(new URL("../../src/stores/postgres.ts", import.meta.url))],
+      bundle: true, platform: "node", format: "esm", outfile: bundlePath, external: ["pg"], logLevel: "silent",
+    });
+    // The LISTEN socket is unref'd (alone it must not keep a process alive); the close that ends it must still finish.
+    const script = `
+      const { postgresStore } = await import(${JSON.stringify(bundlePath)});
+      const store = postgresStore({ connectionString: ${JSON.stringify(url)}, schema: ${JSON.stringify(freshSchema())} });
+      await store.listRuns({ limit: 1 });
+      const warmUp = new AbortController();
+      const timer = setTimeout(() => warmUp.abort(), 5000);
+      await store.waitForChange("warm-up", warmUp.signal); // resolves once the listener is up (it wakes every waiter)
+      clearTimeout(timer); // nothing else keeps the process alive now
+      await store.close();
+      console.log("closed");`;
+    const results = await Promise.all(
+      [1, 2, 3].map(() => promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("..", import.meta.url)) }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout }),
+      )),
+    );
+    expect(results).toEqual([1, 2, 3].map(() => ({ code: 0, stdout: "closed\n" })));
   });
 });
