@@ -14,7 +14,8 @@ import { isMachine, type MachineDefinition } from "./machine.js";
 import { Protocol } from "./protocol.js";
 import { Scheduler } from "./scheduler.js";
 import { env, resolveSettings, type EndpointDef, type Logger, type Services } from "./services.js";
-import type { Store } from "./store.js";
+import { retryRun, type CancelOptions } from "./run-control.js";
+import type { RunChange, RunStatus, Store } from "./store.js";
 import { openStore } from "./stores/open.js";
 import type { Duration, EndpointHandler, EventPayload } from "./types.js";
 
@@ -186,6 +187,29 @@ export class Inngest {
   }
 
   /**
+   * Cancels a run: a sleep or a wait stops at once, a step attempt in flight
+   * finishes (its outcome is kept) and nothing after it runs; the handler's
+   * `req.signal` aborts. Polls and re-attaches then get `409` RunCancelled.
+   * `changed` is false when the run had already finished. Null for an unknown run.
+   */
+  async cancel(runId: string, options: CancelOptions = {}): Promise<RunControlResult | null> {
+    return result(await this.engine.cancel(runId, options));
+  }
+
+  /**
+   * Runs a failed run again from where it failed: its failed steps get a fresh
+   * attempt budget, completed ones are not re-run, and it resumes at its last
+   * checkpointed state (replaying by step id if the deployed version differs).
+   * `changed` is false when the run had not failed. Null for an unknown run.
+   */
+  async retry(runId: string): Promise<RunControlResult | null> {
+    const { store } = await this.use();
+    const change = await retryRun(store, runId, this.services.clock.now());
+    if (change?.changed) this.scheduler.kick();
+    return result(change);
+  }
+
+  /**
    * Opens the store and starts the scheduler now instead of on the first
    * request — for a process that should resume due runs right away.
    */
@@ -227,6 +251,16 @@ export class Inngest {
     return { store, signer: this.signer };
   }
 }
+
+/** What `cancel` / `retry` report: the run's status now, and whether the call changed it. */
+export interface RunControlResult {
+  runId: string;
+  status: RunStatus;
+  changed: boolean;
+}
+
+const result = (change: RunChange | null): RunControlResult | null =>
+  change && { runId: change.run.id, status: change.run.status, changed: change.changed };
 
 /** The path naming a plain handler's endpoint: `/x/` is `/x`, as Express and Next.js route them. */
 function endpointPath(url: string): string {

@@ -4,7 +4,8 @@ import { ambient, Execution, type Outcome } from "./execution.js";
 import { modeOf } from "./execution/resume-point.js";
 import { deserialize } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
-import type { RunRecord, Store } from "./store.js";
+import { cancelRun, type CancelOptions } from "./run-control.js";
+import type { RunChange, RunRecord, Store } from "./store.js";
 
 /** A run this process is acquiring or executing. */
 interface Reservation {
@@ -150,7 +151,7 @@ export class Engine {
       const sentAt = clock.now();
       const fence = execution.fence;
       store.renewLease(run.id, fence, leaseMs, sentAt).then(
-        (held) => (held ? execution.holdLease(fence, sentAt + leaseMs) : execution.lose()),
+        (held) => void (held ? execution.holdLease(fence, sentAt + leaseMs) : execution.leaseRefused()),
         (error) => logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
       );
     }, Math.max(10, leaseMs / 3));
@@ -174,6 +175,18 @@ export class Engine {
   private async giveUp(store: Store, run: RunRecord): Promise<Outcome> {
     await store.releaseLease(run.id, this.reserved.get(run.id)?.fence ?? run.fence).catch(() => {});
     return { kind: "lost" };
+  }
+
+  /**
+   * Cancels a run in the store; its execution in this process stops now (the
+   * steps in flight still record their outcomes), one elsewhere at its next
+   * checkpoint or lease renewal. Null for an unknown run.
+   */
+  async cancel(runId: string, options: CancelOptions): Promise<RunChange | null> {
+    const { services } = this;
+    const change = await cancelRun(await services.store(), runId, options, services.clock.now());
+    if (change?.changed) this.reserved.get(runId)?.execution?.cancel();
+    return change;
   }
 
   /**

@@ -56,14 +56,21 @@ export class HttpError extends Error {
   readonly headers: HeadersInit | undefined;
   /** the run a 500 belongs to, named in its body */
   readonly runId: string | undefined;
+  /** more fields of the body's `error` object (e.g. the run id a client can act on) */
+  readonly details: Record<string, unknown> | undefined;
 
   /** `name` is the body's error name (default "HttpError"). */
-  constructor(status: number, message: string, options: { name?: string; headers?: HeadersInit; cause?: unknown; runId?: string } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { name?: string; headers?: HeadersInit; cause?: unknown; runId?: string; details?: Record<string, unknown> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = options.name ?? "HttpError";
     this.status = status;
     this.headers = options.headers;
     this.runId = options.runId;
+    this.details = options.details;
   }
 
   /** 500 for an error nobody caught: its detail in development, a generic body in production. */
@@ -77,14 +84,14 @@ export class HttpError extends Error {
     return new HttpError(503, message, { name: "ServiceUnavailable", headers: { "Retry-After": "1" } });
   }
 
-  /** `{ error: { name, message } }` with this status and headers. */
+  /** `{ error: { name, message, …details } }` with this status and headers. */
   getResponse(): Response {
     if (this.status === 500 && !showsDetail()) {
       const where = this.runId === undefined ? "" : ` (run ${this.runId})`;
       const body = { name: "InternalServerError", message: `The endpoint failed; its log has the detail${where}`, runId: this.runId };
       return Response.json({ error: body }, { status: 500, headers: this.headers });
     }
-    const body: { name: string; message: string; stack?: string } = { name: this.name, message: this.message };
+    const body: { name: string; message: string; stack?: string } = { name: this.name, message: this.message, ...this.details };
     const stack = this.status >= 500 && this.cause instanceof Error ? this.cause.stack : undefined;
     if (stack && nodeEnv() === "development") body.stack = stack;
     return Response.json({ error: body }, { status: this.status, headers: this.headers });

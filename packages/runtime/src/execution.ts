@@ -11,6 +11,11 @@
  * freezes (no step promise settles any more), lets in-flight siblings commit,
  * then writes the suspension.
  *
+ * Cancellation (`cancel()`, or noticed when the store refuses a write or a
+ * lease renewal): the handler's `req.signal` aborts, nothing reaches the
+ * handler any more, step bodies in flight finish and their outcomes are
+ * written; the execution answers with the cancelled run's Response.
+ *
  * The parts: `execution/resume-point.ts` (where the machine stands, what a
  * checkpoint saves), `execution/checkpoints.ts` (ordered, fenced writes and
  * limits), `execution/steps.ts` (the step tools).
@@ -21,7 +26,7 @@ import { describeValue, HttpError } from "./errors.js";
 import { Checkpoints, LOST } from "./execution/checkpoints.js";
 import { ResumePoint, type Mode } from "./execution/resume-point.js";
 import { Steps } from "./execution/steps.js";
-import { serializeMessage } from "./serialize.js";
+import { deserialize, serializeMessage } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, StepRecord, Store } from "./store.js";
 import type { DurableEvent, StepTools } from "./types.js";
@@ -51,17 +56,26 @@ export class Execution {
   private readonly point: ResumePoint;
   private readonly checkpoints: Checkpoints;
   private readonly steps: Steps;
+  /** aborts the handler's `req.signal` when the run is cancelled */
+  private readonly cancellation = new AbortController();
+  /** what the handler gets: the request, with a signal that also aborts on cancellation */
+  private readonly req: Request;
 
   constructor(
     private readonly services: Services,
     private readonly def: EndpointDef,
     private readonly run: RunRecord,
-    private readonly req: Request,
+    req: Request,
     private readonly store: Store,
     start: Start,
   ) {
+    this.req = new Request(req, { signal: AbortSignal.any([req.signal, this.cancellation.signal]) });
     this.point = new ResumePoint(def, run, start.mode, start.fresh);
-    this.checkpoints = new Checkpoints(services, store, run, this.point, start.mode, () => this.steps.stop());
+    const cancelled = () => {
+      this.cancellation.abort(new DOMException(`Run ${run.id} was cancelled`, "AbortError"));
+      this.steps.stop();
+    };
+    this.checkpoints = new Checkpoints(services, store, run, this.point, start.mode, () => this.steps.stop(), cancelled);
     let trigger: DurableEvent | undefined;
     const triggerOf = () => (trigger ??= triggerEvent(run.id, run.trigger, run.createdAt));
     this.steps = new Steps(services, def, run.id, store, this.point, this.checkpoints, start.recorded, triggerOf);
@@ -91,8 +105,23 @@ export class Execution {
     this.checkpoints.lose();
   }
 
-  /** Runs until the handler returns, throws, or suspends. Never rejects. */
+  /** The run was cancelled: stop the handler; the steps in flight still record their outcomes. */
+  cancel(): void {
+    this.checkpoints.cancel();
+  }
+
+  /** The store refused to renew our lease: the run was cancelled, or it is someone else's now. */
+  leaseRefused(): Promise<void> {
+    return this.checkpoints.refused();
+  }
+
+  /** Runs until the handler returns, throws, or suspends, or the run is cancelled. Never rejects. */
   async execute(): Promise<Outcome> {
+    const outcome = await this.executeHandler();
+    return this.checkpoints.cancelled ? this.cancelled() : outcome;
+  }
+
+  private async executeHandler(): Promise<Outcome> {
     // a claim answered late, or a lease that lapsed before we got here: no handler code runs on it
     try {
       await this.checkpoints.ensureLease();
@@ -111,7 +140,7 @@ export class Execution {
     try {
       if (!handler.settled && !this.checkpoints.lost) await this.quiesce(() => handler.settled !== undefined);
       if (this.checkpoints.failure) return await this.failOnStore();
-      if (this.checkpoints.lost) return { kind: "lost" };
+      if (this.checkpoints.lost || this.checkpoints.cancelled) return { kind: "lost" };
       const settled = handler.settled;
       if (!settled) return await this.suspend();
       await this.settle();
@@ -123,9 +152,17 @@ export class Execution {
     } catch (error) {
       if (error !== LOST) this.services.logger.error(`[durable] run ${this.run.id}: could not persist its outcome`, error);
       if (this.checkpoints.failure && !this.checkpoints.lost) return this.failOnStore();
-      this.lose();
+      if (!this.checkpoints.cancelled) this.lose();
       return { kind: "lost" };
     }
+  }
+
+  /** Once the step bodies in flight have recorded their outcomes: the cancelled run's Response. */
+  private async cancelled(): Promise<Outcome> {
+    await this.settle();
+    const run = await this.store.getRun(this.run.id).catch(() => null);
+    if (run?.status !== "cancelled" || run.result === null) return { kind: "lost" };
+    return { kind: "done", response: deserialize<Response>(run.result) };
   }
 
   /** The store refused something it will always refuse: the run fails with that error (if the store takes that much). */
@@ -149,7 +186,7 @@ export class Execution {
     for (;;) {
       await this.steps.inflightSettled();
       await nextTurn(); // the handler reacts to what was delivered
-      if (handlerSettled() || this.checkpoints.lost || !this.steps.busy) return;
+      if (handlerSettled() || this.checkpoints.lost || this.checkpoints.cancelled || !this.steps.busy) return;
     }
   }
 

@@ -1,4 +1,5 @@
-export { Inngest, type InngestOptions } from "./client.js";
+export { Inngest, type InngestOptions, type RunControlResult } from "./client.js";
+export { cancelRun, retryRun, type CancelOptions } from "./run-control.js";
 export { step } from "./step.js";
 export { NonRetriableError, RetryAfterError, StepError } from "./errors.js";
 export { parseDuration } from "./duration.js";
@@ -7,7 +8,7 @@ export { openStore, parseStoreUrl, type StoreLocation } from "./stores/open.js";
 export { sendEvents } from "./events.js";
 export { isWakeable } from "./store.js";
 export type { Logger } from "./services.js";
-export type { Store, RunRecord, StepRecord, WaitRecord, RunStatus, StepStatus, ListRunsOptions } from "./store.js";
+export type { Store, RunRecord, StepRecord, WaitRecord, RunStatus, StepStatus, ListRunsOptions, RunChange } from "./store.js";
 export * from "./types.js";
 export { isMachine, MACHINE_FORMAT } from "./machine.js";
 export type { MachineDefinition, MachineContext, MachineStepInfo, StepKind } from "./machine.js";

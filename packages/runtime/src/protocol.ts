@@ -14,14 +14,14 @@ import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
 import type { Outcome } from "./execution.js";
 import { checkRequestShape, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
+import { MAX_CANCEL_REASON } from "./run-control.js";
 import { deserialize } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
-import type { RunRecord, Store } from "./store.js";
+import { isFinished, type RunRecord, type Store } from "./store.js";
 
 const TOKEN_PARAM = "__durable";
 const RUN_ID_HEADER = "X-Durable-Run-Id";
 
-const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
 
 /** Whether a store error says "unavailable, try again later" (see Store): answered 503, not 500. */
 const isUnavailable = (error: unknown) => (error as { retriable?: unknown } | null)?.retriable === true;
@@ -155,8 +155,9 @@ export class Protocol {
 
   /** GET/HEAD on the poll URL: the final Response as soon as there is one, else 202 after `pollMs`. */
   private async poll(req: Request, url: URL, def: EndpointDef, token: string): Promise<Response> {
+    if (req.method === "DELETE") return this.cancel(url, def, token);
     if (req.method !== "GET" && req.method !== "HEAD") {
-      throw new HttpError(405, "A poll URL answers GET and HEAD only", { name: "MethodNotAllowed", headers: { Allow: "GET, HEAD" } });
+      throw new HttpError(405, "A poll URL answers GET, HEAD and DELETE only", { name: "MethodNotAllowed", headers: { Allow: "GET, HEAD, DELETE" } });
     }
     const { clock } = this.services;
     const { store, signer } = await this.services.use();
@@ -182,6 +183,30 @@ export class Protocol {
     }
     if (this.services.closing.aborted) throw closing();
     return this.pending(run, url, req.method);
+  }
+
+  /** DELETE on the poll URL (`?reason=` optional): cancels the run; `409` when it had already completed or failed. */
+  private async cancel(url: URL, def: EndpointDef, token: string): Promise<Response> {
+    const { store, signer } = await this.services.use();
+    const runId = await signer.verify(def.id, token);
+    const known = runId === null ? null : await store.getRun(runId);
+    if (!known || known.endpoint !== def.id) throw notFound();
+    const reason = url.searchParams.get("reason") ?? undefined;
+    if (reason !== undefined && reason.length > MAX_CANCEL_REASON) {
+      throw new HttpError(400, `The cancellation reason is ${reason.length} characters long; at most ${MAX_CANCEL_REASON} are allowed`);
+    }
+    const change = await this.engine.cancel(known.id, { reason });
+    if (!change) throw notFound();
+    const { run } = change;
+    const headers = { [RUN_ID_HEADER]: run.id, "Cache-Control": "no-store" };
+    if (run.status !== "cancelled") {
+      throw new HttpError(409, `The run already ${run.status === "failed" ? "failed" : "completed"}; it cannot be cancelled`, {
+        name: "RunFinished",
+        headers,
+        details: { runId: run.id, status: run.status },
+      });
+    }
+    return Response.json({ runId: run.id, status: run.status }, { headers });
   }
 
   /**

@@ -35,7 +35,12 @@ export type RunStatus =
   /** finished: `result` holds the final Response */
   | "completed"
   /** finished with an uncaught error: `result` holds the error Response */
-  | "failed";
+  | "failed"
+  /** stopped by `cancelRun`: `result` holds the Response polls and re-attaches get */
+  | "cancelled";
+
+/** Completed, failed or cancelled: the run has its final Response and never executes again (unless retried). */
+export const isFinished = (run: Pick<RunRecord, "status">): boolean => run.status !== "running" && run.status !== "waiting";
 
 export interface RunRecord {
   id: string;
@@ -196,6 +201,12 @@ export interface ListRunsOptions {
   after?: string;
 }
 
+/** What `cancelRun` / `retryRun` did: the run as it is now, and whether the call changed it. */
+export interface RunChange {
+  run: RunRecord;
+  changed: boolean;
+}
+
 export interface Store {
   /** Human-readable kind ("memory", "sqlite", "postgres") for logs. */
   readonly kind: string;
@@ -226,7 +237,9 @@ export interface Store {
 
   /**
    * One transaction: upsert the step, register the wait, update the run.
-   * Returns false (and writes nothing) when `fence` is stale.
+   * Returns false (and writes nothing) when `fence` is stale. When the run
+   * was cancelled and `fence` is still current, only the step outcome is
+   * written (the attempt that was in flight is kept) and it returns false.
    */
   checkpoint(cp: Checkpoint): Promise<boolean>;
 
@@ -284,6 +297,26 @@ export interface Store {
 
   /** Small key/value metadata (e.g. the generated signing key). Insert-if-absent, then return the stored value. */
   getOrSetMeta(key: string, value: string): Promise<string>;
+
+  /**
+   * Cancels an unfinished run, in one transaction: status "cancelled", its
+   * final Response `result`, no wake-up time, the lease cleared (the fence is
+   * kept, so an execution in flight can still record the step it is running,
+   * see `checkpoint`), its open waits deleted; signals the change. Returns the
+   * run as it is now and whether this call cancelled it (false: it had
+   * already finished), or null for an unknown run.
+   */
+  cancelRun(runId: string, result: string, now: number): Promise<RunChange | null>;
+
+  /**
+   * Makes a failed run run again, in one transaction: status "waiting" and due
+   * `now`, its result cleared, its lease free; every step that failed for good
+   * becomes "retrying" with no failed attempts and no wake-up time (the
+   * engine runs it again with a fresh budget); signals due work. Returns the
+   * run as it is now and whether this call changed it (false: it had not
+   * failed), or null for an unknown run.
+   */
+  retryRun(runId: string, now: number): Promise<RunChange | null>;
 
   /**
    * Runs, newest first (creation time, then insertion order), for inspection

@@ -152,8 +152,10 @@ describe("toNodeHandler over a real node:http server", () => {
     expect(noHost.status).toBe(400);
     const bogus = await send("GET", "/api/double?__durable=nope");
     expect(bogus.status).toBe(404);
-    const weird = await send("DELETE", "/api/double?__durable=nope");
+    const weird = await send("PATCH", "/api/double?__durable=nope");
     expect(weird.status).toBe(405);
+    const cancelBogus = await send("DELETE", "/api/double?__durable=nope");
+    expect(cancelBogus.status).toBe(404);
   });
 });
 

@@ -65,12 +65,12 @@ describe("poll URL security", () => {
     }
   });
 
-  test("the poll URL answers GET and HEAD only", async () => {
+  test("the poll URL answers GET, HEAD and DELETE only", async () => {
     const { handler } = sleeper();
     const location = (await handler(req("/api/s"))).headers.get("location")!;
     const post = await handler(req(location, { method: "POST", body: "x" }));
     expect(post.status).toBe(405);
-    expect(post.headers.get("allow")).toBe("GET, HEAD");
+    expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE");
     let head = await handler(req(location, { method: "HEAD" }));
     while (head.status === 202) head = await handler(req(location, { method: "HEAD" })); // a loaded machine
     expect(head.status).toBe(200);

@@ -2,7 +2,9 @@
  * The writes of one execution: checkpoints committed one after the other under
  * its fencing token, each carrying the run fields it must update (steps
  * settled, the resume point when it moved, the replay marker), and the size
- * limits every saved value passes. A rejected or failed write loses the run.
+ * limits every saved value passes. A rejected or failed write loses the run —
+ * unless the run was cancelled: then the outcomes of the steps in flight are
+ * still written (the store keeps them and nothing else), the rest is not.
  */
 
 import type { Services } from "../services.js";
@@ -31,6 +33,7 @@ export class Checkpoints {
    */
   private leaseUntil: number;
   private lostRun = false;
+  private cancelledRun = false;
   /** A store error that will recur: the run fails with it (see `storeFailed`). */
   failure: Error | null = null;
   private stepsDone: number;
@@ -46,6 +49,8 @@ export class Checkpoints {
     private readonly mode: Mode,
     /** told once, when the run is lost */
     private readonly onLost: () => void,
+    /** told once, when the run was cancelled */
+    private readonly onCancelled: () => void,
   ) {
     this.fence = run.fence;
     this.leaseUntil = run.leaseExpiresAt ?? 0;
@@ -79,8 +84,9 @@ export class Checkpoints {
       this.services.logger.warn(`[durable] run ${this.run.id}: could not confirm its lease, abandoning this execution`, error);
     }
     if (held) this.holdLease(fence, sentAt + leaseMs);
+    else await this.refused();
     if (!held || this.lostRun || clock.now() >= this.leaseUntil - margin) {
-      this.lose();
+      if (!this.cancelledRun) this.lose();
       throw LOST;
     }
   }
@@ -94,6 +100,25 @@ export class Checkpoints {
     if (this.lostRun) return;
     this.lostRun = true;
     this.onLost();
+  }
+
+  /** True once the run was cancelled (in this process, or noticed through a refused write or renewal). */
+  get cancelled(): boolean {
+    return this.cancelledRun;
+  }
+
+  cancel(): void {
+    if (this.cancelledRun || this.lostRun) return;
+    this.cancelledRun = true;
+    this.onCancelled();
+  }
+
+  /** The store refused a write or a lease renewal: the run was cancelled, or it is someone else's now. */
+  async refused(): Promise<void> {
+    if (this.lostRun || this.cancelledRun) return;
+    const run = await this.store.getRun(this.run.id).catch(() => null);
+    if (run?.status === "cancelled") this.cancel();
+    else this.lose();
   }
 
   /**
@@ -124,12 +149,13 @@ export class Checkpoints {
   write(cp: CheckpointWrite, { settled = false, withState = true }: WriteOptions = {}): Promise<void> {
     const commit = async () => {
       try {
-        if (this.lostRun) throw LOST;
+        // once cancelled, only the outcomes of step.run attempts in flight are still written
+        if (this.lostRun || (this.cancelledRun && !settled)) throw LOST;
         let patch = this.runPatch(settled, withState);
         if (patch instanceof Promise) patch = await patch;
         const ok = await this.commit({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence });
         if (!ok) {
-          this.lose();
+          await this.refused();
           throw LOST;
         }
       } finally {

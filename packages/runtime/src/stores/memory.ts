@@ -8,6 +8,7 @@
  */
 
 import {
+  isFinished,
   isWakeable,
   type Checkpoint,
   type EventMatcher,
@@ -20,7 +21,6 @@ import {
 } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 
-const isFinished = (run: RunRecord) => run.status === "completed" || run.status === "failed";
 const waitKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
 
 class MemoryStore implements Store {
@@ -91,6 +91,10 @@ class MemoryStore implements Store {
       let steps = this.steps.get(cp.runId);
       if (!steps) this.steps.set(cp.runId, (steps = new Map()));
       steps.set(cp.step.id, { ...cp.step });
+    }
+    if (run.status === "cancelled") {
+      this.changed(cp.runId);
+      return false;
     }
     Object.assign(run, cp.run, { updatedAt: cp.now ?? Date.now() });
     if (cp.wait) {
@@ -254,6 +258,35 @@ class MemoryStore implements Store {
   async getOrSetMeta(key: string, value: string) {
     if (!this.meta.has(key)) this.meta.set(key, value);
     return this.meta.get(key)!;
+  }
+
+  async cancelRun(runId: string, result: string, now: number) {
+    const run = this.runs.get(runId);
+    if (!run) return null;
+    const changed = !isFinished(run);
+    if (changed) {
+      Object.assign(run, { status: "cancelled", result, wakeAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now });
+      for (const wait of [...this.waits.values()]) if (wait.runId === runId) this.removeWait(runId, wait.stepId);
+      this.unfinished.delete(run);
+      this.changed(runId);
+    }
+    return { run: { ...run }, changed };
+  }
+
+  async retryRun(runId: string, now: number) {
+    const run = this.runs.get(runId);
+    if (!run) return null;
+    const changed = run.status === "failed";
+    if (changed) {
+      for (const step of this.steps.get(runId)?.values() ?? []) {
+        if (step.status === "failed") Object.assign(step, { status: "retrying", attempts: 0, wakeAt: null, updatedAt: now });
+      }
+      Object.assign(run, { status: "waiting", result: null, wakeAt: now, leaseOwner: null, leaseExpiresAt: null, updatedAt: now });
+      this.unfinished.add(run);
+      this.changed(runId);
+      this.due();
+    }
+    return { run: { ...run }, changed };
   }
 
   async listRuns(options: ListRunsOptions = {}) {

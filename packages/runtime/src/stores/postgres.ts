@@ -18,7 +18,7 @@
  * Nothing connects until the first call, so a store built at import time does no I/O.
  */
 import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
-import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunChange, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
@@ -132,7 +132,10 @@ class PostgresStore implements Store {
     const { columns, values } = patchColumns(cp.run);
     const args: unknown[] = [cp.runId, cp.fence, Date.now(), this.#channels.run, this.#channels.due];
     const arg = (value: unknown) => `$${args.push(value)}`;
-    const sets = [...columns.map((c, i) => `${c} = ${arg(values[i])}`), "updated_at = $3"];
+    // A cancelled run keeps its fields (decided on the row as it is when the update locks it, so a
+    // cancel that commits meanwhile is seen) but still records the outcome of the step in flight.
+    const unlessCancelled = (column: string, value: string) => `${column} = CASE WHEN status = 'cancelled' THEN ${column} ELSE ${value} END`;
+    const sets = [...columns.map((c, i) => unlessCancelled(c, arg(values[i]))), unlessCancelled("updated_at", "$3")];
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
     // Steps and waits are inserted FROM the run update's result: a stale fence yields no row, so no insert.
     const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE id = $1 AND fence = $2 RETURNING status)`];
@@ -142,20 +145,21 @@ class PostgresStore implements Store {
     }
     if (cp.wait) {
       const row = waitValues(cp.wait).map((v, i) => `${arg(v)}::${WAIT_TYPES[i]}`);
-      ctes.push(`wait AS (INSERT INTO ${this.#t.waits} (${WAIT_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run ${WAIT_ON_CONFLICT})`);
+      ctes.push(`wait AS (INSERT INTO ${this.#t.waits} (${WAIT_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run WHERE status <> 'cancelled' ${WAIT_ON_CONFLICT})`);
     }
     // Due work: a suspended run (its wake-up time may be earlier than anyone's timer) or an orphaned running one.
     const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running')" : "status = 'waiting'";
     const sql = `WITH ${ctes.join(", ")}
-       SELECT pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
+       SELECT status <> 'cancelled' AS accepted, pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
+    const accepted = (rows: QueryResultRow[]) => rows[0]?.accepted === true;
     const { wait, matcher } = cp;
     const catchUp = wait !== undefined && matcher !== undefined;
-    if (!cp.dueIfCompleted?.length && !catchUp) return (await this.#query(sql, args)).length > 0;
+    if (!cp.dueIfCompleted?.length && !catchUp) return accepted(await this.#query(sql, args));
     return this.#transaction(async (client) => {
       // a wait's registration and sendEvents exclude each other per event name (shared here, exclusive there):
       // an event stored before we register is seen below, one stored after sees our wait
       if (catchUp) await client.query("SELECT pg_advisory_xact_lock_shared(hashtext($1))", [this.#eventLock(wait.event)]);
-      if ((await client.query(sql, args)).rowCount === 0) return false;
+      if (!accepted((await client.query(sql, args)).rows)) return false;
       if (catchUp) await this.#catchUp(client, wait, matcher);
       // A second statement takes a fresh snapshot: it sees a resolveWait that committed while
       // the update above waited for the run's row lock (a CTE of the same statement would not).
@@ -315,6 +319,40 @@ class PostgresStore implements Store {
     // A separate statement: it must see a value a concurrent caller committed while we waited on the conflict.
     const [row] = await this.#query(`SELECT value FROM ${meta} WHERE key = $1`, [key]);
     return String(row!.value);
+  }
+
+  async cancelRun(runId: string, result: string, now: number) {
+    const { runs, waits } = this.#t;
+    return this.#transaction(async (client) => {
+      const { rows: [cancelled] } = await client.query(
+        `UPDATE ${runs} SET status = 'cancelled', result = $2, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+         WHERE id = $1 AND status IN ('running', 'waiting') RETURNING *, pg_notify($4, id)`,
+        [runId, result, now, this.#channels.run],
+      );
+      if (!cancelled) return this.#unchanged(client, runId);
+      await client.query(`DELETE FROM ${waits} WHERE run_id = $1`, [runId]);
+      return { run: runFromRow(cancelled), changed: true };
+    });
+  }
+
+  async retryRun(runId: string, now: number) {
+    const { runs, steps } = this.#t;
+    return this.#transaction(async (client) => {
+      const { rows: [retried] } = await client.query(
+        `UPDATE ${runs} SET status = 'waiting', result = NULL, wake_at = $2, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+         WHERE id = $1 AND status = 'failed' RETURNING *, pg_notify($3, id), pg_notify($4, '')`,
+        [runId, now, this.#channels.run, this.#channels.due],
+      );
+      if (!retried) return this.#unchanged(client, runId);
+      await client.query(`UPDATE ${steps} SET status = 'retrying', attempts = 0, wake_at = NULL, updated_at = $2 WHERE run_id = $1 AND status = 'failed'`, [runId, now]);
+      return { run: runFromRow(retried), changed: true };
+    });
+  }
+
+  /** A run control call that changed nothing: the run as it is, or null when there is none. */
+  async #unchanged(client: PoolClient, runId: string): Promise<RunChange | null> {
+    const { rows: [row] } = await client.query(`SELECT * FROM ${this.#t.runs} WHERE id = $1`, [runId]);
+    return row ? { run: runFromRow(row), changed: false } : null;
   }
 
   async listRuns(options: ListRunsOptions = {}) {

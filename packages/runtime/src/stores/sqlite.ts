@@ -56,6 +56,7 @@ const MATCH_PATHS = `WITH RECURSIVE paths(match) AS (
   UNION ALL
   SELECT (SELECT match FROM waits WHERE event = ? AND match > paths.match ORDER BY match LIMIT 1) FROM paths WHERE paths.match IS NOT NULL
 ) SELECT match FROM paths WHERE match IS NOT NULL`;
+const CANCELLED_UNDER_FENCE = "SELECT 1 FROM runs WHERE id = ? AND fence = ? AND status = 'cancelled'";
 /** A lease is free when released or expired (parameter: now). */
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
@@ -130,10 +131,14 @@ class SqliteStore implements Store {
     const written = db.transaction(() => {
       // The fenced run update goes first: a stale writer fails here, before writing anything else.
       const row = db.get<{ status: string; wake_at: number | null }>(
-        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? RETURNING status, wake_at`,
+        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? AND status <> 'cancelled' RETURNING status, wake_at`,
         [...values, Date.now(), cp.runId, cp.fence],
       );
-      if (!row) return undefined;
+      if (!row) {
+        // a cancelled run keeps the outcome of the step attempt that was in flight, and nothing else
+        if (cp.step && db.get(CANCELLED_UNDER_FENCE, [cp.runId, cp.fence])) db.run(UPSERT_STEP, stepValues(cp.step));
+        return undefined;
+      }
       if (cp.step) db.run(UPSERT_STEP, stepValues(cp.step));
       if (cp.wait) db.run(UPSERT_WAIT, waitValues(cp.wait));
       // BEGIN IMMEDIATE serializes us with sendEvents: an event it stored before sees no wait, we see it
@@ -261,6 +266,39 @@ class SqliteStore implements Store {
     const db = await this.#open();
     db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value]);
     return db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key])!.value;
+  }
+
+  async cancelRun(runId: string, result: string, now: number) {
+    const db = await this.#open();
+    const { row, cancelled } = db.transaction(() => {
+      const updated = db.get(
+        `UPDATE runs SET status = 'cancelled', result = ?, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
+         rev = rev + 1, updated_at = ? WHERE id = ? AND status IN ('running', 'waiting') RETURNING *`,
+        [result, now, runId],
+      );
+      if (updated) db.run("DELETE FROM waits WHERE run_id = ?", [runId]);
+      return { row: updated ?? db.get("SELECT * FROM runs WHERE id = ?", [runId]), cancelled: updated !== undefined };
+    });
+    if (cancelled) this.#hub.runChanged(runId);
+    return row ? { run: runFromRow(row), changed: cancelled } : null;
+  }
+
+  async retryRun(runId: string, now: number) {
+    const db = await this.#open();
+    const { row, retried } = db.transaction(() => {
+      const updated = db.get(
+        `UPDATE runs SET status = 'waiting', result = NULL, wake_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+         rev = rev + 1, updated_at = ? WHERE id = ? AND status = 'failed' RETURNING *`,
+        [now, now, runId],
+      );
+      if (updated) db.run("UPDATE steps SET status = 'retrying', attempts = 0, wake_at = NULL, updated_at = ? WHERE run_id = ? AND status = 'failed'", [now, runId]);
+      return { row: updated ?? db.get("SELECT * FROM runs WHERE id = ?", [runId]), retried: updated !== undefined };
+    });
+    if (retried) {
+      this.#hub.runChanged(runId);
+      this.#hub.due();
+    }
+    return row ? { run: runFromRow(row), changed: retried } : null;
   }
 
   async listRuns(options: ListRunsOptions = {}) {
