@@ -9,7 +9,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value; everything else starting with `--` is a boolean flag. */
-const VALUED = new Set(["store", "limit", "endpoint", "port", "host", "token", "root"]);
+const VALUED = new Set(["store", "limit", "endpoint", "port", "host", "token", "root", "reason"]);
 const FLAGS = new Set(["json", "help"]);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {

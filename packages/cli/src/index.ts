@@ -1,4 +1,4 @@
-/** The `durable` command: compile, inspect, runs, run, ui. */
+/** The `durable` command: compile, inspect, runs, run, ui, cancel, retry. */
 import { parseArgs } from "./args.js";
 import type { Command, Io } from "./command.js";
 import { CliError } from "./errors.js";
@@ -15,9 +15,13 @@ Usage:
                                              the run inspector, a web page (default port 4400):
                                              live runs, filters, one run's timeline, state and source;
                                              localhost only unless --host (then a token is required)
+  durable cancel <id> [--store URL] [--reason TEXT] [--json]
+                                             cancel a running or waiting run
+  durable retry <id> [--store URL] [--json]  run a failed run again from where it failed
 
 The store URL defaults to $DURABLE_STORE_URL (sqlite:///abs/path.db or postgres://…).
-Exit code 1 on errors (missing file, store or run; compile errors).`;
+Exit code 1 on errors (missing file, store or run; compile errors; a run that
+cannot be cancelled or retried).`;
 
 // Loaded on demand: `durable runs` never loads the compiler, `durable compile` never loads a store.
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -26,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   runs: async () => (await import("./commands/runs.js")).runsCommand,
   run: async () => (await import("./commands/run.js")).runCommand,
   ui: async () => (await import("./commands/ui.js")).uiCommand,
+  cancel: async () => (await import("./commands/control.js")).cancelCommand,
+  retry: async () => (await import("./commands/control.js")).retryCommand,
 };
 
 const consoleIo: Io = {

@@ -31,7 +31,7 @@ function render(run: RunView): string {
   if (run.lease) out.push(`lease     ${run.lease.owner} until ${formatTime(run.lease.expiresAt)}`);
 
   const locals = Object.entries(run.locals);
-  const finished = run.status === "completed" || run.status === "failed";
+  const finished = run.status !== "running" && run.status !== "waiting";
   out.push("", finished ? `captured locals at the last checkpoint (state ${run.state})` : `captured locals (state ${run.state})`);
   out.push(locals.length ? table(["NAME", "VALUE"], locals.map(([k, v]) => [k, formatValue(v, 100)])) : "  none");
 
