@@ -193,7 +193,9 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     const first = await handler(req("/api/nap"));
     const runId = runIdOf(first);
     const location = locationOf(first);
-    const tampered = location.replace(/.$/, (c) => (c === "A" ? "B" : "A"));
+    // a character well inside the MAC (the last one carries 2 padding bits of base64)
+    const at = location.length - 10;
+    const tampered = location.slice(0, at) + (location[at] === "A" ? "B" : "A") + location.slice(at + 1);
     expect((await handler(req(tampered, { method: "DELETE" }))).status).toBe(404);
     const other = inngest.endpoint(async () => new Response("x"));
     expect((await other(req(location.replace("/api/nap", "/api/other"), { method: "DELETE" }))).status).toBe(404);
