@@ -9,7 +9,7 @@ export const PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 /** Bodies (request, response) shown up to this size. */
 const MAX_BODY_BYTES = 256 * 1024;
-const STATUSES: readonly RunStatus[] = ["running", "waiting", "completed", "failed"];
+const STATUSES: readonly RunStatus[] = ["running", "waiting", "completed", "failed", "cancelled"];
 
 /** A client's mistake, answered with this status and `{ error: message }`. */
 export class ApiProblem extends Error {

@@ -84,7 +84,7 @@ function body(card: HTMLElement, ...children: Child[]): void {
 const fact = (name: string, value: Child) => h("div", h("dt", name), h("dd", value));
 
 function stateView(run: RunDetail): HTMLElement {
-  const finished = run.status === "completed" || run.status === "failed";
+  const finished = run.status !== "running" && run.status !== "waiting";
   const source = "unavailable" in run.source ? null : run.source;
   const awaits = source?.states[run.state]?.steps ?? [];
   return h(

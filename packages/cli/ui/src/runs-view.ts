@@ -4,7 +4,7 @@ import { fill, h } from "./dom.js";
 import { clock, iso, relative } from "./format.js";
 import { getJson, subscribe } from "./live.js";
 
-const STATUSES = ["running", "waiting", "completed", "failed"];
+const STATUSES = ["running", "waiting", "completed", "failed", "cancelled"];
 const FILTERS = ["endpoint", "status", "from", "to", "key"] as const;
 /** the server's default page size */
 const PAGE_SIZE = 50;

@@ -20,8 +20,8 @@ export function timeline(run: RunDetail): HTMLElement {
     ...run.steps.map((step) => stepEntry(step, run.waits.find((w) => w.stepId === step.id))),
   ];
   if (run.response) {
-    const failed = run.status === "failed";
-    entries.push({ at: run.updatedAt, kind: "response", tone: failed ? "bad" : "ok", title: [`${failed ? "failed" : "completed"}: responded `, h("strong", String(run.response.status))] });
+    const ok = run.status === "completed";
+    entries.push({ at: run.updatedAt, kind: "response", tone: ok ? "ok" : "bad", title: [`${run.status}: responded `, h("strong", String(run.response.status))] });
   }
   return h(
     "ol.timeline",
