@@ -156,7 +156,7 @@ describe("durable ui on localhost (the default)", () => {
     const runs = await call(ui.url, { path: "/api/runs" });
     expect([runs.status, JSON.parse(runs.body)]).toEqual([200, { runs: [] }]);
     const bad = await call(ui.url, { path: "/api/runs?status=sleeping" });
-    expect([bad.status, JSON.parse(bad.body)]).toEqual([400, { error: 'status must be one of running, waiting, completed, failed (got "sleeping")' }]);
+    expect([bad.status, JSON.parse(bad.body)]).toEqual([400, { error: 'status must be one of running, waiting, completed, failed, cancelled (got "sleeping")' }]);
     expect((await call(ui.url, { path: "/api/runs?from=yesterday" })).status).toBe(400);
     expect((await call(ui.url, { path: "/api/runs?limit=0" })).status).toBe(400);
     const missing = await call(ui.url, { path: "/api/runs/nope" });
