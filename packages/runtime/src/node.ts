@@ -28,9 +28,10 @@ export function toNodeHandler(handler: WebHandler): NodeHandler {
     res.once("finish", () => body.drain(res));
     serve(handler, req, res, body).catch((error) => {
       if (next) return next(error);
+      // no framework to hand it to: logged here, answered like any error nobody caught
+      console.error("[durable] toNodeHandler: the handler failed", error);
       if (res.headersSent) return res.destroy(error as Error);
-      const internal = new HttpError(500, "Internal error", { name: "InternalError" });
-      reply(req, res, body, internal.getResponse()).catch(() => res.destroy());
+      reply(req, res, body, HttpError.internal(error).getResponse()).catch(() => res.destroy());
     });
   };
 }

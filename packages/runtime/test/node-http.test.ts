@@ -159,6 +159,51 @@ describe("toNodeHandler over a real node:http server", () => {
   });
 });
 
+describe("toNodeHandler: a handler that throws", () => {
+  test("without a framework's next(): logged, answered like any uncaught error (generic in production), the connection still usable", async () => {
+    const own = http.createServer(
+      toNodeHandler(async (req) => {
+        if (new URL(req.url).pathname === "/boom") throw new Error("secret detail");
+        return new Response("fine");
+      }),
+    );
+    own.listen(0, "127.0.0.1");
+    await once(own, "listening");
+    const ownAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const errors: unknown[][] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      const get = (path: string, body?: Buffer) =>
+        new Promise<{ status: number; text: string; socket: unknown }>((resolve, reject) => {
+          const r = http.request(`http://127.0.0.1:${(own.address() as AddressInfo).port}${path}`, { method: body ? "POST" : "GET", agent: ownAgent }, (res) => {
+            let text = "";
+            res.on("data", (c) => (text += c));
+            res.on("end", () => resolve({ status: res.statusCode!, text, socket: r.socket }));
+          });
+          r.on("error", reject);
+          r.end(body);
+        });
+      const boom = await get("/boom", Buffer.alloc(256 * 1024));
+      expect(boom.status).toBe(500);
+      expect(JSON.parse(boom.text).error.name).toBe("InternalServerError");
+      expect(boom.text).not.toContain("secret detail");
+      expect(errors.some((args) => args.some((a) => a instanceof Error && a.message === "secret detail"))).toBe(true);
+      const next = await get("/fine");
+      expect(next.text).toBe("fine");
+      expect(next.socket).toBe(boom.socket);
+    } finally {
+      console.error = consoleError;
+      process.env.NODE_ENV = previous;
+      ownAgent.destroy();
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+});
+
 describe("toNodeHandler: req.signal", () => {
   /** A server whose handler hands its Request out; `closed` resolves after the adapter saw the response close. */
   async function serveRequests(respond: (req: Request) => Promise<Response>) {
