@@ -21,6 +21,23 @@ const count = (level) => (...args) => {
   if (level === "error" && !/fuzz: (thrown outside a step|failed step)/.test(text) && logged.unexpected.length < 20) logged.unexpected.push(text.slice(0, 2000));
 };
 
+/**
+ * Event-loop stalls over 2 s, with the CPU time this process spent meanwhile: near the stall's length means
+ * synchronous work blocked the loop; near zero, the machine did not give the process a CPU.
+ */
+const stalls = [];
+let tickAt = performance.now();
+let cpuAt = process.cpuUsage();
+setInterval(() => {
+  const now = performance.now();
+  const cpu = process.cpuUsage(cpuAt);
+  if (now - tickAt > 2100 && stalls.length < 20) {
+    stalls.push({ at: new Date().toISOString(), ms: Math.round(now - tickAt), cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+  }
+  tickAt = now;
+  cpuAt = process.cpuUsage();
+}, 100).unref();
+
 const store = await openStore(process.env.FUZZ_STORE_URL, "http-fuzz");
 const inngest = new Inngest({
   id: "http-fuzz",
@@ -87,11 +104,15 @@ const server = http.createServer((req, res) => {
   if (req.url === "/__fuzz/stats") {
     for (let i = 0; i < 3; i++) globalThis.gc?.();
     res.setHeader("content-type", "application/json");
-    return res.end(JSON.stringify({ memory: process.memoryUsage(), logged }));
+    return res.end(JSON.stringify({ memory: process.memoryUsage(), logged, stalls }));
   }
   if (req.url?.startsWith("/m/")) return serveCompiled(req, res);
   servePlain(req, res);
 });
+// longer than the driver's hang timeout: an event-loop stall (a starved machine) must not make node:http
+// close an idle keep-alive connection under a request that just arrived, and a connection the server sits
+// on is reported as hung rather than closed
+server.keepAliveTimeout = 120_000;
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));
 
 for (const signal of ["SIGTERM", "SIGINT"]) {
