@@ -207,6 +207,27 @@ export interface RunChange {
   changed: boolean;
 }
 
+/**
+ * The streamed body of a run's final Response, persisted while it is produced
+ * (see `beginStream`). One per run; a new execution that streams again (after
+ * the previous producer died) starts the next generation and replaces it.
+ */
+export interface StreamRecord {
+  runId: string;
+  /** 1 for the run's first stream, +1 for each restart */
+  generation: number;
+  /** the serialized Response without its body (status, status text, headers) */
+  head: string;
+  /** bytes persisted so far */
+  size: number;
+}
+
+/** Bytes of a stream starting at `offset`. */
+export interface StreamChunk {
+  offset: number;
+  data: Uint8Array;
+}
+
 export interface Store {
   /** Human-readable kind ("memory", "sqlite", "postgres") for logs. */
   readonly kind: string;
@@ -294,6 +315,31 @@ export interface Store {
    * event resolved a wait in another process). Returns an unsubscribe function.
    */
   onDue(listener: () => void): () => void;
+
+  /**
+   * Starts (or restarts) the run's streamed response, fenced like a
+   * checkpoint: the stream's next generation with `head` and no bytes; the
+   * chunks of earlier generations are deleted. Wakes the run's waiters.
+   * Returns the new generation, or null when `fence` is stale.
+   */
+  beginStream(runId: string, fence: number, head: string): Promise<number | null>;
+
+  /**
+   * Appends `data` at `offset`, fenced: false (nothing written) unless the
+   * fence is current, `generation` is the stream's and `offset` is its size.
+   * Wakes the run's waiters, in other processes too.
+   */
+  appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array): Promise<boolean>;
+
+  /** The run's stream as persisted so far, or null. */
+  getStream(runId: string): Promise<StreamRecord | null>;
+
+  /**
+   * Chunks of `generation` in order, starting with the one that holds byte
+   * `from` (it may begin before `from`), at most `limit` of them. Empty when
+   * nothing at or past `from` is persisted, or the generation was replaced.
+   */
+  readStream(runId: string, generation: number, from: number, limit: number): Promise<StreamChunk[]>;
 
   /** Small key/value metadata (e.g. the generated signing key). Insert-if-absent, then return the stored value. */
   getOrSetMeta(key: string, value: string): Promise<string>;

@@ -17,6 +17,8 @@ import {
   type RunRecord,
   type StepRecord,
   type Store,
+  type StreamChunk,
+  type StreamRecord,
   type WaitRecord,
 } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
@@ -40,6 +42,7 @@ class MemoryStore implements Store {
   private eventsByName = new Map<string, EventRecord[]>();
   private meta = new Map<string, string>();
   private hub = new ChangeHub();
+  private streams = new Map<string, StreamRecord & { chunks: StreamChunk[] }>();
 
   async createRun(run: RunRecord) {
     if (run.idempotencyKey !== null) {
@@ -253,6 +256,44 @@ class MemoryStore implements Store {
 
   onDue(listener: () => void) {
     return this.hub.onDue(listener);
+  }
+
+  async beginStream(runId: string, fence: number, head: string) {
+    const run = this.runs.get(runId);
+    if (!run || run.fence !== fence) return null;
+    const generation = (this.streams.get(runId)?.generation ?? 0) + 1;
+    this.streams.set(runId, { runId, generation, head, size: 0, chunks: [] });
+    this.changed(runId);
+    return generation;
+  }
+
+  async appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array) {
+    const stream = this.streams.get(runId);
+    if (this.runs.get(runId)?.fence !== fence || stream?.generation !== generation || stream.size !== offset) return false;
+    stream.chunks.push({ offset, data: data.slice() });
+    stream.size += data.byteLength;
+    this.changed(runId);
+    return true;
+  }
+
+  async getStream(runId: string) {
+    const stream = this.streams.get(runId);
+    return stream ? { runId, generation: stream.generation, head: stream.head, size: stream.size } : null;
+  }
+
+  async readStream(runId: string, generation: number, from: number, limit: number) {
+    const stream = this.streams.get(runId);
+    if (stream?.generation !== generation || from >= stream.size) return [];
+    const { chunks } = stream;
+    // the last chunk starting at or before `from`
+    let low = 0;
+    let high = chunks.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (chunks[mid]!.offset <= from) low = mid;
+      else high = mid - 1;
+    }
+    return chunks.slice(low, low + limit).map((c) => ({ offset: c.offset, data: c.data.slice() }));
   }
 
   async getOrSetMeta(key: string, value: string) {

@@ -67,6 +67,17 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
     `CREATE INDEX waits_match ON ${s}.waits (event, match, match_key, since)`,
     `CREATE INDEX events_name_ts ON ${s}.events (name, ts)`,
   ],
+  // streamed responses: one head per run, its bytes in append-only chunks
+  (s) => [
+    `CREATE TABLE ${s}.streams (run_id TEXT PRIMARY KEY, generation INTEGER NOT NULL, head TEXT NOT NULL, size BIGINT NOT NULL)`,
+    `CREATE TABLE ${s}.stream_chunks (
+      run_id TEXT NOT NULL,
+      generation INTEGER NOT NULL,
+      byte_offset BIGINT NOT NULL,
+      data BYTEA NOT NULL,
+      PRIMARY KEY (run_id, generation, byte_offset)
+    )`,
+  ],
 ];
 
 /** `schema` is the already quoted identifier; `name` the raw one (for the lock key and messages). */

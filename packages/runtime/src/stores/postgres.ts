@@ -18,7 +18,7 @@
  * Nothing connects until the first call, so a store built at import time does no I/O.
  */
 import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
-import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunChange, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunChange, RunRecord, StepRecord, Store, StreamChunk, StreamRecord, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
@@ -57,7 +57,7 @@ class PostgresStore implements Store {
   readonly #options: PostgresStoreOptions;
   readonly #name: string;
   /** Quoted schema-qualified table names. */
-  readonly #t: { runs: string; steps: string; waits: string; events: string; meta: string };
+  readonly #t: { runs: string; steps: string; waits: string; events: string; meta: string; streams: string; chunks: string };
   readonly #channels: Channels;
   readonly #hub = new ChangeHub((active) => active && this.#listener.start());
   readonly #listener: PgListener;
@@ -73,7 +73,15 @@ class PostgresStore implements Store {
     this.#options = options;
     this.#name = name;
     const schema = `"${name}"`;
-    this.#t = { runs: `${schema}.runs`, steps: `${schema}.steps`, waits: `${schema}.waits`, events: `${schema}.events`, meta: `${schema}.meta` };
+    this.#t = {
+      runs: `${schema}.runs`,
+      steps: `${schema}.steps`,
+      waits: `${schema}.waits`,
+      events: `${schema}.events`,
+      meta: `${schema}.meta`,
+      streams: `${schema}.streams`,
+      chunks: `${schema}.stream_chunks`,
+    };
     this.#channels = { run: `durable_run:${name}`, due: `durable_due:${name}` };
     this.#listener = new PgListener(() => this.#listenerClient(), this.#channels, this.#hub);
   }
@@ -313,6 +321,54 @@ class PostgresStore implements Store {
     return this.#hub.onDue(listener);
   }
 
+  async beginStream(runId: string, fence: number, head: string) {
+    const { runs, streams, chunks } = this.#t;
+    // FOR SHARE: a lease taken meanwhile (a new fence) waits for this statement to commit
+    const [row] = await this.#query(
+      `WITH run AS (SELECT id FROM ${runs} WHERE id = $1 AND fence = $2 FOR SHARE),
+       gone AS (DELETE FROM ${chunks} WHERE run_id = $1 AND EXISTS (SELECT 1 FROM run)),
+       stream AS (
+         INSERT INTO ${streams} AS s (run_id, generation, head, size) SELECT id, 1, $3, 0 FROM run
+         ON CONFLICT (run_id) DO UPDATE SET generation = s.generation + 1, head = excluded.head, size = 0
+         RETURNING generation)
+       SELECT generation, pg_notify($4, $1) FROM stream`,
+      [runId, fence, head, this.#channels.run],
+    );
+    return row ? Number(row.generation) : null;
+  }
+
+  async appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array) {
+    const { runs, streams, chunks } = this.#t;
+    const rows = await this.#query(
+      `WITH run AS (SELECT id FROM ${runs} WHERE id = $1 AND fence = $2 FOR SHARE),
+       grown AS (
+         UPDATE ${streams} SET size = size + $5 WHERE run_id = $1 AND generation = $3 AND size = $4 AND EXISTS (SELECT 1 FROM run)
+         RETURNING run_id),
+       chunk AS (INSERT INTO ${chunks} (run_id, generation, byte_offset, data) SELECT run_id, $3, $4, $6 FROM grown)
+       SELECT pg_notify($7, $1) FROM grown`,
+      [runId, fence, generation, offset, data.byteLength, asBuffer(data), this.#channels.run],
+    );
+    return rows.length > 0;
+  }
+
+  async getStream(runId: string): Promise<StreamRecord | null> {
+    const [row] = await this.#query(`SELECT generation, head, size FROM ${this.#t.streams} WHERE run_id = $1`, [runId]);
+    return row ? { runId, generation: Number(row.generation), head: String(row.head), size: Number(row.size) } : null;
+  }
+
+  async readStream(runId: string, generation: number, from: number, limit: number): Promise<StreamChunk[]> {
+    const { chunks } = this.#t;
+    const rows = await this.#query(
+      `SELECT byte_offset, data FROM ${chunks} WHERE run_id = $1 AND generation = $2 AND byte_offset >= coalesce(
+         (SELECT max(byte_offset) FROM ${chunks} WHERE run_id = $1 AND generation = $2 AND byte_offset <= $3), 0)
+       ORDER BY byte_offset LIMIT $4`,
+      [runId, generation, from, limit],
+    );
+    const found = rows.map((r) => ({ offset: Number(r.byte_offset), data: r.data as Uint8Array }));
+    const last = found.at(-1);
+    return last && last.offset + last.data.byteLength > from ? found : [];
+  }
+
   async getOrSetMeta(key: string, value: string) {
     const { meta } = this.#t;
     await this.#query(`INSERT INTO ${meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, value]);
@@ -507,6 +563,9 @@ async function withClient<T>(pool: Pool, body: (client: PoolClient) => Promise<T
     client.release(failed);
   }
 }
+
+/** pg sends a Buffer as bytea (a Buffer is a Uint8Array: no copy). */
+const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 
 /** `$from, …, $(from+count-1)` */
 function params(from: number, count: number): string {

@@ -67,7 +67,21 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE INDEX waits_match ON waits (event, match, match_key, since)`,
     `CREATE INDEX events_name_ts ON events (name, ts)`,
   ],
+  // streamed responses: one head per run, its bytes in append-only chunks
+  [
+    `CREATE TABLE streams (run_id TEXT PRIMARY KEY, generation INTEGER NOT NULL, head TEXT NOT NULL, size INTEGER NOT NULL)`,
+    `CREATE TABLE stream_chunks (
+      run_id TEXT NOT NULL,
+      generation INTEGER NOT NULL,
+      byte_offset INTEGER NOT NULL,
+      data BLOB NOT NULL,
+      PRIMARY KEY (run_id, generation, byte_offset)
+    )`,
+  ],
 ];
+
+/** The schema version this runtime writes (`PRAGMA user_version`). */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(db: SqliteDb, path: string): void {
   db.transaction(() => {

@@ -17,7 +17,7 @@
  * The file is opened on first use, not when `sqliteStore()` is called, so a
  * store created at import time (e.g. while Next.js builds) does no I/O.
  */
-import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, WaitRecord } from "../store.js";
+import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, StreamChunk, StreamRecord, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
 import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
@@ -62,6 +62,9 @@ const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
 const IN_ENDPOINTS = "endpoint IN (SELECT value FROM json_each(?))";
 const LIST_RUNS: ListRunsDialect = { runs: "runs", order: "rowid", placeholder: () => "?", colonIn: "instr(idempotency_key, ':')" };
+
+/** better-sqlite3 binds a BLOB from a Buffer only (a Buffer is a Uint8Array: no copy). */
+const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 
 class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -260,6 +263,60 @@ class SqliteStore implements Store {
 
   onDue(listener: () => void) {
     return this.#hub.onDue(listener);
+  }
+
+  async beginStream(runId: string, fence: number, head: string) {
+    const db = await this.#open();
+    const generation = db.transaction(() => {
+      // the fenced rev bump goes first: a stale writer changes nothing
+      if (db.run("UPDATE runs SET rev = rev + 1 WHERE id = ? AND fence = ?", [runId, fence]) === 0) return null;
+      db.run("DELETE FROM stream_chunks WHERE run_id = ?", [runId]);
+      return db.get<{ generation: number }>(
+        `INSERT INTO streams (run_id, generation, head, size) VALUES (?, 1, ?, 0)
+         ON CONFLICT (run_id) DO UPDATE SET generation = generation + 1, head = excluded.head, size = 0 RETURNING generation`,
+        [runId, head],
+      )!.generation;
+    });
+    if (generation !== null) this.#hub.runChanged(runId);
+    return generation;
+  }
+
+  async appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array) {
+    const db = await this.#open();
+    const appended = db.transaction(() => {
+      const grown = db.run(
+        `UPDATE streams SET size = size + ? WHERE run_id = ? AND generation = ? AND size = ?
+           AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND fence = ?)`,
+        [data.byteLength, runId, generation, offset, runId, fence],
+      );
+      if (grown === 0) return false;
+      db.run("INSERT INTO stream_chunks (run_id, generation, byte_offset, data) VALUES (?, ?, ?, ?)", [runId, generation, offset, asBuffer(data)]);
+      // other processes notice a run's change by its rev
+      db.run("UPDATE runs SET rev = rev + 1 WHERE id = ?", [runId]);
+      return true;
+    });
+    if (appended) this.#hub.runChanged(runId);
+    return appended;
+  }
+
+  async getStream(runId: string): Promise<StreamRecord | null> {
+    const row = (await this.#open()).get<{ generation: number; head: string; size: number }>(
+      "SELECT generation, head, size FROM streams WHERE run_id = ?",
+      [runId],
+    );
+    return row ? { runId, generation: row.generation, head: row.head, size: row.size } : null;
+  }
+
+  async readStream(runId: string, generation: number, from: number, limit: number): Promise<StreamChunk[]> {
+    const rows = (await this.#open()).all<{ byte_offset: number; data: Uint8Array }>(
+      `SELECT byte_offset, data FROM stream_chunks WHERE run_id = ? AND generation = ? AND byte_offset >= coalesce(
+         (SELECT max(byte_offset) FROM stream_chunks WHERE run_id = ? AND generation = ? AND byte_offset <= ?), 0)
+       ORDER BY byte_offset LIMIT ?`,
+      [runId, generation, runId, generation, from, limit],
+    );
+    const chunks = rows.map((r) => ({ offset: r.byte_offset, data: r.data }));
+    const last = chunks.at(-1);
+    return last && last.offset + last.data.byteLength > from ? chunks : [];
   }
 
   async getOrSetMeta(key: string, value: string) {

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.js";
 import { eventMatcher, matchKey } from "../../src/events.js";
 import { describeRunControlCases } from "./run-control-cases.js";
+import { describeStreamConformance } from "./conformance-streams.js";
 
 export type StoreFactory = () => Store | Promise<Store>;
 
@@ -124,6 +125,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
     const itShared = options.shared ? it : it.skip;
 
     describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, settlesWithin, listening, endpoint: EP, ttl: TTL });
+    describeStreamConformance({ setup, insert, settlesWithin, listening, shared: options.shared === true });
 
     describe("runs", () => {
       it("createRun stores every field and getRun returns it", async () => {

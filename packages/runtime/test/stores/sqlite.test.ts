@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { sqliteStore } from "../../src/stores/sqlite.js";
+import { SQLITE_SCHEMA_VERSION } from "../../src/stores/sqlite-schema.js";
 import { describeStoreConformance, makeRun } from "./conformance.js";
 
 const dir = mkdtempSync(join(tmpdir(), "durable-sqlite-"));
@@ -38,7 +39,7 @@ describe("sqliteStore", () => {
     const Database = (await import("better-sqlite3")).default;
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(2);
+    expect(db.pragma("user_version", { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
     db.close();
   });
 
