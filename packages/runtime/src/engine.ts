@@ -104,10 +104,15 @@ export class Engine {
    * or suspends; `req` null = rebuild it from the persisted snapshot.
    */
   async execute(def: EndpointDef, run: RunRecord, req: Request | null, fresh: boolean): Promise<Outcome> {
+    const release = () => this.release(run.id);
     try {
-      return await this.executeLeased(def, run, req, fresh);
-    } finally {
-      this.release(run.id);
+      const outcome = await this.executeLeased(def, run, req, fresh);
+      // a streamed response is still being produced: the run stays ours until it is
+      whenProduced(outcome, release);
+      return outcome;
+    } catch (error) {
+      release();
+      throw error;
     }
   }
 
@@ -155,11 +160,18 @@ export class Engine {
         (error) => logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
       );
     }, Math.max(10, leaseMs / 3));
-    try {
-      return await execution.execute();
-    } finally {
+    const stop = () => {
       clock.clearTimer(renew);
       if (reservation) reservation.execution = null;
+    };
+    try {
+      const outcome = await execution.execute();
+      whenProduced(outcome, stop);
+      return outcome;
+    } catch (error) {
+      stop();
+      throw error;
+    } finally {
       ambient.end(execution);
     }
   }
@@ -206,4 +218,10 @@ export class Engine {
       await Promise.allSettled(held.map(([runId, fence]) => store.releaseLease(runId, fence)));
     };
   }
+}
+
+/** Runs `then` once the outcome's response is produced (at once unless it still streams). */
+function whenProduced(outcome: Outcome, then: () => void): void {
+  if (outcome.kind === "streaming") void outcome.producing.finally(then);
+  else then();
 }

@@ -26,6 +26,7 @@ import { describeValue, HttpError } from "./errors.js";
 import { Checkpoints, LOST } from "./execution/checkpoints.js";
 import { ResumePoint, type Mode } from "./execution/resume-point.js";
 import { Steps } from "./execution/steps.js";
+import { readAvailable, StreamProducer, type AvailableBody } from "./execution/stream.js";
 import { deserialize, serializeMessage } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, StepRecord, Store } from "./store.js";
@@ -34,6 +35,8 @@ import { triggerEvent } from "./events.js";
 
 export type Outcome =
   | { kind: "done"; response: Response }
+  /** the Response's body streams: its stream's head and generation; the run completes when `producing` settles */
+  | { kind: "streaming"; head: string; generation: number; producing: Promise<void> }
   /** `due`: an event resolved one of its waits while it was suspending: run it again now */
   | { kind: "suspended"; wakeAt: number | null; due: boolean }
   /** the run is no longer ours (fenced out, store failure, client closed) */
@@ -60,6 +63,7 @@ export class Execution {
   private readonly cancellation = new AbortController();
   /** what the handler gets: the request, with a signal that also aborts on cancellation */
   private readonly req: Request;
+  private producer: StreamProducer | null = null;
 
   constructor(
     private readonly services: Services,
@@ -74,8 +78,13 @@ export class Execution {
     const cancelled = () => {
       this.cancellation.abort(new DOMException(`Run ${run.id} was cancelled`, "AbortError"));
       this.steps.stop();
+      this.producer?.stop();
     };
-    this.checkpoints = new Checkpoints(services, store, run, this.point, start.mode, () => this.steps.stop(), cancelled);
+    const lost = () => {
+      this.steps.stop();
+      this.producer?.stop();
+    };
+    this.checkpoints = new Checkpoints(services, store, run, this.point, start.mode, lost, cancelled);
     let trigger: DurableEvent | undefined;
     const triggerOf = () => (trigger ??= triggerEvent(run.id, run.trigger, run.createdAt));
     this.steps = new Steps(services, def, run.id, store, this.point, this.checkpoints, start.recorded, triggerOf);
@@ -239,7 +248,9 @@ export class Execution {
     let result: string;
     let copy: Response;
     try {
-      const bytes = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+      const body = response.body === null ? null : await readAvailable(response as Response & { body: ReadableStream<Uint8Array> });
+      if (body?.complete === false) return this.stream(response, body);
+      const bytes = body?.bytes ?? null;
       result = serializeMessage(response, bytes);
       this.checkpoints.checkSize(result, "the final Response");
       copy = new Response(bytes as Uint8Array<ArrayBuffer> | null, response);
@@ -248,5 +259,20 @@ export class Execution {
     }
     await this.checkpoints.write({ run: { status, result, wakeAt: null }, releaseLease: true }, { withState: false });
     return { kind: "done", response: copy };
+  }
+
+  /**
+   * A body that streams: persisted as it comes, followed by the client from
+   * the first byte. (A store error writing the head rejects: the execution is abandoned.)
+   */
+  private async stream(response: Response, body: Extract<AvailableBody, { complete: false }>): Promise<Outcome> {
+    const producer = (this.producer = new StreamProducer(this.services, this.store, this.run.id, this.checkpoints, response, body));
+    const generation = await producer.begin();
+    if (generation === null || this.checkpoints.lost) {
+      this.lose();
+      producer.stop();
+      return { kind: "lost" };
+    }
+    return { kind: "streaming", head: producer.head, generation, producing: producer.produce((error) => this.fail(error)) };
   }
 }

@@ -182,8 +182,35 @@ async function reply(req: IncomingMessage, res: ServerResponse, body: IncomingBo
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   body.closeIfTooLong(res);
   if (!response.body || req.method === "HEAD") return void res.end();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
+  // each chunk is written as it comes (a streamed body reaches the client live), at the client's pace
+  const chunks = (response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  let next = chunks.next();
+  // a body that has nothing to send yet gets its head sent now (an event stream is "open" once it has it)
+  if ((await Promise.race([next, afterTurn()])) === TURN) res.flushHeaders();
+  try {
+    for (let result = await next; !result.done; result = await next) {
+      if (!res.write(result.value)) await drainedOrClosed(res);
+      // the client left: stop reading, which cancels the body (a durable stream goes on being produced)
+      if (res.destroyed) return;
+      next = chunks.next();
+    }
+  } finally {
+    if (res.destroyed) await chunks.return?.();
   }
   res.end();
+}
+
+const TURN = Symbol("turn");
+const afterTurn = () => new Promise<typeof TURN>((resolve) => setImmediate(resolve, TURN));
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
 }

@@ -6,7 +6,9 @@
  * - GET/HEAD on `?__durable=<token>` long-polls: the final Response the
  *   moment the run finishes, else 202 + Retry-After; the poll also drives due
  *   work (serverless deployments have no scheduler between requests);
- * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key.
+ * - `Idempotency-Key` re-attaches to (or takes over) the run of the same key;
+ * - a streamed response is followed live, inline and on the poll URL, and
+ *   resumed where the client asks (stream/rejoin.ts).
  */
 
 import { randomId, type TokenSigner } from "./crypto.js";
@@ -15,12 +17,15 @@ import { HttpError } from "./errors.js";
 import type { Outcome } from "./execution.js";
 import { checkRequestShape, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
 import { MAX_CANCEL_REASON } from "./run-control.js";
-import { deserialize } from "./serialize.js";
+import { deserialize, streamedResponse } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import { isFinished, type RunRecord, type Store } from "./store.js";
+import type { FollowContext } from "./stream/follow.js";
+import { streamResponse, type StreamState } from "./stream/rejoin.js";
 
 const TOKEN_PARAM = "__durable";
 const RUN_ID_HEADER = "X-Durable-Run-Id";
+const POLL_URL_HEADER = "X-Durable-Poll-Url";
 
 
 /** Whether a store error says "unavailable, try again later" (see Store): answered 503, not 500. */
@@ -102,7 +107,7 @@ export class Protocol {
       updatedAt: now,
     };
     const created = await store.createRun(run);
-    if (!created.created) return this.attach(created.run, run.requestHash, url, def, req.method, signer);
+    if (!created.created) return this.attach(created.run, run.requestHash, url, def, req, signer);
     engine.adopt(run);
     // the handler gets the original request, or a copy carrying the body already read from it
     const outcome = await engine.execute(def, run, body === null ? req : rebuildRequest(req, body), true);
@@ -126,31 +131,64 @@ export class Protocol {
     hash: string,
     url: URL,
     def: EndpointDef,
-    method: string,
+    req: Request,
     signer: TokenSigner,
   ): Promise<Response> {
     if (run.requestHash !== hash) {
       throw new HttpError(422, "This Idempotency-Key was already used with a different request", { name: "IdempotencyKeyReused" });
     }
-    if (isFinished(run)) return this.replay(run, method);
+    if (isFinished(run)) return this.replay(run, req, url, def, signer);
     const sleeping = run.status === "waiting" && run.wakeAt !== null && run.wakeAt > this.services.clock.now();
     const leased = sleeping ? null : await this.engine.acquire(run.id);
     if (!leased) return this.redirect(run.id, url, def, signer);
-    return this.answer(await this.engine.resume(def, leased), run.id, url, def, method, signer);
+    return this.answer(await this.engine.resume(def, leased), run.id, url, def, req.method, signer);
   }
 
   private async answer(outcome: Outcome, runId: string, url: URL, def: EndpointDef, method: string, signer: TokenSigner) {
+    if (outcome.kind === "streaming") {
+      const { head, generation } = outcome;
+      return this.follow(runId, null, method, url, def, signer, { head, generation, size: 0, complete: false });
+    }
     if (outcome.kind !== "done") return this.redirect(runId, url, def, signer);
     return withRunId(outcome.response, runId, method);
   }
 
   private async redirect(runId: string, url: URL, def: EndpointDef, signer: TokenSigner): Promise<Response> {
-    const location = `${pathReference(url.pathname)}?${TOKEN_PARAM}=${await signer.sign(def.id, runId)}`;
+    const location = await this.pollUrl(runId, url, def, signer);
     return new Response(null, { status: 303, headers: { Location: location, [RUN_ID_HEADER]: runId, "Cache-Control": "no-store" } });
   }
 
-  private replay(run: RunRecord, method: string): Response {
-    return withRunId(deserialize<Response>(run.result!), run.id, method);
+  private async pollUrl(runId: string, url: URL, def: EndpointDef, signer: TokenSigner): Promise<string> {
+    return `${pathReference(url.pathname)}?${TOKEN_PARAM}=${await signer.sign(def.id, runId)}`;
+  }
+
+  /** The run's final Response; a streamed one is followed from the store, resumed where `req` asks. */
+  private async replay(run: RunRecord, req: Request, url: URL, def: EndpointDef, signer: TokenSigner): Promise<Response> {
+    const streamed = streamedResponse(run.result);
+    if (!streamed) return withRunId(deserialize<Response>(run.result!), run.id, req.method);
+    return this.follow(run.id, req, req.method, url, def, signer, { ...streamed, complete: true });
+  }
+
+  /**
+   * A client following the run's streamed response (live while it is
+   * produced; `req` null: the inline client, from the start). It names the
+   * run's poll URL: a client that drops rejoins there.
+   */
+  private async follow(runId: string, req: Request | null, method: string, url: URL, def: EndpointDef, signer: TokenSigner, state: StreamState) {
+    const { services } = this;
+    const store = await services.store();
+    const context: FollowContext = {
+      store,
+      clock: services.clock,
+      runId,
+      closing: services.closing,
+      waitForChange: (ms, signal) => this.waitForChange(store, runId, ms, signal),
+      idle: (run) => this.drive(run, def),
+      maxWaitMs: services.leaseMs,
+    };
+    const response = streamResponse(context, state, req);
+    response.headers.set(POLL_URL_HEADER, await this.pollUrl(runId, url, def, signer));
+    return withRunId(response, runId, method);
   }
 
   /** GET/HEAD on the poll URL: the final Response as soon as there is one, else 202 after `pollMs`. */
@@ -166,7 +204,10 @@ export class Protocol {
     if (!run || run.endpoint !== def.id) throw notFound();
     const deadline = clock.now() + this.services.pollMs;
     for (;;) {
-      if (isFinished(run)) return this.replay(run, req.method);
+      if (isFinished(run)) return this.replay(run, req, url, def, signer);
+      // a response streaming: followed live
+      const stream = run.status === "running" ? await store.getStream(run.id) : null;
+      if (stream) return this.follow(run.id, req, req.method, url, def, signer, { ...stream, complete: false });
       const wakeAt = this.drive(run, def);
       const now = clock.now();
       if (now >= deadline || req.signal?.aborted || this.services.closing.aborted) break;

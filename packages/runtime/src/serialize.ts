@@ -99,7 +99,6 @@ const withBodyBytes = (text: string, bodies: readonly (Uint8Array | null)[]): st
 
 export const serialize = async (value: unknown): Promise<string> => finish(snapshot(value));
 
-
 /** A Request/Response whose body was already read as `bytes`, serialized without touching its stream. */
 export function serializeMessage(message: Request | Response, bytes: Uint8Array | null): string {
   const text = stringify(message, reducers(() => (bytes === null ? -1 : 0)));
@@ -118,7 +117,30 @@ export function serializeRequestParts(method: string, url: string, headers: [str
   return bytes === null ? text : withBodyBytes(text, [bytes]);
 }
 
+/**
+ * A final Response whose body was streamed: its head (`serializeMessage`
+ * without a body) and where the body is — the store's stream of the run,
+ * `generation`, `size` bytes.
+ */
+export interface StreamedResponse {
+  head: string;
+  generation: number;
+  size: number;
+}
+
+export const serializeStreamedResponse = ({ head, generation, size }: StreamedResponse): string =>
+  "S" + JSON.stringify([head, generation, size]);
+
+/** The streamed Response a run's result refers to, or null when the result holds its body itself. */
+export function streamedResponse(result: string | null): StreamedResponse | null {
+  if (!result?.startsWith("S")) return null;
+  const [head, generation, size] = JSON.parse(result.slice(1)) as [string, number, number];
+  return { head, generation, size };
+}
+
+/** Deserializes a value; a streamed Response comes back as its head (without its body, which the store's stream holds). */
 export function deserialize<T = unknown>(text: string): T {
+  if (text.startsWith("S")) return deserialize<T>(streamedResponse(text)!.head);
   if (!text.startsWith("B")) return parse(text, revivers([])) as T;
   const [inner, ...bodies] = JSON.parse(text.slice(1)) as [string, ...(string | null)[]];
   return parse(inner, revivers(bodies.map((b) => (b === null ? null : fromBase64(b))))) as T;

@@ -320,13 +320,15 @@ export interface Store {
    * Starts (or restarts) the run's streamed response, fenced like a
    * checkpoint: the stream's next generation with `head` and no bytes; the
    * chunks of earlier generations are deleted. Wakes the run's waiters.
-   * Returns the new generation, or null when `fence` is stale.
+   * Returns the new generation, or null when `fence` is stale or the run is
+   * not "running" (cancelled, finished).
    */
   beginStream(runId: string, fence: number, head: string): Promise<number | null>;
 
   /**
    * Appends `data` at `offset`, fenced: false (nothing written) unless the
-   * fence is current, `generation` is the stream's and `offset` is its size.
+   * run is "running" under this fence, `generation` is the stream's and
+   * `offset` is its size.
    * Wakes the run's waiters, in other processes too.
    */
   appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array): Promise<boolean>;

@@ -260,7 +260,7 @@ class MemoryStore implements Store {
 
   async beginStream(runId: string, fence: number, head: string) {
     const run = this.runs.get(runId);
-    if (!run || run.fence !== fence) return null;
+    if (!run || run.fence !== fence || run.status !== "running") return null;
     const generation = (this.streams.get(runId)?.generation ?? 0) + 1;
     this.streams.set(runId, { runId, generation, head, size: 0, chunks: [] });
     this.changed(runId);
@@ -269,7 +269,8 @@ class MemoryStore implements Store {
 
   async appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array) {
     const stream = this.streams.get(runId);
-    if (this.runs.get(runId)?.fence !== fence || stream?.generation !== generation || stream.size !== offset) return false;
+    const run = this.runs.get(runId);
+    if (run?.fence !== fence || run.status !== "running" || stream?.generation !== generation || stream.size !== offset) return false;
     stream.chunks.push({ offset, data: data.slice() });
     stream.size += data.byteLength;
     this.changed(runId);

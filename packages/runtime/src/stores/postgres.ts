@@ -325,7 +325,7 @@ class PostgresStore implements Store {
     const { runs, streams, chunks } = this.#t;
     // FOR SHARE: a lease taken meanwhile (a new fence) waits for this statement to commit
     const [row] = await this.#query(
-      `WITH run AS (SELECT id FROM ${runs} WHERE id = $1 AND fence = $2 FOR SHARE),
+      `WITH run AS (SELECT id FROM ${runs} WHERE id = $1 AND fence = $2 AND status = 'running' FOR SHARE),
        gone AS (DELETE FROM ${chunks} WHERE run_id = $1 AND EXISTS (SELECT 1 FROM run)),
        stream AS (
          INSERT INTO ${streams} AS s (run_id, generation, head, size) SELECT id, 1, $3, 0 FROM run
@@ -340,7 +340,7 @@ class PostgresStore implements Store {
   async appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array) {
     const { runs, streams, chunks } = this.#t;
     const rows = await this.#query(
-      `WITH run AS (SELECT id FROM ${runs} WHERE id = $1 AND fence = $2 FOR SHARE),
+      `WITH run AS (SELECT id FROM ${runs} WHERE id = $1 AND fence = $2 AND status = 'running' FOR SHARE),
        grown AS (
          UPDATE ${streams} SET size = size + $5 WHERE run_id = $1 AND generation = $3 AND size = $4 AND EXISTS (SELECT 1 FROM run)
          RETURNING run_id),

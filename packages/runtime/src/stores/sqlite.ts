@@ -269,7 +269,7 @@ class SqliteStore implements Store {
     const db = await this.#open();
     const generation = db.transaction(() => {
       // the fenced rev bump goes first: a stale writer changes nothing
-      if (db.run("UPDATE runs SET rev = rev + 1 WHERE id = ? AND fence = ?", [runId, fence]) === 0) return null;
+      if (db.run("UPDATE runs SET rev = rev + 1 WHERE id = ? AND fence = ? AND status = 'running'", [runId, fence]) === 0) return null;
       db.run("DELETE FROM stream_chunks WHERE run_id = ?", [runId]);
       return db.get<{ generation: number }>(
         `INSERT INTO streams (run_id, generation, head, size) VALUES (?, 1, ?, 0)
@@ -286,7 +286,7 @@ class SqliteStore implements Store {
     const appended = db.transaction(() => {
       const grown = db.run(
         `UPDATE streams SET size = size + ? WHERE run_id = ? AND generation = ? AND size = ?
-           AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND fence = ?)`,
+           AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND fence = ? AND status = 'running')`,
         [data.byteLength, runId, generation, offset, runId, fence],
       );
       if (grown === 0) return false;
