@@ -266,11 +266,10 @@ export class Execution {
    * the first byte. (A store error writing the head rejects: the execution is abandoned.)
    */
   private async stream(response: Response, body: Extract<AvailableBody, { complete: false }>): Promise<Outcome> {
-    const producer = (this.producer = new StreamProducer(this.services, this.store, this.run.id, this.checkpoints, response, body));
+    const producer = (this.producer = new StreamProducer(this.store, this.run.id, this.checkpoints, response, body));
     const generation = await producer.begin();
     if (generation === null || this.checkpoints.lost) {
-      this.lose();
-      producer.stop();
+      this.lose(); // stops the producer too
       return { kind: "lost" };
     }
     return { kind: "streaming", head: producer.head, generation, producing: producer.produce((error) => this.fail(error)) };

@@ -12,7 +12,6 @@
  * the run as before.
  */
 
-import type { Services } from "../services.js";
 import { serializeMessage, serializeStreamedResponse } from "../serialize.js";
 import type { Store } from "../store.js";
 import { LiveStream } from "../stream/live.js";
@@ -80,7 +79,6 @@ export class StreamProducer {
   private failure: unknown = undefined;
 
   constructor(
-    private readonly services: Services,
     private readonly store: Store,
     private readonly runId: string,
     private readonly checkpoints: Checkpoints,
@@ -91,9 +89,14 @@ export class StreamProducer {
     this.sse = isEventStream(response.headers);
   }
 
-  /** Writes the head: the stream's generation, or null when the run is no longer ours. */
+  /** Writes the head: the stream's generation, or null when the run is no longer ours (throws LOST when the store fails). */
   async begin(): Promise<number | null> {
-    const generation = await this.store.beginStream(this.runId, this.checkpoints.fence, this.head);
+    let generation: number | null;
+    try {
+      generation = await this.store.beginStream(this.runId, this.checkpoints.fence, this.head);
+    } catch (error) {
+      this.checkpoints.storeFailed(error, "the head of the streamed response could not be stored");
+    }
     if (generation === null) return null;
     this.generation = generation;
     this.live = new LiveStream(this.runId, generation);
@@ -107,7 +110,8 @@ export class StreamProducer {
 
   /**
    * Reads, persists and completes the body. Never rejects: when the run is
-   * lost it just stops; when the handler's body fails, `fail` makes the run fail.
+   * lost it just stops; when the handler's body fails (or the store fails in
+   * a way that would recur), `fail` makes the run fail.
    */
   async produce(fail: (error: unknown) => Promise<unknown>): Promise<void> {
     const live = this.live!;
@@ -132,8 +136,9 @@ export class StreamProducer {
     } catch (error) {
       live.lose();
       reader.cancel().catch(() => {});
-      if (error === LOST || this.checkpoints.lost) return;
-      await fail(error);
+      const { failure, lost } = this.checkpoints;
+      if (lost || (error === LOST && !failure)) return;
+      await fail(failure ?? error).catch(() => {}); // failing lost the run: nothing more to do
     }
   }
 
@@ -173,8 +178,7 @@ export class StreamProducer {
       try {
         ok = await this.store.appendStream(this.runId, this.checkpoints.fence, this.generation, this.persisted, batch);
       } catch (error) {
-        this.services.logger.error(`[durable] run ${this.runId}: writing its streamed response failed, abandoning this execution`, error);
-        ok = false;
+        this.checkpoints.storeFailed(error, "a chunk of the streamed response could not be stored");
       }
       if (!ok) {
         this.checkpoints.lose();
