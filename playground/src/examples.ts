@@ -152,6 +152,41 @@ export const handler = inngest.endpoint(async (req: Request): Promise<Response> 
 `,
   },
   {
+    id: "streamed-response",
+    title: "Streamed response (SSE) that survives disconnects",
+    query: "?topic=durable+endpoints",
+    code: `${header}
+// A few steps, then a streamed answer: what an AI endpoint looks like. The response reaches the
+// client as it is produced and is persisted while it streams. A client that drops rejoins at the
+// X-Durable-Poll-Url the response carries, with Last-Event-ID (events get ids); if the process
+// dies mid-stream, the run resumes after its last step and streams again.
+async function* generateTokens(prompt: string) {
+  for (const word of prompt.split(" ")) {
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    yield word + " ";
+  }
+}
+
+export const handler = inngest.endpoint(async (req: Request): Promise<Response> => {
+  const topic = new URL(req.url).searchParams.get("topic") ?? "anything";
+  const context = await step.run("retrieve", () => ({ topic, facts: 2 }));
+  const prompt = await step.run("build-prompt", () => \`Explain \${context.topic} in \${context.facts} short sentences\`);
+
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      for await (const token of generateTokens(prompt)) {
+        controller.enqueue(encoder.encode(\`data: \${JSON.stringify({ token })}\\n\\n\`));
+      }
+      controller.enqueue(encoder.encode("event: done\\ndata: {}\\n\\n"));
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+});
+`,
+  },
+  {
     id: "diagnostic",
     title: "Diagnostic: a step kept pending",
     query: "",

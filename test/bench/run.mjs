@@ -21,6 +21,7 @@ const suites = {
   P7: () => import("./suites/p7-cross-process.mjs"),
   P8: () => import("./suites/p8-postgres.mjs"),
   P9: () => import("./suites/p9-event-fanout.mjs"),
+  P10: () => import("./suites/p10-streams.mjs"),
 };
 
 const { values } = parseArgs({

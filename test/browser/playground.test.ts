@@ -201,6 +201,18 @@ describe.skipIf("missing" in chrome)("playground", () => {
     expect(await testId("compiled-timeline").innerText()).toMatch(/"status":"paid"/);
   });
 
+  it("streams a response: chunk after chunk on the timeline, event ids assigned, then the run's stored response", async () => {
+    await pickExample("streamed-response");
+    await testId("run").click();
+    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    const timeline = await testId("compiled-timeline").innerText();
+    expect(timeline).toMatch(/step "build-prompt" completed[\s\S]*200 — streaming/);
+    expect(timeline).toMatch(/chunk 1[\s\S]*id: 1-0\s+data: \{"token":"Explain "\}[\s\S]*chunk 2[\s\S]*id: 1-\d+/);
+    expect(timeline).toMatch(/event: done[\s\S]*stream complete: \d+ chunks/);
+    await shot("08-stream");
+  });
+
   it("retries a failing step with back-off fast-forwarded, then the handler's catch runs", async () => {
     await pickExample("try-catch");
     await testId("run").click();

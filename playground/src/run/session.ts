@@ -22,7 +22,7 @@ export interface TimelineEntry {
   /** ms since the run started */
   at: number;
   process: string;
-  kind: "request" | "step" | "retry" | "failed" | "sleep" | "wait" | "event" | "crash" | "takeover" | "response" | "suspend" | "error";
+  kind: "request" | "step" | "retry" | "failed" | "sleep" | "wait" | "event" | "crash" | "takeover" | "response" | "stream" | "suspend" | "error";
   text: string;
   detail?: string;
 }
@@ -157,6 +157,7 @@ export class RunSession {
         this.setStatus("crashed");
         return;
       }
+      if (res.headers.has("X-Durable-Poll-Url")) return await this.readStream(proc.name, res);
       const body = await res.text();
       this.log(proc.name, "response", `${res.status} ${res.statusText || ""}`.trim(), body);
       this.setStatus("done");
@@ -164,6 +165,20 @@ export class RunSession {
       this.log(proc.name, "error", (error as Error).message);
       this.setStatus("error");
     }
+  }
+
+  /** A streamed response: its head, then each chunk the moment it arrives. */
+  private async readStream(process: string, res: Response): Promise<void> {
+    this.log(process, "response", `${res.status} ${res.statusText || ""} — streaming`.replace(/ +/g, " "), `persisted while it streams; a client that drops rejoins at X-Durable-Poll-Url`);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let chunks = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      if (this.disposed) return void (await reader.cancel());
+      this.log(process, "stream", `chunk ${++chunks}`, decoder.decode(read.value, { stream: true }));
+    }
+    this.log(process, "stream", `stream complete: ${chunks} chunks, now the run's stored response`);
+    this.setStatus("done");
   }
 
   private onCheckpoint(process: string, cp: Checkpoint, fastForwardedFrom: number | null): void {

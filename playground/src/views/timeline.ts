@@ -18,6 +18,7 @@ const ICONS: Record<TimelineEntry["kind"], string> = {
   crash: "⚡",
   takeover: "⇢",
   response: "←",
+  stream: "⇠",
   suspend: "↪",
   error: "⚠",
 };

@@ -1,6 +1,6 @@
 /**
- * HTTP load (P3, P8): server processes of servers/http-server.mjs, loaded by
- * autocannon 8's in-process API on 127.0.0.1.
+ * HTTP load (P3, P8, P10): server processes of servers/http-server.mjs, loaded
+ * by autocannon 8's in-process API on 127.0.0.1 (P10 reads with fetch).
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -9,13 +9,13 @@ import autocannon from "autocannon";
 
 const serverScript = fileURLToPath(new URL("../servers/http-server.mjs", import.meta.url));
 
-/** One server process serving the 3-step endpoint over `storeUrl` (ignored by "plain"). */
-export async function startServer(flavor, storeUrl) {
-  const child = spawn(process.execPath, [serverScript, flavor, storeUrl], { stdio: ["ignore", "pipe", "inherit"] });
+/** One server process serving an endpoint (default the 3-step one, at `path`) over `storeUrl` (ignored by "plain"). */
+export async function startServer(flavor, storeUrl, { endpoint = "threeSteps", path = "/checkout?id=42" } = {}) {
+  const child = spawn(process.execPath, [serverScript, flavor, storeUrl, endpoint], { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = await once(child.stdout, "data");
   const { port } = JSON.parse(String(line));
   return {
-    url: `http://127.0.0.1:${port}/checkout?id=42`,
+    url: `http://127.0.0.1:${port}${path}`,
     async stop() {
       child.kill();
       if (child.exitCode === null && child.signalCode === null) await once(child, "exit");

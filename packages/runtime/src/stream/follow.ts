@@ -17,12 +17,14 @@ import type { Clock } from "../clock.js";
 import { deserialize, streamedResponse } from "../serialize.js";
 import { isFinished, type RunRecord, type Store, type StreamChunk } from "../store.js";
 import { liveStream } from "./live.js";
-import { eventFields, isEventStream, restartEvent, SseBlocks } from "./sse.js";
+import { concat, eventFields, isEventStream, restartEvent, SseBlocks } from "./sse.js";
 
 /** Chunks read from the store at once (each at most the producer's chunk size). */
 const STORE_READ_CHUNKS = 4;
 /** Bytes taken from the in-memory tail at once. */
 const LIVE_READ_BYTES = 256 * 1024;
+/** Small parts are joined up to this size before they are handed to the client. */
+const JOIN_BYTES = 64 * 1024;
 
 export interface FollowContext {
   store: Store;
@@ -242,6 +244,7 @@ class Follower {
     let queued = parts;
     if (this.until !== undefined) queued = clip(parts, this.until - this.offset);
     for (const part of queued) this.offset += part.length;
+    queued = joinSmall(queued);
     this.queue.push(...queued.slice(1));
     return queued.length > 0 ? { bytes: queued[0]! } : { end: true };
   }
@@ -254,6 +257,26 @@ class Follower {
 /** The chunks' bytes from `offset` on (the first chunk may start before it). */
 function fromOffset(chunks: StreamChunk[], offset: number): Uint8Array[] {
   return chunks.map((c, i) => (i === 0 ? c.data.subarray(offset - c.offset) : c.data));
+}
+
+/** Runs of small parts joined (up to JOIN_BYTES each): one write to the client instead of many. */
+function joinSmall(parts: Uint8Array[]): Uint8Array[] {
+  if (parts.length < 2) return parts;
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let size = 0;
+  const flush = () => {
+    if (run.length > 0) out.push(run.length === 1 ? run[0]! : concat(run, size));
+    run = [];
+    size = 0;
+  };
+  for (const part of parts) {
+    if (size + part.length > JOIN_BYTES) flush();
+    run.push(part);
+    size += part.length;
+  }
+  flush();
+  return out;
 }
 
 /** At most `max` bytes of `parts`. */

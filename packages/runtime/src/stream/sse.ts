@@ -164,9 +164,10 @@ export class SseIdAssigner {
     for (const { bytes, complete } of this.blocks.push(chunk)) {
       const fields = complete ? eventFields(bytes) : null;
       if (fields?.hasField && fields.id === null) {
-        out.push(this.emit(encoder.encode(`id: ${eventId(this.generation, this.emitted)}${lineEnding(bytes)}`)));
-      }
-      out.push(this.emit(bytes));
+        // one piece: the event arrives whole, with its id
+        const id = encoder.encode(`id: ${eventId(this.generation, this.emitted)}${lineEnding(bytes)}`);
+        out.push(this.emit(concat([id, bytes])));
+      } else out.push(this.emit(bytes));
     }
     return out;
   }
