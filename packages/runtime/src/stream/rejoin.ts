@@ -36,6 +36,8 @@ export interface StreamState {
 export function streamResponse(ctx: FollowContext, state: StreamState, req: Request | null): Response {
   const head = deserialize<Response>(state.head);
   const headers = new Headers(head.headers);
+  // it carries the poll URL, a capability: no shared cache keeps it unless the handler said so
+  if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
   const sse = isEventStream(headers);
   const from: FollowFrom = { generation: state.generation, offset: 0, sse, size: state.complete ? state.size : undefined };
   const get = req?.method === "GET";

@@ -71,6 +71,7 @@ describe.each(Object.entries(stores))("streamed responses on %s", (_kind, { shar
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream");
     expect(res.headers.get("x-topic")).toBe("t");
+    expect(res.headers.get("cache-control")).toBe("no-cache"); // the handler's own
     const pollUrl = res.headers.get("x-durable-poll-url")!;
     expect(pollUrl).toMatch(/^\/chat\?__durable=/);
     const body = new BodyReader(res);
@@ -154,6 +155,7 @@ describe.each(Object.entries(stores))("streamed responses on %s", (_kind, { shar
     const etag = res.headers.get("etag")!;
     expect(etag).toMatch(/^"[\w-]+\.1"$/);
     expect(res.headers.get("accept-ranges")).toBe("bytes");
+    expect(res.headers.get("cache-control")).toBe("no-store"); // it carries the poll URL; the handler set none
     const inline = new BodyReader(res);
     const head = await inline.until((t) => t.length >= 18);
     await inline.cancel();
