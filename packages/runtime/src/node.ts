@@ -40,9 +40,12 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
   const url = requestUrl(req);
   if (typeof url !== "string") return reply(req, res, body, badRequest(url.error));
   const controller = new AbortController();
-  // the client went away before the whole response was sent (a finished response needs no abort:
-  // creating the AbortError and dispatching it costs more than the rest of a small request's teardown)
-  res.once("close", () => res.writableFinished || controller.abort());
+  let answered = false;
+  // the client went away before the handler answered (a finished response needs no abort: creating the
+  // AbortError and dispatching it costs more than the rest of a small request's teardown). Once it has
+  // answered, a client leaving cancels the response body instead — and a durable stream, produced for
+  // whoever rejoins, goes on: its handler's req.signal must not abort.
+  res.once("close", () => answered || res.writableFinished || controller.abort());
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     try {
@@ -64,7 +67,9 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
   } catch {
     return reply(req, res, body, badRequest("Malformed request"));
   }
-  await reply(req, res, body, await handler(request));
+  const response = await handler(request);
+  answered = true;
+  await reply(req, res, body, response);
 }
 
 const badRequest = (message: string) => new HttpError(400, message, { name: "BadRequest" }).getResponse();

@@ -241,6 +241,26 @@ describe("toNodeHandler: req.signal", () => {
     }
   });
 
+  test("does not abort once the handler answered: a client leaving mid-body cancels the body instead", async () => {
+    let cancelled!: () => void;
+    const bodyCancelled = new Promise<void>((resolve) => (cancelled = resolve));
+    const { own, url, seen, responseClosed } = await serveRequests(async () => {
+      const encoder = new TextEncoder();
+      return new Response(new ReadableStream({ pull: (c) => c.enqueue(encoder.encode("tick\n")), cancel: cancelled }));
+    });
+    try {
+      const res = await fetch(url);
+      const reader = res.body!.getReader();
+      await reader.read();
+      await reader.cancel(); // the client leaves mid-body
+      await Promise.all([bodyCancelled, responseClosed]);
+      expect(seen[0]!.signal.aborted).toBe(false);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+
   test("does not abort once the response was sent in full", async () => {
     const { own, url, seen, responseClosed } = await serveRequests(async () => new Response("done"));
     try {

@@ -124,6 +124,36 @@ describe.each(Object.entries(stores))("streamed responses on %s", (_kind, { shar
     expect(new Set(ids).size).toBe(12);
   });
 
+  test("the inline client leaving does not abort the handler's req.signal: a body produced under it completes", async () => {
+    const gate = new Gate();
+    let signal!: AbortSignal;
+    const app = await instance(location(), async (req: Request) => {
+      await step.run("prepare", () => 1);
+      signal = req.signal;
+      const events = gatedBody(gate, 6, token).getReader();
+      // what a handler streaming an upstream call made with `signal: req.signal` looks like
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await events.read();
+          if (req.signal.aborted) return controller.error(req.signal.reason);
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+      return new Response(body, { headers: sseHeaders });
+    });
+    gate.release(2);
+    const res = await fetch(`${app.base}/chat`);
+    const inline = new BodyReader(res);
+    await inline.until((t) => eventCount(t) === 2);
+    await inline.cancel();
+    // give the server time to see the connection close (an abort would come now)
+    await Promise.race([new Promise((resolve) => signal.addEventListener("abort", resolve)), sleep(500)]);
+    gate.releaseAll();
+    const full = await (await fetch(`${app.base}${res.headers.get("x-durable-poll-url")}`)).text();
+    expect(full.replace(/^id: .*\n/gm, "")).toBe([1, 2, 3, 4, 5, 6].map(token).join(""));
+  });
+
   test("several followers receive the same bytes live", async () => {
     const gate = new Gate();
     const app = await instance(location(), sseHandler(gate, 6));
