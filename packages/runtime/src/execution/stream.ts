@@ -122,7 +122,7 @@ export class StreamProducer {
       let next = this.body.next ?? reader.read();
       for (;;) {
         const result = await next;
-        if (this.checkpoints.lost) throw LOST;
+        if (this.checkpoints.lost || this.checkpoints.cancelled) throw LOST;
         if (result.done) break;
         await this.accept(checkChunk(result.value), ids);
         next = reader.read();
@@ -136,8 +136,8 @@ export class StreamProducer {
     } catch (error) {
       live.lose();
       reader.cancel().catch(() => {});
-      const { failure, lost } = this.checkpoints;
-      if (lost || (error === LOST && !failure)) return;
+      const { failure, lost, cancelled } = this.checkpoints;
+      if (lost || cancelled || (error === LOST && !failure)) return;
       await fail(failure ?? error).catch(() => {}); // failing lost the run: nothing more to do
     }
   }
@@ -181,7 +181,7 @@ export class StreamProducer {
         this.checkpoints.storeFailed(error, "a chunk of the streamed response could not be stored");
       }
       if (!ok) {
-        this.checkpoints.lose();
+        await this.checkpoints.refused(); // cancelled, or someone else's now
         throw LOST;
       }
       this.persisted += batch.length;

@@ -268,6 +268,39 @@ describe.each(Object.entries(stores))("streamed responses on %s", (_kind, { shar
     expect(app.logs.some((l) => l.level === "error" && l.message.includes("upstream went away"))).toBe(true);
   });
 
+  test("cancelling a run mid-stream stops its body: followers are cut, the poll URL answers 409 RunCancelled", async () => {
+    const gate = new Gate();
+    let bodyCancelled!: () => void;
+    const stopped = new Promise<void>((resolve) => (bodyCancelled = resolve));
+    const app = await instance(location(), async () => {
+      await step.run("prepare", () => 1);
+      const events = gatedBody(gate, 10, token).getReader();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await events.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        cancel: () => bodyCancelled(),
+      });
+      return new Response(body, { headers: sseHeaders });
+    });
+    gate.release(1);
+    const res = await fetch(`${app.base}/chat`);
+    const pollUrl = res.headers.get("x-durable-poll-url")!;
+    const inline = new BodyReader(res);
+    await inline.until((t) => eventCount(t) === 1);
+    const follower = new BodyReader(await fetch(`${app.base}${pollUrl}`));
+    await follower.until((t) => eventCount(t) === 1);
+    expect((await fetch(`${app.base}${pollUrl}`, { method: "DELETE" })).status).toBe(200);
+    await stopped; // the handler's body was cancelled: nothing more is produced
+    await expect(inline.rest()).rejects.toThrow();
+    await expect(follower.rest()).rejects.toThrow();
+    const polled = await fetch(`${app.base}${pollUrl}`);
+    expect(polled.status).toBe(409);
+    expect(await polled.json()).toMatchObject({ error: { name: "RunCancelled" } });
+  });
+
   test("a body complete at once is stored with the run, not streamed", async () => {
     const app = await instance(location(), async () => Response.json({ ok: await step.run("s", () => true) }));
     const res = await fetch(`${app.base}/json`);
