@@ -3,6 +3,7 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import pg from "pg";
 import { toNodeHandler } from "@durable-endpoints/runtime/node";
 
 const encoder = new TextEncoder();
@@ -91,6 +92,15 @@ export class BodyReader {
   async cancel(): Promise<void> {
     await this.reader.cancel().catch(() => {});
   }
+}
+
+/** Drops the Postgres schemas whose names start with `prefix` (the ones a test file created). */
+export async function dropSchemas(url: string, prefix: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const { rows } = await admin.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [prefix]);
+  for (const { nspname } of rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
+  await admin.end();
 }
 
 /** Number of complete SSE events in `text`. */

@@ -9,11 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startApp, type RunningServer } from "../../../../test/support/processes.mjs";
 import { postgresUrl, testPostgresUrl } from "../../../../test/support/postgres.mjs";
-import { BodyReader, completeEvents, eventCount, eventIds } from "./helpers.js";
+import { BodyReader, completeEvents, dropSchemas, eventCount, eventIds } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/stream-server.mjs", import.meta.url));
 const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
@@ -36,11 +35,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  const { rows } = await admin.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [schemaPrefix]);
-  for (const { nspname } of rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  await admin.end();
+  await dropSchemas(pgUrl, schemaPrefix);
 });
 
 async function app(storeUrl: string, log: string): Promise<RunningServer> {

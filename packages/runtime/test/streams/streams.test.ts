@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { step, type Store } from "@durable-endpoints/runtime";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
@@ -16,7 +15,7 @@ import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 import { testPostgresUrl } from "../../../../test/support/postgres.mjs";
 import { closeClients, sleep, testClient } from "../helpers.js";
-import { BodyReader, completeEvents, eventCount, eventIds, Gate, gatedBody, serve, sseHeaders } from "./helpers.js";
+import { BodyReader, completeEvents, dropSchemas, eventCount, eventIds, Gate, gatedBody, serve, sseHeaders } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "durable-streams-"));
 const pgUrl = testPostgresUrl();
@@ -37,11 +36,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  const { rows } = await admin.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [schemaPrefix]);
-  for (const { nspname } of rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  await admin.end();
+  await dropSchemas(pgUrl, schemaPrefix);
 });
 
 const token = (i: number) => `data: token ${i}\n\n`;
