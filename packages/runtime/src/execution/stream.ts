@@ -160,10 +160,17 @@ export class StreamProducer {
     }
   }
 
-  /** Starts writing unless a write is in flight (it takes what was queued meanwhile when it is done). */
+  /**
+   * Starts writing unless a write is in flight (it takes what was queued
+   * meanwhile when it is done). Less than a full chunk waits for the end of
+   * this turn of the event loop: what the handler produces at once goes in one
+   * write, and the clients following here get their bytes first.
+   */
   private kick(): void {
     if (this.writing || this.pendingBytes === 0 || this.failure !== undefined) return;
-    this.writing = this.writeQueued()
+    const ready = this.pendingBytes >= CHUNK_BYTES ? Promise.resolve() : afterTurn();
+    this.writing = ready
+      .then(() => this.writeQueued())
       .catch((error: unknown) => void (this.failure = error))
       .finally(() => {
         this.writing = null;
