@@ -59,7 +59,7 @@ export function replayCheckpoints(store, checkpoints) {
     const template = await store.getRun(checkpoints[0].runId);
     const id = `${template.id}-replayed-${++runs}`;
     const now = Date.now();
-    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: "bench", leaseExpiresAt: now + 60_000 });
+    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: null, leaseExpiresAt: null });
     const { fence } = await store.acquireLease(id, "bench", 60_000, now);
     return time(async () => {
       for (const cp of checkpoints) {
