@@ -6,8 +6,8 @@ import { pricesMachine } from "./machines.js";
 afterEach(closeClients);
 
 describe("retries", () => {
-  test("a failing step is retried at its RetryAfterError time, then succeeds", async () => {
-    const { inngest } = testClient();
+  test("a failing step is retried at its RetryAfterError time, then succeeds, its record keeping the failed attempts", async () => {
+    const { inngest, store } = testClient();
     let attempts = 0;
     const handler = inngest.endpoint(async () => {
       const v = await step.run("flaky", () => {
@@ -21,6 +21,8 @@ describe("retries", () => {
     expect(first.status).toBe(303);
     const final = await follow(handler, first);
     expect(await final.json()).toEqual({ v: "ok", attempts: 3 });
+    const runId = first.headers.get("x-durable-run-id")!;
+    expect(await store.getStep(runId, "flaky")).toMatchObject({ status: "completed", attempts: 2 });
   });
 
   test("RetryAfterError is honoured exactly: number = ms, string = duration, Date = time", async () => {

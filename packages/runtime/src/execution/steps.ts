@@ -197,7 +197,9 @@ export class Steps {
       }
       let output = this.serializeResult(value, stepId);
       if (typeof output !== "string") output = await output;
-      await this.checkpoints.write({ step: this.record(stepId, "run", "completed", { startedAt, output }) }, { settled: true });
+      // `attempts` counts the failures before this success: the record keeps them
+      const attempts = found?.attempts ?? 0;
+      await this.checkpoints.write({ step: this.record(stepId, "run", "completed", { startedAt, output, attempts }) }, { settled: true });
       // the handler sees the stored copy; a primitive is its own copy
       return value === null || typeof value !== "object" ? value : deserialize<Awaited<T>>(output);
     });
