@@ -10,12 +10,31 @@ import * as t from "@babel/types";
 import * as diag from "../../diagnostics.js";
 import { stepKindOf } from "../2-analyze.js";
 import type { AwaitSite, Lowerer } from "./lowerer.js";
-import { containsAwait } from "./scan.js";
+import { assignedIdentifiers, containsAwait, containsEffect, isEffect } from "./scan.js";
 
 type Item = t.Expression | t.SpreadElement | null;
 
+/**
+ * Must `node` be taken apart? Around an await, yes. Inside an awaited expression (which is
+ * evaluated again on resume) also when it has an effect that must happen once: the effect
+ * is computed before the state, with everything evaluated before it and its short-circuits.
+ */
+function splits(lw: Lowerer, node: t.Node | null | undefined): boolean {
+  return containsAwait(node) || (lw.effectsOnce && containsEffect(node));
+}
+
 export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): t.Expression | null {
-  if (!containsAwait(node)) return lw.rewrite(node);
+  if (!splits(lw, node)) return lw.rewrite(node);
+  const value = explodeParts(lw, node, ignoreResult);
+  if (!lw.effectsOnce || !isEffect(node) || !value) return value;
+  if (ignoreResult) {
+    emitEffect(lw, value);
+    return null;
+  }
+  return hoist(lw, value);
+}
+
+function explodeParts(lw: Lowerer, node: t.Expression, ignoreResult: boolean): t.Expression | null {
   switch (node.type) {
     case "ParenthesizedExpression":
       return explode(lw, node.expression, ignoreResult);
@@ -31,10 +50,10 @@ export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): 
       return explode(lw, node.expressions[node.expressions.length - 1]!, ignoreResult);
     }
     case "LogicalExpression":
-      if (!containsAwait(node.right)) return t.logicalExpression(node.operator, explodeValue(lw, node.left), lw.rewrite(node.right));
+      if (!splits(lw, node.right)) return t.logicalExpression(node.operator, explodeValue(lw, node.left), lw.rewrite(node.right));
       return shortCircuit(lw, node, ignoreResult);
     case "ConditionalExpression":
-      if (!containsAwait(node.consequent) && !containsAwait(node.alternate)) {
+      if (!splits(lw, node.consequent) && !splits(lw, node.alternate)) {
         return t.conditionalExpression(explodeValue(lw, node.test), lw.rewrite(node.consequent), lw.rewrite(node.alternate));
       }
       return ternary(lw, node, ignoreResult);
@@ -48,7 +67,7 @@ export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): 
     case "UnaryExpression":
       return t.unaryExpression(node.operator, explodeValue(lw, node.argument), node.prefix);
     case "UpdateExpression":
-      if (!t.isMemberExpression(node.argument)) break;
+      if (!t.isMemberExpression(node.argument)) return lw.rewrite(node);
       return t.updateExpression(node.operator, explodeMember(lw, node.argument), node.prefix);
     case "MemberExpression":
       return explodeMember(lw, node);
@@ -89,7 +108,7 @@ export function emitEffect(lw: Lowerer, expression: t.Expression | null): void {
  * (`x = await …`, `return await …`); by default the result goes to a temporary.
  */
 export function explodeAwait(lw: Lowerer, node: t.AwaitExpression, use?: (awaited: t.AwaitExpression) => t.Statement): t.Expression | null {
-  const argument = reEvaluable(lw, explodeValue(lw, node.argument));
+  const argument = awaitedExpression(lw, node.argument);
   const state = lw.em.newState();
   const site: AwaitSite = { state, line: node.loc?.start.line ?? 0, steps: stepsIn(lw, argument) };
   lw.awaits.push(site);
@@ -109,30 +128,17 @@ export function explodeAwait(lw: Lowerer, node: t.AwaitExpression, use?: (awaite
  * The awaited expression is evaluated again when the run resumes at its state: step
  * calls return their memoized outcome, and helpers or `Promise.all(ids.map(…))` issue
  * their (memoized) steps again — so it is kept whole. Only the effects that must happen
- * once inside it (assignments, `++`/`--`, `delete`) are computed before the state.
+ * once inside it (assignments, `++`/`--`, `delete`) are computed before the state, and
+ * with them what is evaluated before them and the short-circuits they sit in.
  */
-function reEvaluable(lw: Lowerer, argument: t.Expression): t.Expression {
-  const isEffect = (n: t.Node): n is t.Expression =>
-    t.isAssignmentExpression(n) || t.isUpdateExpression(n) || t.isUnaryExpression(n, { operator: "delete" });
-  if (isEffect(argument)) return hoist(lw, argument);
-  const visit = (node: t.Node) => {
-    if (t.isFunction(node) || t.isClass(node)) return;
-    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
-      const record = node as unknown as Record<string, unknown>;
-      const child = record[key];
-      if (Array.isArray(child)) {
-        child.forEach((c, i) => {
-          if (c && isEffect(c)) child[i] = hoist(lw, c);
-          else if (c) visit(c);
-        });
-      } else if (child && typeof child === "object" && "type" in child) {
-        if (isEffect(child as t.Node)) record[key] = hoist(lw, child as t.Expression);
-        else visit(child as t.Node);
-      }
-    }
-  };
-  visit(argument);
-  return argument;
+function awaitedExpression(lw: Lowerer, argument: t.Expression): t.Expression {
+  const outer = lw.effectsOnce;
+  lw.effectsOnce = true;
+  try {
+    return explodeValue(lw, argument);
+  } finally {
+    lw.effectsOnce = outer;
+  }
 }
 
 export function hoist(lw: Lowerer, value: t.Expression): t.Identifier {
@@ -142,35 +148,56 @@ export function hoist(lw: Lowerer, value: t.Expression): t.Identifier {
 }
 
 /**
- * Children evaluated before the last one that awaits are stored in temporaries,
- * so they run once and in order (unless delaying them is harmless).
+ * Children evaluated before the last one that awaits (or has an effect hoisted out of an
+ * awaited expression) are stored in temporaries, so they run once and in order — unless
+ * reading them later gives the same value: a literal, a function, a name that nothing up
+ * to that child assigns. Up to an effect only (no await in between), a call is kept in the
+ * awaited expression with its callee and arguments so secured: it is issued at the state,
+ * like the awaited call itself.
  */
 function explodeList(lw: Lowerer, items: readonly (t.Node | null)[]): Item[] {
   let last = -1;
   items.forEach((item, i) => {
-    if (item && containsAwait(item)) last = i;
+    if (item && splits(lw, item)) last = i;
   });
   return items.map((item, i) => {
     if (!item) return null;
     if (i > last) return lw.rewrite(item) as Item;
-    if (t.isSpreadElement(item)) {
-      const argument = explodeValue(lw, item.argument);
-      return t.spreadElement(i < last && !safeToDelay(argument) ? hoist(lw, argument) : argument);
-    }
-    const value = explodeValue(lw, item as t.Expression);
-    return i < last && !safeToDelay(value) ? hoist(lw, value) : value;
+    const span = items.slice(i + 1, last + 1);
+    const later = i < last ? { assigned: assignedNames(lw, span), calls: lw.effectsOnce && !span.some(containsAwait) } : null;
+    const once = (value: t.Expression) => (later ? secured(lw, value, later) : value);
+    if (t.isSpreadElement(item)) return t.spreadElement(once(explodeValue(lw, item.argument)));
+    return once(explodeValue(lw, item as t.Expression));
   });
 }
 
-function safeToDelay(node: t.Expression): boolean {
-  return (
-    t.isIdentifier(node) ||
-    t.isLiteral(node) && !t.isTemplateLiteral(node) ||
-    t.isFunction(node) ||
-    t.isThisExpression(node) ||
-    (t.isMemberExpression(node) && t.isIdentifier(node.property, { name: "step" }) && t.isIdentifier(node.object))
-  );
+/** The (renamed) names the evaluation of `nodes` may assign. */
+function assignedNames(lw: Lowerer, nodes: readonly (t.Node | null)[]): Set<string> {
+  const names = new Set<string>();
+  for (const node of nodes) if (node) for (const id of assignedIdentifiers(node)) names.add(lw.analysis.rename.get(id)?.name ?? id.name);
+  return names;
 }
+
+type Later = { assigned: Set<string>; calls: boolean };
+
+/** `value`, or a temporary holding it, so that evaluating it after `later` gives what it gives now. */
+function secured(lw: Lowerer, value: t.Expression, later: Later): t.Expression {
+  if (t.isIdentifier(value)) return later.assigned.has(value.name) ? hoist(lw, value) : value;
+  if ((t.isLiteral(value) && !t.isTemplateLiteral(value)) || t.isFunction(value) || t.isThisExpression(value) || isStepTools(value)) return value;
+  if (later.calls && (t.isCallExpression(value) || t.isNewExpression(value)) && t.isExpression(value.callee)) {
+    const callee = value.callee;
+    if (t.isMemberExpression(callee)) callee.object = secured(lw, callee.object, later);
+    else value.callee = secured(lw, callee, later);
+    if (t.isMemberExpression(callee) && callee.computed) callee.property = secured(lw, callee.property as t.Expression, later);
+    value.arguments = value.arguments.map((a) =>
+      t.isSpreadElement(a) ? t.spreadElement(secured(lw, a.argument, later)) : t.isExpression(a) ? secured(lw, a, later) : a,
+    );
+    return value;
+  }
+  return hoist(lw, value);
+}
+
+const isStepTools = (node: t.Node) => t.isMemberExpression(node) && t.isIdentifier(node.property, { name: "step" }) && t.isIdentifier(node.object);
 
 function explodeMember(lw: Lowerer, node: t.MemberExpression): t.MemberExpression {
   if (!node.computed) return t.memberExpression(explodeValue(lw, node.object as t.Expression), lw.rewrite(node.property));
@@ -215,6 +242,10 @@ function explodeOptionalChain(lw: Lowerer, node: t.OptionalMemberExpression | t.
   const awaitsAfterHead = links.some((l) =>
     t.isMemberExpression(l) || t.isOptionalMemberExpression(l) ? l.computed && containsAwait(l.property) : l.arguments.some((a) => containsAwait(a)),
   );
+  if (!awaitsAfterHead && lw.effectsOnce && !containsAwait(node)) {
+    // an effect after a `?.` of an awaited expression: the whole chain is evaluated once, before the state
+    return hoist(lw, lw.rewrite(node));
+  }
   if (awaitsAfterHead || !t.isExpression(head)) {
     diag.unsupportedAwaitPosition(node, "an optional chain (`?.`)");
     return lw.rewrite(node);
@@ -318,7 +349,11 @@ function explodeAssignment(lw: Lowerer, node: t.AssignmentExpression, ignoreResu
       explodeAwait(lw, right, (awaited) => t.expressionStatement(t.assignmentExpression(operator, target, awaited)));
       return ignoreResult ? null : t.cloneNode(target);
     }
-    return t.assignmentExpression(operator, target, explodeValue(lw, right));
+    // `x += …` reads `x` first: before the right side can assign it
+    const [current, value] = operator !== "=" ? explodeList(lw, [left, right]) : [target, explodeValue(lw, right)];
+    return operator === "=" || current === target || t.isIdentifier(current, { name: target.name })
+      ? t.assignmentExpression(operator, target, value as t.Expression)
+      : t.assignmentExpression("=", target, t.binaryExpression(operator.slice(0, -1) as "+", current as t.Expression, value as t.Expression));
   }
   if (t.isMemberExpression(left)) {
     const [object, property, value] = explodeList(lw, [left.object, left.computed ? left.property : null, right]) as t.Expression[];

@@ -35,6 +35,8 @@ export class Lowerer {
   /** user comments already placed in the output */
   readonly printedComments = new WeakSet<t.Comment>();
   loopDepth = 0;
+  /** lowering an awaited expression: its effects are computed before the state (expressions.ts) */
+  effectsOnce = false;
   private readonly taken: Set<string>;
   private tempCount = 0;
 

@@ -15,22 +15,25 @@ function walk(node: t.Node, visit: (node: t.Node) => boolean | void): void {
 
 const isOpaque = (node: t.Node) => t.isFunction(node) || t.isClass(node);
 
-const awaitCache = new WeakMap<t.Node, boolean>();
+/** A search of `node` outside nested functions for a node matching `test`, remembered per node. */
+function searcher(test: (n: t.Node) => boolean): (node: t.Node | null | undefined) => boolean {
+  const cache = new WeakMap<t.Node, boolean>();
+  return (node) => {
+    if (!node) return false;
+    const cached = cache.get(node);
+    if (cached !== undefined) return cached;
+    let found = false;
+    walk(node, (n) => {
+      if (found || (n !== node && isOpaque(n))) return false;
+      if (test(n)) found = true;
+    });
+    cache.set(node, found);
+    return found;
+  };
+}
 
 /** Does evaluating `node` suspend (an `await` outside nested functions)? */
-export function containsAwait(node: t.Node | null | undefined): boolean {
-  if (!node) return false;
-  const cached = awaitCache.get(node);
-  if (cached !== undefined) return cached;
-  let found = false;
-  walk(node, (n) => {
-    if (found) return false;
-    if (n !== node && isOpaque(n)) return false;
-    if (t.isAwaitExpression(n) || (t.isForOfStatement(n) && n.await)) found = true;
-  });
-  awaitCache.set(node, found);
-  return found;
-}
+export const containsAwait = searcher((n) => t.isAwaitExpression(n) || (t.isForOfStatement(n) && n.await));
 
 /** A `var` declared anywhere inside `node` belongs to the handler's scope and must be hoisted. */
 export function containsVar(node: t.Node): boolean {
@@ -77,3 +80,23 @@ export function patternNames(pattern: t.Node): t.Identifier[] {
 }
 
 export { walk };
+
+/** An expression that changes state when evaluated: an assignment, `++`/`--`, `delete`. */
+export const isEffect = (node: t.Node): node is t.AssignmentExpression | t.UpdateExpression | t.UnaryExpression =>
+  t.isAssignmentExpression(node) || t.isUpdateExpression(node) || t.isUnaryExpression(node, { operator: "delete" });
+
+/** Does evaluating `node` have an effect of its own (outside nested functions) that must happen once? */
+export const containsEffect = searcher(isEffect);
+
+/** The identifiers `node` may assign (nested functions included: they may be called there). */
+export function assignedIdentifiers(node: t.Node): t.Identifier[] {
+  const found: t.Identifier[] = [];
+  walk(node, (n) => {
+    if (t.isAssignmentExpression(n)) found.push(...Object.values(t.getBindingIdentifiers(n.left as t.Node, false)).flat());
+    else if (t.isUpdateExpression(n) && t.isIdentifier(n.argument)) found.push(n.argument);
+    else if ((t.isForOfStatement(n) || t.isForInStatement(n)) && !t.isVariableDeclaration(n.left)) {
+      found.push(...Object.values(t.getBindingIdentifiers(n.left, false)).flat());
+    }
+  });
+  return found;
+}
