@@ -103,6 +103,7 @@ export class Protocol {
       leaseExpiresAt: now + services.leaseMs,
       fence: 1,
       stepsDone: 0,
+      concurrency: null,
       createdAt: now,
       updatedAt: now,
     };

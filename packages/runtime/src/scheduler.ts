@@ -79,12 +79,15 @@ export class Scheduler {
     const { owner, leaseMs, endpoints, logger, clock } = this.services;
     try {
       const store = await this.services.store();
+      // the time of the last claim: runs due by then that it left are leased or wait for a concurrency slot
+      let claimedAt = clock.now();
       do {
         this.again = false;
         const names = [...endpoints.keys()];
         if (names.length === 0) break;
         for (;;) {
-          const claimed = await store.claimDue(names, owner, leaseMs, clock.now(), BATCH);
+          claimedAt = clock.now();
+          const claimed = await store.claimDue(names, owner, leaseMs, claimedAt, BATCH);
           if (this.stopped) {
             // closed while claiming: hand the runs back (if the store still answers) instead of sitting on them
             await Promise.allSettled(claimed.map((run) => store.releaseLease(run.id, run.fence)));
@@ -94,7 +97,8 @@ export class Scheduler {
           if (claimed.length < BATCH || this.stopped) break;
         }
       } while (this.again && !this.stopped);
-      const next = await store.nextWakeAt([...endpoints.keys()]);
+      // …and a release or a cancel signals due work, an expiry is caught by the re-arm every lease period
+      const next = await store.nextWakeAt([...endpoints.keys()], claimedAt);
       const untilNext = next === null ? leaseMs : Math.min(leaseMs, next - clock.now());
       this.arm(Math.max(0, untilNext));
     } catch (error) {

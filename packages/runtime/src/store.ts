@@ -73,8 +73,29 @@ export interface RunRecord {
   fence: number;
   /** step.run outcomes written (completed or finally failed); sleeps and waits do not count */
   stepsDone: number;
+  /** the endpoint's concurrency limit for this run's key (see {@link RunConcurrency}); null: unlimited */
+  concurrency: RunConcurrency | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * A run under a concurrency limit. A run holds one of its key's `limit`
+ * slots exactly while it holds a live lease (it executes); the runs of one
+ * endpoint and `key` never hold more than `limit` leases at once. Every lease
+ * grant — `createRun`, `acquireLease`, `claimDue`, and `renewLease` of a lease
+ * that had already expired — checks it in the transaction that grants the
+ * lease, and in queue order: a run is granted a slot only when the leases
+ * held plus the runs queued ahead of it (due, lease free, earlier in the
+ * queue) leave one free. The queue is ordered by the time a run became due
+ * (`wakeAt`; a run whose holder died, first), then insertion. A lease that
+ * expires frees its slot.
+ */
+export interface RunConcurrency {
+  /** the key's value for this run ("" when the endpoint has no key function) */
+  key: string;
+  /** at most this many runs of the endpoint and key hold a lease at once */
+  limit: number;
 }
 
 export type StepStatus =
@@ -236,6 +257,9 @@ export interface Store {
    * Insert a new run (with its lease already held by `run.leaseOwner`).
    * If `run.idempotencyKey` is set and a run with the same endpoint and key
    * exists, nothing is inserted and the existing run is returned instead.
+   * A run under a concurrency limit that gets no slot (see RunConcurrency) is
+   * inserted queued instead: "waiting", due at `createdAt`, no lease — the
+   * returned run says so (`leaseOwner` null).
    */
   createRun(run: RunRecord): Promise<{ created: true; run: RunRecord } | { created: false; run: RunRecord }>;
 
@@ -245,12 +269,16 @@ export interface Store {
    * Take the run's lease if it is free or expired: sets owner/expiry,
    * increments `fence`, returns the updated run. Returns null when the lease
    * is live — whoever holds it, `owner` included: two claims of one process
-   * (its scheduler and a retried request) never both succeed — or the run is
-   * finished.
+   * (its scheduler and a retried request) never both succeed — the run is
+   * finished, or it gets no concurrency slot (see RunConcurrency).
    */
   acquireLease(runId: string, owner: string, ttlMs: number, now: number): Promise<RunRecord | null>;
 
-  /** Extend a held lease; false when the fence no longer matches (we were fenced out). */
+  /**
+   * Extend a held lease; false when the fence no longer matches (we were
+   * fenced out), or the lease had expired and a run under a concurrency limit
+   * finds no free slot (another run took it meanwhile).
+   */
   renewLease(runId: string, fence: number, ttlMs: number, now: number): Promise<boolean>;
 
   /** Give the lease up (e.g. on shutdown) without changing anything else. */
@@ -271,13 +299,20 @@ export interface Store {
   /**
    * Claim due work for endpoints in `endpoints`: runs "waiting" with
    * `wakeAt <= now`, and runs "running" whose lease expired. Each returned run
-   * is leased to `owner` (fence incremented). At most `limit` runs.
+   * is leased to `owner` (fence incremented). At most `limit` runs. Runs
+   * under a concurrency limit are claimed in their key's queue order while
+   * slots are free (see RunConcurrency).
    * Postgres: `FOR UPDATE SKIP LOCKED`.
    */
   claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number): Promise<RunRecord[]>;
 
-  /** Earliest `wakeAt` among waiting runs of these endpoints (for the scheduler's timer), or null. */
-  nextWakeAt(endpoints: readonly string[]): Promise<number | null>;
+  /**
+   * Earliest `wakeAt` later than `after` among waiting runs of these endpoints
+   * (for the scheduler's timer), or null. Runs due at or before `after` are
+   * left out: the scheduler has just claimed those it could, and the others
+   * wait for a lease or a concurrency slot to be freed, which signals due work.
+   */
+  nextWakeAt(endpoints: readonly string[], after: number): Promise<number | null>;
 
   /**
    * Stores events and resolves every open wait each one satisfies, atomically:

@@ -74,7 +74,7 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     await expectCancelled(await handler(req(locationOf(first))), runId, "no longer needed");
 
     // the scheduler never claims it: the sleep's end passes and nothing runs
-    expect(await store.nextWakeAt([`test-app:/api/nap`])).toBeNull();
+    expect(await store.nextWakeAt([`test-app:/api/nap`], 0)).toBeNull();
     await inngest.start();
     await sleep(700);
     expect(after).toBe(0);

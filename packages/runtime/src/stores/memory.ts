@@ -55,7 +55,12 @@ class MemoryStore implements Store {
     this.runs.set(run.id, stored);
     this.inserted.set(run.id, this.inserted.size);
     if (!isFinished(stored)) this.unfinished.add(stored);
-    return { created: true as const, run: { ...run } };
+    if (run.concurrency && run.leaseOwner !== null) {
+      // queued unless a slot is free for it (its place in the queue: now, after every run before it)
+      Object.assign(stored, { status: "waiting", wakeAt: run.createdAt, leaseOwner: null, leaseExpiresAt: null });
+      if (this.slotFree(stored, run.createdAt)) Object.assign(stored, run);
+    }
+    return { created: true as const, run: { ...stored } };
   }
 
   async getRun(runId: string) {
@@ -66,7 +71,7 @@ class MemoryStore implements Store {
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
     const run = this.runs.get(runId);
     if (!run || isFinished(run)) return null;
-    if (run.leaseOwner !== null && (run.leaseExpiresAt ?? 0) > now) return null;
+    if (leaseLive(run, now) || !this.slotFree(run, now)) return null;
     this.lease(run, owner, ttlMs, now);
     return { ...run };
   }
@@ -74,6 +79,7 @@ class MemoryStore implements Store {
   async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
     const run = this.runs.get(runId);
     if (!run || run.fence !== fence || run.leaseOwner === null) return false;
+    if (!leaseLive(run, now) && !this.slotFree(run, now)) return false;
     run.leaseExpiresAt = now + ttlMs;
     return true;
   }
@@ -114,7 +120,8 @@ class MemoryStore implements Store {
     }
     this.changed(cp.runId);
     if (isFinished(run)) this.unfinished.delete(run);
-    else if (run.status === "waiting" || cp.releaseLease) this.due();
+    // due work: a suspended run, an orphaned running one, or the runs queued for the slot just freed
+    if (run.status === "waiting" || (cp.releaseLease && (!isFinished(run) || run.concurrency !== null))) this.due();
     return true;
   }
 
@@ -131,23 +138,21 @@ class MemoryStore implements Store {
   async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
     const wanted = new Set(endpoints);
     const claimed: RunRecord[] = [];
-    for (const run of this.unfinished) {
+    const due = [...this.unfinished].filter((run) => wanted.has(run.endpoint) && queued(run, now));
+    for (const run of due.sort((a, b) => this.queueOrder(a, b))) {
       if (claimed.length >= limit) break;
-      if (!wanted.has(run.endpoint)) continue;
-      const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
-      const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
-      if (!leaseFree || !due) continue;
+      if (!this.slotFree(run, now)) continue;
       this.lease(run, owner, ttlMs, now);
       claimed.push({ ...run });
     }
     return claimed;
   }
 
-  async nextWakeAt(endpoints: readonly string[]) {
+  async nextWakeAt(endpoints: readonly string[], after: number) {
     const wanted = new Set(endpoints);
     let next: number | null = null;
     for (const run of this.unfinished) {
-      if (run.status !== "waiting" || run.wakeAt === null || !wanted.has(run.endpoint)) continue;
+      if (run.status !== "waiting" || run.wakeAt === null || run.wakeAt <= after || !wanted.has(run.endpoint)) continue;
       if (next === null || run.wakeAt < next) next = run.wakeAt;
     }
     return next;
@@ -311,6 +316,8 @@ class MemoryStore implements Store {
       for (const wait of [...this.waits.values()]) if (wait.runId === runId) this.removeWait(runId, wait.stepId);
       this.unfinished.delete(run);
       this.changed(runId);
+      // its slot, or its place in the queue, is free
+      if (run.concurrency) this.due();
     }
     return { run: { ...run }, changed };
   }
@@ -369,6 +376,25 @@ class MemoryStore implements Store {
     this.hub.wakeAll();
   }
 
+  /**
+   * Whether `run`, its lease free, may take a slot of its concurrency key now:
+   * the leases held plus the runs queued ahead of it leave one (see RunConcurrency).
+   */
+  private slotFree(run: RunRecord, now: number): boolean {
+    if (!run.concurrency) return true;
+    let taken = 0;
+    for (const other of this.unfinished) {
+      if (other === run || other.endpoint !== run.endpoint || other.concurrency?.key !== run.concurrency.key) continue;
+      if (leaseLive(other, now) || (queued(other, now) && this.queueOrder(other, run) < 0)) taken += 1;
+    }
+    return taken < run.concurrency.limit;
+  }
+
+  /** Queue order: when a run became due (a running one whose holder died: first), then insertion. */
+  private queueOrder(a: RunRecord, b: RunRecord): number {
+    return (a.wakeAt ?? 0) - (b.wakeAt ?? 0) || this.inserted.get(a.id)! - this.inserted.get(b.id)!;
+  }
+
   private lease(run: RunRecord, owner: string, ttlMs: number, now: number) {
     run.leaseOwner = owner;
     run.leaseExpiresAt = now + ttlMs;
@@ -384,6 +410,12 @@ class MemoryStore implements Store {
     this.hub.due();
   }
 }
+
+const leaseLive = (run: RunRecord, now: number) => run.leaseOwner !== null && (run.leaseExpiresAt ?? 0) > now;
+
+/** Due (or orphaned while running) and free to lease: what `claimDue` takes. */
+const queued = (run: RunRecord, now: number) =>
+  !leaseLive(run, now) && (run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now));
 
 /** A store that keeps everything in this process's memory. */
 export function memoryStore(): Store {

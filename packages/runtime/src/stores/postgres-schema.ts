@@ -78,6 +78,13 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
       PRIMARY KEY (run_id, generation, byte_offset)
     )`,
   ],
+  // concurrency limits: a run's key and limit; its key's unfinished runs in queue order (seq breaks ties)
+  (s) => [
+    `ALTER TABLE ${s}.runs ADD COLUMN concurrency_key TEXT`,
+    `ALTER TABLE ${s}.runs ADD COLUMN concurrency_limit INTEGER`,
+    `CREATE INDEX runs_concurrency ON ${s}.runs (endpoint, concurrency_key, wake_at)
+      WHERE concurrency_key IS NOT NULL AND status IN ('running', 'waiting')`,
+  ],
 ];
 
 /** `schema` is the already quoted identifier; `name` the raw one (for the lock key and messages). */

@@ -23,6 +23,7 @@ import { ChangeHub } from "./change-hub.js";
 import { classify } from "./postgres-errors.js";
 import { PgListener, type Channels } from "./postgres-listener.js";
 import { migrate } from "./postgres-schema.js";
+import { dueAndFree, queuedForm, slotFree, type SlotDialect } from "./sql-concurrency.js";
 import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, patchColumns,
@@ -59,6 +60,7 @@ class PostgresStore implements Store {
   /** Quoted schema-qualified table names. */
   readonly #t: { runs: string; steps: string; waits: string; events: string; meta: string; streams: string; chunks: string };
   readonly #channels: Channels;
+  readonly #slots: SlotDialect;
   readonly #hub = new ChangeHub((active) => active && this.#listener.start());
   readonly #listener: PgListener;
   #pg: Promise<PgModule> | undefined;
@@ -83,16 +85,29 @@ class PostgresStore implements Store {
       chunks: `${schema}.stream_chunks`,
     };
     this.#channels = { run: `durable_run:${name}`, due: `durable_due:${name}` };
+    this.#slots = { runs: this.#t.runs, order: "seq" };
     this.#listener = new PgListener(() => this.#listenerClient(), this.#channels, this.#hub);
   }
 
   async createRun(run: RunRecord) {
     const { runs } = this.#t;
-    const inserted = await this.#query(
-      `INSERT INTO ${runs} (${RUN_COLUMNS.join(", ")}) VALUES (${params(1, RUN_COLUMNS.length)})
-       ON CONFLICT (endpoint, idempotency_key) DO NOTHING RETURNING *`,
-      runValues(run),
-    );
+    const insert = `INSERT INTO ${runs} (${RUN_COLUMNS.join(", ")}) VALUES (${params(1, RUN_COLUMNS.length)})
+       ON CONFLICT (endpoint, idempotency_key) DO NOTHING RETURNING *`;
+    const inserted =
+      run.concurrency !== null && run.leaseOwner !== null
+        ? await this.#withSlots(run.endpoint, run.concurrency.key, async (client) => {
+            // queued first: then it takes the lease only if a slot is free for it
+            const { rows: [queued] } = await client.query(insert, runValues(queuedForm(run)));
+            if (!queued) return [];
+            const args: unknown[] = [run.status, run.wakeAt, run.leaseOwner, run.leaseExpiresAt, run.id];
+            const { rows: [leased] } = await client.query(
+              `UPDATE ${runs} r SET status = $1, wake_at = $2, lease_owner = $3, lease_expires_at = $4
+               WHERE id = $5 AND ${slotFree(this.#slots, "r", pgArg(args, run.createdAt))} RETURNING *`,
+              args,
+            );
+            return [leased ?? queued];
+          })
+        : await this.#query(insert, runValues(run));
     if (inserted[0]) return { created: true as const, run: runFromRow(inserted[0]) };
     const [existing] = await this.#query(`SELECT * FROM ${runs} WHERE endpoint = $1 AND idempotency_key = $2`, [run.endpoint, run.idempotencyKey]);
     if (!existing) throw new Error(`run ${run.id} already exists`);
@@ -105,25 +120,49 @@ class PostgresStore implements Store {
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
-    const [row] = await this.#query(
-      `WITH leased AS (
-         UPDATE ${this.#t.runs} SET lease_owner = $2, lease_expires_at = $3, fence = fence + 1, updated_at = $4
+    const args: unknown[] = [runId, owner, now + ttlMs, now, this.#channels.run];
+    const sql = `WITH leased AS (
+         UPDATE ${this.#t.runs} r SET lease_owner = $2, lease_expires_at = $3, fence = fence + 1, updated_at = $4
          WHERE id = $1 AND status IN ('running', 'waiting')
-           AND (lease_expires_at IS NULL OR lease_expires_at <= $4)
+           AND (lease_expires_at IS NULL OR lease_expires_at <= $4) AND ${slotFree(this.#slots, "r", pgArg(args, now))}
          RETURNING *)
-       SELECT leased.*, pg_notify($5, leased.id) FROM leased`,
-      [runId, owner, now + ttlMs, now, this.#channels.run],
-    );
+       SELECT leased.*, pg_notify($5, leased.id) FROM leased`;
+    const [row] = await this.#underSlotsOf(runId, sql, args);
     return row ? runFromRow(row) : null;
   }
 
   async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
     // Not a change anyone waits for: no notification.
-    const rows = await this.#query(
-      `UPDATE ${this.#t.runs} SET lease_expires_at = $3 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL RETURNING id`,
-      [runId, fence, now + ttlMs],
+    const live = await this.#query(
+      `UPDATE ${this.#t.runs} SET lease_expires_at = $3 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
+         AND (concurrency_key IS NULL OR lease_expires_at > $4) RETURNING id`,
+      [runId, fence, now + ttlMs, now],
     );
-    return rows.length > 0;
+    if (live.length > 0) return true;
+    // a lease under a concurrency limit that expired meanwhile: renewed only into a free slot
+    const args: unknown[] = [runId, fence, now + ttlMs];
+    const sql = `UPDATE ${this.#t.runs} r SET lease_expires_at = $3 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
+       AND ${slotFree(this.#slots, "r", pgArg(args, now))} RETURNING id`;
+    return (await this.#underSlotsOf(runId, sql, args)).length > 0;
+  }
+
+  /** Runs a statement granting a lease of the run: under its concurrency key's lock when it has a limit. */
+  async #underSlotsOf(runId: string, sql: string, args: unknown[]): Promise<QueryResultRow[]> {
+    const [run] = await this.#query(`SELECT endpoint, concurrency_key FROM ${this.#t.runs} WHERE id = $1`, [runId]);
+    if (!run) return [];
+    if (run.concurrency_key === null) return this.#query(sql, args);
+    return this.#withSlots(String(run.endpoint), String(run.concurrency_key), async (client) => (await client.query(sql, args)).rows);
+  }
+
+  /**
+   * A transaction holding the lock of one endpoint's concurrency key: every
+   * grant of its slots takes it, so two grants never count the same free slot.
+   */
+  #withSlots<T>(endpoint: string, key: string, body: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`durable-slots:${this.#name}:${endpoint}:${key}`]);
+      return body(client);
+    });
   }
 
   async releaseLease(runId: string, fence: number) {
@@ -146,7 +185,7 @@ class PostgresStore implements Store {
     const sets = [...columns.map((c, i) => unlessCancelled(c, arg(values[i]))), unlessCancelled("updated_at", "$3")];
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
     // Steps and waits are inserted FROM the run update's result: a stale fence yields no row, so no insert.
-    const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE id = $1 AND fence = $2 RETURNING status)`];
+    const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE id = $1 AND fence = $2 RETURNING status, concurrency_key)`];
     if (cp.step) {
       const row = stepValues(cp.step).map((v, i) => `${arg(v)}::${STEP_TYPES[i]}`);
       ctes.push(`step AS (INSERT INTO ${this.#t.steps} (${STEP_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run ${STEP_ON_CONFLICT})`);
@@ -155,8 +194,9 @@ class PostgresStore implements Store {
       const row = waitValues(cp.wait).map((v, i) => `${arg(v)}::${WAIT_TYPES[i]}`);
       ctes.push(`wait AS (INSERT INTO ${this.#t.waits} (${WAIT_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run WHERE status <> 'cancelled' ${WAIT_ON_CONFLICT})`);
     }
-    // Due work: a suspended run (its wake-up time may be earlier than anyone's timer) or an orphaned running one.
-    const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running')" : "status = 'waiting'";
+    // Due work: a suspended run (its wake-up time may be earlier than anyone's timer), an orphaned running
+    // one, or the runs queued for the concurrency slot just freed.
+    const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running') OR concurrency_key IS NOT NULL" : "status = 'waiting'";
     const sql = `WITH ${ctes.join(", ")}
        SELECT status <> 'cancelled' AS accepted, pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
     const accepted = (rows: QueryResultRow[]) => rows[0]?.accepted === true;
@@ -194,27 +234,39 @@ class PostgresStore implements Store {
   async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
     if (endpoints.length === 0 || limit <= 0) return [];
     const { runs } = this.#t;
-    const rows = await this.#query(
+    const claim = (only: string) =>
       `WITH due AS (
-         SELECT id FROM ${runs}
+         SELECT id FROM ${runs} c
          WHERE endpoint = ANY($1::text[]) AND (lease_expires_at IS NULL OR lease_expires_at <= $2)
-           AND (status = 'running' OR (status = 'waiting' AND wake_at <= $2))
-         ORDER BY coalesce(wake_at, lease_expires_at, 0) LIMIT $3
+           AND (status = 'running' OR (status = 'waiting' AND wake_at <= $2)) AND ${only}
+         ORDER BY coalesce(wake_at, lease_expires_at, 0), seq LIMIT $3
          FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE ${runs} r SET lease_owner = $4, lease_expires_at = $5, fence = r.fence + 1, updated_at = $2
          FROM due WHERE r.id = due.id RETURNING r.*)
-       SELECT claimed.*, pg_notify($6, claimed.id) FROM claimed`,
-      [endpoints, now, limit, owner, now + ttlMs, this.#channels.run],
+       SELECT claimed.*, pg_notify($6, claimed.id) FROM claimed`;
+    const base = [endpoints, now, limit, owner, now + ttlMs, this.#channels.run];
+    const claimed = await this.#query(claim("concurrency_key IS NULL"), base);
+    // runs under a concurrency limit: key by key, each under its lock, the queue head while slots are free
+    const keys = await this.#query(
+      `SELECT DISTINCT c.endpoint, c.concurrency_key FROM ${runs} c WHERE c.endpoint = ANY($1::text[]) AND c.concurrency_key IS NOT NULL
+         AND ${dueAndFree("c", () => "$2")} AND ${slotFree(this.#slots, "c", () => "$2")} LIMIT $3`,
+      [endpoints, now, limit],
     );
-    return rows.map(runFromRow);
+    for (const { endpoint, concurrency_key: key } of keys) {
+      if (claimed.length >= limit) break;
+      const args = [[endpoint], now, limit - claimed.length, owner, now + ttlMs, this.#channels.run, key];
+      const only = `concurrency_key = $7 AND ${slotFree(this.#slots, "c", () => "$2")}`;
+      claimed.push(...(await this.#withSlots(String(endpoint), String(key), async (client) => (await client.query(claim(only), args)).rows)));
+    }
+    return claimed.map(runFromRow);
   }
 
-  async nextWakeAt(endpoints: readonly string[]) {
+  async nextWakeAt(endpoints: readonly string[], after: number) {
     if (endpoints.length === 0) return null;
     const [row] = await this.#query(
-      `SELECT min(wake_at) AS at FROM ${this.#t.runs} WHERE status = 'waiting' AND wake_at IS NOT NULL AND endpoint = ANY($1::text[])`,
-      [endpoints],
+      `SELECT min(wake_at) AS at FROM ${this.#t.runs} WHERE status = 'waiting' AND wake_at > $2 AND endpoint = ANY($1::text[])`,
+      [endpoints, after],
     );
     return row?.at === null || row?.at === undefined ? null : Number(row.at);
   }
@@ -382,8 +434,9 @@ class PostgresStore implements Store {
     return this.#transaction(async (client) => {
       const { rows: [cancelled] } = await client.query(
         `UPDATE ${runs} SET status = 'cancelled', result = $2, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
-         WHERE id = $1 AND status IN ('running', 'waiting') RETURNING *, pg_notify($4, id)`,
-        [runId, result, now, this.#channels.run],
+         WHERE id = $1 AND status IN ('running', 'waiting')
+         RETURNING *, pg_notify($4, id), (SELECT pg_notify($5, '') WHERE concurrency_key IS NOT NULL)`,
+        [runId, result, now, this.#channels.run, this.#channels.due],
       );
       if (!cancelled) return this.#unchanged(client, runId);
       await client.query(`DELETE FROM ${waits} WHERE run_id = $1`, [runId]);
@@ -566,6 +619,9 @@ async function withClient<T>(pool: Pool, body: (client: PoolClient) => Promise<T
 
 /** pg sends a Buffer as bytea (a Buffer is a Uint8Array: no copy). */
 const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+
+/** A placeholder factory that appends `value` to `args` for each `$n` it writes. */
+const pgArg = (args: unknown[], value: unknown) => () => `$${args.push(value)}`;
 
 /** `$from, …, $(from+count-1)` */
 function params(from: number, count: number): string {

@@ -10,7 +10,7 @@ type Row = Record<string, unknown>;
 export const RUN_COLUMNS = [
   "id", "endpoint", "version", "status", "state", "locals", "counters", "request", "trigger_data",
   "idempotency_key", "request_hash", "result", "wake_at", "lease_owner", "lease_expires_at", "fence",
-  "steps_done", "created_at", "updated_at",
+  "steps_done", "created_at", "updated_at", "concurrency_key", "concurrency_limit",
 ] as const;
 
 export const STEP_COLUMNS = ["run_id", "id", "kind", "status", "attempts", "output", "wake_at", "started_at", "updated_at"] as const;
@@ -54,6 +54,7 @@ export function runFromRow(r: Row): RunRecord {
     stepsDone: num(r.steps_done),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    concurrency: r.concurrency_key === null || r.concurrency_key === undefined ? null : { key: String(r.concurrency_key), limit: num(r.concurrency_limit) },
   };
 }
 
@@ -62,7 +63,7 @@ export function runValues(run: RunRecord): unknown[] {
   return [
     run.id, run.endpoint, run.version, run.status, run.state, run.locals, run.counters, run.request, run.trigger,
     run.idempotencyKey, run.requestHash, run.result, run.wakeAt, run.leaseOwner, run.leaseExpiresAt, run.fence,
-    run.stepsDone, run.createdAt, run.updatedAt,
+    run.stepsDone, run.createdAt, run.updatedAt, run.concurrency?.key, run.concurrency?.limit,
   ].map(nullify);
 }
 

@@ -78,6 +78,13 @@ const MIGRATIONS: readonly (readonly string[])[] = [
       PRIMARY KEY (run_id, generation, byte_offset)
     )`,
   ],
+  // concurrency limits: a run's key and limit; its key's unfinished runs in queue order (rowid breaks ties)
+  [
+    `ALTER TABLE runs ADD COLUMN concurrency_key TEXT`,
+    `ALTER TABLE runs ADD COLUMN concurrency_limit INTEGER`,
+    `CREATE INDEX runs_concurrency ON runs (endpoint, concurrency_key, wake_at)
+      WHERE concurrency_key IS NOT NULL AND status IN ('running', 'waiting')`,
+  ],
 ];
 
 /** The schema version this runtime writes (`PRAGMA user_version`). */

@@ -19,6 +19,7 @@
  */
 import type { Checkpoint, EventMatcher, EventRecord, ListRunsOptions, RunRecord, StepRecord, Store, StreamChunk, StreamRecord, WaitRecord } from "../store.js";
 import { ChangeHub } from "./change-hub.js";
+import { dueAndFree, queuedForm, slotFree, type SlotDialect } from "./sql-concurrency.js";
 import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
   EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, eventValues, patchColumns,
@@ -61,7 +62,11 @@ const CANCELLED_UNDER_FENCE = "SELECT 1 FROM runs WHERE id = ? AND fence = ? AND
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
 const IN_ENDPOINTS = "endpoint IN (SELECT value FROM json_each(?))";
+const SLOTS: SlotDialect = { runs: "runs", order: "rowid" };
 const LIST_RUNS: ListRunsDialect = { runs: "runs", order: "rowid", placeholder: () => "?", colonIn: "instr(idempotency_key, ':')" };
+
+/** A placeholder factory that appends `value` to `values` for each `?` it writes (in text order). */
+const at = (values: unknown[], value: unknown) => () => (values.push(value), "?");
 
 /** better-sqlite3 binds a BLOB from a Buffer only (a Buffer is a Uint8Array: no copy). */
 const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -83,7 +88,16 @@ class SqliteStore implements Store {
 
   async createRun(run: RunRecord) {
     const db = await this.#open();
-    if (db.run(INSERT_RUN, runValues(run)) > 0) {
+    const limited = run.concurrency !== null && run.leaseOwner !== null;
+    const inserted = db.transaction(() => {
+      if (!limited) return db.run(INSERT_RUN, runValues(run)) > 0;
+      // queued first: then it takes the lease only if a slot is free for it, in one transaction
+      if (db.run(INSERT_RUN, runValues(queuedForm(run))) === 0) return false;
+      const values: unknown[] = [run.status, run.wakeAt, run.leaseOwner, run.leaseExpiresAt, run.id];
+      db.run(`UPDATE runs AS r SET status = ?, wake_at = ?, lease_owner = ?, lease_expires_at = ? WHERE id = ? AND ${slotFree(SLOTS, "r", at(values, run.createdAt))}`, values);
+      return true;
+    });
+    if (inserted) {
       this.#hub.runChanged(run.id);
       return { created: true as const, run: this.#getRun(db, run.id)! };
     }
@@ -98,10 +112,11 @@ class SqliteStore implements Store {
 
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
     const db = await this.#open();
+    const values: unknown[] = [owner, now + ttlMs, now, runId, now];
     const row = db.get(
-      `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
-       WHERE id = ? AND status IN ('running', 'waiting') AND ${LEASE_FREE} RETURNING *`,
-      [owner, now + ttlMs, now, runId, now],
+      `UPDATE runs AS r SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
+       WHERE id = ? AND status IN ('running', 'waiting') AND ${LEASE_FREE} AND ${slotFree(SLOTS, "r", at(values, now))} RETURNING *`,
+      values,
     );
     if (!row) return null;
     this.#hub.runChanged(runId);
@@ -110,8 +125,11 @@ class SqliteStore implements Store {
 
   async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
     const db = await this.#open();
-    // Not a change anyone waits for: no rev bump, no notification.
-    return db.run("UPDATE runs SET lease_expires_at = ? WHERE id = ? AND fence = ? AND lease_owner IS NOT NULL", [now + ttlMs, runId, fence]) > 0;
+    // Not a change anyone waits for: no rev bump, no notification. A lease that expired meanwhile needs a free slot.
+    const values: unknown[] = [now + ttlMs, runId, fence, now];
+    const sql = `UPDATE runs AS r SET lease_expires_at = ? WHERE id = ? AND fence = ? AND lease_owner IS NOT NULL
+      AND (lease_expires_at > ? OR ${slotFree(SLOTS, "r", at(values, now))})`;
+    return db.run(sql, values) > 0;
   }
 
   async releaseLease(runId: string, fence: number) {
@@ -133,8 +151,8 @@ class SqliteStore implements Store {
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
     const written = db.transaction(() => {
       // The fenced run update goes first: a stale writer fails here, before writing anything else.
-      const row = db.get<{ status: string; wake_at: number | null }>(
-        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? AND status <> 'cancelled' RETURNING status, wake_at`,
+      const row = db.get<{ status: string; wake_at: number | null; concurrency_key: string | null }>(
+        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? AND status <> 'cancelled' RETURNING status, wake_at, concurrency_key`,
         [...values, Date.now(), cp.runId, cp.fence],
       );
       if (!row) {
@@ -155,7 +173,9 @@ class SqliteStore implements Store {
     });
     if (!written) return false;
     this.#hub.runChanged(cp.runId);
-    if ((written.status === "waiting" && written.wake_at !== null) || (cp.releaseLease && written.status === "running")) this.#hub.due();
+    // due work: a suspended run, an orphaned running one, or the runs queued for the slot just freed
+    const freed = cp.releaseLease && (written.status === "running" || written.concurrency_key !== null);
+    if ((written.status === "waiting" && written.wake_at !== null) || freed) this.#hub.due();
     return true;
   }
 
@@ -172,27 +192,28 @@ class SqliteStore implements Store {
   async claimDue(endpoints: readonly string[], owner: string, ttlMs: number, now: number, limit: number) {
     if (endpoints.length === 0 || limit <= 0) return [];
     const db = await this.#open();
-    // One statement, one write transaction: two processes can never claim the same run.
+    // One statement, one write transaction: two processes can never claim the same run, nor one slot twice.
+    // The slots are judged before any claim (a subquery): the runs that pass are each key's queue head.
+    const values: unknown[] = [owner, now + ttlMs, now, JSON.stringify(endpoints)];
     const rows = db.all(
       `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
        WHERE id IN (
-         SELECT id FROM runs
-         WHERE ${IN_ENDPOINTS} AND ${LEASE_FREE}
-           AND (status = 'running' OR (status = 'waiting' AND wake_at <= ?))
-         ORDER BY coalesce(wake_at, lease_expires_at, 0) LIMIT ?
+         SELECT id FROM runs c
+         WHERE ${IN_ENDPOINTS} AND ${dueAndFree("c", at(values, now))} AND ${slotFree(SLOTS, "c", at(values, now))}
+         ORDER BY coalesce(wake_at, lease_expires_at, 0), rowid LIMIT ${at(values, limit)()}
        ) RETURNING *`,
-      [owner, now + ttlMs, now, JSON.stringify(endpoints), now, now, limit],
+      values,
     );
     const runs = rows.map(runFromRow);
     for (const run of runs) this.#hub.runChanged(run.id);
     return runs;
   }
 
-  async nextWakeAt(endpoints: readonly string[]) {
+  async nextWakeAt(endpoints: readonly string[], after: number) {
     if (endpoints.length === 0) return null;
     const row = (await this.#open()).get<{ at: number | null }>(
-      `SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting' AND wake_at IS NOT NULL AND ${IN_ENDPOINTS}`,
-      [JSON.stringify(endpoints)],
+      `SELECT min(wake_at) AS at FROM runs WHERE status = 'waiting' AND wake_at > ? AND ${IN_ENDPOINTS}`,
+      [after, JSON.stringify(endpoints)],
     );
     return row?.at ?? null;
   }
@@ -337,6 +358,8 @@ class SqliteStore implements Store {
       return { row: updated ?? db.get("SELECT * FROM runs WHERE id = ?", [runId]), cancelled: updated !== undefined };
     });
     if (cancelled) this.#hub.runChanged(runId);
+    // its slot, or its place in the queue, is free
+    if (cancelled && row?.concurrency_key != null) this.#hub.due();
     return row ? { run: runFromRow(row), changed: cancelled } : null;
   }
 

@@ -14,6 +14,7 @@ import type { RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.j
 import { eventMatcher, matchKey } from "../../src/events.js";
 import { describeRunControlCases } from "./run-control-cases.js";
 import { describeStreamConformance } from "./conformance-streams.js";
+import { describeConcurrencyCases } from "./concurrency-cases.js";
 
 export type StoreFactory = () => Store | Promise<Store>;
 
@@ -48,6 +49,7 @@ export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     leaseExpiresAt: now + TTL,
     fence: 1,
     stepsDone: 0,
+    concurrency: null,
     createdAt: now,
     updatedAt: now,
     ...overrides,
@@ -126,6 +128,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
 
     describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, settlesWithin, listening, endpoint: EP, ttl: TTL });
     describeStreamConformance({ setup, insert, settlesWithin, listening, shared: options.shared === true });
+    describeConcurrencyCases({ setup, insert, itShared, nextDue, settlesWithin, listening, endpoint: EP, ttl: TTL });
 
     describe("runs", () => {
       it("createRun stores every field and getRun returns it", async () => {
@@ -405,15 +408,19 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
 
       it("nextWakeAt is the earliest wake-up among waiting runs of the endpoints", async () => {
         const { store } = await setup();
-        expect(await store.nextWakeAt([EP])).toBeNull();
+        expect(await store.nextWakeAt([EP], 0)).toBeNull();
         await insert(store, { status: "waiting", wakeAt: 5000 });
         await insert(store, { status: "waiting", wakeAt: 3000 });
         await insert(store, { status: "waiting", wakeAt: null });
         await insert(store, { status: "waiting", wakeAt: 1000, endpoint: "app:/other" });
         await insert(store, { status: "completed", wakeAt: 500, result: "r" });
-        expect(await store.nextWakeAt([EP])).toBe(3000);
-        expect(await store.nextWakeAt([EP, "app:/other"])).toBe(1000);
-        expect(await store.nextWakeAt(["app:/none"])).toBeNull();
+        expect(await store.nextWakeAt([EP], 0)).toBe(3000);
+        expect(await store.nextWakeAt([EP, "app:/other"], 0)).toBe(1000);
+        expect(await store.nextWakeAt(["app:/none"], 0)).toBeNull();
+        // runs due by `after` are left out (claimed, or waiting for a lease or a slot to be freed)
+        expect(await store.nextWakeAt([EP, "app:/other"], 1000)).toBe(3000);
+        expect(await store.nextWakeAt([EP, "app:/other"], 3000)).toBe(5000);
+        expect(await store.nextWakeAt([EP, "app:/other"], 5000)).toBeNull();
       });
     });
 

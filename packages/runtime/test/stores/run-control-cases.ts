@@ -85,7 +85,7 @@ export function describeRunControlCases({ setup, insert, itShared, makeStep, mak
       await store.cancelRun(run.id, "r", now);
       expect(await store.acquireLease(run.id, "owner-b", ttl, now)).toBeNull();
       expect(await store.claimDue([endpoint], "owner-b", ttl, now + 60_000, 10)).toEqual([]);
-      expect(await store.nextWakeAt([endpoint])).toBeNull();
+      expect(await store.nextWakeAt([endpoint], 0)).toBeNull();
       expect(await store.renewLease(run.id, run.fence, ttl, now)).toBe(false);
     });
 

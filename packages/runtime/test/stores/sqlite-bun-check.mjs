@@ -7,7 +7,7 @@ const now = Date.now();
 const run = {
   id: "r1", endpoint: "e", version: null, status: "running", state: 0, locals: null, counters: null, request: "{}",
   trigger: "{}", idempotencyKey: "k", requestHash: "", result: null, wakeAt: null, leaseOwner: "o",
-  leaseExpiresAt: now + 60_000, fence: 1, stepsDone: 0, createdAt: now, updatedAt: now,
+  leaseExpiresAt: now + 60_000, fence: 1, stepsDone: 0, concurrency: null, createdAt: now, updatedAt: now,
 };
 const step = { runId: "r1", id: "s", kind: "run", status: "completed", attempts: 0, output: "1", wakeAt: null, startedAt: now, updatedAt: now };
 const created = (await a.createRun(run)).created;
