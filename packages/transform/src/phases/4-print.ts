@@ -7,7 +7,7 @@
 import { GenMapping, addMapping, setSourceContent, toEncodedMap, type EncodedSourceMap } from "@jridgewell/gen-mapping";
 import remapping from "@jridgewell/remapping";
 import { TraceMap, eachMapping, type SourceMapInput } from "@jridgewell/trace-mapping";
-import type * as t from "@babel/types";
+import * as t from "@babel/types";
 import { generate } from "../babel.js";
 import type { LineRange } from "./3-lower/metadata.js";
 
@@ -74,12 +74,17 @@ export function print(code: string, filename: string, replacements: Replacement[
     const indent = /^[ \t]*/.exec(code.slice(code.lastIndexOf("\n", r.start - 1) + 1))![0] + "  ";
     const head = `{\n${r.header.map((h) => indent + h.replace(/\n/g, `\n${indent}`) + ",\n").join("")}`;
     append(head);
-    const result = withCaseMarks(r.cases, () => generate(r.method, { sourceMaps: true, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code));
+    const result = withCaseMarks(r.cases, () =>
+      withLiteralLines(r.method, () => generate(r.method, { sourceMaps: true, sourceFileName: filename, comments: true, jsescOption: { minimal: true } }, code)),
+    );
+    const printedLines = result.code.split("\n");
+    // lines that continue a literal keep their bytes: no indent, the mark removed
+    const shift = printedLines.map((l) => (l.startsWith(LITERAL_LINE) ? -LITERAL_LINE.length : indent.length));
     const startLine = line;
     const labels: number[] = [];
     eachMapping(new TraceMap(result.map as SourceMapInput), (m) => {
       if (m.originalLine == null || m.originalColumn == null) return;
-      const generated = { line: startLine + m.generatedLine - 1, column: indent.length + m.generatedColumn };
+      const generated = { line: startLine + m.generatedLine - 1, column: shift[m.generatedLine - 1]! + m.generatedColumn };
       if (m.source?.startsWith(CASE_MARK)) {
         labels[Number(m.source.slice(CASE_MARK.length))] ??= generated.line;
         return;
@@ -88,7 +93,7 @@ export function print(code: string, filename: string, replacements: Replacement[
     });
     // a case ends where the next one's comment (if any) and label start
     caseLines.set(r, r.cases.slice(0, -1).map((_, i) => ({ first: labels[i]!, last: labels[i + 1]! - 1 - (r.cases[i + 1]!.leadingComments?.length ?? 0) })));
-    append(result.code.split("\n").map((l) => (l === "" ? l : indent + l)).join("\n"));
+    append(printedLines.map((l) => (l.startsWith(LITERAL_LINE) ? l.slice(LITERAL_LINE.length) : l === "" ? l : indent + l)).join("\n"));
     append(`,\n${indent.slice(2)}}`);
     cursor = r.end;
   }
@@ -109,6 +114,33 @@ function withCaseMarks<T>(cases: t.SwitchCase[], print: () => T): T {
     return print();
   } finally {
     for (const c of cases) c.loc = null;
+  }
+}
+
+/**
+ * Marks every line break inside a template or string literal (a backslash line continuation)
+ * while `print` runs, so the method's indentation is not added inside the literal's bytes.
+ */
+const LITERAL_LINE = "\0durable-literal-line\0";
+
+function withLiteralLines<T>(root: t.Node, print: () => T): T {
+  const restore: (() => void)[] = [];
+  t.traverseFast(root, (node) => {
+    if (node.type === "TemplateElement" && node.value.raw.includes("\n")) {
+      const { raw } = node.value;
+      node.value.raw = raw.replace(/\n/g, `\n${LITERAL_LINE}`);
+      restore.push(() => (node.value.raw = raw));
+    } else if (node.type === "StringLiteral" && typeof node.extra?.raw === "string" && node.extra.raw.includes("\n")) {
+      const extra = node.extra;
+      const raw = extra.raw as string;
+      extra.raw = raw.replace(/\n/g, `\n${LITERAL_LINE}`);
+      restore.push(() => (extra.raw = raw));
+    }
+  });
+  try {
+    return print();
+  } finally {
+    restore.forEach((undo) => undo());
   }
 }
 
