@@ -154,7 +154,8 @@ export function load(module: string, filename = "/app/src/handler.ts"): Loaded {
   if (errors.length) throw new Error(errors.map((d) => `${d.message}\n${d.frame}`).join("\n"));
   const probes: string[] = [];
   const evaluate = (source: string) => {
-    const code = transformSync(source, { loader: "ts", format: "esm", target: "es2022" }).code;
+    // JavaScript runs as written: esbuild would rename shadowed locals (visible in function names)
+    const code = filename.endsWith(".js") ? source : transformSync(source, { loader: "ts", format: "esm", target: "es2022" }).code;
     const body = code
       .replace(/^import .*$/gm, "")
       .replace(/^export const (\w+) =/gm, "const $1 =")

@@ -88,8 +88,9 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
 
   // Unique names, in source order of the declaring scopes.
   const taken = new Set<string>();
+  // `__proto__` cannot be a key of the locals object (`L.__proto__` is its prototype)
   const uniqueName = (name: string): string => {
-    if (!taken.has(name) && !freeNames.has(name)) return name;
+    if (!taken.has(name) && !freeNames.has(name) && name !== "__proto__") return name;
     for (let i = 2; ; i++) {
       const candidate = `${name}_${i}`;
       if (!taken.has(candidate) && !usedNames.has(candidate)) return candidate;

@@ -7,6 +7,7 @@ import * as t from "@babel/types";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
 import type { Lowerer } from "./lowerer.js";
+import { expandShorthand, keepAssignedName } from "./names.js";
 import { findOccurrences, type Occurrence } from "./resolve.js";
 
 export interface CapturedLocals {
@@ -43,7 +44,8 @@ export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, 
     if (!capturedSet.has(node.name)) continue;
     const member = t.memberExpression(t.cloneNode(localsObject), t.identifier(node.name));
     member.loc = node.loc;
-    if (t.isObjectProperty(parent) && parent.shorthand) parent.shorthand = false;
+    keepAssignedName(parent, key, node.name);
+    if (t.isObjectProperty(parent) && parent.shorthand) expandShorthand(parent);
     const slot = parent as unknown as Record<string, t.Node | t.Node[]>;
     if (index === null) slot[key] = member;
     else (slot[key] as t.Node[])[index] = member;

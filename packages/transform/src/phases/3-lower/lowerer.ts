@@ -6,6 +6,7 @@
 import * as t from "@babel/types";
 import type { Analysis } from "../2-analyze.js";
 import { Emitter } from "./emitter.js";
+import { expandShorthand, keepAssignedName, namingSlot } from "./names.js";
 
 export type Leap =
   | { kind: "loop"; label: string | null; breakState: number; continueState: number }
@@ -119,10 +120,19 @@ export class Lowerer {
     }
     const result = copy as unknown as t.Node;
     if (t.isObjectProperty(result) && result.shorthand) fixShorthand(result);
+    this.keepRenamedTargetName(node, result);
     if (!isStepArgument && !this.hoisting && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
       return this.snapshotLoopBindings(result);
     }
     return result;
+  }
+
+  /** `x = function () {}` with `x` renamed to `x_2`: the function is still named `x`. */
+  private keepRenamedTargetName(node: t.Node, copy: t.Node): void {
+    const targetKey = namingSlot(node)?.[0];
+    const target = targetKey && (node as unknown as Record<string, t.Node>)[targetKey];
+    const info = t.isIdentifier(target) ? this.analysis.rename.get(target) : undefined;
+    if (info && info.name !== (target as t.Identifier).name) keepAssignedName(copy, targetKey!, (target as t.Identifier).name);
   }
 
   private isStepCallee(callee: t.Node): boolean {
@@ -215,7 +225,5 @@ export function prop(key: string, value: t.Expression): t.ObjectProperty {
 /** After renaming, `{ a }` may have to become `{ a: a_2 }`. */
 function fixShorthand(property: t.ObjectProperty): void {
   const value = t.isAssignmentPattern(property.value) ? property.value.left : property.value;
-  if (!t.isIdentifier(property.key) || !t.isIdentifier(value) || value.name !== property.key.name) {
-    property.shorthand = false;
-  }
+  if (!t.isIdentifier(property.key) || !t.isIdentifier(value) || value.name !== property.key.name) expandShorthand(property);
 }
