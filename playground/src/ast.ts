@@ -17,23 +17,3 @@ export function isFunction(node: Node): node is FunctionNode {
     node.type === "ClassMethod"
   );
 }
-
-/** Calls `visit` on every node below `node` (pre-order); `visit` returns false to skip a subtree. */
-export function walk(node: Node, visit: (node: Node) => boolean | void): void {
-  forEachChild(node, (child) => {
-    if (visit(child) !== false) walk(child, visit);
-  });
-}
-
-export function forEachChild(node: Node, visit: (child: Node) => void): void {
-  for (const key of Object.keys(node)) {
-    if (key === "loc" || key === "leadingComments" || key === "trailingComments" || key === "innerComments") continue;
-    const value = (node as unknown as Record<string, unknown>)[key];
-    if (Array.isArray(value)) for (const item of value) isNode(item) && visit(item);
-    else if (isNode(value)) visit(value);
-  }
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
-}

@@ -8,7 +8,8 @@
  * newline, so line numbers, and the compiler's view of the code, are unchanged.
  */
 import type { Node, Statement } from "@babel/types";
-import { isFunction, parseTs, walk, type FunctionNode } from "../ast.js";
+import { walk } from "@durable-endpoints/transform/ast";
+import { isFunction, parseTs, type FunctionNode } from "../ast.js";
 
 export const HIT = "__hit";
 
@@ -49,7 +50,6 @@ function markStatements(fn: FunctionNode, inserts: Array<{ at: number; line: num
   const mark = (list: Statement[]) => {
     for (const stmt of list) if (stmt.loc && stmt.start != null) inserts.push({ at: stmt.start, line: stmt.loc.start.line });
   };
-  mark(fn.body.body);
   walk(fn.body, (node) => {
     if (isFunction(node)) return false; // nested functions are not the handler's own code
     if (node.type === "BlockStatement") mark(node.body);

@@ -9,8 +9,9 @@
  *
  * The AST is never mutated: phase 3 clones nodes through {@link Analysis.rename}.
  */
-import type { Binding, NodePath, Scope } from "@babel/traverse";
+import type { Binding, NodePath, Scope, Visitor } from "@babel/traverse";
 import * as t from "@babel/types";
+import { isReference } from "../ast/references.js";
 import * as diag from "../diagnostics.js";
 import type { HandlerFunction } from "./1-find.js";
 
@@ -37,111 +38,98 @@ export interface Analysis {
 
 const STEP_KINDS = new Set(["run", "sleep", "sleepUntil", "waitForEvent"]);
 
-export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings: Set<Binding>): Analysis {
-  const handlerScope = handler.scope;
-  const usedNames = new Set<string>();
-  const freeNames = new Set<string>();
-  const bindings = new Map<Binding, BindingInfo>();
-  const rename = new Map<t.Identifier, BindingInfo>();
-  const stepRefs = new Set<t.Identifier>();
+/** What the one walk over the handler collects (names are given after it, in source order of the scopes). */
+interface AnalysisState {
+  handler: NodePath<HandlerFunction>;
+  stepBindings: Set<Binding>;
+  /** the handler's scope and its nested block scopes (not nested functions), in source order */
+  scopes: Scope[];
+  /** identifier nodes of those scopes' bindings: declarations, references, writes. (Babel resolves a
+   * catch-clause pattern's identifiers in a detached scope, so they are matched by node, not by name.) */
+  ownNodes: Map<t.Node, Binding>;
+  /** identifier node → the handler binding it names */
+  renamed: Map<t.Identifier, Binding>;
+  usedNames: Set<string>;
+  /** names that resolve outside the handler: a renamed local must not shadow them */
+  freeNames: Set<string>;
+  stepRefs: Set<t.Identifier>;
+}
 
-  if (handler.node.generator) diag.generatorHandler(handler.node);
-
-  const ownBinding = (scope: Scope, name: string): Binding | undefined => {
-    const binding = scope.getBinding(name);
-    return binding && isHandlerLevel(binding.scope, handlerScope) ? binding : undefined;
-  };
-
-  // Pass 1: the handler's bindings (its scope and nested block scopes), in source order.
-  const scopes: Scope[] = [handlerScope];
-  handler.traverse({
-    Scopable(path) {
-      if (path.isFunction()) return path.skip();
-      if (!scopes.includes(path.scope)) scopes.push(path.scope);
-    },
-  });
-  // Identifier nodes of those bindings. (Babel resolves a catch-clause pattern's identifiers
-  // in a detached scope, so bindings are also matched by node, not only by name lookup.)
-  const ownNodes = new Map<t.Node, Binding>();
-  for (const scope of scopes) {
-    for (const binding of Object.values(scope.bindings)) {
-      ownNodes.set(binding.identifier, binding);
-      for (const ref of binding.referencePaths) ownNodes.set(ref.node, binding);
-      for (const violation of binding.constantViolations) {
-        for (const id of Object.values(violation.getBindingIdentifiers(true)).flat()) {
-          if (id.name === binding.identifier.name) ownNodes.set(id, binding);
-        }
-        if (violation.isUpdateExpression()) ownNodes.set(violation.node.argument, binding);
-      }
+/** One visitor table (Svelte's 2-analyze model): every question about the handler is answered in a single walk. */
+const visitors: Visitor<AnalysisState> = {
+  Scopable(path, state) {
+    if (!path.isFunction() && isHandlerLevel(path.scope, state.handler.scope)) addScope(state, path.scope);
+  },
+  Identifier(path, state) {
+    state.usedNames.add(path.node.name);
+    if (!isReference(path.parent, (path.listKey ?? path.key) as string)) return;
+    const binding = state.ownNodes.get(path.node) ?? ownBinding(path.scope, path.node.name, state.handler.scope);
+    if (binding) {
+      state.renamed.set(path.node, binding);
+      return;
     }
-  }
+    const outer = path.scope.getBinding(path.node.name);
+    if (!outer || !isInside(outer.scope, state.handler.scope)) state.freeNames.add(path.node.name);
+    if (outer && state.stepBindings.has(outer)) {
+      state.stepRefs.add(path.node);
+      checkAwaitedStep(path, state.handler);
+    } else if (path.node.name === "arguments" && !outer && functionParent(path) === state.handler.node) {
+      diag.argumentsObject(path.node);
+    }
+  },
+  WithStatement(path) {
+    diag.withStatement(path.node);
+  },
+  CallExpression(path) {
+    const callee = path.node.callee;
+    if (t.isIdentifier(callee, { name: "eval" }) && !path.scope.getBinding("eval")) diag.directEval(path.node);
+  },
+  ThisExpression(path, state) {
+    if (!t.isArrowFunctionExpression(state.handler.node) && functionParent(path) === state.handler.node) diag.thisInHandler(path.node);
+  },
+  ForOfStatement(path, state) {
+    if (path.node.await && functionParent(path) === state.handler.node) diag.forAwait(path.node);
+  },
+  YieldExpression(path, state) {
+    if (functionParent(path) === state.handler.node) diag.generatorHandler(path.node);
+  },
+};
 
-  // Pass 2: names in use, and names that resolve outside the handler (they must not be shadowed).
-  handler.traverse({
-    Identifier(path) {
-      usedNames.add(path.node.name);
-      if (!isBindingPosition(path) || ownNodes.has(path.node)) return;
-      const binding = path.scope.getBinding(path.node.name);
-      if (!binding || !isInside(binding.scope, handlerScope)) freeNames.add(path.node.name);
-    },
-  });
+export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings: Set<Binding>): Analysis {
+  if (handler.node.generator) diag.generatorHandler(handler.node);
+  const state: AnalysisState = {
+    handler,
+    stepBindings,
+    scopes: [],
+    ownNodes: new Map(),
+    renamed: new Map(),
+    usedNames: new Set(),
+    freeNames: new Set(),
+    stepRefs: new Set(),
+  };
+  addScope(state, handler.scope);
+  handler.traverse(visitors, state);
 
   // Unique names, in source order of the declaring scopes.
+  const bindings = new Map<Binding, BindingInfo>();
   const taken = new Set<string>();
   // `__proto__` cannot be a key of the locals object (`L.__proto__` is its prototype)
   const uniqueName = (name: string): string => {
-    if (!taken.has(name) && !freeNames.has(name) && name !== "__proto__") return name;
+    if (!taken.has(name) && !state.freeNames.has(name) && name !== "__proto__") return name;
     for (let i = 2; ; i++) {
       const candidate = `${name}_${i}`;
-      if (!taken.has(candidate) && !usedNames.has(candidate)) return candidate;
+      if (!taken.has(candidate) && !state.usedNames.has(candidate)) return candidate;
     }
   };
-  const declare = (scope: Scope) => {
+  for (const scope of state.scopes) {
     for (const [name, binding] of Object.entries(scope.bindings)) {
       if (bindings.has(binding)) continue;
       const info: BindingInfo = { name: uniqueName(name), kind: binding.kind, constant: binding.constant, instanceOf: classInstance(binding) };
       taken.add(info.name);
       bindings.set(binding, info);
     }
-  };
-  scopes.forEach(declare);
-
-  // Pass 3: map identifier nodes to their binding's new name; collect step references; diagnostics.
-  handler.traverse({
-    Identifier(path) {
-      if (!isBindingPosition(path)) return;
-      const binding = ownNodes.get(path.node) ?? ownBinding(path.scope, path.node.name);
-      if (binding) {
-        rename.set(path.node, bindings.get(binding)!);
-        return;
-      }
-      const outer = path.scope.getBinding(path.node.name);
-      if (outer && stepBindings.has(outer)) {
-        stepRefs.add(path.node);
-        checkAwaitedStep(path, handler);
-      } else if (path.node.name === "arguments" && !outer && functionParent(path) === handler.node) {
-        diag.argumentsObject(path.node);
-      }
-    },
-    WithStatement(path) {
-      diag.withStatement(path.node);
-    },
-    CallExpression(path) {
-      const callee = path.node.callee;
-      if (t.isIdentifier(callee, { name: "eval" }) && !path.scope.getBinding("eval")) diag.directEval(path.node);
-    },
-    ThisExpression(path) {
-      if (!t.isArrowFunctionExpression(handler.node) && functionParent(path) === handler.node) {
-        diag.thisInHandler(path.node);
-      }
-    },
-    ForOfStatement(path) {
-      if (path.node.await && functionParent(path) === handler.node) diag.forAwait(path.node);
-    },
-    YieldExpression(path) {
-      if (functionParent(path) === handler.node) diag.generatorHandler(path.node);
-    },
-  });
+  }
+  const rename = new Map([...state.renamed].map(([node, binding]) => [node, bindings.get(binding)!]));
 
   const param = handler.node.params[0];
   let requestName: string | null = null;
@@ -150,7 +138,27 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     if (info.constant) requestName = info.name;
     else diag.reassignedHandlerParameter(param);
   }
-  return { rename, stepRefs, requestName, usedNames };
+  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames };
+}
+
+function addScope(state: AnalysisState, scope: Scope): void {
+  if (state.scopes.includes(scope)) return;
+  state.scopes.push(scope);
+  for (const binding of Object.values(scope.bindings)) {
+    state.ownNodes.set(binding.identifier, binding);
+    for (const ref of binding.referencePaths) state.ownNodes.set(ref.node, binding);
+    for (const violation of binding.constantViolations) {
+      for (const id of Object.values(violation.getBindingIdentifiers(true)).flat()) {
+        if (id.name === binding.identifier.name) state.ownNodes.set(id, binding);
+      }
+      if (violation.isUpdateExpression()) state.ownNodes.set(violation.node.argument, binding);
+    }
+  }
+}
+
+function ownBinding(scope: Scope, name: string, handlerScope: Scope): Binding | undefined {
+  const binding = scope.getBinding(name);
+  return binding && isHandlerLevel(binding.scope, handlerScope) ? binding : undefined;
 }
 
 function classInstance(binding: Binding): BindingInfo["instanceOf"] {
@@ -165,19 +173,6 @@ function classInstance(binding: Binding): BindingInfo["instanceOf"] {
 
 export function stepKindOf(name: string): "run" | "sleep" | "sleepUntil" | "waitForEvent" | null {
   return STEP_KINDS.has(name) ? (name as "run") : null;
-}
-
-/** Identifiers that name a variable (not property keys, member properties or labels). */
-function isBindingPosition(path: NodePath<t.Identifier>): boolean {
-  const parent = path.parent;
-  const key = path.key;
-  if ((t.isMemberExpression(parent) || t.isOptionalMemberExpression(parent)) && key === "property" && !parent.computed) return false;
-  if ((t.isObjectProperty(parent) || t.isObjectMethod(parent) || t.isClassMethod(parent) || t.isClassProperty(parent)) && key === "key" && !parent.computed) return false;
-  if (t.isLabeledStatement(parent) || t.isBreakStatement(parent) || t.isContinueStatement(parent)) return false;
-  if (t.isMetaProperty(parent) || t.isTSQualifiedName(parent) || t.isTSPropertySignature(parent) || t.isTSTypeReference(parent)) return false;
-  if (t.isTSEnumMember(parent) || t.isTSInterfaceDeclaration(parent) || t.isTSTypeAliasDeclaration(parent)) return false;
-  if (t.isExportSpecifier(parent) || t.isImportSpecifier(parent)) return false;
-  return true;
 }
 
 function isInside(scope: Scope, ancestor: Scope): boolean {

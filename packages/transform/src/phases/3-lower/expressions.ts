@@ -10,6 +10,7 @@ import * as t from "@babel/types";
 import * as diag from "../../diagnostics.js";
 import { stepKindOf } from "../2-analyze.js";
 import type { AwaitSite, Lowerer } from "./lowerer.js";
+import { walk } from "../../ast/walk.js";
 import { assignedIdentifiers, containsAwait, containsEffect, isEffect } from "./scan.js";
 
 type Item = t.Expression | t.SpreadElement | null;
@@ -450,18 +451,12 @@ function describe(node: t.Node): string {
 /** The steps an awaited expression calls directly (for metadata and the case comment). */
 function stepsIn(lw: Lowerer, argument: t.Expression): AwaitSite["steps"] {
   const steps: AwaitSite["steps"] = [];
-  const visit = (n: t.Node) => {
-    if (lw.isStepCall(n)) {
-      const kind = t.isIdentifier((n.callee as t.MemberExpression).property) ? stepKindOf(((n.callee as t.MemberExpression).property as t.Identifier).name) : null;
-      if (kind) steps.push({ id: stepId(lw, n.arguments[0]), kind });
-      return; // not the steps a step's own callback may call
-    }
-    for (const key of t.VISITOR_KEYS[n.type] ?? []) {
-      const child = (n as unknown as Record<string, unknown>)[key];
-      for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
-    }
-  };
-  visit(argument);
+  walk(argument, (n) => {
+    if (!lw.isStepCall(n)) return;
+    const kind = t.isIdentifier((n.callee as t.MemberExpression).property) ? stepKindOf(((n.callee as t.MemberExpression).property as t.Identifier).name) : null;
+    if (kind) steps.push({ id: stepId(lw, n.arguments[0]), kind });
+    return false; // not the steps a step's own callback may call
+  });
   return steps;
 }
 

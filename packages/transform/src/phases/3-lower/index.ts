@@ -14,7 +14,8 @@ import { captureLocals } from "./locals.js";
 import { Lowerer } from "./lowerer.js";
 import { describeStates, handlerVersion, headerLines, machineObject, summarizeStates, type MachineHeader, type StateDescription } from "./metadata.js";
 import { assembleResume } from "./resume.js";
-import { containsAwait, patternNames } from "./scan.js";
+import { patternNames } from "../../ast/references.js";
+import { containsAwait } from "./scan.js";
 import { lowerStatement } from "./statements.js";
 
 export interface LoweredEndpoint extends MachineHeader {

@@ -5,6 +5,7 @@
  * the locals a checkpoint in that state must save.
  */
 import * as t from "@babel/types";
+import { walk } from "../../ast/walk.js";
 import type { Case, Emitter } from "./emitter.js";
 
 export interface FunctionReads {
@@ -22,19 +23,13 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
     const cached = except ? undefined : usesCache.get(node);
     if (cached) return cached;
     const found = new Set<string>();
-    const visit = (n: t.Node) => {
-      if (t.isIdentifier(n) && !except?.has(n)) {
-        const name = refs.get(n);
-        if (name) found.add(name);
-        const fn = functions.functionRefs.get(n);
-        if (fn) functions.reads.get(fn)?.forEach((r) => found.add(r));
-      }
-      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
-        const child = (n as unknown as Record<string, unknown>)[key];
-        for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
-      }
-    };
-    visit(node);
+    walk(node, (n) => {
+      if (!t.isIdentifier(n) || except?.has(n)) return;
+      const name = refs.get(n);
+      if (name) found.add(name);
+      const fn = functions.functionRefs.get(n);
+      if (fn) functions.reads.get(fn)?.forEach((r) => found.add(r));
+    });
     if (!except) usesCache.set(node, found);
     return found;
   };

@@ -4,6 +4,7 @@
  * `resume` are our locals and which belong to nested scopes that shadow them.
  */
 import * as t from "@babel/types";
+import { replaceAt, walk } from "../../ast/walk.js";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
 import type { Lowerer } from "./lowerer.js";
@@ -40,15 +41,13 @@ export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, 
   const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)));
 
   const capturedSet = new Set(captured);
-  for (const { node, parent, key, index } of occurrences) {
+  for (const { node, ...slot } of occurrences) {
     if (!capturedSet.has(node.name)) continue;
     const member = t.memberExpression(t.cloneNode(localsObject), t.identifier(node.name));
     member.loc = node.loc;
-    keepAssignedName(parent, key, node.name);
-    if (t.isObjectProperty(parent) && parent.shorthand) expandShorthand(parent);
-    const slot = parent as unknown as Record<string, t.Node | t.Node[]>;
-    if (index === null) slot[key] = member;
-    else (slot[key] as t.Node[])[index] = member;
+    keepAssignedName(slot.parent, slot.key, node.name);
+    if (t.isObjectProperty(slot.parent) && slot.parent.shorthand) expandShorthand(slot.parent);
+    replaceAt(slot, member);
   }
   if (locals) {
     locals.declarations = locals.declarations.filter((d) => !capturedSet.has((d.id as t.Identifier).name));
@@ -67,19 +66,13 @@ function functionReads(hoisted: t.Statement[], refs: WeakMap<t.Identifier, strin
   for (const declaration of hoisted) {
     const reads = new Set<string>();
     const calls = new Set<string>();
-    const visit = (n: t.Node) => {
-      if (t.isIdentifier(n)) {
-        const name = refs.get(n);
-        if (name) reads.add(name);
-        const fn = functionRefs.get(n);
-        if (fn) calls.add(fn);
-      }
-      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
-        const child = (n as unknown as Record<string, unknown>)[key];
-        for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
-      }
-    };
-    visit(declaration);
+    walk(declaration, (n) => {
+      if (!t.isIdentifier(n)) return;
+      const name = refs.get(n);
+      if (name) reads.add(name);
+      const fn = functionRefs.get(n);
+      if (fn) calls.add(fn);
+    });
     for (const name of Object.keys(t.getBindingIdentifiers(declaration, true))) direct.set(name, { reads, calls });
   }
   const reads = new Map<string, Set<string>>();

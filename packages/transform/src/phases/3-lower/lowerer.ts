@@ -5,6 +5,8 @@
  */
 import * as t from "@babel/types";
 import type { Analysis } from "../2-analyze.js";
+import { isReference } from "../../ast/references.js";
+import { mapChildren, walk } from "../../ast/walk.js";
 import { Emitter } from "./emitter.js";
 import { expandShorthand, keepAssignedName, namingSlot } from "./names.js";
 
@@ -107,18 +109,11 @@ export class Lowerer {
       if (node.optional) copy.optional = true;
       return copy;
     }
-    const copy = { ...node } as Record<string, unknown>;
-    delete copy.leadingComments;
-    delete copy.trailingComments;
-    delete copy.innerComments;
     const stepCall = t.isCallExpression(node) && this.isStepCallee(node.callee);
-    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
-      const child = (node as unknown as Record<string, unknown>)[key];
-      const childIsStepArg = stepCall && key === "arguments";
-      if (Array.isArray(child)) copy[key] = child.map((c) => (c ? this.clone(c as t.Node, childIsStepArg) : c));
-      else if (child && typeof child === "object") copy[key] = this.clone(child as t.Node, false);
-    }
-    const result = copy as unknown as t.Node;
+    const result = mapChildren(node, (child, { key }) => this.clone(child, stepCall && key === "arguments"));
+    delete result.leadingComments;
+    delete result.trailingComments;
+    delete result.innerComments;
     if (t.isObjectProperty(result) && result.shorthand) fixShorthand(result);
     this.keepRenamedTargetName(node, result);
     if (!isStepArgument && !this.hoisting && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
@@ -147,16 +142,9 @@ export class Lowerer {
   private snapshotLoopBindings(fn: t.ArrowFunctionExpression | t.FunctionExpression): t.Expression {
     if (this.perIteration.size === 0) return fn;
     const captured = new Set<string>();
-    const visit = (n: t.Node) => {
-      if (t.isIdentifier(n) && this.perIteration.has(n.name)) captured.add(n.name);
-      for (const key of t.VISITOR_KEYS[n.type] ?? []) {
-        if ((t.isMemberExpression(n) || t.isOptionalMemberExpression(n)) && key === "property" && !n.computed) continue;
-        if (t.isObjectProperty(n) && key === "key" && !n.computed) continue;
-        const child = (n as unknown as Record<string, unknown>)[key];
-        for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object" && "type" in c) visit(c as t.Node);
-      }
-    };
-    visit(fn.body);
+    walk(fn.body, (n, slot) => {
+      if (t.isIdentifier(n) && this.perIteration.has(n.name) && (!slot || isReference(slot.parent, slot.key))) captured.add(n.name);
+    });
     if (captured.size === 0) return fn;
     const names = [...captured];
     return t.callExpression(

@@ -9,7 +9,7 @@ import * as t from "@babel/types";
 import { fnv1a64 } from "../../hash.js";
 import type { Case } from "./emitter.js";
 import type { AwaitSite } from "./lowerer.js";
-import { walk } from "./scan.js";
+import { walk } from "../../ast/walk.js";
 
 /** Bump when the shape of the lowering changes: state numbers of old runs would not match. */
 const LOWERING_FORMAT = "de-lowering-1";

@@ -5,51 +5,37 @@
  * generated tree: cheaper than building Babel scopes for code we just generated.
  */
 import * as t from "@babel/types";
+import { isDeclarationSlot, isReference, isTypeOnly } from "../../ast/references.js";
+import { forEachChild, walk, type Slot } from "../../ast/walk.js";
 
-export interface Occurrence {
+export interface Occurrence extends Slot {
   node: t.Identifier;
-  /** where the node sits, to replace it */
-  parent: t.Node;
-  key: string;
-  index: number | null;
 }
-
-/** TS-only subtrees: no value bindings or references inside. */
-const TYPE_KEYS = new Set(["typeAnnotation", "returnType", "typeParameters", "typeArguments", "superTypeParameters", "implements", "predicate"]);
 
 export function findOccurrences(body: t.BlockStatement, names: ReadonlySet<string>): Occurrence[] {
   const found: Occurrence[] = [];
-  const visit = (node: t.Node, parent: t.Node, key: string, index: number | null, shadowed: ReadonlySet<string>): void => {
+  const visit = (node: t.Node, slot: Slot, shadowed: ReadonlySet<string>): void => {
+    if (isTypeOnly(node, slot.key)) return;
     if (t.isIdentifier(node)) {
-      if (names.has(node.name) && !shadowed.has(node.name) && isVariablePosition(parent, key)) found.push({ node, parent, key, index });
+      if (names.has(node.name) && !shadowed.has(node.name) && isReference(slot.parent, slot.key)) found.push({ node, ...slot });
       return;
     }
-    if (t.isTSType(node) || isTypeDeclaration(node)) return;
     const inner = declaredIn(node, shadowed);
-    for (const childKey of t.VISITOR_KEYS[node.type] ?? []) {
-      if (TYPE_KEYS.has(childKey)) continue;
-      const child = (node as unknown as Record<string, unknown>)[childKey];
-      if (Array.isArray(child)) {
-        child.forEach((c, i) => c && typeof c === "object" && visitPart(c as t.Node, node, childKey, i, inner));
-      } else if (child && typeof child === "object" && "type" in child) {
-        visitPart(child as t.Node, node, childKey, null, inner);
-      }
-    }
-  };
-  /** declaration patterns bind names (already in `shadowed`); only their defaults and computed keys are read */
-  const visitPart = (node: t.Node, parent: t.Node, key: string, index: number | null, shadowed: ReadonlySet<string>) => {
-    if (isDeclarationSlot(parent, key)) visitPattern(node, shadowed);
-    else visit(node, parent, key, index, shadowed);
+    forEachChild(node, (child, childSlot) => {
+      // declaration patterns bind names (already in `shadowed`); only their defaults and computed keys are read
+      if (isDeclarationSlot(node, childSlot.key)) visitPattern(child, inner);
+      else visit(child, childSlot, inner);
+    });
   };
   const visitPattern = (node: t.Node, shadowed: ReadonlySet<string>): void => {
     if (t.isAssignmentPattern(node)) {
       visitPattern(node.left, shadowed);
-      visit(node.right, node, "right", null, shadowed);
+      visit(node.right, { parent: node, key: "right", index: null }, shadowed);
     } else if (t.isObjectPattern(node)) {
       for (const p of node.properties) {
         if (t.isRestElement(p)) visitPattern(p.argument, shadowed);
         else {
-          if (p.computed) visit(p.key, p, "key", null, shadowed);
+          if (p.computed) visit(p.key, { parent: p, key: "key", index: null }, shadowed);
           visitPattern(p.value, shadowed);
         }
       }
@@ -61,7 +47,7 @@ export function findOccurrences(body: t.BlockStatement, names: ReadonlySet<strin
       visitPattern(node.parameter, shadowed);
     }
   };
-  for (const [i, statement] of body.body.entries()) visit(statement, body, "body", i, new Set());
+  body.body.forEach((statement, index) => visit(statement, { parent: body, key: "body", index }, new Set()));
   return found;
 }
 
@@ -98,35 +84,8 @@ function lexicalDeclaration(statement: t.Statement, add: (pattern: t.Node) => vo
 
 /** `var`s anywhere in a function body (not in nested functions) belong to the function. */
 function collectVars(node: t.Node, add: (pattern: t.Node) => void): void {
-  if (t.isVariableDeclaration(node, { kind: "var" })) node.declarations.forEach((d) => add(d.id));
-  for (const key of t.VISITOR_KEYS[node.type] ?? []) {
-    const child = (node as unknown as Record<string, unknown>)[key];
-    for (const c of Array.isArray(child) ? child : [child]) {
-      if (c && typeof c === "object" && "type" in c && !t.isFunction(c as t.Node)) collectVars(c as t.Node, add);
-    }
-  }
-}
-
-/** Declaration slots: what sits there binds names instead of reading them. */
-function isDeclarationSlot(parent: t.Node, key: string): boolean {
-  return (
-    (t.isVariableDeclarator(parent) && key === "id") ||
-    (t.isFunction(parent) && (key === "params" || key === "id")) ||
-    (t.isCatchClause(parent) && key === "param") ||
-    ((t.isClassDeclaration(parent) || t.isClassExpression(parent)) && key === "id")
-  );
-}
-
-function isVariablePosition(parent: t.Node, key: string): boolean {
-  if ((t.isMemberExpression(parent) || t.isOptionalMemberExpression(parent)) && key === "property") return parent.computed;
-  if ((t.isObjectProperty(parent) || t.isObjectMethod(parent) || t.isClassMethod(parent) || t.isClassProperty(parent) || t.isClassAccessorProperty(parent)) && key === "key") {
-    return parent.computed;
-  }
-  if (t.isLabeledStatement(parent) || t.isBreakStatement(parent) || t.isContinueStatement(parent) || t.isMetaProperty(parent)) return false;
-  if (t.isTSQualifiedName(parent) || t.isTSEnumMember(parent)) return false;
-  return true;
-}
-
-function isTypeDeclaration(node: t.Node): boolean {
-  return t.isTSTypeAliasDeclaration(node) || t.isTSInterfaceDeclaration(node) || t.isTSDeclareFunction(node) || t.isTSModuleDeclaration(node);
+  walk(node, (n) => {
+    if (t.isVariableDeclaration(n, { kind: "var" })) n.declarations.forEach((d) => add(d.id));
+    return n === node || !t.isFunction(n);
+  });
 }

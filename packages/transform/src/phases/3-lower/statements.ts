@@ -5,7 +5,8 @@
 import * as t from "@babel/types";
 import { assign, prop, type Leap, type Lowerer } from "./lowerer.js";
 import { assignable, assignPattern, emitEffect, explode, explodeAwait, explodeValue, hoist } from "./expressions.js";
-import { containsAwait, containsVar, hasEscapingJump, patternNames } from "./scan.js";
+import { patternNames } from "../../ast/references.js";
+import { containsAwait, containsVar, hasEscapingJump } from "./scan.js";
 import type { TryRegion } from "./emitter.js";
 
 export function lowerStatement(lw: Lowerer, node: t.Statement, label: string | null = null): void {
