@@ -156,8 +156,13 @@ class SqliteStore implements Store {
         [...values, Date.now(), cp.runId, cp.fence],
       );
       if (!row) {
-        // a cancelled run keeps the outcome of the step attempt that was in flight, and nothing else
-        if (cp.step && db.get(CANCELLED_UNDER_FENCE, [cp.runId, cp.fence])) db.run(UPSERT_STEP, stepValues(cp.step));
+        // a cancelled run keeps the outcome of the step attempt that was in flight, and nothing else;
+        // its rev moves, so whoever watches the run (another process too) sees the step
+        if (cp.step && db.get(CANCELLED_UNDER_FENCE, [cp.runId, cp.fence])) {
+          db.run(UPSERT_STEP, stepValues(cp.step));
+          db.run("UPDATE runs SET rev = rev + 1 WHERE id = ?", [cp.runId]);
+          return "kept-step" as const;
+        }
         return undefined;
       }
       if (cp.step) db.run(UPSERT_STEP, stepValues(cp.step));
@@ -171,8 +176,8 @@ class SqliteStore implements Store {
       }
       return row;
     });
-    if (!written) return false;
-    this.#hub.runChanged(cp.runId);
+    if (written) this.#hub.runChanged(cp.runId);
+    if (!written || written === "kept-step") return false;
     // due work: a suspended run, an orphaned running one, or the runs queued for the slot just freed
     const freed = cp.releaseLease && (written.status === "running" || written.concurrency_key !== null);
     if ((written.status === "waiting" && written.wake_at !== null) || freed) this.#hub.due();

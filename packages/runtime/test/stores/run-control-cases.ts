@@ -109,6 +109,28 @@ export function describeRunControlCases({ setup, insert, itShared, makeStep, mak
       expect(await settlesWithin(changed, 3000)).toBe("changed");
     });
 
+    it("the step outcome kept for a cancelled run wakes waitForChange (a run page shows it)", async () => {
+      const { store } = await setup();
+      const run = await insert(store, { fence: 2 });
+      await store.cancelRun(run.id, "r", Date.now());
+      await listening(store);
+      const changed = store.waitForChange(run.id, new AbortController().signal);
+      expect(await store.checkpoint({ runId: run.id, fence: 2, step: makeStep(run.id, "charge"), run: { state: 3 } })).toBe(false);
+      expect(await settlesWithin(changed, 3000)).toBe("changed");
+    });
+
+    itShared("the step outcome kept for a cancelled run by another instance wakes waitForChange", async () => {
+      const { store, another } = await setup();
+      const other = await another();
+      const run = await insert(store, { fence: 2 });
+      await store.cancelRun(run.id, "r", Date.now());
+      await listening(store);
+      const changed = store.waitForChange(run.id, new AbortController().signal);
+      expect(await settlesWithin(changed, 150)).toBe("pending");
+      expect(await other.checkpoint({ runId: run.id, fence: 2, step: makeStep(run.id, "charge"), run: { state: 3 } })).toBe(false);
+      expect(await settlesWithin(changed, 3000)).toBe("changed");
+    });
+
     it("retryRun makes a failed run due now: result cleared, lease free, steps that failed for good reset", async () => {
       const { store } = await setup();
       const t = Date.now();
