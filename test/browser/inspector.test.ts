@@ -276,4 +276,128 @@ describe.skipIf("missing" in chrome).each(backends)("inspector on $name", (backe
     await expect.poll(() => page.getByTestId("run-status").innerText(), LIVE).toBe("completed");
     expect(JSON.parse(await page.getByTestId("response-body").innerText())).toMatchObject({ mode: "event", approvedBy: "inspector" });
   });
+  /** A request of the app; its run id and poll URL. */
+  const request = async (query: string, expected: number) => {
+    const res = await app.order(new Request(`http://127.0.0.1/orders?${query}`));
+    expect(res.status, query).toBe(expected);
+    await res.body?.cancel();
+    return { runId: res.headers.get("X-Durable-Run-Id")!, poll: res.headers.get("Location") };
+  };
+  /** An action POSTed by the page itself (same origin, as its buttons do). */
+  const action = (path: string, body: unknown) =>
+    page.evaluate(
+      async ([path, body]) => {
+        const res = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        return { status: res.status, body: await res.json() };
+      },
+      [path, body] as const,
+    );
+  const status = () => page.getByTestId("run-status").innerText();
+  const endpoint = "test/browser/fixtures/orders.ts#order";
+
+  it("cancels a sleeping run with a reason: the page shows the 409 its poll URL now answers, and no action is left", async () => {
+    const { runId, poll } = await request("mode=sleep", 303);
+    await page.goto(`${ui.url}/runs/${runId}`);
+    await expect.poll(status, LIVE).toBe("waiting");
+    expect(await page.getByTestId("retry").count()).toBe(0); // only a failed run can be retried
+    // two clicks: "Keep it" backs out
+    await page.getByTestId("cancel").click();
+    await page.getByTestId("keep-run").click();
+    expect(await page.getByTestId("confirm-cancel").isVisible()).toBe(false);
+    await page.getByTestId("cancel").click();
+    await page.getByTestId("cancel-reason").fill("customer changed their mind");
+    await shot("07-cancel");
+    await page.getByTestId("confirm-cancel").click();
+
+    await expect.poll(status, LIVE).toBe("cancelled");
+    await expect.poll(() => page.getByTestId("action-outcome").innerText(), LIVE).toMatch(/^cancelled: /);
+    expect(JSON.parse(await page.getByTestId("response-body").innerText())).toMatchObject({
+      error: { name: "RunCancelled", message: "The run was cancelled: customer changed their mind", runId, reason: "customer changed their mind" },
+    });
+    const timeline = page.getByTestId("timeline");
+    expect(await timeline.locator('[data-kind="response"]').innerText()).toMatch(/cancelled: responded 409/);
+    expect(await timeline.locator('[data-step="cool-down"]').innerText()).toMatch(/cool-down cut short: the run was cancelled/);
+    for (const id of ["wake", "cancel", "retry"]) expect(await page.getByTestId(id).count(), id).toBe(0);
+    // the app answers the run's poll URL with the same cancellation
+    const polled = await app.order(new Request(new URL(poll!, "http://127.0.0.1")));
+    expect(polled.status).toBe(409);
+    expect(await polled.json()).toMatchObject({ error: { name: "RunCancelled", reason: "customer changed their mind" } });
+    // the API: cancelling again changes nothing; a cancelled run is not retried; an unknown run is 404
+    expect(await action(`/api/runs/${runId}/cancel`, {})).toEqual({ status: 200, body: { runId, status: "cancelled", changed: false } });
+    expect(await action(`/api/runs/${runId}/retry`, {})).toEqual({ status: 409, body: { error: `run ${runId} is cancelled; only a failed run can be retried` } });
+    expect(await action("/api/runs/no-such-run/cancel", {})).toEqual({ status: 404, body: { error: "no run no-such-run in this store" } });
+  });
+
+  it("cancels a running run: the step in flight finishes and is kept, nothing after it runs, the request answers 409", async () => {
+    await page.goto(ui.url);
+    const inline = app.order(new Request("http://127.0.0.1/orders?mode=hold"));
+    await expect.poll(() => app.held.release !== undefined, LIVE).toBe(true);
+    const running = await page.evaluate(async () => (await (await fetch("/api/runs?status=running")).json()) as { runs: { id: string }[] });
+    expect(running.runs).toHaveLength(1);
+    const runId = running.runs[0]!.id;
+    await page.goto(`${ui.url}/runs/${runId}`);
+    await expect.poll(status, LIVE).toBe("running");
+    await page.getByTestId("cancel").click();
+    await page.getByTestId("cancel-reason").fill("out of stock");
+    await page.getByTestId("confirm-cancel").click();
+    await expect.poll(status, LIVE).toBe("cancelled");
+
+    app.held.release!(); // the step in flight finishes
+    const answer = await inline;
+    expect(answer.status).toBe(409);
+    expect(await answer.json()).toMatchObject({ error: { name: "RunCancelled", runId, reason: "out of stock" } });
+    await expect.poll(() => page.getByTestId("timeline").locator('[data-step="pack"]').innerText(), LIVE).toMatch(/pack completed · 1 attempt[\s\S]*"packed"/);
+    expect(await status()).toBe("cancelled");
+  });
+
+  it("cancels a run waiting for an event (no reason): its wait is dropped, so the event resumes nothing", async () => {
+    const { runId } = await request("mode=event&orderId=o-cancelled", 303);
+    await page.goto(`${ui.url}/runs/${runId}`);
+    await expect.poll(() => page.getByTestId("timeline").locator('[data-step="approval"]').innerText(), LIVE).toMatch(/approval waiting for order\/approved/);
+    await page.getByTestId("cancel").click();
+    await page.getByTestId("confirm-cancel").click();
+    await expect.poll(status, LIVE).toBe("cancelled");
+    expect(JSON.parse(await page.getByTestId("response-body").innerText())).toMatchObject({ error: { name: "RunCancelled", message: "The run was cancelled", reason: null } });
+    expect(await page.getByTestId("send-event").count()).toBe(0); // no open wait left
+    expect(await action("/api/events", { name: "order/approved", data: { orderId: "o-cancelled" } })).toMatchObject({ status: 200, body: { woken: [] } });
+    expect(await action(`/api/runs/${runId}/wake`, {})).toMatchObject({ status: 409 });
+  });
+
+  it("retries a failed run after a fix: the app serving its endpoint picks it up and finishes it from the failed step", async () => {
+    const { runId } = await request("mode=fail", 500);
+    await page.goto(`${ui.url}/runs/${runId}`);
+    await expect.poll(status, LIVE).toBe("failed");
+    expect(await page.getByTestId("cancel").count()).toBe(0); // a finished run is not cancelled
+    app.cards.declined = false; // the fix is deployed
+    await page.getByTestId("retry").click();
+    await expect.poll(() => page.getByTestId("action-outcome").innerText(), LIVE).toBe(`run ${runId} will run again from where it failed: a process serving ${endpoint} picks it up`);
+    await expect.poll(status, LIVE).toBe("completed");
+    expect(JSON.parse(await page.getByTestId("response-body").innerText())).toEqual({ mode: "fail", items: 1, placedAt: "2026-01-02T03:04:05.000Z", approvedBy: null });
+    const charge = page.getByTestId("timeline").locator('[data-step="charge"]');
+    expect(await charge.innerText()).toMatch(/charge completed[\s\S]*"charged"/);
+    expect(await page.getByTestId("retry").count()).toBe(0);
+    // the API: only a failed run is retried; a finished one is not cancelled
+    expect(await action(`/api/runs/${runId}/retry`, {})).toEqual({ status: 409, body: { error: `run ${runId} is completed; only a failed run can be retried` } });
+    expect(await action(`/api/runs/${runId}/cancel`, {})).toEqual({ status: 409, body: { error: `run ${runId} already completed; there is nothing to cancel` } });
+  });
+
+  // Last: it replaces the app process.
+  it("retries a failed run while no process serves its endpoint: the page says it is due, an app started later runs it", async () => {
+    app.cards.declined = true;
+    const { runId } = await request("mode=fail", 500);
+    await app.inngest.close(); // nothing serves the endpoint any more: the inspector itself runs no handler
+    await page.goto(`${ui.url}/runs/${runId}`);
+    await expect.poll(status, LIVE).toBe("failed");
+    await page.getByTestId("retry").click();
+    await expect.poll(() => page.getByTestId("due").innerText(), LIVE).toBe(`due now: waits for a process serving ${endpoint} to pick it up`);
+    expect(await status()).toBe("waiting");
+    await shot("08-retried-due");
+
+    const { ordersApp } = await compiledOrders();
+    app = ordersApp(backend.open()); // the fixed deployment starts
+    app.cards.declined = false;
+    await app.inngest.start();
+    await expect.poll(status, LIVE).toBe("completed");
+    expect(await page.getByTestId("due").count()).toBe(0);
+  });
 });

@@ -197,8 +197,17 @@ describe("durable ui on localhost (the default)", () => {
     expect((await post("/api/events", json, '{"name":"x","id":7}')).status).toBe(400);
     expect((await post("/api/events", json, "{")).status).toBe(400);
     expect((await post("/api/events", json, JSON.stringify({ name: "x", data: { pad: "x".repeat(1024 * 1024) } }))).status).toBe(413);
-    const wake = await post("/api/runs/nope/wake", json, "{}");
-    expect([wake.status, JSON.parse(wake.body)]).toEqual([404, { error: "no run nope in this store" }]);
+    for (const action of ["wake", "cancel", "retry"]) {
+      const answer = await post(`/api/runs/nope/${action}`, json, "{}");
+      expect([answer.status, JSON.parse(answer.body)], action).toEqual([404, { error: "no run nope in this store" }]);
+      // cancel and retry are actions like the others: refused from another site or as a form
+      expect((await post(`/api/runs/nope/${action}`, { "Content-Type": "application/json", Origin: "https://evil.example" }, "{}")).status, action).toBe(403);
+      expect((await post(`/api/runs/nope/${action}`, { "Content-Type": "text/plain" }, "{}")).status, action).toBe(415);
+    }
+    for (const action of ["cancel", "retry"]) expect((await post(`/api/runs/nope/${action}`, json, "[]")).status, action).toBe(400);
+    expect(JSON.parse((await post("/api/runs/nope/cancel", json, '{"reason":7}')).body)).toEqual({ error: '"reason" must be a string' });
+    const long = await post("/api/runs/nope/cancel", json, JSON.stringify({ reason: "x".repeat(1001) }));
+    expect([long.status, JSON.parse(long.body)]).toEqual([400, { error: '"reason" must be a string of at most 1000 characters' }]);
     expect((await post("/api/runs", json, "{}")).status).toBe(404);
   });
 
@@ -247,6 +256,11 @@ describe("durable ui exposed (--host 0.0.0.0)", () => {
       expect(JSON.parse(refused.body).error).toMatch(/a token is required/);
     }
     expect((await call(base, { path: "/?token=wrong" })).status).toBe(401);
+    // actions too: a same-origin JSON POST without the token changes nothing
+    for (const action of ["cancel", "retry"]) {
+      const refused = await call(base, { method: "POST", path: `/api/runs/r1/${action}`, headers: { "Content-Type": "application/json" }, body: "{}" });
+      expect(refused.status, action).toBe(401);
+    }
   });
 
   it("accepts the token as a bearer, or from the printed URL, which sets a strict cookie and drops it from the address", async () => {

@@ -8,6 +8,7 @@
 import { cancelRun, retryRun, type RunChange, type Store } from "@durable-endpoints/runtime";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { cancelRefusal, retriedMessage, retryRefusal } from "../run-control.js";
 import { resolveStoreUrl, withStore } from "../store.js";
 
 interface Control {
@@ -22,14 +23,14 @@ const cancel: Control = {
   verb: "cancel",
   act: (store, runId, { args }) => cancelRun(store, runId, { reason: args.options.get("reason") }),
   message: ({ run, changed }) => (changed ? `cancelled run ${run.id}` : run.status === "cancelled" ? `run ${run.id} was already cancelled` : null),
-  refusal: ({ run }) => `run ${run.id} already ${run.status}; there is nothing to cancel`,
+  refusal: ({ run }) => cancelRefusal(run),
 };
 
 const retry: Control = {
   verb: "retry",
   act: (store, runId) => retryRun(store, runId),
-  message: ({ run, changed }) => (changed ? `run ${run.id} will run again from where it failed: a process serving ${run.endpoint} picks it up` : null),
-  refusal: ({ run }) => `run ${run.id} is ${run.status}; only a failed run can be retried`,
+  message: ({ run, changed }) => (changed ? retriedMessage(run) : null),
+  refusal: ({ run }) => retryRefusal(run),
 };
 
 export const cancelCommand: Command = (ctx) => control(ctx, cancel);

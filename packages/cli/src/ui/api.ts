@@ -96,6 +96,15 @@ export interface RunDetail extends RunSummary {
   waits: WaitDetail[];
   /** a sleep or a retry backoff of this waiting run can be cut short ("wake now") */
   canWake: boolean;
+  /** running or waiting: it can be cancelled */
+  canCancel: boolean;
+  /** failed: it can be retried from where it failed */
+  canRetry: boolean;
+  /**
+   * waiting, due now and executed by no process: it waits for a process serving its endpoint to pick it
+   * up (the inspector runs no handlers) — e.g. right after a retry, or with no app running
+   */
+  due: boolean;
   response: MessageView | null;
   /** the module mapped to states, or why it is not shown */
   source: SourceDetail | { unavailable: string };
@@ -117,6 +126,18 @@ export interface SendEventAnswer {
   ids: string[];
   /** runs whose waits it resolved */
   woken: string[];
+}
+
+/** POST /api/runs/<id>/cancel: why, shown to whoever polls the run (optional, at most 1,000 characters). */
+export interface CancelRequest {
+  reason?: string;
+}
+
+/** POST /api/runs/<id>/cancel and …/retry: the run's status now, and whether this call changed it. */
+export interface RunControlAnswer {
+  runId: string;
+  status: RunStatus;
+  changed: boolean;
 }
 
 /** Every error answer: `{ error }` with a 4xx/5xx status. */

@@ -80,6 +80,9 @@ export async function runDetail(store: Store, sources: SourceMapper, runId: stri
     steps: view.steps.map(stepDetail),
     waits: waits.map((w) => waitDetail(w, view.trigger)),
     canWake: run.status === "waiting" && steps.some((s) => isWakeable(s, now)),
+    canCancel: run.status === "running" || run.status === "waiting",
+    canRetry: run.status === "failed",
+    due: run.status === "waiting" && run.wakeAt !== null && run.wakeAt <= now && !((run.leaseExpiresAt ?? 0) > now),
     response: view.result,
     source: sources.describe(run.endpoint, run.version),
   };

@@ -11,12 +11,14 @@
  *   GET /api/runs/<id>/live    the run, again whenever it changes (SSE "run")
  *   POST /api/events           send an event (JSON { name, data, id? })
  *   POST /api/runs/<id>/wake   cut a sleep or a retry backoff short
+ *   POST /api/runs/<id>/cancel cancel a running or waiting run (JSON { reason? })
+ *   POST /api/runs/<id>/retry  retry a failed run from where it failed (JSON {})
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Store } from "@durable-endpoints/runtime";
 import type { ApiError, ServerInfo } from "./api.js";
-import { sendEvent, wakeRun } from "./actions.js";
+import { cancelRunAction, retryRunAction, sendEvent, wakeRun } from "./actions.js";
 import { loadAssets } from "./assets.js";
 import { ApiProblem, parseRunQuery, runDetail, runPage } from "./queries.js";
 import { checkAction, checkRequest, SECURITY_HEADERS, type Access } from "./security.js";
@@ -108,8 +110,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     const refused = checkAction(req);
     if (refused) return fail(res, refused.status, refused.message);
     if (path === "/api/events") return json(res, 200, await sendEvent(options.store, req));
-    const wake = /^\/api\/runs\/([^/]+)\/wake$/.exec(path);
-    if (wake) return json(res, 200, await wakeRun(options.store, decodeURIComponent(wake[1]!)));
+    const action = /^\/api\/runs\/([^/]+)\/(wake|cancel|retry)$/.exec(path);
+    if (action) {
+      const runId = decodeURIComponent(action[1]!);
+      if (action[2] === "wake") return json(res, 200, await wakeRun(options.store, runId));
+      if (action[2] === "cancel") return json(res, 200, await cancelRunAction(options.store, runId, req));
+      return json(res, 200, await retryRunAction(options.store, runId, req));
+    }
     return fail(res, 404, `no action at ${path}`);
   }
 

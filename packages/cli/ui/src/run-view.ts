@@ -1,6 +1,6 @@
 /** One run, live: header, timeline, state and captured locals, source, request and response. */
 import type { Message, RunDetail } from "../../src/ui/api.js";
-import { wakeButton } from "./actions.js";
+import { cancelControl, retryButton, wakeButton } from "./actions.js";
 import { fill, h, type Child } from "./dom.js";
 import { clock, iso, relative } from "./format.js";
 import { subscribe } from "./live.js";
@@ -10,6 +10,10 @@ import { valueNode } from "./values.js";
 
 export function showRun(app: HTMLElement, runId: string): () => void {
   const head = h("div.run-head");
+  // kept across updates of the head: a half-typed reason, and what the last action did, stay
+  const actions = h("div.run-actions");
+  const outcome = h("span.outcome", { "data-testid": "action-outcome" });
+  const say = (text: string) => (outcome.textContent = text);
   const story = card("Timeline");
   const response = card("Response");
   const request = card("Request");
@@ -37,9 +41,12 @@ export function showRun(app: HTMLElement, runId: string): () => void {
 
   const render = (run: RunDetail) => {
     document.title = `${run.status} · ${run.id} · Durable Endpoints`;
-    update("head", [run.status, run.updatedAt, run.wakeAt, run.canWake, run.lease, run.stepsDone], () => fill(
+    update("actions", [run.canWake, run.canCancel, run.canRetry], () =>
+      fill(actions, run.canWake ? wakeButton(run.id, say) : null, run.canCancel ? cancelControl(run.id, say) : null, run.canRetry ? retryButton(run, say) : null),
+    );
+    update("head", [run.status, run.updatedAt, run.wakeAt, run.due, run.lease, run.stepsDone], () => fill(
       head,
-      h("div.run-title", h(`span.badge.status-${run.status}`, { "data-testid": "run-status" }, run.status), h("h2.mono", run.id), run.canWake ? wakeButton(run.id) : null),
+      h("div.run-title", h(`span.badge.status-${run.status}`, { "data-testid": "run-status" }, run.status), h("h2.mono", run.id), actions, outcome),
       h(
         "dl.facts",
         fact("endpoint", h("span.mono", run.endpoint)),
@@ -47,6 +54,7 @@ export function showRun(app: HTMLElement, runId: string): () => void {
         fact("started", h("span", { title: iso(run.createdAt) }, clock(run.createdAt))),
         fact("updated", h("span", { title: iso(run.updatedAt), "data-rel": run.updatedAt }, relative(run.updatedAt))),
         run.status === "waiting" && run.wakeAt !== null ? fact("wakes", h("span", { title: iso(run.wakeAt), "data-rel": run.wakeAt }, relative(run.wakeAt))) : null,
+        run.due ? fact("next", h("span.warn", { "data-testid": "due" }, `due now: waits for a process serving ${run.endpoint} to pick it up`)) : null,
         fact("checkpoints", run.stepsDone),
         run.idempotencyKey ? fact("Idempotency-Key", h("span.mono", run.idempotencyKey)) : null,
         run.lease && run.lease.expiresAt !== null && run.lease.expiresAt > Date.now() ? fact("executing in", h("span.mono", run.lease.owner)) : null,

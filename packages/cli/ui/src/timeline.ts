@@ -17,7 +17,7 @@ interface Entry {
 export function timeline(run: RunDetail): HTMLElement {
   const entries: Entry[] = [
     { at: run.createdAt, kind: "request", tone: "plain", title: [h("span.mono", `${run.request.method} ${pathOf(run.request.url ?? "")}`)] },
-    ...run.steps.map((step) => stepEntry(step, run.waits.find((w) => w.stepId === step.id))),
+    ...run.steps.map((step) => stepEntry(step, run.waits.find((w) => w.stepId === step.id), run.status === "cancelled")),
   ];
   if (run.response) {
     const ok = run.status === "completed";
@@ -38,9 +38,11 @@ export function timeline(run: RunDetail): HTMLElement {
   );
 }
 
-function stepEntry(step: StepDetail, wait: WaitDetail | undefined): Entry {
+function stepEntry(step: StepDetail, wait: WaitDetail | undefined, cancelled: boolean): Entry {
   const base = { at: step.startedAt, kind: step.kind, stepId: step.id };
   const name = h("strong.mono", step.id);
+  // a sleep, a wait or a retry backoff the cancellation cut short: its record stays as it was
+  if (cancelled && (step.status === "waiting" || step.status === "retrying")) return { ...base, tone: "plain", title: [name, " cut short: the run was cancelled"] };
   const took = duration(step.updatedAt - step.startedAt);
   const when = (ms: number) => h("span", { title: iso(ms) }, clock(ms), " (", h("span", { "data-rel": ms }, relative(ms)), ")");
   switch (step.kind) {
