@@ -2,7 +2,6 @@
 
 import { ambient, Execution, type Outcome } from "./execution.js";
 import { modeOf } from "./execution/resume-point.js";
-import { deserialize } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import { cancelRun, type CancelOptions } from "./run-control.js";
 import type { RunChange, RunRecord, Store } from "./store.js";
@@ -120,7 +119,6 @@ export class Engine {
     const { services } = this;
     const store = await services.store();
     for (;;) {
-      req ??= deserialize<Request>(run.request);
       const mode = modeOf(def, run, fresh);
       if (def.machine === null) {
         services.warnOnce(

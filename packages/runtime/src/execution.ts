@@ -69,11 +69,13 @@ export class Execution {
     private readonly services: Services,
     private readonly def: EndpointDef,
     private readonly run: RunRecord,
-    req: Request,
+    /** null: a resume, rebuilt from the persisted snapshot */
+    req: Request | null,
     private readonly store: Store,
     start: Start,
   ) {
-    this.req = new Request(req, { signal: AbortSignal.any([req.signal, this.cancellation.signal]) });
+    const { signal } = this.cancellation;
+    this.req = req === null ? deserialize<Request>(run.request, signal) : new Request(req, { signal: AbortSignal.any([req.signal, signal]) });
     this.point = new ResumePoint(def, run, start.mode, start.fresh);
     const cancelled = () => {
       this.cancellation.abort(new DOMException(`Run ${run.id} was cancelled`, "AbortError"));

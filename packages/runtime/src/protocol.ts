@@ -184,7 +184,10 @@ export class Protocol {
       runId,
       closing: services.closing,
       waitForChange: (ms, signal) => this.waitForChange(store, runId, ms, signal),
-      idle: (run) => this.drive(run, def),
+      idle: (run) => {
+        const driven = this.drive(run, def);
+        return driven instanceof Promise ? null : driven;
+      },
       maxWaitMs: services.leaseMs,
     };
     const response = streamResponse(context, state, req);
@@ -209,7 +212,13 @@ export class Protocol {
       // a response streaming: followed live
       const stream = run.status === "running" ? await store.getStream(run.id) : null;
       if (stream) return this.follow(run.id, req, req.method, url, def, signer, { ...stream, complete: false });
-      const wakeAt = this.drive(run, def);
+      const driven = this.drive(run, def);
+      if (driven instanceof Promise) {
+        // resumed here: its Response, committed, is the answer (no wait for the store's signal, no re-read)
+        const outcome = await this.within(driven, deadline - clock.now(), req.signal);
+        if (outcome?.kind === "done") return withRunId(outcome.response, run.id, req.method);
+      }
+      const wakeAt = driven instanceof Promise ? null : driven;
       const now = clock.now();
       if (now >= deadline || req.signal?.aborted || this.services.closing.aborted) break;
       // subscribe first, then re-read: a change committed in between is not missed
@@ -253,20 +262,41 @@ export class Protocol {
 
   /**
    * Starts the run here if it is due and nobody holds it (serverless: the poll
-   * is what makes progress). Returns when it will next be due, if known.
+   * is what makes progress): the outcome of that execution (null: someone else
+   * had it, or it failed). Otherwise when the run will next be due, if known.
    */
-  private drive(run: RunRecord, def: EndpointDef): number | null {
+  private drive(run: RunRecord, def: EndpointDef): Promise<Outcome | null> | number | null {
     const { services, engine } = this;
     const now = services.clock.now();
     const leaseFree = run.leaseOwner === null || (run.leaseExpiresAt ?? 0) <= now;
     const due = run.status === "running" || (run.wakeAt !== null && run.wakeAt <= now);
     if (!leaseFree) return run.leaseExpiresAt;
     if (!due) return run.wakeAt;
-    engine
+    return engine
       .acquire(run.id)
       .then((leased) => leased && engine.resume(def, leased))
-      .catch((error) => services.logger.error(`[durable] run ${run.id}: could not resume it`, error));
-    return null;
+      .catch((error) => {
+        services.logger.error(`[durable] run ${run.id}: could not resume it`, error);
+        return null;
+      });
+  }
+
+  /** `work`'s result, or null once `ms` pass, the request aborts or the client closes (`work` goes on). */
+  private async within<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T | null> {
+    const { clock } = this.services;
+    let stop!: () => void;
+    const stopped = new Promise<null>((resolve) => (stop = () => resolve(null)));
+    const timer = clock.setTimeout(stop, Math.max(0, ms));
+    signal?.addEventListener("abort", stop, { once: true });
+    this.waiting.add(stop);
+    if (signal?.aborted || this.services.closing.aborted) stop();
+    try {
+      return await Promise.race([work, stopped]);
+    } finally {
+      clock.clearTimer(timer);
+      signal?.removeEventListener("abort", stop);
+      this.waiting.delete(stop);
+    }
   }
 
   /** Subscribes now; `done` resolves when the run changes, `ms` pass, the request aborts, the client closes or `cancel()` is called. */

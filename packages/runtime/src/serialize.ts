@@ -40,7 +40,8 @@ function reducers(body: BodySlot) {
   };
 }
 
-function revivers(bodies: readonly (Uint8Array | null)[]) {
+/** `signal`: the one a revived Request gets. */
+function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) {
   const body = (i: number) => (i < 0 ? null : bodies[i]!.slice());
   return {
     Error: ([name, message, cause, stepId, retryAfter]: [string, string, unknown, string?, unknown?]) => {
@@ -56,7 +57,7 @@ function revivers(bodies: readonly (Uint8Array | null)[]) {
     },
     Headers: (entries: [string, string][]) => new Headers(entries),
     Request: ([method, url, headers, i]: [string, string, [string, string][], number]) =>
-      new Request(url, { method, headers, body: body(i) }),
+      new Request(url, { method, headers, body: body(i), signal }),
     Response: ([status, statusText, headers, i]: [number, string, [string, string][], number]) =>
       new Response(status === 204 || status === 205 || status === 304 ? null : body(i), { status, statusText, headers }),
   };
@@ -138,12 +139,16 @@ export function streamedResponse(result: string | null): StreamedResponse | null
   return { head, generation, size };
 }
 
-/** Deserializes a value; a streamed Response comes back as its head (without its body, which the store's stream holds). */
-export function deserialize<T = unknown>(text: string): T {
+/**
+ * Deserializes a value; a streamed Response comes back as its head (without
+ * its body, which the store's stream holds). `signal`: the signal of the
+ * Requests revived (a resumed execution's cancellation: no wrapper Request).
+ */
+export function deserialize<T = unknown>(text: string, signal?: AbortSignal): T {
   if (text.startsWith("S")) return deserialize<T>(streamedResponse(text)!.head);
-  if (!text.startsWith("B")) return parse(text, revivers([])) as T;
+  if (!text.startsWith("B")) return parse(text, revivers([], signal)) as T;
   const [inner, ...bodies] = JSON.parse(text.slice(1)) as [string, ...(string | null)[]];
-  return parse(inner, revivers(bodies.map((b) => (b === null ? null : fromBase64(b))))) as T;
+  return parse(inner, revivers(bodies.map((b) => (b === null ? null : fromBase64(b))), signal)) as T;
 }
 
 function toBase64(bytes: Uint8Array): string {
