@@ -1,8 +1,9 @@
 /**
- * Meaning that lives beyond a binding's value — function names, literal bytes, `{ __proto__ }` —
- * kept when the compiler renames locals or saves them on the locals object (issue #12 classes 1,
- * 11, 17; found by the test262 differential run, test/test262). Compiled vs plain, crashed and
- * resumed at every checkpoint.
+ * Meaning the compiler must keep beyond values (issue #12, found by the test262 differential run,
+ * test/test262): function names, literal bytes and `{ __proto__ }` when locals are renamed or saved
+ * on the locals object (classes 1, 11, 17); reads that can throw or run a getter, even when their
+ * value is unused (class 9); output that loads whatever the handler declares (class 10).
+ * Compiled vs plain, crashed and resumed at every checkpoint.
  */
 import { describe, expect, it } from "vitest";
 import { expectEquivalent, load } from "./harness.js";
@@ -66,5 +67,41 @@ x\` });
       return Response.json({ ...seen, saved: __proto__ });
     }`);
     expect(body).toEqual({ own: ["__proto__"], value: 5, p: true, inner: null, saved: 5 });
+  });
+});
+
+describe("effects and declarations around awaits", () => {
+  it("an unused read next to an await still throws or runs its getter", async () => {
+    const body = await check(`async () => {
+      let gets = 0; const o = { get p() { gets++; return 1; }, toString() { gets += 10; return "o"; } };
+      const thrown = [];
+      try { (await null, undeclaredBefore); } catch (e) { thrown.push(e.name); }
+      try { (undeclaredAfter, await null); } catch (e) { thrown.push(e.name); }
+      (await null, o.p);
+      (await null, \`\${o}\`);
+      (\`\${o}\`, await null);
+      const seen = { gets, thrown };
+      await step.run("a", () => 1);
+      return Response.json(seen);
+    }`);
+    expect(body).toEqual({ gets: 21, thrown: ["ReferenceError", "ReferenceError"] });
+  });
+
+  it("a var redeclaring a function declaration, and locals named like the globals the machine uses", async () => {
+    const body = await check(`async () => {
+      function f() { return "f"; }
+      var f;
+      const Array = { from: () => [] };
+      let undefined = "shadowed";
+      const seen = [];
+      for (const x of [1, 2]) {
+        let y;
+        seen.push(await x, y === void 0);
+      }
+      const result = { f: f(), seen, local: undefined, array: Array.from([1]) };
+      await step.run("a", () => 1);
+      return Response.json(result);
+    }`);
+    expect(body).toEqual({ f: "f", seen: [1, true, 2, true], local: "shadowed", array: [] });
   });
 });

@@ -55,6 +55,14 @@ interface AnalysisState {
   stepRefs: Set<t.Identifier>;
 }
 
+/**
+ * Names a handler-level binding cannot keep (it is renamed, like a shadowing one): the globals the
+ * generated `resume` reads itself (`new Error` for an unknown state, `Array.from`), which a local of
+ * that name would shadow, and `__proto__`, which cannot be a key of the locals object (`L.__proto__`
+ * is its prototype).
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "__proto__"]);
+
 /** One visitor table (Svelte's 2-analyze model): every question about the handler is answered in a single walk. */
 const visitors: Visitor<AnalysisState> = {
   Scopable(path, state) {
@@ -113,9 +121,8 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
   // Unique names, in source order of the declaring scopes.
   const bindings = new Map<Binding, BindingInfo>();
   const taken = new Set<string>();
-  // `__proto__` cannot be a key of the locals object (`L.__proto__` is its prototype)
   const uniqueName = (name: string): string => {
-    if (!taken.has(name) && !state.freeNames.has(name) && name !== "__proto__") return name;
+    if (!taken.has(name) && !state.freeNames.has(name) && !RESERVED_NAMES.has(name)) return name;
     for (let i = 2; ; i++) {
       const candidate = `${name}_${i}`;
       if (!taken.has(candidate) && !state.usedNames.has(candidate)) return candidate;

@@ -9,7 +9,7 @@
 import * as t from "@babel/types";
 import * as diag from "../../diagnostics.js";
 import { stepKindOf } from "../2-analyze.js";
-import type { AwaitSite, Lowerer } from "./lowerer.js";
+import { voidZero, type AwaitSite, type Lowerer } from "./lowerer.js";
 import { walk } from "../../ast/walk.js";
 import { assignedIdentifiers, containsAwait, containsEffect, isEffect } from "./scan.js";
 
@@ -97,11 +97,18 @@ function explodeParts(lw: Lowerer, node: t.Expression, ignoreResult: boolean): t
 
 /** explode() when the value is needed. */
 export function explodeValue(lw: Lowerer, node: t.Expression): t.Expression {
-  return explode(lw, node) ?? t.identifier("undefined");
+  return explode(lw, node) ?? voidZero();
 }
 
+/**
+ * A value computed only for its effects. Dropped only when evaluating it can do nothing: a
+ * temporary or a plain literal. A user's identifier may throw (undeclared, TDZ), a template
+ * literal converts its substitutions to strings.
+ */
 export function emitEffect(lw: Lowerer, expression: t.Expression | null): void {
-  if (expression && !t.isIdentifier(expression) && !t.isLiteral(expression)) lw.em.emit(t.expressionStatement(expression));
+  if (!expression || lw.isTemp(expression)) return;
+  if (t.isLiteral(expression) && !(t.isTemplateLiteral(expression) && expression.expressions.length > 0)) return;
+  lw.em.emit(t.expressionStatement(expression));
 }
 
 /**
@@ -384,7 +391,7 @@ export function assignPattern(lw: Lowerer, pattern: t.LVal | t.PatternLike, valu
   if (t.isAssignmentPattern(pattern)) {
     const temp = hoist(lw, value);
     const after = em.newState();
-    em.jumpUnless(t.binaryExpression("===", t.cloneNode(temp), t.identifier("undefined")), after);
+    em.jumpUnless(t.binaryExpression("===", t.cloneNode(temp), voidZero()), after);
     em.emitAssign(t.cloneNode(temp), explodeValue(lw, pattern.right));
     em.mark(after);
     assignPattern(lw, pattern.left, t.cloneNode(temp));

@@ -42,6 +42,7 @@ export class Lowerer {
   effectsOnce = false;
   private readonly taken: Set<string>;
   private tempCount = 0;
+  private readonly temps = new Set<string>();
 
   constructor(
     readonly analysis: Analysis,
@@ -66,7 +67,13 @@ export class Lowerer {
     while (this.taken.has(name));
     this.taken.add(name);
     this.vars.add(name);
+    this.temps.add(name);
     return t.identifier(name);
+  }
+
+  /** Is `node` a read of one of our temporaries (no effect, cannot throw)? */
+  isTemp(node: t.Node): boolean {
+    return t.isIdentifier(node) && this.temps.has(node.name);
   }
 
   declareVar(name: string): t.Identifier {
@@ -205,6 +212,9 @@ export class Lowerer {
 export function assign(name: string | t.LVal, value: t.Expression): t.ExpressionStatement {
   return t.expressionStatement(t.assignmentExpression("=", typeof name === "string" ? t.identifier(name) : name, value));
 }
+
+/** `void 0`: `undefined` is an identifier a handler may bind. */
+export const voidZero = (): t.Expression => t.unaryExpression("void", t.numericLiteral(0));
 
 export function prop(key: string, value: t.Expression): t.ObjectProperty {
   return t.objectProperty(t.identifier(key), value);

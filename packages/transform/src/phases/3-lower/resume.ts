@@ -22,7 +22,9 @@ export function assembleResume(lw: Lowerer, request: t.Identifier): AssembledRes
   const { em, ctx } = lw;
   const error = t.identifier(lw.fresh("error"));
   const dispatcher = buildDispatcher(lw, error);
-  const declared = [...lw.vars];
+  // `function f() {}` and `var f` declare one binding: the function declaration is it
+  const functionNames = new Set(lw.hoisted.flatMap((s) => (t.isFunctionDeclaration(s) && s.id ? [s.id.name] : [])));
+  const declared = [...lw.vars].filter((name) => !functionNames.has(name));
   const locals = declared.length ? t.variableDeclaration("let", declared.map((n) => t.variableDeclarator(t.identifier(n)))) : null;
   const cases = em.cases.map((c) => {
     const switchCase = t.switchCase(em.stateLiteral(c.state), c.body);

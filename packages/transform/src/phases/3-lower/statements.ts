@@ -3,7 +3,7 @@
  * as is (renamed); the rest becomes marks and jumps over `$.state`.
  */
 import * as t from "@babel/types";
-import { assign, prop, type Leap, type Lowerer } from "./lowerer.js";
+import { assign, prop, voidZero, type Leap, type Lowerer } from "./lowerer.js";
 import { assignable, assignPattern, emitEffect, explode, explodeAwait, explodeValue, hoist } from "./expressions.js";
 import { patternNames } from "../../ast/references.js";
 import { containsAwait, containsVar, hasEscapingJump } from "./scan.js";
@@ -111,7 +111,7 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
     const init = declarator.init;
     if (!init) {
       // `let x;` in a loop starts each iteration undefined (elsewhere the hoisted local already is)
-      if (node.kind !== "var" && lw.loopDepth > 0) for (const info of names) if (info) lw.em.emitAssign(info.name, t.identifier("undefined"));
+      if (node.kind !== "var" && lw.loopDepth > 0) for (const info of names) if (info) lw.em.emitAssign(info.name, voidZero());
       continue;
     }
     if (containsAwait(declarator.id)) {
@@ -273,7 +273,7 @@ function lowerReturn(lw: Lowerer, node: t.ReturnStatement): void {
     explodeAwait(lw, argument, (awaited) => t.returnStatement(awaited));
     return;
   }
-  const value = argument ? explodeValue(lw, argument) : t.identifier("undefined");
+  const value = argument ? explodeValue(lw, argument) : voidZero();
   lw.routeReturn(value).forEach((s) => lw.em.emit(s));
 }
 
