@@ -1,25 +1,35 @@
 /**
- * Cancellation end to end, through Request/Response, on the memory store and
- * on SQLite: a run cancelled in each state it can be in, and what polls,
- * re-attaches, events and timers see afterwards.
+ * Cancellation end to end, through Request/Response, on the memory store, on
+ * SQLite and on Postgres: a run cancelled in each state it can be in, and what
+ * polls, re-attaches, events and timers see afterwards. (A run queued for a
+ * concurrency slot: the store cases in stores/concurrency-cases.ts.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { cancelRun, deserialize, step, type Store } from "@durable-endpoints/runtime";
+import { cancelRun, deserialize, NonRetriableError, step, type Store } from "@durable-endpoints/runtime";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
+import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
+import { testPostgresUrl } from "../../../test/support/postgres.mjs";
 import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
+import { dropSchemas } from "./streams/helpers.js";
 
 afterEach(closeClients);
 const dir = mkdtempSync(join(tmpdir(), "durable-cancel-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const pgUrl = testPostgresUrl();
+const schemaPrefix = `cancel_test_${process.pid}_`;
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await dropSchemas(pgUrl, schemaPrefix);
+});
 
 let n = 0;
 const stores: Record<string, () => Store> = {
   memory: () => memoryStore(),
   sqlite: () => sqliteStore({ path: join(dir, `cancel-${++n}.db`) }),
+  postgres: () => postgresStore({ connectionString: pgUrl, schema: `${schemaPrefix}${++n}` }),
 };
 
 function deferred<T = void>() {
@@ -163,7 +173,7 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     expect(seen.after).toBe(0);
   });
 
-  test("a finished run cannot be cancelled: DELETE 409 RunFinished, cancel() changes nothing", async () => {
+  test("a finished run (completed or failed) cannot be cancelled: DELETE 409 RunFinished, cancel() changes nothing", async () => {
     const { inngest } = client();
     const handler = inngest.endpoint(async () => {
       await step.sleep("short", "10ms");
@@ -182,6 +192,23 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     expect(await inngest.cancel(runId)).toEqual({ runId, status: "completed", changed: false });
     expect(await (await handler(req(locationOf(first)))).text()).toBe("done");
     expect(await inngest.cancel("no-such-run")).toBeNull();
+
+    // a failed run: the same 409, naming its status; polls still get its 500
+    const failing = inngest.endpoint(async () => {
+      await step.sleep("short", "10ms");
+      await step.run("boom", () => Promise.reject(new NonRetriableError("broken")));
+      return new Response("never");
+    });
+    const started = await failing(req("/api/failing"));
+    expect((await follow(failing, started)).status).toBe(500);
+    const failedId = runIdOf(started);
+    const refused = await failing(req(locationOf(started), { method: "DELETE" }));
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({
+      error: { name: "RunFinished", message: "The run already failed; it cannot be cancelled", runId: failedId, status: "failed" },
+    });
+    expect(await inngest.cancel(failedId)).toEqual({ runId: failedId, status: "failed", changed: false });
+    expect((await failing(req(locationOf(started)))).status).toBe(500);
   });
 
   test("DELETE with a bad token is 404 and changes nothing; an overlong reason is 400", async () => {

@@ -2,8 +2,8 @@
  * Streamed responses end to end through node:http, on every store: live
  * inline and on the poll URL, persisted as they stream, rejoined with
  * Last-Event-ID or Range, followed by several clients and from another
- * instance, kept alive past the lease. (Crashes and the 100 MB stream run in
- * child processes: streams-crash.test.ts, streams-memory.test.ts.)
+ * instance, kept alive past the lease. (A producer SIGKILLed mid-stream and
+ * the 100 MB stream run in child processes: streams-processes.test.ts.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
