@@ -228,6 +228,7 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     expect((await other(req(location.replace("/api/nap", "/api/other"), { method: "DELETE" }))).status).toBe(404);
     const long = await handler(req(`${location}&reason=${"x".repeat(1001)}`, { method: "DELETE" }));
     expect(long.status).toBe(400);
+    expect(await long.json()).toEqual({ error: { name: "HttpError", message: "The cancellation reason is 1001 characters long; at most 1000 are allowed" } });
     expect(await store.getRun(runId)).toMatchObject({ status: "waiting" });
     await expect(inngest.cancel(runId, { reason: "x".repeat(1001) })).rejects.toThrow(/at most 1000 characters/);
   });
