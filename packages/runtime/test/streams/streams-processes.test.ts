@@ -1,9 +1,11 @@
 /**
  * Streamed responses across real processes (the built runtime, SQLite and
- * Postgres): a producer SIGKILLed mid-stream — the run streams again from its
- * last checkpoint in another process, followers learn it restarted and never
- * get a spliced body — and a 100 MB stream whose producer's memory stays
- * bounded (RSS measured inside the child process).
+ * Postgres): a follower in another process — nothing in its memory, it reads
+ * what the producer persists — live and byte-exact; a producer SIGKILLed
+ * mid-stream — the run streams again from its last checkpoint in another
+ * process, followers learn it restarted and never get a spliced body — and a
+ * 100 MB stream whose producer's memory stays bounded (RSS measured inside the
+ * child process).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,6 +50,34 @@ const steps = (log: string) => (existsSync(log) ? readFileSync(log, "utf8").trim
 const RESTART = /^event: durable-restart\ndata: \{"runId":"[\w-]+","generation":(\d+)\}\n\n/m;
 
 describe.each(Object.keys(storeUrls))("streamed responses across processes on %s", (kind) => {
+  test("a follower in another process streams what the producer writes, live and byte-exact (SSE: same ids; bytes: a Range while it is produced)", async () => {
+    const storeUrl = storeUrls[kind]!();
+    const log = join(dir, `${n}.log`);
+    const [producer, other] = [await app(storeUrl, log), await app(storeUrl, log)];
+
+    const sse = await fetch(`${producer.url}/stream?kind=sse&count=40&every=25`);
+    const inline = new BodyReader(sse);
+    await inline.until((t) => eventCount(t) >= 1);
+    // process 2 has none of it in memory: it reads what process 1 persists, woken by the store's change signal
+    const follower = new BodyReader(await fetch(`${other.url}${sse.headers.get("x-durable-poll-url")}`));
+    const [produced, followed] = await Promise.all([inline.rest(), follower.rest()]);
+    expect(produced.replace(/^id: .*\n/gm, "")).toBe(Array.from({ length: 40 }, (_, i) => `data: token ${i + 1}\n\n`).join(""));
+    expect(followed).toBe(produced);
+    expect(eventIds(followed).every((id) => id.startsWith("1-"))).toBe(true);
+    expect(new Set(eventIds(followed)).size).toBe(40);
+
+    const bytes = await fetch(`${producer.url}/stream?kind=bytes&count=80&size=100&every=25`);
+    const ranged = await fetch(`${other.url}${bytes.headers.get("x-durable-poll-url")}`, { headers: { range: "bytes=0-" } });
+    // an open-ended Content-Range: the other process joined while the producer was still writing
+    expect([ranged.status, ranged.headers.get("content-range")]).toEqual([206, "bytes 0-9007199254740991/*"]);
+    const [inlineBytes, rangedBytes] = (await Promise.all([bytes.arrayBuffer(), ranged.arrayBuffer()])).map((b) => new Uint8Array(b));
+    expect(rangedBytes.length).toBe(8000);
+    expect(rangedBytes.every((byte, o) => byte === Math.floor(o / 100) % 251)).toBe(true);
+    expect(Buffer.from(rangedBytes).equals(Buffer.from(inlineBytes!))).toBe(true);
+    // one execution produced both: the step before each response ran once, in process 1
+    expect(steps(log)).toEqual([`${producer.pid} prepare`, `${producer.pid} prepare`]);
+  });
+
   test("a producer SIGKILLed mid-stream: the run streams again from its last checkpoint; SSE followers get durable-restart, bytes followers a cut", async () => {
     const storeUrl = storeUrls[kind]!();
     const log = join(dir, `${n}.log`);

@@ -2,8 +2,9 @@
  * Streamed responses end to end through node:http, on every store: live
  * inline and on the poll URL, persisted as they stream, rejoined with
  * Last-Event-ID or Range, followed by several clients and from another
- * instance, kept alive past the lease. (A producer SIGKILLed mid-stream and
- * the 100 MB stream run in child processes: streams-processes.test.ts.)
+ * instance, kept alive past the lease. (A follower in another process, a
+ * producer SIGKILLed mid-stream and the 100 MB stream run in child processes:
+ * streams-processes.test.ts.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -304,6 +305,8 @@ describe.each(Object.entries(stores))("streamed responses on %s", (_kind, { shar
     expect(await app.store.getStream(res.headers.get("x-durable-run-id")!)).toBeNull();
   });
 
+  // Another client on the same store, in this process: it finds the live tail in memory (stream/live.ts is per
+  // process). Reading only what the producer persisted — another process — is in streams-processes.test.ts.
   test.runIf(shared)("a follower on another instance streams what the producer writes, live", async () => {
     const gate = new Gate();
     const open = location();
