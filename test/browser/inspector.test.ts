@@ -391,6 +391,8 @@ describe.skipIf("missing" in chrome).each(backends)("inspector on $name", (backe
     await page.getByTestId("retry").click();
     await expect.poll(() => page.getByTestId("due").innerText(), LIVE).toBe(`due now: waits for a process serving ${endpoint} to pick it up`);
     expect(await status()).toBe("waiting");
+    const charge = page.getByTestId("timeline").locator('[data-step="charge"]');
+    await expect.poll(() => charge.innerText(), LIVE).toMatch(/charge failed; the run was retried: it runs again, with a fresh attempt budget, when a process picks the run up[\s\S]*NonRetriableError: card declined/);
     await shot("08-retried-due");
 
     const { ordersApp } = await compiledOrders();

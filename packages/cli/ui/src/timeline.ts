@@ -49,6 +49,10 @@ function stepEntry(step: StepDetail, wait: WaitDetail | undefined, cancelled: bo
     case "run": {
       const attempts = `${step.attempts + (step.status === "completed" ? 1 : 0)} attempt${step.attempts + (step.status === "completed" ? 1 : 0) === 1 ? "" : "s"}`;
       if (step.status === "completed") return { ...base, tone: "ok", title: [name, ` completed · ${attempts} · ${took}`], detail: value(step.result) };
+      // reset by a retry of the failed run (no time of its own): it runs again when the run is picked up
+      if (step.status === "retrying" && step.wakeAt === null) {
+        return { ...base, tone: "retry", title: [name, " failed; the run was retried: it runs again, with a fresh attempt budget, when a process picks the run up"], detail: value(step.error) };
+      }
       if (step.status === "retrying") {
         return {
           ...base,
