@@ -11,10 +11,36 @@ export function record(kind, fields = {}) {
   appendFileSync(LEDGER, `${JSON.stringify({ t: now(), pid: process.pid, kind, ...fields })}\n`);
 }
 
+const ledgerHas = (kind) => readFileSync(LEDGER, "utf8").includes(`"kind":"${kind}"`);
+
+/** A named point of the endpoint: the crash plan may kill the process here, the write-lock plan pause it. */
+function point(label) {
+  probe(label);
+  awaitWriteLock(label);
+}
+
+const LOCK_AT = process.env.FAULT_LOCK_AT;
+let lockAsked = false;
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The write-lock fault (FAULT_LOCK_AT = a point's label): the first time the run reaches that point,
+ * it asks the driver for the lock ("lock-wanted") and stands still until another connection holds
+ * SQLite's write lock ("lock-held") — every point is followed by a write the run needs (a step's
+ * checkpoint, the run's completion), so that write surely meets the held lock.
+ */
+function awaitWriteLock(label) {
+  if (label !== LOCK_AT || lockAsked) return;
+  lockAsked = true;
+  record("lock-wanted", { at: label });
+  const giveUpAt = now() + 10_000;
+  while (!ledgerHas("lock-held") && now() < giveUpAt) Atomics.wait(pauseCell, 0, 0, 5);
+}
+
 /** Statement marks between the handler's awaits: "m<j>" sits after await j (seed = 1, nap = 2, …). */
 export function mark(j) {
   record("mark", { j });
-  probe(`m${j}`);
+  point(`m${j}`);
 }
 
 let bodies = 0;
@@ -23,7 +49,7 @@ let bodies = 0;
 export async function body(step, compute) {
   const by = `${process.pid}.${++bodies}`;
   record("body", { step, by });
-  probe(`body:${step}`);
+  point(`body:${step}`);
   return { v: await compute(), by };
 }
 
@@ -38,15 +64,23 @@ export function failuresCommitted(step) {
 
 /**
  * The store, with every checkpoint logged around the call: when it was sent, what it carried and how
- * it ended (ok / refused (stale fence) / error: the outcome is unknown to the writer). The crash plan
- * of app-child.mjs (after committed checkpoint N) applies.
+ * it ended (ok / refused (stale fence) / error: the outcome is unknown to the writer); any other call
+ * that fails is logged too ("store-error"). The crash plan of app-child.mjs (after committed checkpoint N) applies.
  */
 export async function faultStore() {
   const store = await appStore(({ checkpoint: cp, ok }) => record("checkpoint", { ...describe(cp), outcome: ok ? "ok" : "refused" }));
+  const logged = (target, name, method) => async (...args) => {
+    try {
+      return await method.apply(target, args);
+    } catch (error) {
+      record("store-error", { method: name, error: String(error?.message ?? error).slice(0, 200) });
+      throw error;
+    }
+  };
   return new Proxy(store, {
     get(target, name) {
       const value = target[name];
-      if (name !== "checkpoint") return typeof value === "function" ? value.bind(target) : value;
+      if (name !== "checkpoint") return typeof value === "function" ? (name === "onDue" ? value.bind(target) : logged(target, name, value)) : value;
       return async (cp) => {
         record("checkpoint-sent", describe(cp));
         try {

@@ -1,4 +1,4 @@
-// `npm run chaos -- --faults [runs] [--seed N] [--concurrency N] [--stores sqlite,postgres]`: the fault
+// `npm run chaos -- --faults [runs] [--seed N] [--concurrency N] [--stores sqlite,postgres] [--kinds k1,k2]`: the fault
 // suite's long mode (2,000 runs by default). Prints progress and the report; exits 1 when an invariant
 // was broken (the failing runs' ledgers stay on disk: "evidence" in the report).
 import { parseArgs } from "node:util";
@@ -6,7 +6,7 @@ import { runFaults } from "./faults.mjs";
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--faults"),
-  options: { seed: { type: "string" }, concurrency: { type: "string" }, stores: { type: "string" } },
+  options: { seed: { type: "string" }, concurrency: { type: "string" }, stores: { type: "string" }, kinds: { type: "string" } },
   allowPositionals: true,
 });
 const report = await runFaults({
@@ -14,6 +14,7 @@ const report = await runFaults({
   seed: Number(values.seed ?? Date.now() % 100_000),
   concurrency: Number(values.concurrency ?? 6),
   stores: values.stores?.split(",") ?? ["sqlite", "postgres"],
+  kinds: values.kinds?.split(","),
   log: (line) => console.log(`[faults] ${line}`),
 });
 console.log(JSON.stringify(report, null, 2));

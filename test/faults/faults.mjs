@@ -21,10 +21,11 @@ const ENDPOINT = fileURLToPath(new URL("./fault-endpoint.mjs", import.meta.url))
  * @param {number} [options.concurrency=6]  runs (process pairs) in flight at once
  * @param {number} [options.seed=1]
  * @param {string[]} [options.stores]
+ * @param {string[]} [options.kinds]  only these fault kinds (default: all)
  * @param {number} [options.deadlineMs=60000]  a run unfinished this long after it started is a violation
  * @param {(line: string) => void} [options.log]
  */
-export async function runFaults({ runs, concurrency = 6, seed = 1, stores = ["sqlite", "postgres"], deadlineMs = 60_000, log = () => {} }) {
+export async function runFaults({ runs, concurrency = 6, seed = 1, stores = ["sqlite", "postgres"], kinds, deadlineMs = 60_000, log = () => {} }) {
   const tag = `${process.pid}${Date.now().toString(36)}`.slice(-10);
   const dir = mkdtempSync(join(tmpdir(), "durable-faults-"));
   const cluster = stores.includes("postgres") ? await startPostgresCluster() : null;
@@ -32,7 +33,7 @@ export async function runFaults({ runs, concurrency = 6, seed = 1, stores = ["sq
     const compiled = await compileEndpoint(tag);
     log(compiled.path ? `compiled endpoint: ${compiled.path}` : `compiled endpoint unavailable: ${compiled.reason}`);
     const ctx = { dir, tag, pgUrl: cluster?.url, modules: { plain: ENDPOINT, compiled: compiled.path }, deadlineMs };
-    const plans = makePlans({ runs, seed, stores, compiled: compiled.path !== undefined });
+    const plans = makePlans({ runs, seed, stores, compiled: compiled.path !== undefined, only: kinds });
     const started = Date.now();
     let done = 0;
     const results = await inParallel(
@@ -58,7 +59,7 @@ export async function runFaults({ runs, concurrency = 6, seed = 1, stores = ["sq
 }
 
 const describePlan = (plan) =>
-  `${plan.store}, ${plan.compiled ? "compiled" : "plain"}, ${plan.fault.kind}${plan.fault.afterCheckpoint ? ` after checkpoint ${plan.fault.afterCheckpoint}` : ""}${plan.fault.atProbe ? ` at ${plan.fault.atProbe}` : ""}${plan.fault.statement !== undefined ? ` at statement ${plan.fault.statement}` : ""}, event ${plan.event}`;
+  `${plan.store}, ${plan.compiled ? "compiled" : "plain"}, ${plan.fault.kind}${plan.fault.afterCheckpoint ? ` after checkpoint ${plan.fault.afterCheckpoint}` : ""}${plan.fault.atProbe ? ` at ${plan.fault.atProbe}` : ""}${plan.fault.lockAt ? ` at ${plan.fault.lockAt}` : ""}${plan.fault.statement !== undefined ? ` at statement ${plan.fault.statement}` : ""}, event ${plan.event}`;
 
 function summarize(results, figures) {
   const faults = {};
@@ -69,6 +70,8 @@ function summarize(results, figures) {
     const { plan } = observed;
     faults[plan.fault.kind].runs++;
     if (observed.fired) faults[plan.fault.kind].injected++;
+    // the held SQLite lock: runs where a checkpoint was sent while it was held
+    if (observed.writesBlocked > 0) faults[plan.fault.kind].writeBlocked = (faults[plan.fault.kind].writeBlocked ?? 0) + 1;
     byStore[plan.store] = (byStore[plan.store] ?? 0) + 1;
     events[plan.event] = (events[plan.event] ?? 0) + 1;
   }

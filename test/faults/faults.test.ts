@@ -21,4 +21,7 @@ it(`${RUNS} runs, each through an injected fault, keep every durability invarian
   expect(report.compiled).toBe("yes");
   // every kind of fault really happened
   for (const kind of Object.keys(FAULT_KINDS)) expect(report.faults[kind].injected, kind).toBeGreaterThan(0);
+  // the held SQLite lock is taken where the run must write next: every such run meets it
+  const lock = report.faults["write-lock-held"];
+  expect(lock.writeBlocked, "write-lock-held runs whose write met the lock").toBe(lock.runs);
 }, 300_000);

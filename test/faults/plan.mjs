@@ -18,15 +18,17 @@ export const FAULT_KINDS = {
   "stall-past-lease": ["postgres"],
   /** the database is unreachable for 1–2 s for every instance */
   "outage": ["postgres"],
-  /** another process holds SQLite's write lock past the busy timeout */
+  /** another process holds SQLite's write lock past the busy timeout, taken while the run stands at a point before a write */
   "write-lock-held": ["sqlite"],
 };
 
 /** When the event of the run's waitForEvent is sent. */
 export const EVENT_TIMINGS = ["before-wait", "while-wait-in-flight", "after-wait-saved", "never"];
 
-/** Probe labels a "kill between checkpoints" may pick (see fault-endpoint.mjs). */
-const KILL_PROBES = ["m0", "m1", "m2", "m3", "m4", "m5", "body:seed", "body:a", "body:b", "body:flaky", "body:flaky#2", "body:notify", "body:total"];
+/** Points of the endpoint (fault-endpoint.mjs): each is followed by a write the run needs. */
+const POINTS = ["m0", "m1", "m2", "m3", "m4", "m5", "body:seed", "body:a", "body:b", "body:flaky", "body:notify", "body:total"];
+/** Probe labels a "kill between checkpoints" may pick. */
+const KILL_PROBES = [...POINTS, "body:flaky#2"];
 
 /** mulberry32: a small seeded generator. */
 export function random(seed) {
@@ -49,11 +51,11 @@ export function random(seed) {
  * `runs` plans cycling through the fault kinds, so each kind gets the same share; the store (among
  * those the kind applies to), compiled or not, the crash point or statement and the event timing are
  * drawn at random.
- * @param {{ runs: number, seed: number, stores: string[], compiled: boolean }} options
+ * @param {{ runs: number, seed: number, stores: string[], compiled: boolean, only?: string[] }} options  only: these kinds
  */
-export function makePlans({ runs, seed, stores, compiled }) {
+export function makePlans({ runs, seed, stores, compiled, only }) {
   const rng = random(seed);
-  const kinds = Object.keys(FAULT_KINDS).filter((kind) => FAULT_KINDS[kind].some((store) => stores.includes(store)));
+  const kinds = Object.keys(FAULT_KINDS).filter((kind) => FAULT_KINDS[kind].some((store) => stores.includes(store)) && (!only || only.includes(kind)));
   return Array.from({ length: runs }, (_, index) => {
     const kind = kinds[index % kinds.length];
     return plan(index, kind, rng.pick(FAULT_KINDS[kind].filter((store) => stores.includes(store))), rng, compiled);
@@ -66,6 +68,6 @@ function plan(index, kind, store, rng, compiled) {
   if (kind === "kill-between-checkpoints") fault.atProbe = rng.pick(KILL_PROBES);
   if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.int(0, kind === "cut-mid-transaction" ? 3 : 40);
   if (kind === "outage") (fault.afterMs = rng.int(0, 1500)), (fault.forMs = rng.int(1000, 2000));
-  if (kind === "write-lock-held") fault.afterMs = rng.int(0, 1500);
+  if (kind === "write-lock-held") fault.lockAt = rng.pick([...POINTS, "m6"]);
   return { index, store, compiled: compiled && rng.next() < 0.5, fault, event: rng.pick(EVENT_TIMINGS) };
 }

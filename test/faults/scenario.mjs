@@ -3,7 +3,7 @@
 // followed through whichever instance answers, the event sent at the planned moment, the planned fault
 // injected (SIGKILL, a cut or stalled Postgres connection, a database outage, a held SQLite lock) and
 // a second instance taking over. Returns what was observed; checks.mjs judges it.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -63,10 +63,11 @@ export async function runScenario(ctx, plan) {
 
   try {
     const { fault } = plan;
-    await start("p1", crashEnv({ afterCheckpoint: fault.afterCheckpoint, atProbe: fault.atProbe }));
+    await start("p1", { ...crashEnv({ afterCheckpoint: fault.afterCheckpoint, atProbe: fault.atProbe }), ...(fault.lockAt && { FAULT_LOCK_AT: fault.lockAt }) });
     // a paused or cut-off instance is taken over by another one that is up all along
     if (fault.kind === "stall-past-lease" || fault.kind === "outage") await start("p2");
-    armFault(fault, proxy, observed, timers, sqlitePath);
+    armFault(fault, proxy, observed, timers);
+    const lock = fault.kind === "write-lock-held" ? holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }) : null;
 
     const event = sendEventWhen(plan.event, { ledger, key, instance, deadline, observed });
     if (plan.event === "before-wait") await event;
@@ -76,6 +77,7 @@ export async function runScenario(ctx, plan) {
     observed.replay = await drive({ key, instance, deadline, apps });
     // a paused instance wakes up after its stall: whatever it does then counts too
     if (fault.kind === "stall-past-lease" && observed.fired) await sleep(STALL_MS + LEASE_MS);
+    await lock;
   } catch (error) {
     observed.error = String(error?.stack ?? error);
   } finally {
@@ -97,8 +99,8 @@ export function readLedger(path) {
   return readFileSync(path, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
-/** Arms the plan's fault: on the proxy (Postgres) or on a timer (outage, SQLite write lock). */
-function armFault(fault, proxy, observed, timers, sqlitePath) {
+/** Arms the plan's fault: on the proxy (Postgres), or on a timer (outage). */
+function armFault(fault, proxy, observed, timers) {
   const p1 = (connection) => connection.applicationName === "p1";
   const rule = {
     "cut-before-statement": { before: /./ },
@@ -119,28 +121,35 @@ function armFault(fault, proxy, observed, timers, sqlitePath) {
       }, fault.afterMs),
     );
   }
-  if (fault.kind === "write-lock-held") {
-    timers.push(setTimeout(() => holdWriteLock(sqlitePath, observed), fault.afterMs));
-  }
 }
 
-/** Another process's long write transaction, as a batch job or a backup would hold it. */
-async function holdWriteLock(path, observed) {
+/**
+ * Another process's long write transaction, as a batch job or a backup would hold it — taken when the
+ * run stands at the planned point ("lock-wanted", see fault-app.mjs), which it leaves once the lock is
+ * held ("lock-held"): its next write meets the lock. `observed.writesBlocked`: checkpoints sent, and store calls failed as unavailable, while held.
+ */
+async function holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }) {
+  const asked = () => readLedger(ledger).some((e) => e.kind === "lock-wanted");
+  while (!asked()) {
+    if (observed.response || now() > deadline) return; // the run never reached the point
+    await sleep(5);
+  }
   const { default: Database } = await import("better-sqlite3");
-  // the first instance creates the database on first use: the lock comes once there is one
-  for (let waited = 0; !existsSync(path) && waited < 10_000; waited += 20) await sleep(20);
-  let db;
+  const db = new Database(sqlitePath, { fileMustExist: true, timeout: 10_000 });
   try {
-    db = new Database(path, { fileMustExist: true, timeout: 10_000 });
     db.exec("BEGIN IMMEDIATE");
+    const held = now();
+    appendFileSync(ledger, `${JSON.stringify({ t: held, pid: process.pid, kind: "lock-held" })}\n`);
     observed.fired = true;
     await sleep(LOCK_HOLD_MS);
     db.exec("COMMIT");
+    const released = now();
+    const blocked = (e) => e.kind === "checkpoint-sent" || (e.kind === "store-error" && e.error.includes("store unavailable"));
+    observed.writesBlocked = readLedger(ledger).filter((e) => blocked(e) && e.t >= held && e.t <= released + 100).length;
   } catch (error) {
-    // the database is not there yet or the run is over: no fault this time
     observed.lockError = String(error);
   } finally {
-    db?.close();
+    db.close();
   }
 }
 
