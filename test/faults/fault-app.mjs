@@ -1,11 +1,13 @@
 // The app side of the fault suite: what the fault endpoint records in its run's ledger (a JSON-lines
 // file named by FAULT_LEDGER, one per run, shared by the processes that take turns on it). Every line
-// carries the pid and Date.now() — the clock the runtime stamps waits and events with (one machine).
+// carries the pid and the machine's clock (one machine) — the runtime's own clock too, unless the
+// process runs skewed (skewed-clock.mjs): then the runtime's times in a line (`since`, `wakeAt`) are its own.
 import { appendFileSync, readFileSync } from "node:fs";
 import { appStore, probe } from "../support/app-child.mjs";
 
 const LEDGER = process.env.FAULT_LEDGER;
-const now = () => Date.now();
+/** The machine's clock, also in a process whose runtime clock is skewed (skewed-clock.mjs). */
+const now = globalThis[Symbol.for("durable-faults.trueNow")] ?? (() => Date.now());
 
 export function record(kind, fields = {}) {
   appendFileSync(LEDGER, `${JSON.stringify({ t: now(), pid: process.pid, kind, ...fields })}\n`);
@@ -98,5 +100,7 @@ function describe(cp) {
   const by = cp.step?.output ? /"(\d+\.\d+)"/.exec(cp.step.output)?.[1] : undefined;
   // a wait's `since`: when the runtime says it began (events with ts >= since count)
   const since = cp.wait?.since;
-  return { step: cp.step?.id ?? null, status: cp.step?.status ?? null, state: cp.run?.state ?? null, run: cp.run?.status ?? null, fence: cp.fence, by, since };
+  // a sleep's end or a wait's timeout, by the writer's clock
+  const wakeAt = cp.step?.status === "waiting" ? cp.step.wakeAt : undefined;
+  return { step: cp.step?.id ?? null, status: cp.step?.status ?? null, state: cp.run?.state ?? null, run: cp.run?.status ?? null, fence: cp.fence, by, since, wakeAt };
 }

@@ -23,7 +23,7 @@ const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * the runtime took its `since` — so the driver's "while in flight" event comes after it began.
  */
 async function waitForApproval(id) {
-  const approval = step.waitForEvent("approval", { event: "fault/approved", match: "data.id", timeout: "2s" });
+  const approval = step.waitForEvent("approval", { event: "fault/approved", match: "data.id", timeout: Number(process.env.FAULT_WAIT_TIMEOUT_MS ?? 2000) });
   record("wait-began");
   return approval;
 }

@@ -70,6 +70,8 @@ function summarize(results, figures) {
     const { plan } = observed;
     faults[plan.fault.kind].runs++;
     if (observed.fired) faults[plan.fault.kind].injected++;
+    // runs where an instance was fenced out (a checkpoint refused: another took the lease)
+    if (observed.log?.some((e) => e.kind === "checkpoint" && e.outcome === "refused")) faults[plan.fault.kind].fencedOut = (faults[plan.fault.kind].fencedOut ?? 0) + 1;
     // the held SQLite lock: runs where a checkpoint was sent while it was held
     if (observed.writesBlocked > 0) faults[plan.fault.kind].writeBlocked = (faults[plan.fault.kind].writeBlocked ?? 0) + 1;
     byStore[plan.store] = (byStore[plan.store] ?? 0) + 1;

@@ -18,6 +18,11 @@ export const FAULT_KINDS = {
   "stall-past-lease": ["postgres"],
   /** the database is unreachable for 1–2 s for every instance */
   "outage": ["postgres"],
+  /**
+   * two instances whose clocks differ by more than a lease: the first (behind) takes the request, the
+   * second (ahead) sees its lease as expired. Postgres only: SQLite's instances share one machine's clock
+   */
+  "skewed-clock": ["postgres"],
   /** another process holds SQLite's write lock past the busy timeout, taken while the run stands at a point before a write */
   "write-lock-held": ["sqlite"],
 };
@@ -69,5 +74,12 @@ function plan(index, kind, store, rng, compiled) {
   if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.int(0, kind === "cut-mid-transaction" ? 3 : 40);
   if (kind === "outage") (fault.afterMs = rng.int(0, 1500)), (fault.forMs = rng.int(1000, 2000));
   if (kind === "write-lock-held") fault.lockAt = rng.pick([...POINTS, "m6"]);
-  return { index, store, compiled: compiled && rng.next() < 0.5, fault, event: rng.pick(EVENT_TIMINGS) };
+  if (kind === "skewed-clock") {
+    // by 1.2–2 leases; either the first instance is behind or the second ahead of the machine's clock
+    const skew = rng.int(600, 1000);
+    fault.skewMs = rng.next() < 0.5 ? -skew : skew;
+  }
+  // a skewed clock moves a wait's timeout by up to the skew: a longer wait leaves events to judge
+  const waitTimeoutMs = kind === "skewed-clock" ? 5000 : 2000;
+  return { index, store, compiled: compiled && rng.next() < 0.5, fault, event: rng.pick(EVENT_TIMINGS), waitTimeoutMs };
 }

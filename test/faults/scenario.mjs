@@ -13,12 +13,13 @@ import { postgresUrl } from "../support/postgres.mjs";
 import { startApp } from "../support/processes.mjs";
 
 const APP_SERVER = fileURLToPath(new URL("../support/app-server.mjs", import.meta.url));
+const SKEWED_CLOCK = new URL("./skewed-clock.mjs", import.meta.url).href;
 export const LEASE_MS = 500;
 /** SQLite's default busy timeout (sqliteStore) plus a second: the held lock makes writers fail. */
 const LOCK_HOLD_MS = 6000;
 const STALL_MS = 3 * LEASE_MS;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Date.now(): the clock of the app processes' ledgers and of the runtime's `since` and event `ts` (one machine). */
+/** Date.now(): the clock of the app processes' ledgers and — unless skewed — of the runtime's `since` and event `ts` (one machine). */
 export const now = () => Date.now();
 
 /**
@@ -30,7 +31,8 @@ export async function runScenario(ctx, plan) {
   const ledger = join(ctx.dir, `${key}.jsonl`);
   writeFileSync(ledger, "");
   const deadline = now() + ctx.deadlineMs;
-  const observed = { plan, key, ledger, fired: false, exits: [], sends: [], response: null, replay: null, stored: null, error: null, started: now() };
+  /** clocks: each app process's clock skew (ms ahead of the machine's), by pid */
+  const observed = { plan, key, ledger, fired: false, exits: [], sends: [], clocks: {}, response: null, replay: null, stored: null, error: null, started: now() };
   const postgres = plan.store === "postgres";
   const proxy = postgres ? await startPgProxy({ target: ctx.pgUrl }) : null;
   const sqlitePath = join(ctx.dir, `${key}.db`);
@@ -39,9 +41,15 @@ export async function runScenario(ctx, plan) {
   const apps = [];
   const timers = [];
 
-  const start = async (name, env = {}) => {
+  const start = async (name, env = {}, skewMs = 0) => {
     const url = postgres ? postgresUrl(proxy.url(ctx.pgUrl), { schema: key, application_name: name }) : `sqlite://${sqlitePath}`;
-    const server = await startApp(APP_SERVER, { args: [module], env: { DURABLE_STORE_URL: url, DURABLE_LEASE_MS: String(LEASE_MS), FAULT_LEDGER: ledger, ...env } });
+    const skewed = skewMs === 0 ? {} : { nodeArgs: ["--import", SKEWED_CLOCK], env: { FAULT_CLOCK_SKEW_MS: String(skewMs) } };
+    const server = await startApp(APP_SERVER, {
+      args: [module],
+      nodeArgs: skewed.nodeArgs,
+      env: { DURABLE_STORE_URL: url, DURABLE_LEASE_MS: String(LEASE_MS), FAULT_LEDGER: ledger, FAULT_WAIT_TIMEOUT_MS: String(plan.waitTimeoutMs), ...skewed.env, ...env },
+    });
+    observed.clocks[server.pid] = skewMs;
     const app = { name, server, dead: false };
     void server.exited.then(({ code, signal }) => {
       app.dead = true;
@@ -63,21 +71,26 @@ export async function runScenario(ctx, plan) {
 
   try {
     const { fault } = plan;
-    await start("p1", { ...crashEnv({ afterCheckpoint: fault.afterCheckpoint, atProbe: fault.atProbe }), ...(fault.lockAt && { FAULT_LOCK_AT: fault.lockAt }) });
-    // a paused or cut-off instance is taken over by another one that is up all along
-    if (fault.kind === "stall-past-lease" || fault.kind === "outage") await start("p2");
+    const skew = fault.skewMs ?? 0;
+    // skewed clocks: the first instance (behind, or true while the second is ahead) takes the request
+    await start("p1", { ...crashEnv({ afterCheckpoint: fault.afterCheckpoint, atProbe: fault.atProbe }), ...(fault.lockAt && { FAULT_LOCK_AT: fault.lockAt }) }, Math.min(skew, 0));
+    // a paused or cut-off instance is taken over by another one that is up all along; one ahead takes leases early
+    if (fault.kind === "stall-past-lease" || fault.kind === "outage" || fault.kind === "skewed-clock") await start("p2", {}, Math.max(skew, 0));
     armFault(fault, proxy, observed, timers);
     const lock = fault.kind === "write-lock-held" ? holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }) : null;
 
-    const event = sendEventWhen(plan.event, { ledger, key, instance, deadline, observed });
+    // after the wait was saved: beyond the skew, so an event sent then is surely later than its `since`
+    const event = sendEventWhen(plan.event, { ledger, key, instance, deadline, observed, afterSavedMs: skew === 0 ? 0 : Math.abs(skew) + 100 });
     if (plan.event === "before-wait") await event;
-    observed.response = await drive({ key, instance, deadline, apps });
+    observed.response = await drive({ key, instance, deadline, apps, first: fault.kind === "skewed-clock" ? apps[0] : undefined });
     await event;
     // the final Response is stored: asking again (any instance, same key) gets it again, exactly
     observed.replay = await drive({ key, instance, deadline, apps });
     // a paused instance wakes up after its stall: whatever it does then counts too
     if (fault.kind === "stall-past-lease" && observed.fired) await sleep(STALL_MS + LEASE_MS);
     await lock;
+    // skewed clocks: both instances worked on the run
+    if (skew !== 0) observed.fired = new Set(readLedger(ledger).filter((e) => e.kind === "checkpoint-sent").map((e) => e.pid)).size > 1;
   } catch (error) {
     observed.error = String(error?.stack ?? error);
   } finally {
@@ -155,11 +168,13 @@ async function holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }
 
 const start_ = (key) => ({ method: "POST", headers: { "idempotency-key": key, "content-type": "application/json" }, body: "{}" });
 
-/** The run's request, then its poll URL, through live instances, until the final Response. */
-async function drive({ key, instance, deadline, apps }) {
+/** The run's request (to `first`, if given), then its poll URL, through live instances, until the final Response. */
+async function drive({ key, instance, deadline, apps, first }) {
   let location = null;
+  let next = first;
   while (now() < deadline) {
-    const app = await instance();
+    const app = next ?? (await instance());
+    next = undefined;
     // after a failure, sometimes retry the original request (same key), sometimes keep polling
     const res = await request(app, location ?? `/run?id=${key}`, location ? { method: "GET" } : start_(key), deadline);
     if (res === null) {
@@ -192,12 +207,13 @@ async function request(app, path, init, deadline) {
 }
 
 /** Sends the run's event at the planned moment (retried with the same id until an instance takes it). */
-async function sendEventWhen(timing, { ledger, key, instance, deadline, observed }) {
+async function sendEventWhen(timing, { ledger, key, instance, deadline, observed, afterSavedMs }) {
   if (timing === "never") return;
   const seen = (predicate) => readLedger(ledger).some(predicate);
   if (timing === "while-wait-in-flight") while (!seen((e) => e.kind === "wait-began") && now() < deadline) await sleep(5);
   if (timing === "after-wait-saved") {
     while (!seen((e) => e.kind === "checkpoint" && e.step === "approval" && e.status === "waiting" && e.outcome === "ok") && now() < deadline) await sleep(10);
+    await sleep(afterSavedMs);
   }
   const sent = { s0: now(), s1: null, attempts: 0 };
   observed.sends.push(sent);

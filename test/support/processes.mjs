@@ -90,9 +90,9 @@ export async function startServer(command, args, { cwd, env, url, startTimeoutMs
   return { url: url ?? (port ? `http://127.0.0.1:${port}` : (bannerUrl ?? devUrl)), pid: child.pid, child, exited, output: () => output, waitFor, kill };
 }
 
-/** `node script args` as an app process (see startServer). */
-export function startApp(script, { args = [], ...options } = {}) {
-  return startServer(process.execPath, [script, ...args], options);
+/** `node [nodeArgs] script args` as an app process (see startServer). */
+export function startApp(script, { args = [], nodeArgs = [], ...options } = {}) {
+  return startServer(process.execPath, [...nodeArgs, script, ...args], options);
 }
 
 /**
