@@ -69,7 +69,8 @@ export function makePlans({ runs, seed, stores, compiled, only }) {
 
 function plan(index, kind, store, rng, compiled) {
   const fault = { kind };
-  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.int(1, 11);
+  // a run commits 10 checkpoints (seed, nap, a, b, flaky's failure and success, notify, approval, total, the end)
+  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.int(1, 10);
   if (kind === "kill-between-checkpoints") fault.atProbe = rng.pick(KILL_PROBES);
   if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.int(0, kind === "cut-mid-transaction" ? 3 : 40);
   if (kind === "outage") (fault.afterMs = rng.int(0, 1500)), (fault.forMs = rng.int(1000, 2000));
