@@ -266,6 +266,13 @@ export interface Store {
   getRun(runId: string): Promise<RunRecord | null>;
 
   /**
+   * Leases and clocks: `now` is the caller's clock, and `leaseExpiresAt`
+   * (`now + ttlMs`) the caller's view of its lease. A store shared across
+   * machines (Postgres) judges whether a lease is live by its own clock — a
+   * lease lasts `ttlMs` from the write that took or renewed it (`createRun`:
+   * `leaseExpiresAt - updatedAt`) — so callers whose clocks disagree never
+   * take each other's live leases.
+   *
    * Take the run's lease if it is free or expired: sets owner/expiry,
    * increments `fence`, returns the updated run. Returns null when the lease
    * is live — whoever holds it, `owner` included: two claims of one process

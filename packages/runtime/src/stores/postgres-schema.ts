@@ -85,6 +85,8 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
     `CREATE INDEX runs_concurrency ON ${s}.runs (endpoint, concurrency_key, wake_at)
       WHERE concurrency_key IS NOT NULL AND status IN ('running', 'waiting')`,
   ],
+  // leases timed by the server's clock: when the lease ends, by the server's clock (instances' clocks may disagree)
+  (s) => [`ALTER TABLE ${s}.runs ADD COLUMN lease_until BIGINT`, `UPDATE ${s}.runs SET lease_until = lease_expires_at`],
 ];
 
 /** `schema` is the already quoted identifier; `name` the raw one (for the lock key and messages). */

@@ -12,6 +12,11 @@
  *   that became due NOTIFYs `durable_due:<schema>`, inside the writing
  *   statement, so they are delivered exactly when it commits. One dedicated
  *   connection LISTENs (see postgres-listener.ts) — only once someone waits.
+ * - Whether a lease is live is judged by the database server's clock: a lease
+ *   lasts its ttl from the statement that took or renewed it (`lease_until`,
+ *   the server's time), so instances whose clocks disagree still agree on who
+ *   holds a run (and on the slots of a concurrency key). `lease_expires_at`
+ *   keeps the holder's view, by its clock; a release clears it.
  * - Connection loss (a Postgres restart) surfaces as `StoreUnavailableError`
  *   (retriable); the pool reconnects on the next call.
  *
@@ -46,6 +51,10 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 }
 
 const pgParam = (n: number) => `$${n}`;
+
+/** The database server's clock, in ms: what leases are timed by (see the header). */
+const SERVER_NOW = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint";
+const leaseLive = (r: string) => `(${r}.lease_expires_at IS NOT NULL AND coalesce(${r}.lease_until > ${SERVER_NOW}, false))`;
 
 type PgModule = { Pool: typeof Pool; Client: typeof Client };
 
@@ -85,29 +94,32 @@ class PostgresStore implements Store {
       chunks: `${schema}.stream_chunks`,
     };
     this.#channels = { run: `durable_run:${name}`, due: `durable_due:${name}` };
-    this.#slots = { runs: this.#t.runs, order: "seq" };
+    this.#slots = { runs: this.#t.runs, order: "seq", leaseLive };
     this.#listener = new PgListener(() => this.#listenerClient(), this.#channels, this.#hub);
   }
 
   async createRun(run: RunRecord) {
     const { runs } = this.#t;
-    const insert = `INSERT INTO ${runs} (${RUN_COLUMNS.join(", ")}) VALUES (${params(1, RUN_COLUMNS.length)})
+    // the lease lasts from this write as long as the caller's clock says (its expiry less the write's time)
+    const leaseMs = run.leaseExpiresAt === null ? null : run.leaseExpiresAt - run.updatedAt;
+    const leaseUntil = `${SERVER_NOW} + $${RUN_COLUMNS.length + 1}::bigint`;
+    const insert = `INSERT INTO ${runs} (${RUN_COLUMNS.join(", ")}, lease_until) VALUES (${params(1, RUN_COLUMNS.length)}, ${leaseUntil})
        ON CONFLICT (endpoint, idempotency_key) DO NOTHING RETURNING *`;
     const inserted =
       run.concurrency !== null && run.leaseOwner !== null
         ? await this.#withSlots(run.endpoint, run.concurrency.key, async (client) => {
             // queued first: then it takes the lease only if a slot is free for it
-            const { rows: [queued] } = await client.query(insert, runValues(queuedForm(run)));
+            const { rows: [queued] } = await client.query(insert, [...runValues(queuedForm(run)), null]);
             if (!queued) return [];
-            const args: unknown[] = [run.status, run.wakeAt, run.leaseOwner, run.leaseExpiresAt, run.id];
+            const args: unknown[] = [run.status, run.wakeAt, run.leaseOwner, run.leaseExpiresAt, run.id, leaseMs];
             const { rows: [leased] } = await client.query(
-              `UPDATE ${runs} r SET status = $1, wake_at = $2, lease_owner = $3, lease_expires_at = $4
+              `UPDATE ${runs} r SET status = $1, wake_at = $2, lease_owner = $3, lease_expires_at = $4, lease_until = ${SERVER_NOW} + $6::bigint
                WHERE id = $5 AND ${slotFree(this.#slots, "r", pgArg(args, run.createdAt))} RETURNING *`,
               args,
             );
             return [leased ?? queued];
           })
-        : await this.#query(insert, runValues(run));
+        : await this.#query(insert, [...runValues(run), leaseMs]);
     if (inserted[0]) return { created: true as const, run: runFromRow(inserted[0]) };
     const [existing] = await this.#query(`SELECT * FROM ${runs} WHERE endpoint = $1 AND idempotency_key = $2`, [run.endpoint, run.idempotencyKey]);
     if (!existing) throw new Error(`run ${run.id} already exists`);
@@ -120,11 +132,11 @@ class PostgresStore implements Store {
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
-    const args: unknown[] = [runId, owner, now + ttlMs, now, this.#channels.run];
+    const args: unknown[] = [runId, owner, now + ttlMs, now, this.#channels.run, ttlMs];
     const sql = `WITH leased AS (
-         UPDATE ${this.#t.runs} r SET lease_owner = $2, lease_expires_at = $3, fence = fence + 1, updated_at = $4
+         UPDATE ${this.#t.runs} r SET lease_owner = $2, lease_expires_at = $3, lease_until = ${SERVER_NOW} + $6, fence = fence + 1, updated_at = $4
          WHERE id = $1 AND status IN ('running', 'waiting')
-           AND (lease_expires_at IS NULL OR lease_expires_at <= $4) AND ${slotFree(this.#slots, "r", pgArg(args, now))}
+           AND NOT ${leaseLive("r")} AND ${slotFree(this.#slots, "r", pgArg(args, now))}
          RETURNING *)
        SELECT leased.*, pg_notify($5, leased.id) FROM leased`;
     const [row] = await this.#underSlotsOf(runId, sql, args);
@@ -134,14 +146,14 @@ class PostgresStore implements Store {
   async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
     // Not a change anyone waits for: no notification.
     const live = await this.#query(
-      `UPDATE ${this.#t.runs} SET lease_expires_at = $3 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
-         AND (concurrency_key IS NULL OR lease_expires_at > $4) RETURNING id`,
-      [runId, fence, now + ttlMs, now],
+      `UPDATE ${this.#t.runs} r SET lease_expires_at = $3, lease_until = ${SERVER_NOW} + $4 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
+         AND (concurrency_key IS NULL OR ${leaseLive("r")}) RETURNING id`,
+      [runId, fence, now + ttlMs, ttlMs],
     );
     if (live.length > 0) return true;
     // a lease under a concurrency limit that expired meanwhile: renewed only into a free slot
-    const args: unknown[] = [runId, fence, now + ttlMs];
-    const sql = `UPDATE ${this.#t.runs} r SET lease_expires_at = $3 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
+    const args: unknown[] = [runId, fence, now + ttlMs, ttlMs];
+    const sql = `UPDATE ${this.#t.runs} r SET lease_expires_at = $3, lease_until = ${SERVER_NOW} + $4 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
        AND ${slotFree(this.#slots, "r", pgArg(args, now))} RETURNING id`;
     return (await this.#underSlotsOf(runId, sql, args)).length > 0;
   }
@@ -237,26 +249,26 @@ class PostgresStore implements Store {
     const claim = (only: string) =>
       `WITH due AS (
          SELECT id FROM ${runs} c
-         WHERE endpoint = ANY($1::text[]) AND (lease_expires_at IS NULL OR lease_expires_at <= $2)
+         WHERE endpoint = ANY($1::text[]) AND NOT ${leaseLive("c")}
            AND (status = 'running' OR (status = 'waiting' AND wake_at <= $2)) AND ${only}
          ORDER BY coalesce(wake_at, lease_expires_at, 0), seq LIMIT $3
          FOR UPDATE SKIP LOCKED),
        claimed AS (
-         UPDATE ${runs} r SET lease_owner = $4, lease_expires_at = $5, fence = r.fence + 1, updated_at = $2
+         UPDATE ${runs} r SET lease_owner = $4, lease_expires_at = $5, lease_until = ${SERVER_NOW} + $7, fence = r.fence + 1, updated_at = $2
          FROM due WHERE r.id = due.id RETURNING r.*)
        SELECT claimed.*, pg_notify($6, claimed.id) FROM claimed`;
-    const base = [endpoints, now, limit, owner, now + ttlMs, this.#channels.run];
+    const base = [endpoints, now, limit, owner, now + ttlMs, this.#channels.run, ttlMs];
     const claimed = await this.#query(claim("concurrency_key IS NULL"), base);
     // runs under a concurrency limit: key by key, each under its lock, the queue head while slots are free
     const keys = await this.#query(
       `SELECT DISTINCT c.endpoint, c.concurrency_key FROM ${runs} c WHERE c.endpoint = ANY($1::text[]) AND c.concurrency_key IS NOT NULL
-         AND ${dueAndFree("c", () => "$2")} AND ${slotFree(this.#slots, "c", () => "$2")} LIMIT $3`,
+         AND ${dueAndFree(this.#slots, "c", () => "$2")} AND ${slotFree(this.#slots, "c", () => "$2")} LIMIT $3`,
       [endpoints, now, limit],
     );
     for (const { endpoint, concurrency_key: key } of keys) {
       if (claimed.length >= limit) break;
-      const args = [[endpoint], now, limit - claimed.length, owner, now + ttlMs, this.#channels.run, key];
-      const only = `concurrency_key = $7 AND ${slotFree(this.#slots, "c", () => "$2")}`;
+      const args = [[endpoint], now, limit - claimed.length, owner, now + ttlMs, this.#channels.run, ttlMs, key];
+      const only = `concurrency_key = $8 AND ${slotFree(this.#slots, "c", () => "$2")}`;
       claimed.push(...(await this.#withSlots(String(endpoint), String(key), async (client) => (await client.query(claim(only), args)).rows)));
     }
     return claimed.map(runFromRow);
@@ -485,8 +497,8 @@ class PostgresStore implements Store {
     return this.#transaction(async (client) => {
       // Lock the run first, as checkpoints do: a claim or a checkpoint cannot interleave.
       const run = await client.query(
-        `SELECT 1 FROM ${runs} WHERE id = $1 AND status = 'waiting' AND (lease_expires_at IS NULL OR lease_expires_at <= $2) FOR UPDATE`,
-        [runId, now],
+        `SELECT 1 FROM ${runs} r WHERE id = $1 AND status = 'waiting' AND NOT ${leaseLive("r")} FOR UPDATE`,
+        [runId],
       );
       if (run.rowCount === 0) return false;
       const woken = await client.query(`UPDATE ${steps} SET wake_at = $2, updated_at = $2 WHERE run_id = $1 AND wake_at > $2 AND ${WAKEABLE_STEPS}`, [runId, now]);

@@ -13,11 +13,13 @@ export interface SlotDialect {
   runs: string;
   /** the column giving insertion order */
   order: "rowid" | "seq";
+  /** run `alias` holds a live lease (by the caller's `now`, or the store's own clock) */
+  leaseLive: (alias: string, now: () => string) => string;
 }
 
 /** Due (or orphaned while running) with its lease free — what a claim takes; `now` is a placeholder each. */
-export const dueAndFree = (alias: string, now: () => string): string =>
-  `${alias}.status IN ('running', 'waiting') AND (${alias}.lease_expires_at IS NULL OR ${alias}.lease_expires_at <= ${now()})
+export const dueAndFree = (d: SlotDialect, alias: string, now: () => string): string =>
+  `${alias}.status IN ('running', 'waiting') AND NOT ${d.leaseLive(alias, now)}
    AND (${alias}.status = 'running' OR ${alias}.wake_at <= ${now()})`;
 
 /**
@@ -28,7 +30,7 @@ export const dueAndFree = (alias: string, now: () => string): string =>
  */
 export function slotFree(d: SlotDialect, alias: string, now: () => string): string {
   const taken = `SELECT count(*) FROM ${d.runs} o WHERE o.endpoint = ${alias}.endpoint AND o.concurrency_key = ${alias}.concurrency_key
-    AND o.id <> ${alias}.id AND o.status IN ('running', 'waiting') AND (o.lease_expires_at > ${now()}
+    AND o.id <> ${alias}.id AND o.status IN ('running', 'waiting') AND (${d.leaseLive("o", now)}
       OR ((o.status = 'running' OR o.wake_at <= ${now()})
         AND (coalesce(o.wake_at, 0), o.${d.order}) < (coalesce(${alias}.wake_at, 0), ${alias}.${d.order})))`;
   return `(${alias}.concurrency_key IS NULL OR (${taken}) < ${alias}.concurrency_limit)`;

@@ -62,7 +62,7 @@ const CANCELLED_UNDER_FENCE = "SELECT 1 FROM runs WHERE id = ? AND fence = ? AND
 const LEASE_FREE = "(lease_expires_at IS NULL OR lease_expires_at <= ?)";
 /** Endpoint filter over a JSON array parameter: one cached statement for any number of endpoints. */
 const IN_ENDPOINTS = "endpoint IN (SELECT value FROM json_each(?))";
-const SLOTS: SlotDialect = { runs: "runs", order: "rowid" };
+const SLOTS: SlotDialect = { runs: "runs", order: "rowid", leaseLive: (r, now) => `coalesce(${r}.lease_expires_at > ${now()}, false)` };
 const LIST_RUNS: ListRunsDialect = { runs: "runs", order: "rowid", placeholder: () => "?", colonIn: "instr(idempotency_key, ':')" };
 
 /** A placeholder factory that appends `value` to `values` for each `?` it writes (in text order). */
@@ -204,7 +204,7 @@ class SqliteStore implements Store {
       `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
        WHERE id IN (
          SELECT id FROM runs c
-         WHERE ${IN_ENDPOINTS} AND ${dueAndFree("c", at(values, now))} AND ${slotFree(SLOTS, "c", at(values, now))}
+         WHERE ${IN_ENDPOINTS} AND ${dueAndFree(SLOTS, "c", at(values, now))} AND ${slotFree(SLOTS, "c", at(values, now))}
          ORDER BY coalesce(wake_at, lease_expires_at, 0), rowid LIMIT ${at(values, limit)()}
        ) RETURNING *`,
       values,

@@ -85,11 +85,12 @@ export function describeStreamConformance({ setup, insert, settlesWithin, listen
 
     it("a new beginStream is the next generation: the old chunks are gone, appends start at 0 again", async () => {
       const { store } = await setup();
-      const run = await insert(store);
+      // its lease has lapsed (its holder stopped renewing)
+      const run = await insert(store, { leaseExpiresAt: Date.now() - 1 });
       expect(await store.beginStream(run.id, 1, "first")).toBe(1);
       expect(await store.appendStream(run.id, 1, 1, 0, text("old bytes"))).toBe(true);
       // another execution took the run over (fence 2) and streams again
-      const taken = await store.acquireLease(run.id, "owner-b", 30_000, Date.now() + 60_000);
+      const taken = await store.acquireLease(run.id, "owner-b", 30_000, Date.now());
       expect(taken!.fence).toBe(2);
       expect(await store.appendStream(run.id, 1, 1, 9, text("late"))).toBe(false);
       expect(await store.beginStream(run.id, 2, "second")).toBe(2);

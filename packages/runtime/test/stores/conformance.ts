@@ -226,19 +226,21 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
       it("acquireLease takes a free or expired lease and bumps the fence; refuses a live lease, even to its own holder", async () => {
         const { store } = await setup();
         const now = Date.now();
-        const run = await insert(store, { leaseOwner: "owner-a", leaseExpiresAt: now + TTL, fence: 1 });
-        expect(await store.acquireLease(run.id, "owner-b", TTL, now)).toBeNull();
+        const live = await insert(store, { leaseOwner: "owner-a", leaseExpiresAt: now + TTL, fence: 1 });
+        expect(await store.acquireLease(live.id, "owner-b", TTL, now)).toBeNull();
 
-        const expiredAt = now + TTL + 1;
-        const taken = await store.acquireLease(run.id, "owner-b", 5000, expiredAt);
-        expect(taken).toMatchObject({ id: run.id, leaseOwner: "owner-b", leaseExpiresAt: expiredAt + 5000, fence: 2 });
+        // past its end (its holder died). Shared stores time leases by their own clock: the lease ends in
+        // time, not by a later `now` passed in
+        const run = await insert(store, { leaseOwner: "owner-a", leaseExpiresAt: now - 1, fence: 1 });
+        const taken = await store.acquireLease(run.id, "owner-b", 5000, now);
+        expect(taken).toMatchObject({ id: run.id, leaseOwner: "owner-b", leaseExpiresAt: now + 5000, fence: 2 });
         expect(await store.getRun(run.id)).toMatchObject({ leaseOwner: "owner-b", fence: 2 });
 
         // Not even its holder takes a live lease twice: two claims of one process (its scheduler and a
         // retried request) must not both succeed. A released lease is free for anyone.
-        expect(await store.acquireLease(run.id, "owner-b", 5000, expiredAt)).toBeNull();
+        expect(await store.acquireLease(run.id, "owner-b", 5000, now)).toBeNull();
         await store.releaseLease(run.id, 2);
-        expect(await store.acquireLease(run.id, "owner-c", 5000, expiredAt)).toMatchObject({ leaseOwner: "owner-c", fence: 3 });
+        expect(await store.acquireLease(run.id, "owner-c", 5000, now)).toMatchObject({ leaseOwner: "owner-c", fence: 3 });
         expect(await store.acquireLease("no-such-run", "owner-c", 5000, now)).toBeNull();
       });
 

@@ -60,6 +60,24 @@ describe("postgresStore", () => {
     expect(rows).toEqual([{ id: run.id }]);
   });
 
+  it("times leases by the server's clock: a caller whose clock is off takes no live lease and misses no lapsed one", async () => {
+    const store = postgresStore({ connectionString: url, schema: freshSchema() });
+    const now = Date.now();
+    const hour = 3_600_000;
+    const live = (await store.createRun(makeRun({ status: "running", leaseOwner: "a", leaseExpiresAt: now + 30_000 }))).run;
+    const lapsed = (await store.createRun(makeRun({ status: "running", leaseOwner: "dead", leaseExpiresAt: now - 1 }))).run;
+    // an hour ahead: the live lease is still live
+    expect(await store.acquireLease(live.id, "ahead", 30_000, now + hour)).toBeNull();
+    expect((await store.claimDue([live.endpoint], "ahead", 30_000, now + hour, 10)).map((r) => r.id)).toEqual([lapsed.id]);
+    // renewed by a holder an hour behind: still live for its ttl
+    expect(await store.renewLease(lapsed.id, lapsed.fence + 1, 30_000, now - hour)).toBe(true);
+    expect(await store.acquireLease(lapsed.id, "other", 30_000, now)).toBeNull();
+    // a lapsed lease is taken by a caller an hour behind
+    const orphan = (await store.createRun(makeRun({ status: "running", leaseOwner: "dead", leaseExpiresAt: now - 1 }))).run;
+    expect(await store.acquireLease(orphan.id, "behind", 30_000, now - hour)).toMatchObject({ leaseOwner: "behind", leaseExpiresAt: now - hour + 30_000 });
+    await store.close();
+  });
+
   it("rejects an unsafe schema name at once", () => {
     expect(() => postgresStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' })).toThrow(/invalid schema name/);
   });
