@@ -82,7 +82,9 @@ export async function runScenario(ctx, plan) {
     // after the wait was saved: beyond the skew, so an event sent then is surely later than its `since`
     const event = sendEventWhen(plan.event, { ledger, key, instance, deadline, observed, afterSavedMs: skew === 0 ? 0 : Math.abs(skew) + 100 });
     if (plan.event === "before-wait") await event;
-    observed.response = await drive({ key, instance, deadline, apps, first: fault.kind === "skewed-clock" ? apps[0] : undefined });
+    // skewed clocks: the polls go to the instance ahead, which drives the run when it is due by its clock
+    const route = fault.kind === "skewed-clock" ? { first: apps[0], then: apps[1] } : {};
+    observed.response = await drive({ key, instance, deadline, apps, ...route });
     await event;
     // the final Response is stored: asking again (any instance, same key) gets it again, exactly
     observed.replay = await drive({ key, instance, deadline, apps });
@@ -168,13 +170,13 @@ async function holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }
 
 const start_ = (key) => ({ method: "POST", headers: { "idempotency-key": key, "content-type": "application/json" }, body: "{}" });
 
-/** The run's request (to `first`, if given), then its poll URL, through live instances, until the final Response. */
-async function drive({ key, instance, deadline, apps, first }) {
+/** The run's request (to `first`, if given), then its poll URL (to `then`, if given), through live instances, until the final Response. */
+async function drive({ key, instance, deadline, apps, first, then }) {
   let location = null;
   let next = first;
   while (now() < deadline) {
-    const app = next ?? (await instance());
-    next = undefined;
+    const app = next && !next.dead ? next : await instance();
+    next = then;
     // after a failure, sometimes retry the original request (same key), sometimes keep polling
     const res = await request(app, location ?? `/run?id=${key}`, location ? { method: "GET" } : start_(key), deadline);
     if (res === null) {
