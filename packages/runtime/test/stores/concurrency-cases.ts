@@ -7,6 +7,12 @@
 import { describe, expect, it, type TestFunction } from "vitest";
 import type { RunRecord, Store } from "../../src/store.js";
 
+/**
+ * Until a lease of `ms` taken now has lapsed. A later `now` passed in is not enough: a shared store
+ * (Postgres) times leases by its own clock, so time must really pass.
+ */
+const lapse = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms + 50));
+
 export interface ConcurrencyCaseHelpers {
   setup(): Promise<{ store: Store; another(): Promise<Store> }>;
   insert(store: Store, overrides?: Partial<RunRecord>): Promise<RunRecord>;
@@ -97,6 +103,7 @@ export function describeConcurrencyCases({ setup, insert, itShared, nextDue, set
       // a live lease renews as always
       expect(await store.renewLease(holder.id, holder.fence, 100, now + 50)).toBe(true);
       // expired: the holder died; its run is first in the queue (it was executing), so it is claimed first
+      await lapse(100);
       const claimed = await store.claimDue([endpoint], "owner-b", ttl, now + 500, 10);
       expect(claimed.map((r) => r.id)).toEqual([holder.id]);
       expect(await finish(store, claimed[0]!)).toBe(true);
@@ -106,6 +113,7 @@ export function describeConcurrencyCases({ setup, insert, itShared, nextDue, set
       // a holder resumed from a sleep (due at +50) whose lease lapsed: a run queued before it (+10) takes the slot…
       const late = await insert(store, limited("late", 1, now, { status: "waiting", wakeAt: now + 50, leaseExpiresAt: now + 100 }));
       const early = await insert(store, limited("late", 1, now, { status: "waiting", wakeAt: now + 10, leaseOwner: null, leaseExpiresAt: null }));
+      await lapse(100);
       expect(await store.acquireLease(early.id, "owner-b", ttl, now + 500)).toMatchObject({ leaseOwner: "owner-b" });
       // …and the late holder's renewal finds no free slot
       expect(await store.renewLease(late.id, late.fence, ttl, now + 600)).toBe(false);
