@@ -132,6 +132,20 @@ const cases: [string, string, string, string[]][] = [
     "http://localhost/api/sum",
     ["a", "b"],
   ],
+  [
+    "a local named like a parameter of a nested function (issue #12 class 12)",
+    `async (req: Request) => {
+      probe("top");
+      let i = 7;
+      await step.sleep("z", "5ms");
+      const got = await step.run("a", () => { probe("a"); return g(1); });
+      return new Response(String(i) + got);
+      function f(i: number) {}
+      function g(i: number) { return i; }
+    }`,
+    "http://localhost/api/shadow",
+    [],
+  ],
 ];
 
 describe("compiled handlers on the real runtime", () => {

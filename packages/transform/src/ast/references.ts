@@ -41,3 +41,8 @@ export function isDeclarationSlot(parent: t.Node, key: string): boolean {
 export function patternNames(pattern: t.Node): t.Identifier[] {
   return Object.values(t.getBindingIdentifiers(pattern, false)).flat();
 }
+
+/** The names a declaration binds in its enclosing scope (a function's name, not its parameters). */
+export function declaredNames(declaration: t.Node): string[] {
+  return Object.keys(t.getBindingIdentifiers(declaration, false, true));
+}

@@ -71,12 +71,12 @@ const visitors: Visitor<AnalysisState> = {
   Identifier(path, state) {
     state.usedNames.add(path.node.name);
     if (!isReference(path.parent, (path.listKey ?? path.key) as string)) return;
-    const binding = state.ownNodes.get(path.node) ?? ownBinding(path.scope, path.node.name, state.handler.scope);
+    const binding = state.ownNodes.get(path.node) ?? ownBinding(path.scope, path.node, state.handler.scope);
     if (binding) {
       state.renamed.set(path.node, binding);
       return;
     }
-    const outer = path.scope.getBinding(path.node.name);
+    const outer = lookup(path.scope, path.node);
     if (!outer || !isInside(outer.scope, state.handler.scope)) state.freeNames.add(path.node.name);
     if (outer && state.stepBindings.has(outer)) {
       state.stepRefs.add(path.node);
@@ -153,20 +153,41 @@ function addScope(state: AnalysisState, scope: Scope): void {
   state.scopes.push(scope);
   for (const binding of Object.values(scope.bindings)) {
     state.ownNodes.set(binding.identifier, binding);
-    for (const ref of binding.referencePaths) state.ownNodes.set(ref.node, binding);
+    const own = (node: t.Node) => isVisibleAt(binding, node) && state.ownNodes.set(node, binding);
+    for (const ref of binding.referencePaths) own(ref.node);
     for (const violation of binding.constantViolations) {
       for (const id of Object.values(violation.getBindingIdentifiers(true)).flat()) {
-        if (id.name === binding.identifier.name) state.ownNodes.set(id, binding);
+        if (id.name === binding.identifier.name) own(id);
       }
-      if (violation.isUpdateExpression()) state.ownNodes.set(violation.node.argument, binding);
+      if (violation.isUpdateExpression()) own(violation.node.argument);
     }
   }
 }
 
-function ownBinding(scope: Scope, name: string, handlerScope: Scope): Binding | undefined {
-  const binding = scope.getBinding(name);
+function ownBinding(scope: Scope, node: t.Identifier, handlerScope: Scope): Binding | undefined {
+  const binding = lookup(scope, node);
   return binding && isHandlerLevel(binding.scope, handlerScope) ? binding : undefined;
 }
+
+/**
+ * Babel's lookup of the binding `node` names, minus the two places where Babel's scopes are wider
+ * than the language's: a switch's discriminant does not see the declarations of its cases, and a
+ * function's parameters (default values) do not see the declarations of its body.
+ */
+function lookup(scope: Scope, node: t.Identifier): Binding | undefined {
+  let binding = scope.getBinding(node.name);
+  while (binding && !isVisibleAt(binding, node)) binding = binding.scope.parent?.getBinding(node.name);
+  return binding;
+}
+
+function isVisibleAt(binding: Binding, node: t.Node): boolean {
+  const block = binding.scope.block;
+  if (t.isSwitchStatement(block)) return !within(node, block.discriminant);
+  if (t.isFunction(block) && binding.kind !== "param" && binding.kind !== "local") return !block.params.some((param) => within(node, param));
+  return true;
+}
+
+const within = (node: t.Node, outer: t.Node): boolean => node.start != null && outer.start != null && node.start >= outer.start && node.end! <= outer.end!;
 
 function classInstance(binding: Binding): BindingInfo["instanceOf"] {
   const declarator = binding.path;

@@ -4,6 +4,7 @@
  * `resume` are our locals and which belong to nested scopes that shadow them.
  */
 import * as t from "@babel/types";
+import { declaredNames } from "../../ast/references.js";
 import { replaceAt, walk } from "../../ast/walk.js";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
@@ -21,7 +22,7 @@ export interface CapturedLocals {
 export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, localsObject: t.Identifier): CapturedLocals {
   const declared = [...lw.vars];
   const own = new Set(declared);
-  const hoistedNames = new Set(lw.hoisted.flatMap((s) => Object.keys(t.getBindingIdentifiers(s, true))));
+  const hoistedNames = new Set(lw.hoisted.flatMap(declaredNames));
   const refs = new WeakMap<t.Identifier, string>();
   const occurrences: Occurrence[] = [];
   // a call of a re-created function reads what that function reads
@@ -73,7 +74,7 @@ function functionReads(hoisted: t.Statement[], refs: WeakMap<t.Identifier, strin
       const fn = functionRefs.get(n);
       if (fn) calls.add(fn);
     });
-    for (const name of Object.keys(t.getBindingIdentifiers(declaration, true))) direct.set(name, { reads, calls });
+    for (const name of declaredNames(declaration)) direct.set(name, { reads, calls });
   }
   const reads = new Map<string, Set<string>>();
   for (const [name] of direct) {

@@ -20,8 +20,8 @@ export function findOccurrences(body: t.BlockStatement, names: ReadonlySet<strin
       if (names.has(node.name) && !shadowed.has(node.name) && isReference(slot.parent, slot.key)) found.push({ node, ...slot });
       return;
     }
-    const inner = declaredIn(node, shadowed);
     forEachChild(node, (child, childSlot) => {
+      const inner = declaredIn(node, childSlot.key, shadowed);
       // declaration patterns bind names (already in `shadowed`); only their defaults and computed keys are read
       if (isDeclarationSlot(node, childSlot.key)) visitPattern(child, inner);
       else visit(child, childSlot, inner);
@@ -51,19 +51,20 @@ export function findOccurrences(body: t.BlockStatement, names: ReadonlySet<strin
   return found;
 }
 
-/** Names a node binds for its own subtree, added to the ones already shadowed. */
-function declaredIn(node: t.Node, shadowed: ReadonlySet<string>): ReadonlySet<string> {
+/** Names a node binds for its child at `key`, added to the ones already shadowed. */
+function declaredIn(node: t.Node, key: string, shadowed: ReadonlySet<string>): ReadonlySet<string> {
   const names: string[] = [];
   const add = (pattern: t.Node | null | undefined) => pattern && names.push(...Object.keys(t.getBindingIdentifiers(pattern, false)));
   if (t.isFunction(node)) {
     node.params.forEach(add);
     if (t.isFunctionExpression(node) && node.id) add(node.id); // a function expression's name is visible only inside it
-    collectVars(node.body, add);
+    if (key === "body") collectVars(node.body, add); // parameters do not see the body's declarations
   } else if (t.isClassExpression(node) && node.id) {
     add(node.id);
   } else if (t.isBlockStatement(node) || t.isProgram(node) || t.isStaticBlock(node)) {
     node.body.forEach((s) => lexicalDeclaration(s, add));
-  } else if (t.isSwitchStatement(node)) {
+  } else if (t.isSwitchStatement(node) && key === "cases") {
+    // the discriminant does not see the cases' declarations
     node.cases.forEach((c) => c.consequent.forEach((s) => lexicalDeclaration(s, add)));
   } else if (t.isForStatement(node) && t.isVariableDeclaration(node.init) && node.init.kind !== "var") {
     node.init.declarations.forEach((d) => add(d.id));

@@ -1,0 +1,66 @@
+/**
+ * Scopes and bindings kept exactly when the compiler hoists the handler's locals and saves them
+ * on the locals object (issue #12 classes 4, 7, 12, 16; found by the test262
+ * differential run). Compiled vs plain, crashed and resumed at every checkpoint, and the plain
+ * result checked against what JavaScript says.
+ */
+import { describe, expect, it } from "vitest";
+import { expectEquivalent, load } from "./harness.js";
+
+const endpoint = (handler: string) => `import { step } from "inngest";\nexport const handler = inngest.endpoint(${handler});\n`;
+const check = async (handler: string) => {
+  const { checkpoints, plain } = await expectEquivalent(load(endpoint(handler), "/app/src/handler.js"), { scenario: { retries: 0 } });
+  expect(checkpoints).toBeGreaterThan(0);
+  return JSON.parse(plain.body);
+};
+const caught = `const caught = (f) => { try { return f(); } catch (e) { return e.constructor.name; } };`;
+
+describe("scopes", () => {
+  it("a let declared in a loop body starts undefined in every iteration (class 4)", async () => {
+    const out = await check(`async () => {
+      const out = [];
+      for (let i = 0; i < 3; i++) { await step.run("s", () => i); let y; out.push(String(y)); y = i; }
+      let n = 0;
+      while (n < 2) { let w; if (n > 0) w = await step.run("w", () => n); out.push(String(w)); n++; }
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["undefined", "undefined", "undefined", "undefined", "1"]);
+  });
+
+  it("a default-parameter closure sees the outer binding, not the body's var (class 7)", async () => {
+    const out = await check(`async () => {
+      var x = "outside";
+      await step.run("a", () => 1);
+      function f(g = () => x) { var x = "inside"; return g(); }
+      const h = (g = () => x) => { var x = "inside"; return g(); };
+      return Response.json([f(), h(), x]);
+    }`);
+    expect(out).toEqual(["outside", "outside", "outside"]);
+  });
+
+  it("a local named like a parameter of a nested function is saved (class 12)", async () => {
+    const out = await check(`async () => {
+      let i = 7;
+      await step.sleep("z", "5ms");
+      const r = [String(i), g(1)];
+      await step.run("a", () => 1);
+      return Response.json([...r, String(i)]);
+      function f(i) {}
+      function g(i) { return i; }
+    }`);
+    expect(out).toEqual(["7", 1, "7"]);
+  });
+
+  it("a switch discriminant and a case declaration are different scopes (class 16)", async () => {
+    const out = await check(`async () => {
+      ${caught}
+      let x = "outer", p;
+      await step.run("a", () => 1);
+      switch (p = () => x, 1) { case 1: let x = "case"; await null; }
+      const out = [p(), caught(() => { switch (1) { case 0: let q = 1; case 1: return q; } })];
+      await step.run("b", () => 2);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["outer", "ReferenceError"]);
+  });
+});
