@@ -95,6 +95,7 @@ describe("control flow", () => {
     }`, { minCheckpoints: 4 });
   });
 
+  // generators: test/iteration.test.ts (lazy without a crash; cannot be saved at a checkpoint)
   it("for…of over arrays, Maps, Sets and strings (repeated step ids get :N)", async () => {
     await check(`async () => {
       const out = [];
@@ -102,10 +103,8 @@ describe("control flow", () => {
       for (const [k, v] of new Map([["a", 1], ["b", 2]])) out.push(await step.run("map", () => k + v));
       for (const v of new Set(["x", "y"])) out.push(await step.run("set", () => v));
       for (const ch of "hé") out.push(await step.run("str", () => ch));
-      function* gen() { yield 1; yield 2; }
-      for (const g of gen()) out.push(await step.run("gen", () => g));
       return Response.json(out);
-    }`, { minCheckpoints: 10 });
+    }`, { minCheckpoints: 8 });
   });
 
   it("for…in", async () => {

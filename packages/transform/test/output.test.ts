@@ -44,12 +44,12 @@ describe("readable output", () => {
         name: "handler",
         version: expect.stringMatching(/^[0-9a-f]{12}$/),
         steps: [
-          { id: "price", kind: "run", line: 12, state: 2 },
-          { id: "cool-down", kind: "sleep", line: 15, state: 5 },
+          { id: "price", kind: "run", line: 12, state: 4 },
+          { id: "cool-down", kind: "sleep", line: 15, state: 10 },
         ],
-        states: 6,
-        captured: ["total", "id_list", "id_index", "id"],
-        live: { 2: ["total", "id_list", "id_index", "id"], 5: ["total"] },
+        states: 11,
+        captured: ["total", "id_iterable", "id_count", "id"],
+        live: { 4: ["total", "id_iterable", "id_count", "id"], 10: ["total"] },
         stateDescriptions: expect.any(Array),
       },
     ]);
@@ -58,20 +58,25 @@ describe("readable output", () => {
   it("describes every state: its steps, what it saves, its source lines, where it goes, where its case is", () => {
     const { code, endpoints } = transform(prices, { filename: "/shop/src/prices.ts", root: "/shop" });
     const states = endpoints[0]!.stateDescriptions;
-    const saved = ["total", "id_list", "id_index", "id"];
+    const saved = ["total", "id_iterable", "id_count", "id"];
     expect(states.map(({ codeLines, ...s }) => s)).toEqual([
       { state: 0, steps: [], live: [], lines: [9, 10, 11], next: [1] },
-      { state: 1, steps: [], live: [], lines: [11], next: [4, 2] }, // for…of head: done, or the next element
-      { state: 2, steps: [{ id: "price", kind: "run", line: 12 }], live: saved, lines: [12, 13], next: [3] },
-      { state: 3, steps: [], live: [], lines: [], next: [1] }, // the cursor's increment is generated code
-      { state: 4, steps: [], live: [], lines: [], next: [5] },
-      { state: 5, steps: [{ id: "cool-down", kind: "sleep", line: 15 }], live: ["total"], lines: [15, 16], next: ["end"] },
+      { state: 1, steps: [], live: [], lines: [], next: [2] }, // the try that closes the iterator on a break/throw
+      { state: 2, steps: [], live: [], lines: [11], next: [3, 6] }, // for…of head: the next element, or done
+      { state: 3, steps: [], live: [], lines: [11], next: [4] },
+      { state: 4, steps: [{ id: "price", kind: "run", line: 12 }], live: saved, lines: [12, 13], next: [5] },
+      { state: 5, steps: [], live: [], lines: [], next: [2] }, // loop continue: generated code
+      { state: 6, steps: [], live: [], lines: [], next: [8] },
+      { state: 7, steps: [], live: [], lines: [], next: ["end", 8] }, // catch: close the iterator, rethrow
+      { state: 8, steps: [], live: [], lines: [11], next: ["end", 9] }, // finally: close it unless exhausted
+      { state: 9, steps: [], live: [], lines: [], next: [10] },
+      { state: 10, steps: [{ id: "cool-down", kind: "sleep", line: 15 }], live: ["total"], lines: [15, 16], next: ["end"] },
     ]);
     // each state's lines in the output run from its `case` label to its last statement
     const lines = code.split("\n");
     for (const { state, codeLines } of states) {
       expect(lines[codeLines!.first - 1]!.trim()).toBe(`case ${state}:`);
-      expect(lines[codeLines!.last]!.trim()).toMatch(state === 5 ? /^default:$/ : /^\/\/ .* \(line \d+\)$/);
+      expect(lines[codeLines!.last]!.trim()).toMatch(state === 10 ? /^default:$/ : /^\/\/ .* \(line \d+\)$/);
     }
     // the printed header is the same description: `live` and `steps` per state that awaits
     expect(endpoints[0]!.steps).toEqual(states.flatMap((s) => s.steps.map((step) => ({ ...step, state: s.state }))));

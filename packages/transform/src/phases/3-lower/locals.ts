@@ -38,7 +38,8 @@ export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, 
   }
 
   const liveIn = computeLiveness(lw.em, refs, functionReads(lw.hoisted, refs, functionRefs));
-  const live = new Map(lw.awaits.map((a) => [a.state, declared.filter((n) => liveIn.get(a.state)!.has(n))]));
+  const saveable = declared.filter((n) => !lw.unsaved.has(n));
+  const live = new Map(lw.awaits.map((a) => [a.state, saveable.filter((n) => liveIn.get(a.state)!.has(n))]));
   const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)));
 
   const capturedSet = new Set(captured);

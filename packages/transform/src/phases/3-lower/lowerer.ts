@@ -27,6 +27,8 @@ export class Lowerer {
   readonly em: Emitter;
   /** locals hoisted to the top of `resume` (the ones live across an await end up in `$.locals`) */
   readonly vars = new Set<string>();
+  /** hoisted locals never saved (iterators: re-created on resume) */
+  readonly unsaved = new Set<string>();
   /** function / class / type declarations re-created at the top of `resume` */
   readonly hoisted: t.Statement[] = [];
   readonly awaits: AwaitSite[] = [];
@@ -79,6 +81,12 @@ export class Lowerer {
   declareVar(name: string): t.Identifier {
     this.vars.add(name);
     return t.identifier(name);
+  }
+
+  /** A hoisted local that is never saved: a resumed run finds it `undefined` (and re-creates it). */
+  declareUnsaved(name: string): t.Identifier {
+    this.unsaved.add(name);
+    return this.declareVar(name);
   }
 
   /** Clone an original node, renaming handler bindings and turning `step` into `$.step`. */

@@ -8,6 +8,7 @@ import { assignable, assignPattern, emitEffect, explode, explodeAwait, explodeVa
 import { patternNames } from "../../ast/references.js";
 import { containsAwait, containsVar, hasEscapingJump } from "./scan.js";
 import type { TryRegion } from "./emitter.js";
+import { lowerForIn, lowerForOf } from "./iteration.js";
 
 export function lowerStatement(lw: Lowerer, node: t.Statement, label: string | null = null): void {
   const { current } = lw.em;
@@ -56,8 +57,9 @@ function lowerStatementBody(lw: Lowerer, node: t.Statement, label: string | null
     case "ForStatement":
       return lowerLoop(lw, node, label);
     case "ForOfStatement":
+      return lowerForOf(lw, node, label, (s) => lowerStatement(lw, s));
     case "ForInStatement":
-      return lowerForEach(lw, node, label);
+      return lowerForIn(lw, node, label, (s) => lowerStatement(lw, s));
     case "LabeledStatement":
       if (t.isLoop(node.body)) return lowerStatement(lw, node.body, node.label.name);
       return lowerLabeledBlock(lw, node);
@@ -186,61 +188,6 @@ function lowerLoop(lw: Lowerer, node: t.WhileStatement | t.DoWhileStatement | t.
   inLoop(lw, leap, () => lowerStatement(lw, node.body));
   em.mark(next, `loop continue (line ${line})`);
   if (t.isForStatement(node) && node.update) emitEffect(lw, explode(lw, node.update, true));
-  em.jump(head);
-  em.mark(after, `after loop (line ${line})`);
-}
-
-/**
- * `for…of` / `for…in` iterate over a serializable cursor: the iterable is materialized
- * once into an array (`Array.from`; for…in: its enumerable keys) plus an index, both
- * saved at checkpoints, so the loop resumes at the right element.
- */
-function lowerForEach(lw: Lowerer, node: t.ForOfStatement | t.ForInStatement, label: string | null): void {
-  const em = lw.em;
-  const line = node.loc?.start.line;
-  const left = node.left;
-  const declared = t.isVariableDeclaration(left) ? left.declarations[0]!.id : left;
-  const base = t.isIdentifier(declared) ? (lw.analysis.rename.get(declared)?.name ?? declared.name) : "entry";
-  const list = lw.declareVar(lw.fresh(`${base}_${t.isForInStatement(node) ? "keys" : "list"}`));
-  const index = lw.declareVar(lw.fresh(`${base}_index`));
-  const source = explodeValue(lw, node.right);
-  if (t.isForOfStatement(node)) {
-    em.emitAssign(t.cloneNode(list), t.callExpression(t.memberExpression(t.identifier("Array"), t.identifier("from")), [source]));
-  } else {
-    const key = t.identifier(lw.fresh("key"));
-    em.emitAssign(t.cloneNode(list), t.arrayExpression());
-    em.emit(
-      t.forInStatement(
-        t.variableDeclaration("const", [t.variableDeclarator(key)]),
-        t.isIdentifier(source) ? source : hoist(lw, source),
-        t.expressionStatement(t.callExpression(t.memberExpression(t.cloneNode(list), t.identifier("push")), [t.cloneNode(key)])),
-      ),
-    );
-  }
-  em.emitAssign(t.cloneNode(index), t.numericLiteral(0));
-  const head = em.newState();
-  const next = em.newState();
-  const after = em.newState();
-  em.mark(head, `${t.isForOfStatement(node) ? "for…of" : "for…in"} head (line ${line})`);
-  em.jumpUnless(t.binaryExpression("<", t.cloneNode(index), t.memberExpression(t.cloneNode(list), t.identifier("length"))), after);
-  const current = t.memberExpression(t.cloneNode(list), t.cloneNode(index), true);
-  inLoop(lw, { kind: "loop", label, breakState: after, continueState: next }, () => {
-    if (t.isVariableDeclaration(left)) {
-      const id = left.declarations[0]!.id;
-      for (const name of patternNames(id)) {
-        const info = lw.analysis.rename.get(name);
-        if (!info) continue;
-        lw.declareVar(info.name);
-        if (info.constant) lw.perIteration.add(info.name);
-      }
-      assignPattern(lw, id, current);
-    } else {
-      assignPattern(lw, left as t.LVal, current);
-    }
-    lowerStatement(lw, node.body);
-  });
-  em.mark(next, `next element (line ${line})`);
-  em.emit(t.expressionStatement(t.updateExpression("++", t.cloneNode(index))));
   em.jump(head);
   em.mark(after, `after loop (line ${line})`);
 }
