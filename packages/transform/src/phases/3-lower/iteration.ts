@@ -16,6 +16,7 @@
  */
 import { parse } from "@babel/parser";
 import * as t from "@babel/types";
+import { walk } from "../../ast/walk.js";
 import { explodeValue } from "./expressions.js";
 import type { Lowerer } from "./lowerer.js";
 
@@ -110,7 +111,7 @@ function template(code: string, names: Record<string, t.Identifier>, loc: t.Sour
   const loop = parse(`for (;;) {${code}}`).program.body[0] as t.ForStatement;
   return (loop.body as t.BlockStatement).body.map((s) => {
     const copy = t.cloneNode(s, true, true);
-    t.traverseFast(copy, (n) => {
+    walk(copy, (n) => {
       if (t.isIdentifier(n) && n.name in names) n.name = names[n.name]!.name;
     });
     copy.loc = loc ?? null;
