@@ -7,6 +7,7 @@
 import { clockOf } from "./clock.js";
 import { randomId, TokenSigner } from "./crypto.js";
 import type { EndpointAdapter } from "./edge.js";
+import { endpointConcurrency, type EndpointConcurrency } from "./concurrency.js";
 import { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
 import { eventMatcher, eventRecord, normalizeEvent } from "./events.js";
@@ -17,7 +18,7 @@ import { env, resolveSettings, type EndpointDef, type Logger, type Services } fr
 import { retryRun, type CancelOptions } from "./run-control.js";
 import type { RunChange, RunStatus, Store } from "./store.js";
 import { openStore } from "./stores/open.js";
-import type { Duration, EndpointHandler, EventPayload } from "./types.js";
+import type { Duration, EndpointHandler, EndpointOptions, EventPayload } from "./types.js";
 
 /** Plain handlers' request paths the client keeps an endpoint for (the most recently used). */
 const TRACKED_PATHS = 1000;
@@ -64,6 +65,8 @@ export interface InngestOptions {
 export interface EndpointSource {
   readonly handler: EndpointHandler | MachineDefinition;
   readonly options: InngestOptions;
+  /** the endpoint's own options (concurrency) */
+  readonly endpointOptions?: EndpointOptions;
 }
 
 /** A registry symbol, so a test kit finds the source even through another copy of the runtime. */
@@ -121,22 +124,23 @@ export class Inngest {
   /**
    * Makes `handler` durable: returns `(req: Request) => Promise<Response>`.
    * Accepts a plain async handler (replay mode) or the machine the build
-   * plugin compiles it into.
+   * plugin compiles it into. `options.concurrency` limits the runs executing
+   * at once (per key) across every instance sharing the store.
    */
-  endpoint(handler: EndpointHandler | MachineDefinition): (req: Request) => Promise<Response> {
-    const endpoint = this.serve(handler);
-    const source: EndpointSource = { handler, options: this.options };
+  endpoint(handler: EndpointHandler | MachineDefinition, options?: EndpointOptions): (req: Request) => Promise<Response> {
+    const endpoint = this.serve(handler, endpointConcurrency(options));
+    const source: EndpointSource = { handler, options: this.options, endpointOptions: options };
     return Object.defineProperty(endpoint, SOURCE, { value: source });
   }
 
-  private serve(handler: EndpointHandler | MachineDefinition): (req: Request) => Promise<Response> {
+  private serve(handler: EndpointHandler | MachineDefinition, concurrency: EndpointConcurrency | null): (req: Request) => Promise<Response> {
     if (!this.options.endpointAdapter) {
       throw new Error(
         'inngest.endpoint() needs a client created with an endpointAdapter: new Inngest({ id, endpointAdapter }), with import { endpointAdapter } from "@durable-endpoints/runtime/edge" (or "inngest/edge")',
       );
     }
     if (isMachine(handler)) {
-      const def: EndpointDef = { id: handler.id, machine: handler, handler: null };
+      const def: EndpointDef = { id: handler.id, machine: handler, handler: null, concurrency };
       this.endpoints.set(def.id, def);
       return (req) => this.protocol.handle(req, def);
     }
@@ -149,7 +153,7 @@ export class Inngest {
       if (path.length > MAX_PLAIN_PATH) {
         return new HttpError(414, `The request path is longer than ${MAX_PLAIN_PATH} characters`, { name: "URITooLong" }).getResponse();
       }
-      return this.protocol.handle(req, this.plainEndpoint(`${this.id}:${path}`, handler));
+      return this.protocol.handle(req, this.plainEndpoint(`${this.id}:${path}`, handler, concurrency));
     };
   }
 
@@ -160,10 +164,10 @@ export class Inngest {
    * requested; a run on a forgotten path resumes through its poll URL, an
    * Idempotency-Key retry, or the next request to its path.
    */
-  private plainEndpoint(id: string, handler: EndpointHandler): EndpointDef {
+  private plainEndpoint(id: string, handler: EndpointHandler, concurrency: EndpointConcurrency | null): EndpointDef {
     let def = this.plainPaths.get(id);
-    if (def?.handler === handler) this.plainPaths.delete(id); // re-inserted below: most recently used
-    else def = { id, machine: null, handler };
+    if (def?.handler === handler && def.concurrency === concurrency) this.plainPaths.delete(id); // re-inserted below: most recently used
+    else def = { id, machine: null, handler, concurrency };
     this.plainPaths.set(id, def);
     this.endpoints.set(id, def);
     if (this.plainPaths.size > TRACKED_PATHS) {

@@ -10,5 +10,6 @@ export { isWakeable } from "./store.js";
 export type { Logger } from "./services.js";
 export type { Store, RunRecord, StepRecord, WaitRecord, RunStatus, StepStatus, ListRunsOptions, RunChange } from "./store.js";
 export * from "./types.js";
+export type { RunConcurrency } from "./store.js";
 export { isMachine, MACHINE_FORMAT } from "./machine.js";
 export type { MachineDefinition, MachineContext, MachineStepInfo, StepKind } from "./machine.js";

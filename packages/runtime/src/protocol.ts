@@ -11,6 +11,7 @@
  *   resumed where the client asks (stream/rejoin.ts).
  */
 
+import { runConcurrency } from "./concurrency.js";
 import { randomId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
@@ -84,6 +85,7 @@ export class Protocol {
     const body = await readBody(req, services.limits.maxBodyBytes);
     const { store, signer } = await services.use();
     const key = await this.scopedKey(req, signer);
+    const concurrency = await runConcurrency(def.id, def.concurrency, () => rebuildRequest(req, body));
     const now = services.clock.now();
     const run: RunRecord = {
       id: randomId(),
@@ -103,12 +105,14 @@ export class Protocol {
       leaseExpiresAt: now + services.leaseMs,
       fence: 1,
       stepsDone: 0,
-      concurrency: null,
+      concurrency,
       createdAt: now,
       updatedAt: now,
     };
     const created = await store.createRun(run);
     if (!created.created) return this.attach(created.run, run.requestHash, url, def, req, signer);
+    // no concurrency slot free: queued, it starts (on any instance) when its turn comes; the client polls meanwhile
+    if (created.run.leaseOwner === null) return this.redirect(run.id, url, def, signer);
     engine.adopt(run);
     // the handler gets the original request, or a copy carrying the body already read from it
     const outcome = await engine.execute(def, run, body === null ? req : rebuildRequest(req, body), true);

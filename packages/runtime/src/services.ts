@@ -9,6 +9,7 @@ import type { Clock } from "./clock.js";
 import type { TokenSigner } from "./crypto.js";
 import { parseDuration } from "./duration.js";
 import { callerCredentials } from "./request.js";
+import type { EndpointConcurrency } from "./concurrency.js";
 import type { MachineDefinition } from "./machine.js";
 import type { Store } from "./store.js";
 import type { EndpointHandler } from "./types.js";
@@ -62,6 +63,8 @@ export interface EndpointDef {
   readonly id: string;
   readonly machine: MachineDefinition | null;
   readonly handler: EndpointHandler | null;
+  /** at most this many runs per key execute at once; null: no limit */
+  readonly concurrency: EndpointConcurrency | null;
 }
 
 export const env = (name: string): string | undefined =>

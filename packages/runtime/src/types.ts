@@ -47,3 +47,20 @@ export interface StepTools {
 
 /** A plain (uncompiled) endpoint handler, as the user writes it. */
 export type EndpointHandler = (req: Request) => Promise<Response>;
+
+/** Options of `inngest.endpoint(handler, options)`. */
+export interface EndpointOptions {
+  /** At most `limit` runs of this endpoint (per `key`) execute at once, across every instance sharing the store. */
+  concurrency?: ConcurrencyOptions;
+}
+
+export interface ConcurrencyOptions {
+  /** Runs of one key executing at once: a positive integer. */
+  limit: number;
+  /**
+   * The key a run counts against (e.g. a user id), from the request as it
+   * arrived (headers and body readable); may be async. Default: one key for
+   * the whole endpoint.
+   */
+  key?: (req: Request) => string | number | Promise<string | number>;
+}

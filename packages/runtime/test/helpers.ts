@@ -45,6 +45,20 @@ export async function follow(handler: (r: Request) => Promise<Response>, first: 
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once `condition()` holds (checked every 10 ms); fails naming `what` after `ms`. */
+export async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !condition(); await sleep(10)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+  }
+}
+
+/** A promise and the function that resolves it. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 const sqliteDirs: string[] = [];
 
 /**

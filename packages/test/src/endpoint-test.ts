@@ -12,6 +12,7 @@ import {
   parseDuration,
   type Duration,
   type EndpointHandler,
+  type EndpointOptions,
   type EventPayload,
   type InngestOptions,
   type Logger,
@@ -95,6 +96,8 @@ export class EndpointTest {
   /** requests a crash left unanswered: resume() sends them again */
   private cutOff: Request[] = [];
   private autoResume = false;
+  /** the endpoint's own options (concurrency), re-applied in every simulated process */
+  private readonly endpointOptions: EndpointOptions | undefined;
   private requests = 0;
   private lastRun: string | null = null;
   /** poll URLs the client was given, by run id */
@@ -103,6 +106,7 @@ export class EndpointTest {
   constructor(endpoint: unknown, options: TestEndpointOptions = {}) {
     const source = endpointSource(endpoint);
     const handler = source ? source.handler : endpoint;
+    this.endpointOptions = source?.endpointOptions;
     if (isMachine(handler)) [this.machine, this.handler] = [handler, null];
     else if (typeof handler === "function") [this.machine, this.handler] = [null, handler as EndpointHandler];
     else throw new TypeError("testEndpoint() expects an endpoint made by inngest.endpoint(), a compiled machine or an async (req) => Response handler");
@@ -283,6 +287,7 @@ export class EndpointTest {
     const client = new Inngest(withClock({ ...this.clientOptions, store: view.store }, clock));
     const handle = client.endpoint(
       this.machine ? instrumentMachine(this.machine, this.journal, number) : instrumentHandler(this.handler!, this.journal, number),
+      this.endpointOptions,
     );
     // a dead process's timers never fire again; its pending work never settles (the view swallows it)
     void view.died.then(() => clock.stop());

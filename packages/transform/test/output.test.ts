@@ -179,6 +179,15 @@ export const fanout = inngest.endpoint(async (req: Request) => {
     expect(endpoints.map((e) => e.id)).toEqual(["w.ts#a", "w.ts#b"]);
   });
 
+  it("endpoint options (a second argument) stay as written after the machine", () => {
+    const { code, endpoints } = transform(
+      `import { step } from "inngest";\nexport const h = inngest.endpoint(async () => new Response(await step.run("a", () => "x")), { concurrency: { limit: 2 } });\n`,
+      { filename: "/app/o.ts", root: "/app" },
+    );
+    expect(endpoints.map((e) => e.id)).toEqual(["o.ts#h"]);
+    expect(code).toMatch(/durable: 1,[\s\S]*\}, \{ concurrency: \{ limit: 2 \} \}\);\n$/);
+  });
+
   it("a module that imports nothing from an import source is left alone", () => {
     const code = `import { api } from "other-lib";\nexport const h = api.endpoint(async () => new Response(await fetch("x")));\n`;
     expect(transform(code, { filename: "/a.ts" })).toMatchObject({ code, map: null, endpoints: [] });

@@ -52,7 +52,8 @@ export function findEndpoints(file: t.File, code: string, importSources: readonl
     CallExpression(path) {
       const { callee, arguments: args } = path.node;
       if (!t.isMemberExpression(callee) || callee.computed || !t.isIdentifier(callee.property, { name: "endpoint" })) return;
-      if (args.length !== 1 || !t.isExpression(args[0])) return;
+      // inngest.endpoint(handler) or inngest.endpoint(handler, options)
+      if (args.length < 1 || args.length > 2 || !t.isExpression(args[0])) return;
       const argument = path.get("arguments.0") as NodePath<t.Expression>;
       const handler = resolveHandler(argument);
       if (!handler) {
