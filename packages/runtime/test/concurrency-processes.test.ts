@@ -91,7 +91,8 @@ async function settle(first: Response, servers: RunningServer[]): Promise<Respon
 
 const request = (server: RunningServer, path: string) => fetch(`${server.url}${path}`, { method: "POST", redirect: "manual" });
 
-describe("concurrency limits across three processes on Postgres", () => {
+// processes start, connect and migrate: slow on a loaded machine
+describe("concurrency limits across three processes on Postgres", { timeout: 120_000 }, () => {
   test("limit 1: one run executes at a time across all three; the queued ones start in the order they came", async () => {
     const c = cluster();
     const apps = await Promise.all([c.start(), c.start(), c.start()]);
@@ -119,7 +120,10 @@ describe("concurrency limits across three processes on Postgres", () => {
     c.hold(...ids);
     const answered: Response[] = [];
     const requests = ids.map((id, i) => request(apps[i % 3]!, `/two?id=${id}`).then((res) => (answered.push(res), res)));
-    await until(() => answered.length === 10 && c.started().length === 2, "two runs execute and ten are queued");
+    await until(
+      () => answered.length === 10 && c.started().length === 2,
+      () => `two runs execute and ten are queued (answered: ${answered.map((res) => res.status)}; started: ${c.started()})`,
+    );
     expect(answered.map((res) => res.status)).toEqual(Array(10).fill(303));
     c.release(...ids);
     const finals = await Promise.all(requests.map(async (res, i) => settle(await res, [apps[(i + 1) % 3]!])));

@@ -45,10 +45,10 @@ export async function follow(handler: (r: Request) => Promise<Response>, first: 
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves once `condition()` holds (checked every 10 ms); fails naming `what` after `ms`. */
-export async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+/** Resolves once `condition()` holds (checked every 10 ms); fails naming `what` (read then) after `ms`. */
+export async function until(condition: () => boolean, what: string | (() => string), ms = 20_000): Promise<void> {
   for (const deadline = Date.now() + ms; !condition(); await sleep(10)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${typeof what === "string" ? what : what()}`);
   }
 }
 

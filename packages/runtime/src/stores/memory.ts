@@ -59,6 +59,7 @@ class MemoryStore implements Store {
       // queued unless a slot is free for it (its place in the queue: now, after every run before it)
       Object.assign(stored, { status: "waiting", wakeAt: run.createdAt, leaseOwner: null, leaseExpiresAt: null });
       if (this.slotFree(stored, run.createdAt)) Object.assign(stored, run);
+      else this.due();
     }
     return { created: true as const, run: { ...stored } };
   }

@@ -117,6 +117,8 @@ class PostgresStore implements Store {
                WHERE id = $5 AND ${slotFree(this.#slots, "r", pgArg(args, run.createdAt))} RETURNING *`,
               args,
             );
+            // queued: due work, at commit — a slot freed while we held the lock found no run to give it to
+            if (!leased) await client.query("SELECT pg_notify($1, '')", [this.#channels.due]);
             return [leased ?? queued];
           })
         : await this.#query(insert, [...runValues(run), leaseMs]);

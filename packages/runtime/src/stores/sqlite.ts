@@ -90,15 +90,17 @@ class SqliteStore implements Store {
     const db = await this.#open();
     const limited = run.concurrency !== null && run.leaseOwner !== null;
     const inserted = db.transaction(() => {
-      if (!limited) return db.run(INSERT_RUN, runValues(run)) > 0;
+      if (!limited) return db.run(INSERT_RUN, runValues(run)) > 0 && "inserted";
       // queued first: then it takes the lease only if a slot is free for it, in one transaction
       if (db.run(INSERT_RUN, runValues(queuedForm(run))) === 0) return false;
       const values: unknown[] = [run.status, run.wakeAt, run.leaseOwner, run.leaseExpiresAt, run.id];
-      db.run(`UPDATE runs AS r SET status = ?, wake_at = ?, lease_owner = ?, lease_expires_at = ? WHERE id = ? AND ${slotFree(SLOTS, "r", at(values, run.createdAt))}`, values);
-      return true;
+      const sql = `UPDATE runs AS r SET status = ?, wake_at = ?, lease_owner = ?, lease_expires_at = ? WHERE id = ? AND ${slotFree(SLOTS, "r", at(values, run.createdAt))}`;
+      return db.run(sql, values) > 0 ? "leased" : "queued";
     });
     if (inserted) {
       this.#hub.runChanged(run.id);
+      // queued: due work (as everywhere, for a slot freed in the meantime)
+      if (inserted === "queued") this.#hub.due();
       return { created: true as const, run: this.#getRun(db, run.id)! };
     }
     const existing = db.get("SELECT * FROM runs WHERE endpoint = ? AND idempotency_key = ?", [run.endpoint, run.idempotencyKey]);

@@ -137,12 +137,14 @@ export function describeConcurrencyCases({ setup, insert, itShared, nextDue, set
       expect(await store.acquireLease(second.id, "owner-b", ttl, now + 4)).toMatchObject({ leaseOwner: "owner-b" });
     });
 
-    it("a limited run that finishes or suspends signals due work: its slot is free", async () => {
+    it("a run inserted queued signals due work (a slot freed meanwhile is given), and so does a limited run that finishes", async () => {
       const { store } = await setup();
       const now = Date.now();
       const holder = await insert(store, limited("k", 1, now));
-      await insert(store, limited("k", 1, now + 1));
       await listening(store);
+      const queued = nextDue(store);
+      await insert(store, limited("k", 1, now + 1));
+      expect(await settlesWithin(queued.promise, 2000)).toBe("changed");
       const due = nextDue(store);
       expect(await finish(store, holder)).toBe(true);
       expect(await settlesWithin(due.promise, 2000)).toBe("changed");
