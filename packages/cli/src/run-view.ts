@@ -1,5 +1,5 @@
 /** One run, decoded for people: what `durable run` prints and what the web inspector shows. */
-import { deserialize, type RunRecord, type StepRecord } from "@durable-endpoints/runtime";
+import { deserialize, type RunConcurrency, type RunRecord, type StepRecord } from "@durable-endpoints/runtime";
 
 export interface StepView {
   id: string;
@@ -41,6 +41,8 @@ export interface RunView {
   wakeAt: number | null;
   idempotencyKey: string | null;
   lease: { owner: string; expiresAt: number | null } | null;
+  /** the endpoint's concurrency limit and this run's key ("" when the endpoint has no key function) */
+  concurrency: RunConcurrency | null;
   request: MessageView;
   /** the trigger event's data (query parameters merged with a JSON object body) */
   trigger: unknown;
@@ -64,6 +66,7 @@ export async function describeRun(run: RunRecord, steps: StepRecord[], maxBodyBy
     wakeAt: run.wakeAt,
     idempotencyKey: run.idempotencyKey,
     lease: run.leaseOwner ? { owner: run.leaseOwner, expiresAt: run.leaseExpiresAt } : null,
+    concurrency: run.concurrency,
     request: request instanceof Request
       ? await describeMessage(request, maxBodyBytes)
       : { method: "?", url: "?", headers: [], body: "", bodyBytes: 0, truncated: false },

@@ -29,6 +29,7 @@ function render(run: RunView): string {
   out.push(`status    ${run.status}${run.wakeAt && run.status === "waiting" ? `  until ${formatTime(run.wakeAt)}` : ""}`);
   out.push(`state     ${run.state}  ·  ${run.stepsDone} checkpoint${run.stepsDone === 1 ? "" : "s"}  ·  started ${formatTime(run.createdAt)}  ·  updated ${formatTime(run.updatedAt)}`);
   if (run.lease) out.push(`lease     ${run.lease.owner} until ${formatTime(run.lease.expiresAt)}`);
+  if (run.concurrency) out.push(`limit     ${run.concurrency.limit} at once for key ${JSON.stringify(run.concurrency.key)}`);
 
   const locals = Object.entries(run.locals);
   const finished = run.status !== "running" && run.status !== "waiting";

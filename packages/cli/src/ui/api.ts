@@ -89,6 +89,8 @@ export interface WaitDetail {
 export interface RunDetail extends RunSummary {
   version: string | null;
   lease: { owner: string; expiresAt: number | null } | null;
+  /** the endpoint's concurrency limit and this run's key: a due run may be queued for a slot */
+  concurrency: { key: string; limit: number } | null;
   request: MessageView;
   trigger: ValueView;
   locals: [string, ValueView][];

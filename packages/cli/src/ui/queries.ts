@@ -74,6 +74,7 @@ export async function runDetail(store: Store, sources: SourceMapper, runId: stri
     ...summarize(run),
     version: view.version,
     lease: view.lease,
+    concurrency: view.concurrency,
     request: view.request,
     trigger: viewValue(view.trigger),
     locals: Object.entries(view.locals).map(([name, value]) => [name, viewValue(value)]),

@@ -44,7 +44,7 @@ export function showRun(app: HTMLElement, runId: string): () => void {
     update("actions", [run.canWake, run.canCancel, run.canRetry], () =>
       fill(actions, run.canWake ? wakeButton(run.id, say) : null, run.canCancel ? cancelControl(run.id, say) : null, run.canRetry ? retryButton(run, say) : null),
     );
-    update("head", [run.status, run.updatedAt, run.wakeAt, run.due, run.lease, run.stepsDone], () => fill(
+    update("head", [run.status, run.updatedAt, run.wakeAt, run.due, run.lease, run.stepsDone, run.concurrency], () => fill(
       head,
       h("div.run-title", h(`span.badge.status-${run.status}`, { "data-testid": "run-status" }, run.status), h("h2.mono", run.id), actions, outcome),
       h(
@@ -54,7 +54,8 @@ export function showRun(app: HTMLElement, runId: string): () => void {
         fact("started", h("span", { title: iso(run.createdAt) }, clock(run.createdAt))),
         fact("updated", h("span", { title: iso(run.updatedAt), "data-rel": run.updatedAt }, relative(run.updatedAt))),
         run.status === "waiting" && run.wakeAt !== null ? fact("wakes", h("span", { title: iso(run.wakeAt), "data-rel": run.wakeAt }, relative(run.wakeAt))) : null,
-        run.due ? fact("next", h("span.warn", { "data-testid": "due" }, `due now: waits for a process serving ${run.endpoint} to pick it up`)) : null,
+        run.due ? fact("next", h("span.warn", { "data-testid": "due" }, dueNote(run))) : null,
+        run.concurrency ? fact("limit", `${run.concurrency.limit} at once for key ${JSON.stringify(run.concurrency.key)}`) : null,
         fact("checkpoints", run.stepsDone),
         run.idempotencyKey ? fact("Idempotency-Key", h("span.mono", run.idempotencyKey)) : null,
         run.lease && run.lease.expiresAt !== null && run.lease.expiresAt > Date.now() ? fact("executing in", h("span.mono", run.lease.owner)) : null,
@@ -90,6 +91,12 @@ function body(card: HTMLElement, ...children: Child[]): void {
 }
 
 const fact = (name: string, value: Child) => h("div", h("dt", name), h("dd", value));
+
+/** Why a due run is not executing: no process picked it up yet, or (under a concurrency limit) maybe no slot is free. */
+const dueNote = (run: RunDetail) =>
+  run.concurrency
+    ? `due now: queued for one of its key's ${run.concurrency.limit} concurrency slot${run.concurrency.limit === 1 ? "" : "s"}, or waiting for a process serving ${run.endpoint} to pick it up`
+    : `due now: waits for a process serving ${run.endpoint} to pick it up`;
 
 function stateView(run: RunDetail): HTMLElement {
   const finished = run.status !== "running" && run.status !== "waiting";
