@@ -105,8 +105,9 @@
  *
  * 2. A checkpoint is taken by the runtime whenever a step settles while the
  *    machine sits in state S: one store transaction with the step's outcome and
- *    the run's `(state = S, live locals of S, step-ID counters as they were when
- *    S was entered)`. Resuming the run calls `resume($, req)` with `$.state = S`
+ *    the run's `(state = S, live locals of S — the values they held when S was
+ *    entered, serialized at this checkpoint —, step-ID counters as they were when
+ *    S was entered)`. Entering S runs no user code (no getter of a saved value). Resuming the run calls `resume($, req)` with `$.state = S`
  *    and `$.locals` restored: the await at S is evaluated again and every step
  *    it calls returns its memoized outcome (result, or a thrown StepError), or
  *    runs its next attempt. Nothing before S runs again.

@@ -146,6 +146,20 @@ const cases: [string, string, string, string[]][] = [
     "http://localhost/api/shadow",
     [],
   ],
+  [
+    "entering a state runs no getter of a saved local (issue #12 class 18)",
+    `async (req: Request) => {
+      probe("top");
+      let n = 0;
+      const first = await step.run("a", () => { probe("a"); return 1; });
+      const o = { get p() { n++; return "p"; } };
+      await null;
+      await null;
+      return Response.json({ first, n, p: o.p, after: n });
+    }`,
+    "http://localhost/api/getter",
+    ["a"],
+  ],
 ];
 
 describe("compiled handlers on the real runtime", () => {

@@ -1,7 +1,9 @@
 /**
  * Where an execution stands in its machine and what a checkpoint must save to
- * resume there: `$.state`, `$.locals`, the step-id counters, and the snapshot
- * of the live locals taken when the state was entered.
+ * resume there: `$.state`, `$.locals`, the step-id counters, and the live locals
+ * as they were bound when the state was entered. Those are serialized only when a
+ * checkpoint is written (serializing reads their properties: getters and proxy
+ * traps of saved values run then, and only then — entering a state runs no user code).
  */
 
 import type { MachineContext } from "../machine.js";
@@ -38,8 +40,10 @@ export class ResumePoint {
   /** state entries so far; `savedEntry` = the one whose (state, locals) the store holds */
   private entry = 0;
   private savedEntry = 0;
-  /** what a checkpoint in the current state saves, taken when the state was entered */
-  private stateLocals: Snapshot | Error;
+  /** what a checkpoint in the current state saves: the live locals' values when the state was entered… */
+  private stateValues: Record<string, unknown> = {};
+  /** …serialized at the first checkpoint (or as restored) */
+  private stateLocals: Snapshot | null;
   private stateCounters: string | null;
 
   constructor(
@@ -96,8 +100,7 @@ export class ResumePoint {
    */
   unsaved(checkSize: (text: string, what: string) => void): SavedPoint | Promise<SavedPoint> | null {
     if (this.mode !== "compiled" || this.savedEntry === this.entry) return null;
-    const locals = this.stateLocals;
-    if (locals instanceof Error) throw locals;
+    const locals = this.serializedLocals();
     const saved = (text: string): SavedPoint => {
       checkSize(text, `the captured locals of state ${this.state}`);
       if (this.stateCounters !== null) checkSize(this.stateCounters, "the step-id counters (one entry per distinct step id)");
@@ -108,7 +111,17 @@ export class ResumePoint {
     return typeof text === "string" ? saved(text) : text.then(saved);
   }
 
-  /** `$.state = S`: a new resume point. Snapshot what a checkpoint in S must save. */
+  /** The current state's live locals, serialized now (at a checkpoint); unsaveable ones throw the error naming them. */
+  private serializedLocals(): Snapshot {
+    if (this.stateLocals) return this.stateLocals;
+    try {
+      return (this.stateLocals = snapshot(this.stateValues));
+    } catch (error) {
+      throw this.describeUnsaveable(error, this.state);
+    }
+  }
+
+  /** `$.state = S`: a new resume point. Keep what a checkpoint in S must save (the values, not yet serialized). */
   private enter(next: number): void {
     this.state = next;
     if (this.mode !== "compiled") return;
@@ -123,11 +136,8 @@ export class ResumePoint {
     }
     const saved: Record<string, unknown> = {};
     for (const name of live) if (name in this.locals) saved[name] = this.locals[name];
-    try {
-      this.stateLocals = snapshot(saved);
-    } catch (error) {
-      this.stateLocals = this.describeUnsaveable(error, next);
-    }
+    this.stateValues = saved;
+    this.stateLocals = null;
   }
 
   private describeUnsaveable(error: unknown, state: number): Error {
