@@ -34,12 +34,13 @@ describe("kept meaning", () => {
   it("functions that are not assigned to an identifier keep their own name or none", async () => {
     const names = await check(`async () => {
       const o = {}; o.x ||= function () {}; var p = (0, function () {}); var q = function named() {};
+      var r; (r) = function () {}; let s; [(s) = () => {}] = [];
       await null;
-      const names = [o.x.name, p.name, q.name];
+      const names = [o.x.name, p.name, q.name, r.name, s.name];
       await step.run("a", () => 1);
       return Response.json(names);
     }`);
-    expect(names).toEqual(["", "", "named"]);
+    expect(names).toEqual(["", "", "named", "", ""]);
   });
 
   it("template literals and backslash-continued strings keep their bytes", async () => {

@@ -8,7 +8,7 @@ import type { Analysis } from "../2-analyze.js";
 import { isReference } from "../../ast/references.js";
 import { mapChildren, walk } from "../../ast/walk.js";
 import { Emitter } from "./emitter.js";
-import { expandShorthand, keepAssignedName, namingSlot } from "./names.js";
+import { expandShorthand, keepAnonymous, keepAssignedName, namingSlot } from "./names.js";
 
 export type Leap =
   | { kind: "loop"; label: string | null; breakState: number; continueState: number }
@@ -130,19 +130,24 @@ export class Lowerer {
     delete result.trailingComments;
     delete result.innerComments;
     if (t.isObjectProperty(result) && result.shorthand) fixShorthand(result);
-    this.keepRenamedTargetName(node, result);
+    this.keepTargetNaming(node, result);
     if (!isStepArgument && !this.hoisting && (t.isArrowFunctionExpression(result) || t.isFunctionExpression(result))) {
       return this.snapshotLoopBindings(result);
     }
     return result;
   }
 
-  /** `x = function () {}` with `x` renamed to `x_2`: the function is still named `x`. */
-  private keepRenamedTargetName(node: t.Node, copy: t.Node): void {
+  /**
+   * `x = function () {}` with `x` renamed to `x_2`: the function is still named `x`. `(x) = function () {}`
+   * names nothing, and the printer drops the parentheses: the function stays anonymous.
+   */
+  private keepTargetNaming(node: t.Node, copy: t.Node): void {
     const targetKey = namingSlot(node)?.[0];
     const target = targetKey && (node as unknown as Record<string, t.Node>)[targetKey];
-    const info = t.isIdentifier(target) ? this.analysis.rename.get(target) : undefined;
-    if (info && info.name !== (target as t.Identifier).name) keepAssignedName(copy, targetKey!, (target as t.Identifier).name);
+    if (!t.isIdentifier(target)) return;
+    if (target.extra?.parenthesized) return keepAnonymous(copy, targetKey!);
+    const info = this.analysis.rename.get(target);
+    if (info && info.name !== target.name) keepAssignedName(copy, targetKey!, target.name);
   }
 
   private isStepCallee(callee: t.Node): boolean {

@@ -28,17 +28,23 @@ function named(name: string, value: t.Expression): t.Expression {
   return t.memberExpression(t.objectExpression([t.objectProperty(key(), value, proto)]), key(), proto);
 }
 
-/**
- * `node[slot]`'s target, the identifier `name`, is being given another name or replaced by a
- * member expression: an anonymous function assigned there still gets `name`.
- */
-export function keepAssignedName(node: t.Node, targetKey: string, name: string): void {
+/** Wraps the anonymous function assigned at `node`'s naming slot whose target is `targetKey`. */
+function wrapAnonymousValue(node: t.Node, targetKey: string, wrap: (value: t.Expression) => t.Expression): void {
   const slot = namingSlot(node);
   if (!slot || slot[0] !== targetKey) return;
   const holder = node as unknown as Record<string, t.Node | null>;
   const value = holder[slot[1]];
-  if (isAnonymousFunction(value)) holder[slot[1]] = named(name, value);
+  if (isAnonymousFunction(value)) holder[slot[1]] = wrap(value);
 }
+
+/**
+ * `node[targetKey]`, the identifier `name`, is being given another name or replaced by a member
+ * expression: an anonymous function assigned there still gets `name`.
+ */
+export const keepAssignedName = (node: t.Node, targetKey: string, name: string): void => wrapAnonymousValue(node, targetKey, (value) => named(name, value));
+
+/** `node[targetKey]` names nothing (`(x) = …`) but will be printed as a plain identifier: `(0, value)`. */
+export const keepAnonymous = (node: t.Node, targetKey: string): void => wrapAnonymousValue(node, targetKey, (value) => t.sequenceExpression([t.numericLiteral(0), value]));
 
 /** `{ x }` whose value no longer is the identifier `x`: a plain property, never a `__proto__` setter. */
 export function expandShorthand(property: t.ObjectProperty): void {
