@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
+import { pricesMachine } from "./machines.js";
 import { closeClients, deferred, follow, removeTestStores, req, sleep, storeKinds, testClient, until } from "./helpers.js";
 
 afterEach(closeClients);
@@ -134,7 +135,7 @@ describe("concurrency limits (SQLite)", () => {
         const id = new URL(r.url).searchParams.get("id")!;
         if (id === "sleeper") {
           await step.run("before", () => t.work("sleeper:before", async () => {}));
-          await step.sleep("nap", "50ms");
+          await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
           await step.run("after", () => t.work("sleeper:after", async () => {}));
         } else {
           await step.run("work", () => t.work(id, () => gate.promise));
@@ -147,7 +148,8 @@ describe("concurrency limits (SQLite)", () => {
     expect(sleeper.status).toBe(303); // it suspended: the slot is free
     const holder = handler(req("/api/job?id=holder"));
     await until(() => t.started.includes("holder"), "the next run took the free slot");
-    await sleep(200); // the sleeper is due by now, but finds no slot
+    await inngest.send({ name: "test/go" });
+    await sleep(200); // the sleeper is due now, but finds no slot
     expect(t.started).toEqual(["sleeper:before", "holder"]);
     gate.resolve();
     expect((await holder).status).toBe(200);
@@ -171,6 +173,63 @@ describe("concurrency limits (SQLite)", () => {
     expect(await (await follow(handler, next)).text()).toBe("done 2");
     expect((await handler(new Request(location))).status).toBe(409);
     expect(t.started).toEqual(["0", "2"]);
+  });
+  test("a run producing a streamed response holds its slot until the body ends", async () => {
+    const { inngest } = await sqliteClient();
+    const t = tracker();
+    const bodyEnds = deferred();
+    const handler = inngest.endpoint(
+      async (r: Request) => {
+        const id = new URL(r.url).searchParams.get("id")!;
+        await step.run("work", () => t.work(id, async () => {}));
+        if (id !== "stream") return new Response(`done ${id}`);
+        const encoder = new TextEncoder();
+        const body = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode("data: a\n\n"));
+            await bodyEnds.promise;
+            controller.enqueue(encoder.encode("data: b\n\n"));
+            controller.close();
+          },
+        });
+        return new Response(body, { headers: { "content-type": "text/event-stream" } });
+      },
+      { concurrency: { limit: 1 } },
+    );
+    const streaming = await handler(req("/api/job?id=stream"));
+    expect(streaming.status).toBe(200);
+    const next = await handler(req("/api/job?id=next"));
+    expect(next.status).toBe(303);
+    await sleep(100); // the stream is still produced: "next" must not start
+    expect(t.started).toEqual(["stream"]);
+    bodyEnds.resolve();
+    expect(await streaming.text()).toContain("data: b");
+    expect(await (await follow(handler, next)).text()).toBe("done next");
+    expect(t.started).toEqual(["stream", "next"]);
+  });
+
+  test("the same Idempotency-Key on a queued run re-attaches to it (303), it runs once", async () => {
+    const { handler, t, gate } = await gatedJobs(1);
+    const first = handler(req("/api/job?id=0"));
+    await until(() => t.started.length === 1, "the first run holds the slot");
+    const key = { method: "POST", headers: { "idempotency-key": "queued-1" } };
+    const queued = await handler(req("/api/job?id=1", key));
+    expect(queued.status).toBe(303);
+    const again = await handler(req("/api/job?id=1", key));
+    expect(again.status).toBe(303);
+    expect(runIdOf(again)).toBe(runIdOf(queued));
+    gate.resolve();
+    await first;
+    expect(await (await follow(handler, again)).text()).toBe("done 1");
+    expect(t.started).toEqual(["0", "1"]);
+  });
+
+  test("a compiled endpoint takes the options too", async () => {
+    const { inngest, store } = await sqliteClient();
+    const handler = inngest.endpoint(pricesMachine({ entries: 0, priced: [] }), { concurrency: { limit: 1, key: () => 7 } });
+    const first = await handler(req("/api/prices?id=1"));
+    expect((await store.getRun(runIdOf(first)))?.concurrency).toEqual({ key: "7", limit: 1 });
+    expect(await (await follow(handler, first)).json()).toEqual({ total: 10 });
   });
 });
 
