@@ -107,6 +107,7 @@ describe("durable run <id>", () => {
     expect(stdout).toMatch(/^load-cart\s+run\s+completed\s+1\s/m);
     expect(stdout).toMatch(/^charge\s+run\s+completed\s+1\s.*amount: 20/m);
     expect(stdout).toMatch(/^cool-down\s+sleep\s+waiting\s/m);
+    expect(stdout).toMatch(/^limit\s+5 at once for key "pen"$/m); // the endpoint's concurrency limit, the run's key
   });
 
   it("shows a failed run's error and final response as JSON", () => {
