@@ -1,6 +1,6 @@
 /**
  * Scopes and bindings kept exactly when the compiler hoists the handler's locals and saves them
- * on the locals object (issue #12 classes 4, 7, 12, 16; found by the test262
+ * on the locals object (issue #12 classes 4, 5, 7, 12, 15, 16; found by the test262
  * differential run). Compiled vs plain, crashed and resumed at every checkpoint, and the plain
  * result checked against what JavaScript says.
  */
@@ -27,6 +27,18 @@ describe("scopes", () => {
     expect(out).toEqual(["undefined", "undefined", "undefined", "undefined", "1"]);
   });
 
+  it("a local function called or used as a tag through its saved name does not get the locals object as this (classes 5, 15)", async () => {
+    const out = await check(`async () => {
+      const plain = function () { return this === undefined || this === globalThis; };
+      var f = plain; let g = plain, tag = plain;
+      await null;
+      const out = [f(), g(), tag\`x\`, f?.(), (f)()];
+      await step.run("a", () => 1);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual([true, true, true, true, true]);
+  });
+
   it("a default-parameter closure sees the outer binding, not the body's var (class 7)", async () => {
     const out = await check(`async () => {
       var x = "outside";
@@ -36,6 +48,19 @@ describe("scopes", () => {
       return Response.json([f(), h(), x]);
     }`);
     expect(out).toEqual(["outside", "outside", "outside"]);
+  });
+
+  it("catch-clause patterns with closures (class 7)", async () => {
+    const out = await check(`async () => {
+      const out = [];
+      await step.run("a", () => 1);
+      try { throw { a: 1 }; } catch ({ a, b = () => a }) { out.push(b()); await step.run("b", () => 2); out.push(a); }
+      let e = "outer";
+      try { throw "inner"; } catch (e) { const f = () => e; out.push(f()); await step.run("c", () => 3); out.push(e); }
+      out.push(e);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual([1, 1, "inner", "inner", "outer"]);
   });
 
   it("a local named like a parameter of a nested function is saved (class 12)", async () => {

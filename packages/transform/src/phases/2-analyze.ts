@@ -71,12 +71,12 @@ const visitors: Visitor<AnalysisState> = {
   Identifier(path, state) {
     state.usedNames.add(path.node.name);
     if (!isReference(path.parent, (path.listKey ?? path.key) as string)) return;
-    const binding = state.ownNodes.get(path.node) ?? ownBinding(path.scope, path.node, state.handler.scope);
+    const binding = state.ownNodes.get(path.node) ?? ownBinding(path, state.handler.scope);
     if (binding) {
       state.renamed.set(path.node, binding);
       return;
     }
-    const outer = lookup(path.scope, path.node);
+    const outer = lookup(path);
     if (!outer || !isInside(outer.scope, state.handler.scope)) state.freeNames.add(path.node.name);
     if (outer && state.stepBindings.has(outer)) {
       state.stepRefs.add(path.node);
@@ -164,19 +164,24 @@ function addScope(state: AnalysisState, scope: Scope): void {
   }
 }
 
-function ownBinding(scope: Scope, node: t.Identifier, handlerScope: Scope): Binding | undefined {
-  const binding = lookup(scope, node);
+function ownBinding(path: NodePath<t.Identifier>, handlerScope: Scope): Binding | undefined {
+  const binding = lookup(path);
   return binding && isHandlerLevel(binding.scope, handlerScope) ? binding : undefined;
 }
 
 /**
- * Babel's lookup of the binding `node` names, minus the two places where Babel's scopes are wider
- * than the language's: a switch's discriminant does not see the declarations of its cases, and a
- * function's parameters (default values) do not see the declarations of its body.
+ * Babel's lookup of the binding an identifier names, corrected where Babel's scopes differ from the
+ * language's: a switch's discriminant does not see the declarations of its cases, a function's
+ * parameters (default values) do not see the declarations of its body, and a closure in a catch
+ * clause's pattern sees the clause's bindings (Babel's scope chain there skips the clause).
  */
-function lookup(scope: Scope, node: t.Identifier): Binding | undefined {
-  let binding = scope.getBinding(node.name);
+function lookup(path: NodePath<t.Identifier>): Binding | undefined {
+  const node = path.node;
+  let binding = path.scope.getBinding(node.name);
   while (binding && !isVisibleAt(binding, node)) binding = binding.scope.parent?.getBinding(node.name);
+  const clause = path.findParent((p) => p.isCatchClause() && !!p.node.param && within(node, p.node.param)) as NodePath<t.CatchClause> | null;
+  const caught = clause?.scope.getOwnBinding(node.name);
+  if (caught && !(binding && within(binding.scope.block, clause!.node.param!))) return caught;
   return binding;
 }
 

@@ -5,7 +5,7 @@
  */
 import * as t from "@babel/types";
 import { declaredNames } from "../../ast/references.js";
-import { replaceAt, walk } from "../../ast/walk.js";
+import { replaceAt, walk, type Slot } from "../../ast/walk.js";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
 import type { Lowerer } from "./lowerer.js";
@@ -49,7 +49,8 @@ export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, 
     member.loc = node.loc;
     keepAssignedName(slot.parent, slot.key, node.name);
     if (t.isObjectProperty(slot.parent) && slot.parent.shorthand) expandShorthand(slot.parent);
-    replaceAt(slot, member);
+    // `L.f()` would call `f` with the locals object as `this`
+    replaceAt(slot, isCallee(slot) ? t.sequenceExpression([t.numericLiteral(0), member]) : member);
   }
   if (locals) {
     locals.declarations = locals.declarations.filter((d) => !capturedSet.has((d.id as t.Identifier).name));
@@ -92,4 +93,8 @@ function functionReads(hoisted: t.Statement[], refs: WeakMap<t.Identifier, strin
     reads.set(name, all);
   }
   return { functionRefs, reads };
+}
+
+function isCallee({ parent, key }: Slot): boolean {
+  return ((t.isCallExpression(parent) || t.isOptionalCallExpression(parent)) && key === "callee") || (t.isTaggedTemplateExpression(parent) && key === "tag");
 }
