@@ -76,6 +76,16 @@ describe("scopes", () => {
     expect(out).toEqual(["7", 1, "7"]);
   });
 
+  it("this at the top of an arrow handler is the enclosing this, not the machine (class 15)", async () => {
+    const out = await check(`async () => {
+      await null;
+      const out = [this === undefined || this === globalThis, (() => this)() === this];
+      await step.run("a", () => 1);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual([true, true]);
+  });
+
   it("a switch discriminant and a case declaration are different scopes (class 16)", async () => {
     const out = await check(`async () => {
       ${caught}

@@ -32,6 +32,8 @@ export interface Analysis {
   stepRefs: Set<t.Identifier>;
   /** the handler's request parameter, if it can become `resume`'s second parameter as is */
   requestName: string | null;
+  /** an arrow handler uses `this` or `super` of its enclosing code: `resume` must be an arrow too */
+  lexicalThis: boolean;
   /** every identifier name that occurs in the handler (fresh names avoid them) */
   usedNames: Set<string>;
 }
@@ -53,6 +55,7 @@ interface AnalysisState {
   /** names that resolve outside the handler: a renamed local must not shadow them */
   freeNames: Set<string>;
   stepRefs: Set<t.Identifier>;
+  lexicalThis: boolean;
 }
 
 /**
@@ -93,7 +96,14 @@ const visitors: Visitor<AnalysisState> = {
     if (t.isIdentifier(callee, { name: "eval" }) && !path.scope.getBinding("eval")) diag.directEval(path.node);
   },
   ThisExpression(path, state) {
-    if (!t.isArrowFunctionExpression(state.handler.node) && functionParent(path) === state.handler.node) diag.thisInHandler(path.node);
+    if (!t.isArrowFunctionExpression(state.handler.node)) {
+      if (functionParent(path) === state.handler.node) diag.thisInHandler(path.node);
+    } else if (thisOwner(path, state.handler) === state.handler.node) {
+      state.lexicalThis = true;
+    }
+  },
+  Super(path, state) {
+    if (t.isArrowFunctionExpression(state.handler.node) && thisOwner(path, state.handler) === state.handler.node) state.lexicalThis = true;
   },
   ForOfStatement(path, state) {
     if (path.node.await && functionParent(path) === state.handler.node) diag.forAwait(path.node);
@@ -114,6 +124,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     usedNames: new Set(),
     freeNames: new Set(),
     stepRefs: new Set(),
+    lexicalThis: false,
   };
   addScope(state, handler.scope);
   handler.traverse(visitors, state);
@@ -145,7 +156,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     if (info.constant) requestName = info.name;
     else diag.reassignedHandlerParameter(param);
   }
-  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames };
+  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames, lexicalThis: state.lexicalThis };
 }
 
 function addScope(state: AnalysisState, scope: Scope): void {
@@ -220,6 +231,11 @@ function isHandlerLevel(scope: Scope, handlerScope: Scope): boolean {
     if (s.path.isFunction()) return false;
   }
   return false;
+}
+
+/** Where a `this` or `super` gets its value: the nearest non-arrow function or class body, or the handler. */
+function thisOwner(path: NodePath, handler: NodePath): t.Node | undefined {
+  return path.findParent((p) => p === handler || (p.isFunction() && !p.isArrowFunctionExpression()) || p.isClassBody())?.node;
 }
 
 function functionParent(path: NodePath): t.Node | undefined {

@@ -24,7 +24,7 @@ export interface LoweredEndpoint extends MachineHeader {
   /** its header properties as compact source lines */
   header: string[];
   /** its `resume` method (printed by Babel, with the source map) */
-  resume: t.ObjectMethod;
+  resume: t.ObjectMethod | t.ObjectProperty;
   /** the `case`s of its `switch ($.state)`, in state order, then `default` */
   cases: t.SwitchCase[];
   /** what each state does */
@@ -56,11 +56,12 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, code: stri
   const awaits = lw.awaits.map((a) => ({ ...a, state: renumber.get(a.state)! }));
   const stateDescriptions = describeStates(lw.em.cases, awaits, live, lw.ctx);
   const header: MachineHeader = { id, name: site.name, version: handlerVersion(handler), ...summarizeStates(stateDescriptions) };
+  const resume = analysis.lexicalThis ? arrowResume(assembled.resume) : assembled.resume;
   return {
     ...header,
-    machine: machineObject(header, assembled.resume),
+    machine: machineObject(header, resume),
     header: headerLines(header),
-    resume: assembled.resume,
+    resume,
     cases: assembled.cases,
     stateDescriptions,
     states: lw.em.cases.length,
@@ -94,4 +95,9 @@ function freshOutside(analysis: Analysis, base: string): string {
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
   return name;
+}
+
+/** `resume: async ($, req) => { … }`: an arrow handler's `this` and `super` stay those of the code around it. */
+function arrowResume(method: t.ObjectMethod): t.ObjectProperty {
+  return t.objectProperty(method.key, t.arrowFunctionExpression(method.params as t.Identifier[], method.body, true));
 }

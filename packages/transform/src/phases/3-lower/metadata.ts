@@ -113,7 +113,7 @@ function headerFields(header: MachineHeader): Array<[string, unknown]> {
 }
 
 /** The machine object as an AST (for the Babel plugin): the header, then `resume`. */
-export function machineObject(header: MachineHeader, resume: t.ObjectMethod): t.ObjectExpression {
+export function machineObject(header: MachineHeader, resume: t.ObjectMethod | t.ObjectProperty): t.ObjectExpression {
   return t.objectExpression([...headerFields(header).map(([key, value]) => t.objectProperty(t.identifier(key), valueNode(value))), resume]);
 }
 
