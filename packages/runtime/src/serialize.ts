@@ -30,14 +30,38 @@ const readBody = async (body: Request | Response): Promise<Uint8Array | null> =>
 /** Index of a message's body in the snapshot's body list (-1: no body). */
 type BodySlot = (message: Request | Response) => number;
 
-function reducers(body: BodySlot) {
-  return {
-    Error: (v: unknown) =>
-      v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
-    Headers: (v: unknown) => v instanceof Headers && [...v],
-    Request: (v: unknown) => v instanceof Request && [v.method, v.url, [...v.headers], body(v)],
-    Response: (v: unknown) => v instanceof Response && [v.status, v.statusText, [...v.headers], body(v)],
-  };
+/** The body slot of the `stringify` call running now (it is synchronous: one at a time). */
+let currentBody: BodySlot = () => -1;
+
+/** One reducer object for every call: devalue calls each reducer on every value it walks. */
+const reducers = {
+  Error: (v: unknown) =>
+    v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
+  Headers: (v: unknown) => v instanceof Headers && [...v],
+  Request: (v: unknown) => v instanceof Request && [v.method, v.url, [...v.headers], currentBody(v)],
+  Response: (v: unknown) => v instanceof Response && [v.status, v.statusText, [...v.headers], currentBody(v)],
+};
+
+/** devalue's `stringify` with our reducers, Request/Response bodies placed by `body`. */
+function stringifyWith(value: unknown, body: BodySlot): string {
+  const outer = currentBody;
+  currentBody = body;
+  try {
+    return stringify(value, reducers);
+  } finally {
+    currentBody = outer;
+  }
+}
+
+/**
+ * devalue's text of a finite number, a boolean or null (the common step
+ * result) without its walk; undefined for anything else. Checked against
+ * devalue in serialization.test.ts.
+ */
+function primitiveText(value: unknown): string | undefined {
+  if (value === null || typeof value === "boolean") return `[${value}]`;
+  if (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0)) return `[${value}]`;
+  return undefined;
 }
 
 /** `signal`: the one a revived Request gets. */
@@ -63,8 +87,12 @@ function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) 
   };
 }
 
+const NO_BODIES: readonly Promise<Uint8Array | null>[] = [];
+
 /** Capture `value` now (synchronously); bodies are read from clones. Throws UnserializableError. */
 export function snapshot(value: unknown): Snapshot {
+  const text = primitiveText(value);
+  if (text !== undefined) return { text, bodies: NO_BODIES };
   const bodies: Promise<Uint8Array | null>[] = [];
   const body: BodySlot = (message) => {
     if (message.body === null) return -1;
@@ -72,7 +100,7 @@ export function snapshot(value: unknown): Snapshot {
     return bodies.push(readBody(message.clone())) - 1;
   };
   try {
-    return { text: stringify(value, reducers(body)), bodies };
+    return { text: stringifyWith(value, body), bodies };
   } catch (error) {
     // a body read may already be running for an earlier message: its result is no longer wanted
     for (const pending of bodies) pending.catch(() => {});
@@ -102,7 +130,7 @@ export const serialize = async (value: unknown): Promise<string> => finish(snaps
 
 /** A Request/Response whose body was already read as `bytes`, serialized without touching its stream. */
 export function serializeMessage(message: Request | Response, bytes: Uint8Array | null): string {
-  const text = stringify(message, reducers(() => (bytes === null ? -1 : 0)));
+  const text = stringifyWith(message, () => (bytes === null ? -1 : 0));
   return bytes === null ? text : withBodyBytes(text, [bytes]);
 }
 

@@ -1,3 +1,4 @@
+import { stringify } from "devalue";
 import { afterEach, describe, expect, test } from "vitest";
 import { deserialize, serialize, step, StepError } from "@durable-endpoints/runtime";
 import { closeClients, follow, req, testClient } from "./helpers.js";
@@ -7,6 +8,13 @@ afterEach(closeClients);
 const roundTrip = async <T>(value: T): Promise<T> => deserialize<T>(await serialize(value));
 
 describe("serialization", () => {
+  test("primitives are stored exactly as devalue writes them (the fast path for step results)", async () => {
+    for (const value of [0, 1, -1, 1.5, 1e21, 5e-7, 2 ** 53, -0, NaN, Infinity, -Infinity, null, true, false, undefined, "a", 1n]) {
+      expect(await serialize(value)).toBe(stringify(value));
+      expect(Object.is(await roundTrip(value), value)).toBe(true);
+    }
+  });
+
   test("JS and web types survive", async () => {
     const value = {
       date: new Date("2020-01-02T03:04:05.006Z"),

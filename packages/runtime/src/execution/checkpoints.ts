@@ -68,13 +68,23 @@ export class Checkpoints {
    * still be ours. Free while the lease surely holds; otherwise (a renewal came
    * late: a paused process, a claim answered late) renews it now, and loses
    * the run if someone else took it or the lease cannot be confirmed in time.
-   * The margin covers clock differences between processes.
+   * The margin covers clock differences between processes. Synchronous (no
+   * promise: it runs around every step) while the lease surely holds.
    */
-  async ensureLease(): Promise<void> {
-    const { clock, leaseMs } = this.services;
-    const margin = Math.min(leaseMs / 4, 1000);
+  ensureLease(): void | Promise<void> {
     if (this.lostRun) throw LOST;
-    if (clock.now() < this.leaseUntil - margin) return;
+    if (this.services.clock.now() < this.leaseUntil - this.margin()) return;
+    return this.confirmLease();
+  }
+
+  /** How long before our lease expires we stop counting on it: covers clock differences between processes. */
+  private margin(): number {
+    return Math.min(this.services.leaseMs / 4, 1000);
+  }
+
+  /** Renews the lease now; loses the run if someone else took it or it cannot be confirmed in time. */
+  private async confirmLease(): Promise<void> {
+    const { clock, leaseMs } = this.services;
     const sentAt = clock.now();
     const fence = this.fence;
     let held = false;
@@ -85,7 +95,7 @@ export class Checkpoints {
     }
     if (held) this.holdLease(fence, sentAt + leaseMs);
     else await this.refused();
-    if (!held || this.lostRun || clock.now() >= this.leaseUntil - margin) {
+    if (!held || this.lostRun || clock.now() >= this.leaseUntil - this.margin()) {
       if (!this.cancelledRun) this.lose();
       throw LOST;
     }
@@ -175,14 +185,13 @@ export class Checkpoints {
    * cost a step body that already ran. False when we were fenced out.
    */
   private async commit(checkpoint: Omit<Checkpoint, "now">): Promise<boolean> {
-    const { clock, leaseMs } = this.services;
-    const what = `${checkpoint.step ? `the outcome of step "${checkpoint.step.id}"` : "the run's progress"} could not be stored`;
+    const { clock } = this.services;
     for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
       try {
         return await this.store.checkpoint({ ...checkpoint, now: clock.now() });
       } catch (error) {
-        const margin = Math.min(leaseMs / 4, 1000);
-        if (!isTransientStoreError(error) || this.lostRun || clock.now() + delay >= this.leaseUntil - margin) this.storeFailed(error, what);
+        const what = `${checkpoint.step ? `the outcome of step "${checkpoint.step.id}"` : "the run's progress"} could not be stored`;
+        if (!isTransientStoreError(error) || this.lostRun || clock.now() + delay >= this.leaseUntil - this.margin()) this.storeFailed(error, what);
         this.services.logger.warn(`[durable] run ${this.run.id}: ${what}, trying again`, error);
         await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), delay));
       }

@@ -134,7 +134,10 @@ export class Steps {
       if (error === LOST) throw error;
       outcome = { error };
     }
-    if (!("value" in outcome && outcome.value === SUSPENDED) && !this.frozen) await this.checkpoints.ensureLease();
+    if (!("value" in outcome && outcome.value === SUSPENDED) && !this.frozen) {
+      const confirming = this.checkpoints.ensureLease();
+      if (confirming) await confirming;
+    }
     if ("error" in outcome) throw outcome.error;
     return outcome.value;
   }
@@ -186,7 +189,8 @@ export class Steps {
       if (this.frozen) return SUSPENDED;
 
       // the body is a side effect: run it only while the run is surely ours
-      await this.checkpoints.ensureLease();
+      const confirming = this.checkpoints.ensureLease();
+      if (confirming) await confirming;
       if (this.frozen) return SUSPENDED;
       const startedAt = found?.startedAt ?? this.services.clock.now();
       let value: Awaited<T>;
