@@ -37,6 +37,13 @@ export class Checkpoints {
   /** A store error that will recur: the run fails with it (see `storeFailed`). */
   failure: Error | null = null;
   private stepsDone: number;
+  /**
+   * The status and wake-up time our last committed checkpoint wrote: while we
+   * hold the fence and the run is running, nobody else changes them (a cancel
+   * is refused by the next checkpoint anyway), so a checkpoint leaves them out
+   * — not re-writing `wake_at` keeps SQLite from re-writing an index page.
+   */
+  private written: { status?: string; wakeAt?: number | null } = {};
   private writes: Promise<unknown> = Promise.resolve();
   /** checkpoints started and not yet settled */
   private queued = 0;
@@ -163,11 +170,13 @@ export class Checkpoints {
         if (this.lostRun || (this.cancelledRun && !settled)) throw LOST;
         let patch = this.runPatch(settled, withState);
         if (patch instanceof Promise) patch = await patch;
-        const ok = await this.commit({ ...cp, run: { ...patch, ...cp.run }, runId: this.run.id, fence: this.fence });
+        const run = { ...patch, ...cp.run };
+        const ok = await this.commit({ ...cp, run, runId: this.run.id, fence: this.fence });
         if (!ok) {
           await this.refused();
           throw LOST;
         }
+        if (run.status !== undefined) this.written = { status: run.status, wakeAt: run.wakeAt };
       } finally {
         this.queued--;
       }
@@ -216,7 +225,8 @@ export class Checkpoints {
       if (this.stepsDone >= maxSteps) throw new Error(`Run ${this.run.id} exceeded the limit of ${maxSteps} steps (maxSteps)`);
       this.stepsDone++;
     }
-    const patch: RunPatch = { status: "running", wakeAt: null, stepsDone: this.stepsDone };
+    const patch: RunPatch = { stepsDone: this.stepsDone };
+    if (this.written.status !== "running" || this.written.wakeAt !== null) Object.assign(patch, { status: "running", wakeAt: null });
     // a run replayed by another version stays in replay mode for good: its saved resume point
     // no longer accounts for the steps recorded since (version null never matches a machine)
     if (this.mode === "replay" && this.run.version !== null) patch.version = null;
