@@ -35,12 +35,13 @@ describe("kept meaning", () => {
     const names = await check(`async () => {
       const o = {}; o.x ||= function () {}; var p = (0, function () {}); var q = function named() {};
       var r; (r) = function () {}; let s; [(s) = () => {}] = [];
+      var K = class K { self() { return K; } };
       await null;
-      const names = [o.x.name, p.name, q.name, r.name, s.name];
+      const names = [o.x.name, p.name, q.name, r.name, s.name, K.name, new K().self() === K];
       await step.run("a", () => 1);
       return Response.json(names);
     }`);
-    expect(names).toEqual(["", "", "named", "", ""]);
+    expect(names).toEqual(["", "", "named", "", "", "K", true]);
   });
 
   it("template literals and backslash-continued strings keep their bytes", async () => {
@@ -88,21 +89,22 @@ describe("effects and declarations around awaits", () => {
     expect(body).toEqual({ gets: 21, thrown: ["ReferenceError", "ReferenceError"] });
   });
 
-  it("a var redeclaring a function declaration, and locals named like the globals the machine uses", async () => {
+  it("a var redeclaring a function declaration, locals named like the globals the machine uses, an escaped `async`", async () => {
     const body = await check(`async () => {
       function f() { return "f"; }
       var f;
       const Array = { from: () => [] };
       let undefined = "shadowed";
+      var async; for (\\u0061sync of [7]);
       const seen = [];
       for (const x of [1, 2]) {
         let y;
         seen.push(await x, y === void 0);
       }
-      const result = { f: f(), seen, local: undefined, array: Array.from([1]) };
+      const result = { f: f(), seen, local: undefined, array: Array.from([1]), async };
       await step.run("a", () => 1);
       return Response.json(result);
     }`);
-    expect(body).toEqual({ f: "f", seen: [1, true, 2, true], local: "shadowed", array: [] });
+    expect(body).toEqual({ f: "f", seen: [1, true, 2, true], local: "shadowed", array: [], async: 7 });
   });
 });

@@ -61,10 +61,11 @@ interface AnalysisState {
 /**
  * Names a handler-level binding cannot keep (it is renamed, like a shadowing one): the globals the
  * generated `resume` reads itself (`new Error` for an unknown state, `Array.from`), which a local of
- * that name would shadow, and `__proto__`, which cannot be a key of the locals object (`L.__proto__`
- * is its prototype).
+ * that name would shadow; `__proto__`, which cannot be a key of the locals object (`L.__proto__`
+ * is its prototype); and `async`, which the printer would write unescaped where it cannot stand
+ * (`for (\u0061sync of …)`).
  */
-const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "__proto__"]);
+const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "__proto__", "async"]);
 
 /** One visitor table (Svelte's 2-analyze model): every question about the handler is answered in a single walk. */
 const visitors: Visitor<AnalysisState> = {
@@ -228,7 +229,8 @@ function isInside(scope: Scope, ancestor: Scope): boolean {
 function isHandlerLevel(scope: Scope, handlerScope: Scope): boolean {
   for (let s: Scope | undefined = scope; s; s = s.parent) {
     if (s === handlerScope) return true;
-    if (s.path.isFunction()) return false;
+    // a class expression's own name is bound inside it: never hoisted or renamed (it is the class's name)
+    if (s.path.isFunction() || s.path.isClassExpression()) return false;
   }
   return false;
 }
