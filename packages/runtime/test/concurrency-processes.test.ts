@@ -16,7 +16,10 @@ import { removeTestStores, testSchema, until } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/limited-server.mjs", import.meta.url));
 const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-const LEASE_MS = 600;
+/** Long enough that a loaded machine renews every lease in time (a lapsed lease frees its slot, by design)… */
+const LEASE_MS = 5000;
+/** …and short, for the case where a lease must lapse. */
+const SHORT_LEASE_MS = 600;
 
 let dir: string;
 let tests = 0;
@@ -37,7 +40,7 @@ afterAll(async () => {
 });
 
 /** A fresh schema, log and gate directory; `start()` starts one more process on them. */
-function cluster() {
+function cluster(leaseMs = LEASE_MS) {
   const n = ++tests;
   const storeUrl = postgresUrl(testPostgresUrl(), { schema: testSchema() });
   const log = join(dir, `log-${n}`);
@@ -45,7 +48,7 @@ function cluster() {
   writeFileSync(log, "");
   const start = async (env: Record<string, string> = {}) => {
     const server = await startApp(fixture, {
-      env: { DURABLE_STORE_URL: storeUrl, DURABLE_LEASE_MS: String(LEASE_MS), LOG: log, GATES: gates, ...env },
+      env: { DURABLE_STORE_URL: storeUrl, DURABLE_LEASE_MS: String(leaseMs), LOG: log, GATES: gates, ...env },
     });
     servers.push(server);
     return server;
@@ -150,7 +153,7 @@ describe("concurrency limits across three processes on Postgres", { timeout: 120
   });
 
   test("a process SIGKILLed while holding a slot frees it once its lease lapses: the run is taken over, then the next starts", async () => {
-    const c = cluster();
+    const c = cluster(SHORT_LEASE_MS);
     const doomed = await c.start({ DURABLE_TEST_CRASH_AT_PROBE: "work:k" });
     const survivor = await c.start();
     const killed = request(doomed, "/one?id=k").catch(() => null); // cut by the crash
