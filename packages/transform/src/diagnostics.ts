@@ -150,6 +150,15 @@ export const unawaitedStep = (node: Located, step: string) =>
     "await it in the same statement, e.g. `const [a, b] = await Promise.all([step.run(\"a\", …), step.run(\"b\", …)])`.",
   );
 
+export const classRecreated = (node: Located, name: string, line: number) =>
+  report(
+    node,
+    "DE1013",
+    "warning",
+    `Class \`${name}\` is used after the await on line ${line}, so a run resumed there creates it again — its static initialisers, computed keys or \`extends\` expression run again then (a class cannot be saved at a checkpoint).`,
+    "declare the class at module level, or keep its static parts free of side effects.",
+  );
+
 export const internalError = (node: Located, detail: string) =>
   report(
     node,

@@ -95,6 +95,18 @@ describe("diagnostics", () => {
     expect(result.code).toContain("durable: 1"); // a warning still compiles
   });
 
+  it("DE1013 (warning): a class with static initialisers used after a step is created again on resume", () => {
+    const result = compile(`async () => {
+  class Registry { static made = Date.now(); static get() { return Registry.made; } }
+  class Plain { twice(n) { return n * 2; } }
+  const n = await step.run("a", () => 1);
+  return Response.json([Registry.get(), new Plain().twice(n)]);
+}`);
+    expect(result.diagnostics).toMatchObject([{ code: "DE1013", severity: "warning", line: 3 }]);
+    expect(result.diagnostics[0]!.message).toContain("Class `Registry` is used after the await on line 5");
+    expect(result.code).toMatch(/if \(\$\.state === \d+\) Registry = class Registry/);
+  });
+
   it("DE1008 (warning): a handler identifier that is not a function of this module", () => {
     const result = transform(`import { step } from "inngest";\nimport { h } from "./elsewhere";\nexport const handler = inngest.endpoint(h);\n`, { filename: "/app/h.ts" });
     expect(result.diagnostics).toMatchObject([{ code: "DE1008", severity: "warning", line: 3, column: 40 }]);

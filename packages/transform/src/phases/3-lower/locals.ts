@@ -4,6 +4,7 @@
  * `resume` are our locals and which belong to nested scopes that shadow them.
  */
 import * as t from "@babel/types";
+import * as diag from "../../diagnostics.js";
 import { declaredNames } from "../../ast/references.js";
 import { replaceAt, walk, type Slot } from "../../ast/walk.js";
 import type { AssembledResume } from "./resume.js";
@@ -19,25 +20,28 @@ export interface CapturedLocals {
   captured: string[];
 }
 
-export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, localsObject: t.Identifier): CapturedLocals {
+export function captureLocals(lw: Lowerer, { resume, locals, recreations }: AssembledResume, localsObject: t.Identifier): CapturedLocals {
   const declared = [...lw.vars];
   const own = new Set(declared);
   const hoistedNames = new Set(lw.hoisted.flatMap(declaredNames));
+  // a class is a local (live where it is used) and, re-created, reads what its definition reads
+  const classes = new Set(recreations.map((r) => r.name));
+  const creations = recreations.map((r) => t.variableDeclaration("let", [t.variableDeclarator(t.identifier(r.name), r.creation)]));
   const refs = new WeakMap<t.Identifier, string>();
   const occurrences: Occurrence[] = [];
   // a call of a re-created function reads what that function reads
   const functionRefs = new Map<t.Node, string>();
   for (const occurrence of findOccurrences(resume.body, new Set([...own, ...hoistedNames]))) {
     const name = occurrence.node.name;
-    if (hoistedNames.has(name)) {
-      functionRefs.set(occurrence.node, name);
-    } else {
+    if (hoistedNames.has(name) || classes.has(name)) functionRefs.set(occurrence.node, name);
+    if (!hoistedNames.has(name)) {
       refs.set(occurrence.node, name);
       occurrences.push(occurrence);
     }
   }
 
-  const liveIn = computeLiveness(lw.em, refs, functionReads(lw.hoisted, refs, functionRefs));
+  const liveIn = computeLiveness(lw.em, refs, functionReads([...lw.hoisted, ...creations], refs, functionRefs));
+  recreateClasses(lw, recreations, liveIn, resume);
   const saveable = declared.filter((n) => !lw.unsaved.has(n));
   const live = new Map(lw.awaits.map((a) => [a.state, saveable.filter((n) => liveIn.get(a.state)!.has(n))]));
   const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)));
@@ -61,6 +65,36 @@ export function captureLocals(lw: Lowerer, { resume, locals }: AssembledResume, 
     resume.body.body.unshift(t.variableDeclaration("const", [t.variableDeclarator(localsObject, fromContext)]));
   }
   return { live, captured };
+}
+
+/**
+ * A class live at an await is created again when a run resumes there (`$.state === S`);
+ * one whose creation runs code of its own (static initialisers, computed keys, `extends`
+ * over a call) is reported: that code runs again on resume.
+ */
+function recreateClasses(lw: Lowerer, recreations: AssembledResume["recreations"], liveIn: Map<number, Set<string>>, resume: t.ObjectMethod): void {
+  for (const { name, guard, original } of recreations) {
+    const states = lw.awaits.filter((a) => liveIn.get(a.state)!.has(name));
+    if (states.length === 0) {
+      resume.body.body = resume.body.body.filter((s) => s !== guard);
+      continue;
+    }
+    const resumedAt = (state: number) => t.binaryExpression("===", t.memberExpression(t.cloneNode(lw.ctx), t.identifier("state")), lw.em.stateLiteral(state));
+    guard.test = states.map((a): t.Expression => resumedAt(a.state)).reduce((all, one) => t.logicalExpression("||", all, one));
+    if (runsCodeWhenCreated(original)) diag.classRecreated(original, name, states[0]!.line);
+  }
+}
+
+function runsCodeWhenCreated(node: t.ClassExpression): boolean {
+  const dynamic = (n: t.Node | null | undefined) => !!n && !t.isIdentifier(n) && !t.isLiteral(n) && !t.isMemberExpression(n);
+  if (dynamic(node.superClass) || node.decorators?.length) return true;
+  return node.body.body.some(
+    (member) =>
+      t.isStaticBlock(member) ||
+      ("computed" in member && member.computed && !t.isLiteral(member.key) && !t.isIdentifier(member.key)) ||
+      ("static" in member && member.static && (t.isClassProperty(member) || t.isClassPrivateProperty(member)) && member.value != null) ||
+      ("decorators" in member && !!member.decorators?.length),
+  );
 }
 
 /** For each re-created function: the locals it (and the functions it calls) may read. */

@@ -31,6 +31,8 @@ export class Lowerer {
   readonly unsaved = new Set<string>();
   /** function / class / type declarations re-created at the top of `resume` */
   readonly hoisted: t.Statement[] = [];
+  /** classes created where they stand, and again at the top of `resume` in the states where they are live */
+  readonly recreated: { name: string; creation: t.ClassExpression; original: t.ClassExpression }[] = [];
   readonly awaits: AwaitSite[] = [];
   readonly leaps: Leap[] = [];
   /** constant locals declared inside a lowered loop: closures must capture their current value */

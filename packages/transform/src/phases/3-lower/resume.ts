@@ -1,6 +1,6 @@
 /** Assembles `async resume($, req) { … }` from the emitter's cases. */
 import * as t from "@babel/types";
-import type { Lowerer } from "./lowerer.js";
+import { assign, type Lowerer } from "./lowerer.js";
 
 export interface AssembledResume {
   resume: t.ObjectMethod;
@@ -8,6 +8,8 @@ export interface AssembledResume {
   cases: t.SwitchCase[];
   /** `let a, b, …;` of every hoisted local (captured ones are removed later) */
   locals: t.VariableDeclaration | null;
+  /** `if (<resumed where it is live>) C = class …;` per class (the test is filled in, or the statement removed, by locals.ts) */
+  recreations: { name: string; guard: t.IfStatement; creation: t.ClassExpression; original: t.ClassExpression }[];
 }
 
 /**
@@ -35,9 +37,10 @@ export function assembleResume(lw: Lowerer, request: t.Identifier): AssembledRes
   const machine = t.switchStatement(state(), [...cases, t.switchCase(null, [t.throwStatement(unknownState(ctx))])]);
   const body = dispatcher ? t.tryStatement(t.blockStatement([machine]), t.catchClause(error, t.blockStatement([dispatcher]))) : machine;
   const loop = t.forStatement(null, null, null, t.blockStatement([body]));
-  const statements = [...(locals ? [locals] : []), ...lw.hoisted, loop];
+  const recreations = lw.recreated.map((r) => ({ ...r, guard: t.ifStatement(t.booleanLiteral(false), assign(r.name, r.creation)) }));
+  const statements = [...(locals ? [locals] : []), ...lw.hoisted, ...recreations.map((r) => r.guard), loop];
   const resume = t.objectMethod("method", t.identifier("resume"), [t.cloneNode(ctx), request], t.blockStatement(statements), false, false, true);
-  return { resume, cases: machine.cases, locals };
+  return { resume, cases: machine.cases, locals, recreations };
 }
 
 /** `catch (error) { switch ($.state) { case 3: case 4: x = error; $.state = 7; continue; … } }` */

@@ -37,6 +37,11 @@ function keepComments(lw: Lowerer, node: t.Statement, first: t.Statement | undef
 function lowerStatementBody(lw: Lowerer, node: t.Statement, label: string | null): void {
   const em = lw.em;
   if (t.isVariableDeclaration(node)) return lowerDeclaration(lw, node);
+  if (t.isClassDeclaration(node) && node.id) {
+    const expression = t.classExpression(node.id, node.superClass, node.body, node.decorators);
+    expression.loc = node.loc;
+    return lowerClass(lw, node.id, expression);
+  }
   if (t.isFunctionDeclaration(node) || t.isClassDeclaration(node) || isTypeDeclaration(node)) {
     lw.hoisted.push(lw.rewriteHoisted(node));
     return;
@@ -93,6 +98,10 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
   for (const declarator of node.declarations) {
     const names = patternNames(declarator.id).map((id) => lw.analysis.rename.get(id));
     if (isFunctionValued(declarator) && names[0]?.constant && node.kind !== "var") {
+      if (t.isClassExpression(declarator.init)) {
+        lowerClass(lw, declarator.id as t.Identifier, declarator.init);
+        continue;
+      }
       if (lw.loopDepth === 0) {
         lw.hoisted.push(t.variableDeclaration("const", [lw.rewriteHoisted(declarator)]));
         continue;
@@ -125,6 +134,18 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
       lw.em.emitAssign(assignable(lw.rewrite(declarator.id as t.LVal)), explodeValue(lw, init));
     }
   }
+}
+
+/**
+ * A class is created where it stands (its computed keys and static initialisers run in
+ * order, once), in a local that is never saved; a run resumed where the class is still
+ * used creates it again at the top of `resume` (locals.ts decides where).
+ */
+function lowerClass(lw: Lowerer, id: t.Identifier, expression: t.ClassExpression): void {
+  const name = lw.analysis.rename.get(id)?.name ?? id.name;
+  lw.declareUnsaved(name);
+  lw.em.emitAssign(name, lw.rewrite(expression));
+  lw.recreated.push({ name, creation: lw.rewriteHoisted(expression), original: expression });
 }
 
 function isFunctionValued(declarator: t.VariableDeclarator): boolean {
