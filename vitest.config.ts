@@ -51,6 +51,7 @@ export default defineConfig({
       ...compiledProjects,
       project("support", ["test/support/**/*.test.ts"], postgres),
       project("conformance", ["test/conformance/**/*.test.ts"]),
+      project("test262", ["test/test262/**/*.test.ts"]),
       project("docs", ["test/docs/**/*.test.ts"]),
       project("http-fuzz", ["test/http-fuzz/**/*.test.ts"], { testTimeout: 300_000 }),
       project("integration", ["test/integration/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 600_000 }),

@@ -1,0 +1,100 @@
+/**
+ * Runs inside every fresh realm (one per simulated process): the handler's world. `host` is
+ * the runner's side: the run record (what a store keeps), whether to save, a timer, and
+ * `onCheckpoint`, told the lines printed so far at each checkpoint. Defines `print`, `$DONE`,
+ * `inngest.endpoint` (identity), the step tools — memoized by id, with a runtime-like checkpoint
+ * (the values of `live[state]` noted when a state is entered, serialized when a step settles) — and
+ * `__t262.run()`, which runs the plain handler or the machine (from the record's checkpoint) and
+ * reports a realm-independent outcome. `__serializer` is the runtime's own serialize.ts.
+ */
+(function (host) {
+  "use strict";
+  // only a saving run loads the serializer (it costs more than the realm)
+  const { serialize, snapshot, finish, deserialize } = host.save ? globalThis.__serializer : {};
+  const prints = [];
+  let finished;
+  const done = new Promise((resolve) => (finished = resolve));
+  const describe = (error) => {
+    try {
+      if ((typeof error === "object" && error !== null) || typeof error === "function") {
+        const name = error.constructor?.name ?? Object.prototype.toString.call(error);
+        return `${name}: ${error.message}`;
+      }
+      return `thrown ${typeof error}: ${String(error)}`;
+    } catch {
+      return "an error that cannot be described";
+    }
+  };
+  globalThis.print = (...args) => void prints.push(args.map(String).join(" "));
+  globalThis.$DONE = (error) => finished(error === undefined ? null : describe(error));
+  globalThis.inngest = { endpoint: (handler) => handler };
+
+  const record = host.record;
+  const save = host.save;
+  let state = record.checkpoint?.state ?? 0;
+  let stateValues = {};
+  const locals = record.checkpoint ? deserialize(record.checkpoint.locals) : {};
+  let machine = null;
+
+  const checkpoint = () => {
+    let text;
+    try {
+      text = finish(snapshot(stateValues));
+    } catch (error) {
+      const unsaveable = new Error(`Cannot checkpoint state ${state}: ${error.path ? `local ${error.path} holds ` : ""}${error.message}`);
+      unsaveable.unsaveable = true;
+      throw unsaveable;
+    }
+    record.checkpoint = { state, locals: text };
+    record.checkpoints++;
+    host.onCheckpoint(prints.slice());
+  };
+  const run = async (id, fn) => {
+    if (!save) return fn();
+    if (record.memo.has(id)) return deserialize(record.memo.get(id));
+    const value = await fn();
+    record.memo.set(id, await serialize(value));
+    checkpoint();
+    return value;
+  };
+  const tools = { run, sleep: (id) => run(id, () => undefined), waitForEvent: (id) => run(id, () => null) };
+  globalThis.__t262step = tools;
+
+  const $ = {
+    get state() {
+      return state;
+    },
+    set state(next) {
+      state = next;
+      if (!save) return;
+      stateValues = {};
+      for (const name of machine.live[next] ?? []) if (name in locals) stateValues[name] = locals[name];
+    },
+    locals,
+    step: tools,
+  };
+
+  globalThis.__t262 = {
+    async run(compiled, isAsync) {
+      const request = new host.Request("http://localhost/t262");
+      const handler = globalThis.__handler;
+      let settled;
+      try {
+        if (compiled) machine = handler;
+        const result = compiled ? handler.resume($, request) : handler(request);
+        settled = await result.then(
+          () => ({ kind: "ok" }),
+          (error) => (error?.unsaveable ? { kind: "unsaveable", error: error.message } : { kind: "throw", error: describe(error) }),
+        );
+      } catch (error) {
+        settled = { kind: "throw", error: describe(error) };
+      }
+      if (settled.kind === "ok" && isAsync) {
+        const outcome = await Promise.race([done, host.timeout()]);
+        if (outcome === host.TIMEOUT) return { kind: "timeout", prints };
+        if (outcome !== null) return { kind: "throw", error: `$DONE: ${outcome}`, prints };
+      }
+      return { ...settled, prints };
+    },
+  };
+})(__host);
