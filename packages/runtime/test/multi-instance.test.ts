@@ -4,7 +4,7 @@
  * instance A finishes the run (LISTEN/NOTIFY, no polling interval).
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { step } from "@durable-endpoints/runtime";
 import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
@@ -32,10 +32,13 @@ describe("two instances on one Postgres store", () => {
   test("a poll on instance B is woken when instance A finishes the run", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const working = new Promise<void>((resolve) => (entered = resolve));
     const body = (waitForGate: boolean) => async () => {
-      await step.sleep("s", "10ms");
+      // long: it surely suspends (a short one may be over before it is saved, and A would go on inline)
+      await step.sleep("s", "1h");
       const v = await step.run("work", async () => {
-        if (waitForGate) await gate;
+        if (waitForGate) entered(), await gate;
         return "from A";
       });
       return Response.json({ v });
@@ -47,8 +50,10 @@ describe("two instances on one Postgres store", () => {
 
     const first = await handlerA(req("/api/multi"));
     expect(first.status).toBe(303);
-    // A's scheduler resumes the run after the sleep and blocks inside "work"
-    await sleep(300);
+    // the sleep ends ("wake now", once its suspension is saved); A's scheduler resumes the run and blocks inside "work"
+    const runId = first.headers.get("x-durable-run-id")!;
+    await vi.waitFor(async () => expect(await a.store.wakeRun(runId, Date.now())).toBe(true), { timeout: 20_000, interval: 20 });
+    await working;
     const polled = handlerB(req(first.headers.get("location")!));
     await sleep(200);
     const released = Date.now();

@@ -1,16 +1,26 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { step, type Store } from "@durable-endpoints/runtime";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { closeClients, follow, req, testClient } from "./helpers.js";
 
 afterEach(closeClients);
 
+/**
+ * A run that surely suspends, however loaded the machine: a short sleep may be over before it is saved (the
+ * run then finishes inline, with no poll URL). `wake(first)` ends the sleep (the inspector's "wake now").
+ */
 function sleeper(t = testClient()) {
   const handler = t.inngest.endpoint(async () => {
-    await step.sleep("nap", "20ms");
+    await step.sleep("nap", "1h");
     return new Response("done");
   });
-  return { ...t, handler };
+  return { ...t, handler, wake: (first: Response) => wake(t.store, first) };
+}
+
+/** Ends the run's sleep once it is saved (a loaded machine may answer 303 while the suspension is still being written). */
+async function wake(store: Store, first: Response) {
+  const runId = first.headers.get("x-durable-run-id")!;
+  await vi.waitFor(async () => expect(await store.wakeRun(runId, Date.now())).toBe(true), { timeout: 20_000, interval: 20 });
 }
 
 const tokenOf = (res: Response) => new URL(res.headers.get("location")!, "http://localhost").searchParams.get("__durable")!;
@@ -30,17 +40,18 @@ describe("poll URL security", () => {
   });
 
   test("a token is only valid on the endpoint that issued it", async () => {
-    const { inngest, handler } = sleeper();
+    const { inngest, handler, wake } = sleeper();
     const other = inngest.endpoint(async () => new Response("other"));
     const first = await handler(req("/api/s"));
     const token = tokenOf(first);
     expect((await other(req(`/api/other?__durable=${token}`))).status).toBe(404);
     expect((await handler(req(`/api/s2?__durable=${token}`))).status).toBe(404); // same handler, other path
+    await wake(first);
     expect(await (await follow(handler, first)).text()).toBe("done");
   });
 
   test("Location stays on this origin, whatever the request path (//host, /\\host); it resolves to the same path", async () => {
-    const { handler } = sleeper();
+    const { handler, wake } = sleeper();
     // its own client: two plain handlers of one client at one path would be one endpoint
     const long = testClient({ pollMs: 10 }).inngest.endpoint(async () => {
       await step.sleep("nap", "1h");
@@ -61,16 +72,19 @@ describe("poll URL security", () => {
         expect(resolved.origin, path).toBe("http://app.example");
         expect(resolved.pathname, path).toBe(requestPath);
       }
+      await wake(first);
       expect(await (await follow(handler, first, url)).text(), path).toBe("done");
     }
   });
 
   test("the poll URL answers GET, HEAD and DELETE only", async () => {
-    const { handler } = sleeper();
-    const location = (await handler(req("/api/s"))).headers.get("location")!;
+    const { handler, wake } = sleeper();
+    const first = await handler(req("/api/s"));
+    const location = first.headers.get("location")!;
     const post = await handler(req(location, { method: "POST", body: "x" }));
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE");
+    await wake(first);
     let head = await handler(req(location, { method: "HEAD" }));
     while (head.status === 202) head = await handler(req(location, { method: "HEAD" })); // a loaded machine
     expect(head.status).toBe(200);
@@ -93,18 +107,14 @@ describe("poll URL security", () => {
   });
 
   test("a token is the standard HMAC-SHA256 of endpoint and run id: WebCrypto (edge) and node:crypto instances share tokens", async () => {
-    const { inngest } = testClient({ signingKey: "shared secret" });
-    // a sleep long enough to suspend on a loaded machine (the run must answer 303 with a token)
-    const handler = inngest.endpoint(async () => {
-      await step.sleep("nap", "300ms");
-      return new Response("done");
-    });
+    const { handler, wake } = sleeper(testClient({ signingKey: "shared secret" }));
     const first = await handler(req("/api/s"));
     const [runId, mac] = tokenOf(first).split(".");
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("shared secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const expected = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`test-app:/api/s\n${runId}`));
     expect(mac).toBe(Buffer.from(expected).toString("base64url"));
     // the token as WebCrypto made it is accepted
+    await wake(first);
     let res = await handler(req(`/api/s?__durable=${runId}.${Buffer.from(expected).toString("base64url")}`));
     while (res.status === 202) res = await handler(req(`/api/s?__durable=${runId}.${mac}`)); // a loaded machine
     expect(await res.text()).toBe("done");
@@ -115,6 +125,7 @@ describe("poll URL security", () => {
     const a = sleeper(testClient({ store }));
     const first = await a.handler(req("/api/s"));
     const b = sleeper(testClient({ store }));
+    await b.wake(first);
     expect(await (await follow(b.handler, first)).text()).toBe("done");
     const c = sleeper(testClient({ store, signingKey: "another key" }));
     expect((await c.handler(req(first.headers.get("location")!))).status).toBe(404);
