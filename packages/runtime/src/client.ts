@@ -36,6 +36,11 @@ export interface InngestOptions {
   retries?: number;
   /** Lease of a run while it executes (default 30 s; env DURABLE_LEASE_MS). */
   leaseMs?: number;
+  /**
+   * How long sent events are kept (default 1 day; env DURABLE_EVENT_RETENTION): their ids dedupe sends for
+   * that long. An event a wait may still match (sent at or after an open wait began) is kept whatever its age.
+   */
+  eventRetention?: Duration;
   /** HMAC key for poll tokens (env DURABLE_SIGNING_KEY; default: generated once, kept in the store). */
   signingKey?: string;
   /** How long a GET on the poll URL waits for the run to finish (default 20 s). */

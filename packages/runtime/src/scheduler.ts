@@ -1,14 +1,17 @@
 /**
  * In-process scheduler: one unref'd timer armed for the earliest due run of
  * this client's endpoints (sleeps, retries, wait timeouts), re-armed at least
- * every lease period to take over runs whose owner died.
+ * every lease period to take over runs whose owner died. Every hour (or
+ * every `eventRetentionMs`, if shorter) it also prunes events past their
+ * retention that no wait can still match.
  */
 
 import type { Timer } from "./clock.js";
 import type { Services } from "./services.js";
-import type { RunRecord } from "./store.js";
+import type { RunRecord, Store } from "./store.js";
 
 const BATCH = 32;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export class Scheduler {
   private timer: Timer | null = null;
@@ -16,6 +19,7 @@ export class Scheduler {
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
+  private prunedAt = -Infinity;
 
   constructor(
     private readonly services: Services,
@@ -97,6 +101,7 @@ export class Scheduler {
           if (claimed.length < BATCH || this.stopped) break;
         }
       } while (this.again && !this.stopped);
+      await this.pruneEvents(store);
       // …and a release or a cancel signals due work, an expiry is caught by the re-arm every lease period
       const next = await store.nextWakeAt([...endpoints.keys()], claimedAt);
       const untilNext = next === null ? leaseMs : Math.min(leaseMs, next - clock.now());
@@ -106,6 +111,19 @@ export class Scheduler {
         logger.error("[durable] scheduler: could not claim due runs", error);
         this.arm(leaseMs);
       }
+    }
+  }
+
+  /** Events past their retention, unless a wait may still match them (Store.pruneEvents); a failure is logged and retried later. */
+  private async pruneEvents(store: Store): Promise<void> {
+    const { clock, eventRetentionMs, logger } = this.services;
+    const now = clock.now();
+    if (now - this.prunedAt < Math.min(PRUNE_EVERY_MS, eventRetentionMs)) return;
+    this.prunedAt = now;
+    try {
+      await store.pruneEvents(now - eventRetentionMs);
+    } catch (error) {
+      logger.warn("[durable] scheduler: could not prune old events", error);
     }
   }
 }

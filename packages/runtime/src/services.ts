@@ -29,6 +29,8 @@ export interface Settings {
   /** retries after a step's first failed attempt */
   readonly retries: number;
   readonly leaseMs: number;
+  /** how long events are kept (dedupe by id, late waits), unless a wait may still match them */
+  readonly eventRetentionMs: number;
   /** how long a GET on the poll URL waits for the run to finish */
   readonly pollMs: number;
   readonly backoff: { initialMs: number; maxMs: number };
@@ -82,6 +84,7 @@ export function resolveSettings(options: InngestOptions): Settings {
   return {
     retries: positive(options.retries, 3, "retries"),
     leaseMs: leaseFromEnv !== undefined ? parseDuration(leaseFromEnv, "DURABLE_LEASE_MS") : positive(options.leaseMs, 30_000, "leaseMs"),
+    eventRetentionMs: parseDuration(env("DURABLE_EVENT_RETENTION") ?? options.eventRetention ?? "1d", "eventRetention"),
     pollMs: positive(options.pollMs, 20_000, "pollMs"),
     backoff: {
       initialMs: parseDuration(options.backoff?.initial ?? 1000, "backoff.initial"),

@@ -334,6 +334,15 @@ export interface Store {
    */
   sendEvents(events: readonly EventRecord[], matcher: EventMatcher, now: number): Promise<string[]>;
 
+  /**
+   * Deletes stored events older than `olderThan` that no wait could still
+   * match: none at or after the `since` of an open wait, nor at or after the
+   * creation of a running run (a wait in flight there — begun, not yet saved —
+   * began after it). Returns how many were deleted. Their ids are forgotten:
+   * dedupe by id holds while an event is kept.
+   */
+  pruneEvents(olderThan: number): Promise<number>;
+
   /** Open waits for this event name registered at or before `ts` (inspection and tests). */
   findWaits(eventName: string, ts: number): Promise<WaitRecord[]>;
 

@@ -178,6 +178,20 @@ class MemoryStore implements Store {
     return woken;
   }
 
+  async pruneEvents(olderThan: number) {
+    let cutoff = olderThan;
+    for (const wait of this.waits.values()) cutoff = Math.min(cutoff, wait.since);
+    for (const run of this.runs.values()) if (run.status === "running") cutoff = Math.min(cutoff, run.createdAt);
+    let pruned = 0;
+    for (const [name, named] of this.eventsByName) {
+      const kept = named.filter((event) => event.ts >= cutoff);
+      for (const event of named) if (event.ts < cutoff) this.events.delete(event.id), pruned++;
+      if (kept.length === 0) this.eventsByName.delete(name);
+      else this.eventsByName.set(name, kept);
+    }
+    return pruned;
+  }
+
   /** Open waits the event may satisfy: by name, `since`, and match key — never a scan of every wait. */
   private candidates(event: EventRecord, matcher: EventMatcher): WaitRecord[] {
     const found: WaitRecord[] = [];

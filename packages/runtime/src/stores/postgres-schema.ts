@@ -87,6 +87,8 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
   ],
   // leases timed by the server's clock: when the lease ends, by the server's clock (instances' clocks may disagree)
   (s) => [`ALTER TABLE ${s}.runs ADD COLUMN lease_until BIGINT`, `UPDATE ${s}.runs SET lease_until = lease_expires_at`],
+  // event retention: old events are pruned by time
+  (s) => [`CREATE INDEX events_ts ON ${s}.events (ts)`],
 ];
 
 /** `schema` is the already quoted identifier; `name` the raw one (for the lock key and messages). */

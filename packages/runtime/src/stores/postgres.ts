@@ -369,6 +369,16 @@ class PostgresStore implements Store {
     return `durable-events:${this.#name}:${name}`;
   }
 
+  async pruneEvents(olderThan: number) {
+    const { events, waits, runs } = this.#t;
+    // the earliest beginning of a wait, saved or in flight in a running run: events from then on stay
+    const pruned = await this.#query(
+      `DELETE FROM ${events} WHERE ts < LEAST($1::bigint, (SELECT min(since) FROM ${waits}), (SELECT min(created_at) FROM ${runs} WHERE status = 'running')) RETURNING 1`,
+      [olderThan],
+    );
+    return pruned.length;
+  }
+
   async findWaits(eventName: string, ts: number): Promise<WaitRecord[]> {
     const rows = await this.#query(`SELECT * FROM ${this.#t.waits} WHERE event = $1 AND since <= $2 ORDER BY since, run_id`, [eventName, ts]);
     return rows.map(waitFromRow);

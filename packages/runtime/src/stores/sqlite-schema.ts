@@ -85,6 +85,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE INDEX runs_concurrency ON runs (endpoint, concurrency_key, wake_at)
       WHERE concurrency_key IS NOT NULL AND status IN ('running', 'waiting')`,
   ],
+  // event retention: old events are pruned by time
+  [`CREATE INDEX events_ts ON events (ts)`],
 ];
 
 /** The schema version this runtime writes (`PRAGMA user_version`). */

@@ -268,6 +268,15 @@ class SqliteStore implements Store {
     return true;
   }
 
+  async pruneEvents(olderThan: number) {
+    const db = await this.#open();
+    // the earliest beginning of a wait, saved or in flight in a running run: events from then on stay
+    return db.run(
+      `DELETE FROM events WHERE ts < min(?, coalesce((SELECT min(since) FROM waits), ?), coalesce((SELECT min(created_at) FROM runs WHERE status = 'running'), ?))`,
+      [olderThan, olderThan, olderThan],
+    );
+  }
+
   async findWaits(eventName: string, ts: number): Promise<WaitRecord[]> {
     const rows = (await this.#open()).all("SELECT * FROM waits WHERE event = ? AND since <= ? ORDER BY since, run_id", [eventName, ts]);
     return rows.map(waitFromRow);

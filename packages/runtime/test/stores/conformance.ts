@@ -454,6 +454,40 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(await store.sendEvents([paid(2, now)], eventMatcher(), now)).toEqual([two.id]);
       });
 
+      it("pruneEvents deletes events older than the cutoff, never one a wait may still match", async () => {
+        const now = Date.now();
+        const day = 86_400_000;
+        /** The event a wait begun at `since` gets as it is saved (the first stored one it matches). */
+        const caughtUp = async (store: Store, orderId: number, since: number) =>
+          (await store.getStep((await waiting(store, orderId, since)).id, "pay"))!.output;
+
+        // no wait, no running run: what is older than the cutoff goes
+        const plain = (await setup()).store;
+        const [old, recent] = [paid(1, now - 3 * day), paid(1, now - 1000)];
+        await plain.sendEvents([old, recent], eventMatcher(), now);
+        expect(await plain.pruneEvents(now - day)).toBe(1);
+        expect(await caughtUp(plain, 1, now - 4 * day)).toContain(recent.id);
+
+        // an open wait begun 3 days ago keeps what it may still match (sent since), however old
+        const open = (await setup()).store;
+        await waiting(open, 2, now - 3 * day);
+        const sinceThen = paid(5, now - 2.5 * day);
+        await open.sendEvents([paid(5, now - 3.5 * day), sinceThen], eventMatcher(), now);
+        expect(await open.pruneEvents(now - day)).toBe(1);
+        expect(await caughtUp(open, 5, now - 4 * day)).toContain(sinceThen.id);
+
+        // a running run created 2 days ago may have a wait in flight (begun, not saved): events since its creation stay
+        const running = (await setup()).store;
+        const run = await insert(running, { fence: 1, createdAt: now - 2 * day, trigger: JSON.stringify({ orderId: 6 }) });
+        const inFlight = paid(6, now - 1.5 * day);
+        await running.sendEvents([paid(6, now - 2.5 * day), inFlight], eventMatcher(), now);
+        expect(await running.pruneEvents(now - day)).toBe(1);
+        const wait = makeWait(run.id, "pay", { since: now - 1.6 * day, matchKey: matchKey(6) });
+        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 });
+        await running.checkpoint({ runId: run.id, fence: 1, step, wait, matcher: eventMatcher(), run: { status: "waiting", wakeAt: now + 60_000 }, releaseLease: true });
+        expect((await running.getStep(run.id, "pay"))!.output).toContain(inFlight.id);
+      });
+
       it("a send() retried with the same id delivers to a wait the first attempt missed", async () => {
         const { store } = await setup();
         const now = Date.now();
