@@ -1,6 +1,6 @@
 /**
  * Scopes and bindings kept exactly when the compiler hoists the handler's locals and saves them
- * on the locals object (issue #12 classes 4, 5, 7, 12, 15, 16; found by the test262
+ * on the locals object (issue #12 classes 2, 3, 4, 5, 7, 12, 15, 16; found by the test262
  * differential run). Compiled vs plain, crashed and resumed at every checkpoint, and the plain
  * result checked against what JavaScript says.
  */
@@ -16,6 +16,39 @@ const check = async (handler: string) => {
 const caught = `const caught = (f) => { try { return f(); } catch (e) { return e.constructor.name; } };`;
 
 describe("scopes", () => {
+  it("assigning a const throws a TypeError, also from a closure and with ++ (class 2)", async () => {
+    const out = await check(`async () => {
+      ${caught}
+      const c = 1; const set = () => { c = 3; };
+      await step.run("a", () => 1);
+      const out = [caught(() => { c = 2; }), caught(set), caught(() => c++), caught(() => { c += 1; })];
+      await step.run("b", () => 2);
+      out.push(c);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["TypeError", "TypeError", "TypeError", "TypeError", 1]);
+  });
+
+  it("reading a let or const before its declaration throws a ReferenceError, in every loop iteration (class 3)", async () => {
+    const out = await check(`async () => {
+      const out = [];
+      await step.run("a", () => 1);
+      try { out.push(x); } catch (e) { out.push(e.constructor.name); }
+      let x = 1;
+      try { out.push(typeof y); } catch (e) { out.push(e.constructor.name + " " + e.message); }
+      const y = 2;
+      for (let i = 0; i < 2; i++) {
+        await step.run("l", () => i);
+        try { out.push(z); } catch (e) { out.push(e.constructor.name); }
+        let z = i;
+        out.push(z);
+      }
+      out.push(x, y);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["ReferenceError", "ReferenceError Cannot access 'y' before initialization", "ReferenceError", 0, "ReferenceError", 1, 1, 2]);
+  });
+
   it("a let declared in a loop body starts undefined in every iteration (class 4)", async () => {
     const out = await check(`async () => {
       const out = [];

@@ -32,6 +32,10 @@ export interface Analysis {
   stepRefs: Set<t.Identifier>;
   /** the handler's request parameter, if it can become `resume`'s second parameter as is */
   requestName: string | null;
+  /** reads of a handler-level `let`/`const` that always come before its declaration ran: they must throw */
+  uninitializedReads: Set<t.Identifier>;
+  /** assignments and `++`/`--` of a handler-level `const`: they must throw */
+  constAssignments: Set<t.Node>;
   /** an arrow handler uses `this` or `super` of its enclosing code: `resume` must be an arrow too */
   lexicalThis: boolean;
   /** every identifier name that occurs in the handler (fresh names avoid them) */
@@ -56,16 +60,19 @@ interface AnalysisState {
   freeNames: Set<string>;
   stepRefs: Set<t.Identifier>;
   lexicalThis: boolean;
+  constAssignments: Set<t.Node>;
+  uninitializedReads: Set<t.Identifier>;
 }
 
 /**
  * Names a handler-level binding cannot keep (it is renamed, like a shadowing one): the globals the
- * generated `resume` reads itself (`new Error` for an unknown state, `Array.from`), which a local of
+ * generated `resume` reads itself (`new Error` for an unknown state, `Array.from`, `new TypeError` for
+ * an assignment to a `const`, `new ReferenceError` for a read before a declaration), which a local of
  * that name would shadow; `__proto__`, which cannot be a key of the locals object (`L.__proto__`
  * is its prototype); and `async`, which the printer would write unescaped where it cannot stand
  * (`for (\u0061sync of …)`).
  */
-const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "__proto__", "async"]);
+const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "TypeError", "ReferenceError", "__proto__", "async"]);
 
 /** One visitor table (Svelte's 2-analyze model): every question about the handler is answered in a single walk. */
 const visitors: Visitor<AnalysisState> = {
@@ -78,6 +85,7 @@ const visitors: Visitor<AnalysisState> = {
     const binding = state.ownNodes.get(path.node) ?? ownBinding(path, state.handler.scope);
     if (binding) {
       state.renamed.set(path.node, binding);
+      if (isUninitializedRead(path, binding, state.handler)) state.uninitializedReads.add(path.node);
       return;
     }
     const outer = lookup(path);
@@ -126,6 +134,8 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     freeNames: new Set(),
     stepRefs: new Set(),
     lexicalThis: false,
+    constAssignments: new Set(),
+    uninitializedReads: new Set(),
   };
   addScope(state, handler.scope);
   handler.traverse(visitors, state);
@@ -157,7 +167,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     if (info.constant) requestName = info.name;
     else diag.reassignedHandlerParameter(param);
   }
-  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames, lexicalThis: state.lexicalThis };
+  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames, lexicalThis: state.lexicalThis, constAssignments: state.constAssignments, uninitializedReads: state.uninitializedReads };
 }
 
 function addScope(state: AnalysisState, scope: Scope): void {
@@ -168,6 +178,8 @@ function addScope(state: AnalysisState, scope: Scope): void {
     const own = (node: t.Node) => isVisibleAt(binding, node) && state.ownNodes.set(node, binding);
     for (const ref of binding.referencePaths) own(ref.node);
     for (const violation of binding.constantViolations) {
+      const assigns = violation.isAssignmentExpression() ? violation.node.left : violation.isUpdateExpression() ? violation.node.argument : null;
+      if (binding.kind === "const" && t.isIdentifier(assigns) && isVisibleAt(binding, assigns)) state.constAssignments.add(violation.node);
       for (const id of Object.values(violation.getBindingIdentifiers(true)).flat()) {
         if (id.name === binding.identifier.name) own(id);
       }
@@ -205,6 +217,18 @@ function isVisibleAt(binding: Binding, node: t.Node): boolean {
 }
 
 const within = (node: t.Node, outer: t.Node): boolean => node.start != null && outer.start != null && node.start >= outer.start && node.end! <= outer.end!;
+
+/**
+ * A read of a `let`/`const` in the handler's own code (not a closure) placed before the end of its
+ * declaration: its scope was entered and the declaration has not run, every time (TDZ). A closure
+ * created earlier may run before or after: not decided here (a documented difference).
+ */
+function isUninitializedRead(path: NodePath<t.Identifier>, binding: Binding, handler: NodePath<HandlerFunction>): boolean {
+  if ((binding.kind !== "let" && binding.kind !== "const") || !binding.path.isVariableDeclarator()) return false;
+  if (path.node === binding.identifier || !path.isReferencedIdentifier() || functionParent(path) !== handler.node) return false;
+  if (path.parentPath.isUpdateExpression() || (path.parentPath.isAssignmentExpression() && path.key === "left")) return false;
+  return path.node.start! < binding.path.node.end!;
+}
 
 function classInstance(binding: Binding): BindingInfo["instanceOf"] {
   const declarator = binding.path;

@@ -9,6 +9,7 @@
 import * as t from "@babel/types";
 import * as diag from "../../diagnostics.js";
 import { stepKindOf } from "../2-analyze.js";
+import { constAssignment } from "./errors.js";
 import { voidZero, type AwaitSite, type Lowerer } from "./lowerer.js";
 import { walk } from "../../ast/walk.js";
 import { assignedIdentifiers, containsAwait, containsEffect, isEffect } from "./scan.js";
@@ -25,6 +26,7 @@ function splits(lw: Lowerer, node: t.Node | null | undefined): boolean {
 }
 
 export function explode(lw: Lowerer, node: t.Expression, ignoreResult = false): t.Expression | null {
+  if (lw.analysis.constAssignments.has(node)) return explode(lw, constAssignment(node as t.AssignmentExpression), ignoreResult);
   if (!splits(lw, node)) return lw.rewrite(node);
   const value = explodeParts(lw, node, ignoreResult);
   if (!lw.effectsOnce || !isEffect(node) || !value) return value;

@@ -8,6 +8,7 @@ import type { Analysis } from "../2-analyze.js";
 import { isReference } from "../../ast/references.js";
 import { mapChildren, walk } from "../../ast/walk.js";
 import { Emitter } from "./emitter.js";
+import { constAssignment, uninitializedRead } from "./errors.js";
 import { expandShorthand, keepAnonymous, keepAssignedName, namingSlot } from "./names.js";
 
 export type Leap =
@@ -112,6 +113,7 @@ export class Lowerer {
   private hoisting = false;
 
   private clone(node: t.Node, isStepArgument: boolean): t.Node {
+    if (this.analysis.constAssignments.has(node)) return this.clone(constAssignment(node as t.AssignmentExpression), isStepArgument);
     if (t.isIdentifier(node)) {
       if (this.analysis.stepRefs.has(node)) {
         const step = t.memberExpression(t.identifier(this.ctx.name), t.identifier("step"));
@@ -119,6 +121,7 @@ export class Lowerer {
         this.stepNodes.add(step);
         return step;
       }
+      if (this.analysis.uninitializedReads.has(node)) return uninitializedRead(node.name);
       const info = this.analysis.rename.get(node);
       const copy = t.identifier(info ? info.name : node.name);
       copy.loc = node.loc;

@@ -1,0 +1,34 @@
+/**
+ * What the language throws that a hoisted local no longer would: a `let`/`const` becomes a plain
+ * `let` at the top of `resume` (or a property of the locals object), so reading it before its
+ * declaration and assigning a `const` must throw by hand.
+ */
+import * as t from "@babel/types";
+
+/** `(() => { throw new TypeError(message); })()`: a throw where an expression stands. */
+function throwing(constructor: "TypeError" | "ReferenceError", message: string): t.Expression {
+  const error = t.newExpression(t.identifier(constructor), [t.stringLiteral(message)]);
+  return t.callExpression(t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(error)])), []);
+}
+
+/**
+ * An assignment to a `const` (analysis' `constAssignments`): evaluates what the assignment would
+ * before it stores — the value, the current value for `+=` and `++`, the short-circuit of `||=` —
+ * then throws `TypeError: Assignment to constant variable.`
+ */
+export function constAssignment(node: t.AssignmentExpression | t.UpdateExpression): t.Expression {
+  const fail = throwing("TypeError", "Assignment to constant variable.");
+  if (t.isUpdateExpression(node)) return t.sequenceExpression([node.argument, fail]);
+  const { operator, left, right } = node;
+  const current = left as t.Identifier;
+  if (operator === "=") return t.sequenceExpression([right, fail]);
+  if (operator === "||=" || operator === "&&=" || operator === "??=") {
+    return t.logicalExpression(operator.slice(0, 2) as "||", current, t.sequenceExpression([right, fail]));
+  }
+  return t.sequenceExpression([t.binaryExpression(operator.slice(0, -1) as t.BinaryExpression["operator"], current, right), fail]);
+}
+
+/** A read that always comes before the declaration ran: `ReferenceError: Cannot access 'x' before initialization`. */
+export function uninitializedRead(name: string): t.Expression {
+  return throwing("ReferenceError", `Cannot access '${name}' before initialization`);
+}
