@@ -159,6 +159,15 @@ export const classRecreated = (node: Located, name: string, line: number) =>
     "declare the class at module level, or keep its static parts free of side effects.",
   );
 
+export const functionPropertyLost = (node: Located, name: string) =>
+  report(
+    node,
+    "DE1014",
+    "warning",
+    `\`${name}\` is a function declaration of the handler that gets properties of its own; the compiled handler re-creates \`${name}\` when a run resumes, so those properties are lost after a checkpoint.`,
+    "keep the value in a local of its own (e.g. `let calls = 0`) instead of a property of the function.",
+  );
+
 export const internalError = (node: Located, detail: string) =>
   report(
     node,

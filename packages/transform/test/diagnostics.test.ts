@@ -107,6 +107,14 @@ describe("diagnostics", () => {
     expect(result.code).toMatch(/if \(\$\.state === \d+\) Registry = class Registry/);
   });
 
+  it("DE1014 (warning): properties of a handler's function declaration, re-created on resume", () => {
+    const result = compile(`async (req) => {\n  function counter() { counter.calls++; }\n  counter.calls = 0;\n  await step.run("a", () => 1);\n  counter();\n  return new Response(String(counter.calls));\n}`);
+    expect(result.diagnostics).toMatchObject([
+      { code: "DE1014", severity: "warning", line: 3 },
+      { code: "DE1014", severity: "warning", line: 4 },
+    ]);
+  });
+
   it("DE1008 (warning): a handler identifier that is not a function of this module", () => {
     const result = transform(`import { step } from "inngest";\nimport { h } from "./elsewhere";\nexport const handler = inngest.endpoint(h);\n`, { filename: "/app/h.ts" });
     expect(result.diagnostics).toMatchObject([{ code: "DE1008", severity: "warning", line: 3, column: 40 }]);

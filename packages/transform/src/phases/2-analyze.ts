@@ -174,6 +174,7 @@ function addScope(state: AnalysisState, scope: Scope): void {
   if (state.scopes.includes(scope)) return;
   state.scopes.push(scope);
   for (const binding of Object.values(scope.bindings)) {
+    if (binding.path.isFunctionDeclaration()) checkFunctionProperties(binding);
     state.ownNodes.set(binding.identifier, binding);
     const own = (node: t.Node) => isVisibleAt(binding, node) && state.ownNodes.set(node, binding);
     for (const ref of binding.referencePaths) own(ref.node);
@@ -185,6 +186,17 @@ function addScope(state: AnalysisState, scope: Scope): void {
       }
       if (violation.isUpdateExpression()) own(violation.node.argument);
     }
+  }
+}
+
+/** `counter.calls = 0` on a function declaration of the handler: lost when the function is re-created on resume. */
+function checkFunctionProperties(binding: Binding): void {
+  for (const ref of binding.referencePaths) {
+    const member = ref.parentPath;
+    if (!member?.isMemberExpression() || member.node.object !== ref.node) continue;
+    const use = member.parentPath;
+    const written = (use?.isAssignmentExpression() && use.node.left === member.node) || use?.isUpdateExpression() || use?.isUnaryExpression({ operator: "delete" });
+    if (written) diag.functionPropertyLost(use!.node, binding.identifier.name);
   }
 }
 
