@@ -119,6 +119,12 @@ describe("scopes", () => {
     expect(out).toEqual([true, true]);
   });
 
+  it("new.target in an arrow handler is the enclosing function's (class 15)", async () => {
+    const loaded = load(`import { step } from "inngest";\nfunction make() {\n  return inngest.endpoint(async () => {\n    await null;\n    const made = new.target === undefined ? "called" : "constructed";\n    await step.run("a", () => 1);\n    return new Response(made);\n  });\n}\nexport const handler = new make();\n`, "/app/src/handler.js");
+    const { plain } = await expectEquivalent(loaded);
+    expect(plain.body).toBe("constructed");
+  });
+
   it("a switch discriminant and a case declaration are different scopes (class 16)", async () => {
     const out = await check(`async () => {
       ${caught}

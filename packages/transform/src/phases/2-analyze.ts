@@ -36,7 +36,7 @@ export interface Analysis {
   uninitializedReads: Set<t.Identifier>;
   /** assignments and `++`/`--` of a handler-level `const`: they must throw */
   constAssignments: Set<t.Node>;
-  /** an arrow handler uses `this` or `super` of its enclosing code: `resume` must be an arrow too */
+  /** an arrow handler uses `this`, `super` or `new.target` of its enclosing code: `resume` must be an arrow too */
   lexicalThis: boolean;
   /** every identifier name that occurs in the handler (fresh names avoid them) */
   usedNames: Set<string>;
@@ -113,6 +113,10 @@ const visitors: Visitor<AnalysisState> = {
   },
   Super(path, state) {
     if (t.isArrowFunctionExpression(state.handler.node) && thisOwner(path, state.handler) === state.handler.node) state.lexicalThis = true;
+  },
+  MetaProperty(path, state) {
+    const newTarget = path.node.meta.name === "new" && path.node.property.name === "target";
+    if (newTarget && t.isArrowFunctionExpression(state.handler.node) && thisOwner(path, state.handler) === state.handler.node) state.lexicalThis = true;
   },
   ForOfStatement(path, state) {
     if (path.node.await && functionParent(path) === state.handler.node) diag.forAwait(path.node);
