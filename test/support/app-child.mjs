@@ -73,6 +73,9 @@ export function serve(routes) {
     if (route) return route(req, res);
     res.writeHead(404).end();
   });
+  // A test's client keeps connections for 4 s; a server closing idle ones at Node's 5 s default races a
+  // request sent on a loaded machine at that moment ("other side closed"), which says nothing of durability.
+  server.keepAliveTimeout = 60_000;
   server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));
   process.on("SIGTERM", () => {
     server.close(() => process.exit(0));
