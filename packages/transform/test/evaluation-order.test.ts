@@ -81,3 +81,21 @@ describe("side effects around awaits (class 13)", () => {
     ).toEqual({ ids: [0, 0], got: 1, n: 1 });
   });
 });
+
+describe("template literals: each substitution is a string before the next is evaluated", () => {
+  it("converts substitutions before a later await, once each and in order; a tag gets the values", async () => {
+    expect(
+      await check(`
+      const log = [];
+      const o = { toString() { log.push("o"); return "O"; } };
+      const p = { [Symbol.toPrimitive](hint) { log.push("p:" + hint); return "P"; } };
+      const v = { toString: undefined, valueOf() { log.push("v"); return 7; } };
+      const s = \`\${o}-\${await (log.push("a1"), Promise.resolve(1))}-\${p}\${v}-\${await (log.push("a2"), Promise.resolve(2))}\`;
+      let n = 0;
+      const c = { toString() { return String(++n); } };
+      const counted = \`\${c}\${await Promise.resolve("-")}\${c}\`;
+      const tagged = ((strings, ...values) => values.map((x) => typeof x))\`\${o}\${await Promise.resolve(3)}\`;
+      return Response.json({ s, log, counted, n, tagged });`, 0),
+    ).toEqual({ s: "O-1-P7-2", log: ["o", "a1", "p:string", "v", "a2"], counted: "1-2", n: 2, tagged: ["object", "number"] });
+  });
+});

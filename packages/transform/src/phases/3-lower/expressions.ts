@@ -82,7 +82,7 @@ function explodeParts(lw: Lowerer, node: t.Expression, ignoreResult: boolean): t
     case "ObjectExpression":
       return explodeObject(lw, node);
     case "TemplateLiteral":
-      return t.templateLiteral(node.quasis.map((q) => t.cloneNode(q)), explodeList(lw, node.expressions as t.Expression[]) as t.Expression[]);
+      return t.templateLiteral(node.quasis.map((q) => t.cloneNode(q)), explodeList(lw, node.expressions as t.Expression[], asString) as t.Expression[]);
     case "OptionalMemberExpression":
     case "OptionalCallExpression":
       return explodeOptionalChain(lw, node);
@@ -158,14 +158,27 @@ export function hoist(lw: Lowerer, value: t.Expression): t.Identifier {
 }
 
 /**
+ * A template literal converts each substitution to a string right after evaluating it
+ * (toString/valueOf/Symbol.toPrimitive are user code), so one secured before a later
+ * await is secured as its string: `${value}` converts exactly as the template does, and
+ * converting that string again in the rebuilt template calls nothing. A primitive literal
+ * converts without calling anything.
+ */
+function asString(value: t.Expression): t.Expression {
+  if (t.isStringLiteral(value) || t.isNumericLiteral(value) || t.isBooleanLiteral(value) || t.isNullLiteral(value) || t.isBigIntLiteral(value)) return value;
+  return t.templateLiteral([t.templateElement({ raw: "" }), t.templateElement({ raw: "" }, true)], [value]);
+}
+
+/**
  * Children evaluated before the last one that awaits (or has an effect hoisted out of an
  * awaited expression) are stored in temporaries, so they run once and in order — unless
  * reading them later gives the same value: a literal, a function, a name that nothing up
  * to that child assigns. Up to an effect only (no await in between), a call is kept in the
  * awaited expression with its callee and arguments so secured: it is issued at the state,
- * like the awaited call itself.
+ * like the awaited call itself. `convert` is what the parent does to a child's value right
+ * after evaluating it (a template literal's ToString), so it happens before the later ones too.
  */
-function explodeList(lw: Lowerer, items: readonly (t.Node | null)[]): Item[] {
+function explodeList(lw: Lowerer, items: readonly (t.Node | null)[], convert = (value: t.Expression) => value): Item[] {
   let last = -1;
   items.forEach((item, i) => {
     if (item && splits(lw, item)) last = i;
@@ -175,7 +188,7 @@ function explodeList(lw: Lowerer, items: readonly (t.Node | null)[]): Item[] {
     if (i > last) return lw.rewrite(item) as Item;
     const span = items.slice(i + 1, last + 1);
     const later = i < last ? { assigned: assignedNames(lw, span), calls: lw.effectsOnce && !span.some(containsAwait) } : null;
-    const once = (value: t.Expression) => (later ? secured(lw, value, later) : value);
+    const once = (value: t.Expression) => (later ? secured(lw, convert(value), later) : value);
     if (t.isSpreadElement(item)) return t.spreadElement(once(explodeValue(lw, item.argument)));
     return once(explodeValue(lw, item as t.Expression));
   });
