@@ -29,6 +29,29 @@ describe("scopes", () => {
     expect(out).toEqual(["TypeError", "TypeError", "TypeError", "TypeError", 1]);
   });
 
+  it("assigning a const through destructuring or a for…of/for…in head throws a TypeError, after what it reads", async () => {
+    const out = await check(`async () => {
+      ${caught}
+      const log = [];
+      const c = 1, d = 2;
+      const items = () => ({ *[Symbol.iterator]() { try { log.push("next"); yield 5; } finally { log.push("closed"); } } });
+      await step.run("a", () => 1);
+      const out = [
+        caught(() => { [c] = items(); }),
+        caught(() => { ({ d } = { get d() { log.push("get"); return 6; } }); }),
+        caught(() => { [c = 9] = []; }),
+        caught(() => { for (c of [7]) log.push("body"); }),
+        caught(() => { for (d in { k: 1 }) log.push("body"); }),
+      ];
+      try { for (c of [8]) await step.run("body", () => log.push("awaited")); } catch (e) { out.push(e.constructor.name); }
+      try { [d = await step.run("dflt", () => 3)] = []; } catch (e) { out.push(e.constructor.name); }
+      await step.run("b", () => 2);
+      out.push(c, d, log);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["TypeError", "TypeError", "TypeError", "TypeError", "TypeError", "TypeError", "TypeError", 1, 2, ["next", "closed", "get"]]);
+  });
+
   it("reading a let or const before its declaration throws a ReferenceError, in every loop iteration (class 3)", async () => {
     const out = await check(`async () => {
       const out = [];

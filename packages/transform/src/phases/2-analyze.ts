@@ -36,6 +36,8 @@ export interface Analysis {
   uninitializedReads: Set<t.Identifier>;
   /** assignments and `++`/`--` of a handler-level `const`: they must throw */
   constAssignments: Set<t.Node>;
+  /** a handler-level `const` as a target of destructuring or of a for…of/for…in head: storing to it must throw */
+  constTargets: Set<t.Identifier>;
   /** an arrow handler uses `this`, `super` or `new.target` of its enclosing code: `resume` must be an arrow too */
   lexicalThis: boolean;
   /** every identifier name that occurs in the handler (fresh names avoid them) */
@@ -61,6 +63,7 @@ interface AnalysisState {
   stepRefs: Set<t.Identifier>;
   lexicalThis: boolean;
   constAssignments: Set<t.Node>;
+  constTargets: Set<t.Identifier>;
   uninitializedReads: Set<t.Identifier>;
 }
 
@@ -140,6 +143,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     lexicalThis: false,
     constAssignments: new Set(),
     uninitializedReads: new Set(),
+    constTargets: new Set(),
   };
   addScope(state, handler.scope);
   handler.traverse(visitors, state);
@@ -171,7 +175,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     if (info.constant) requestName = info.name;
     else diag.reassignedHandlerParameter(param);
   }
-  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames, lexicalThis: state.lexicalThis, constAssignments: state.constAssignments, uninitializedReads: state.uninitializedReads };
+  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames, lexicalThis: state.lexicalThis, constAssignments: state.constAssignments, constTargets: state.constTargets, uninitializedReads: state.uninitializedReads };
 }
 
 function addScope(state: AnalysisState, scope: Scope): void {
@@ -184,9 +188,12 @@ function addScope(state: AnalysisState, scope: Scope): void {
     for (const ref of binding.referencePaths) own(ref.node);
     for (const violation of binding.constantViolations) {
       const assigns = violation.isAssignmentExpression() ? violation.node.left : violation.isUpdateExpression() ? violation.node.argument : null;
-      if (binding.kind === "const" && t.isIdentifier(assigns) && isVisibleAt(binding, assigns)) state.constAssignments.add(violation.node);
+      const whole = t.isIdentifier(assigns);
+      if (binding.kind === "const" && whole && isVisibleAt(binding, assigns)) state.constAssignments.add(violation.node);
       for (const id of Object.values(violation.getBindingIdentifiers(true)).flat()) {
-        if (id.name === binding.identifier.name) own(id);
+        if (id.name !== binding.identifier.name) continue;
+        own(id);
+        if (binding.kind === "const" && !whole && !violation.isUpdateExpression() && isVisibleAt(binding, id)) state.constTargets.add(id);
       }
       if (violation.isUpdateExpression()) own(violation.node.argument);
     }

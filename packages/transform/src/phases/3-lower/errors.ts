@@ -28,6 +28,16 @@ export function constAssignment(node: t.AssignmentExpression | t.UpdateExpressio
   return t.sequenceExpression([t.binaryExpression(operator.slice(0, -1) as t.BinaryExpression["operator"], current, right), fail]);
 }
 
+/**
+ * A `const` as a destructuring or for…of/for…in target: a property whose setter throws, so
+ * what the statement reads (the iterator's next(), a getter) happens first and the throw
+ * comes at the store, where the language throws, closing the iterator like it.
+ */
+export function constTarget(): t.MemberExpression {
+  const store = t.objectMethod("set", t.identifier("value"), [t.identifier("_")], t.blockStatement([t.expressionStatement(throwing("TypeError", "Assignment to constant variable."))]));
+  return t.memberExpression(t.objectExpression([store]), t.identifier("value"));
+}
+
 /** A read that always comes before the declaration ran: `ReferenceError: Cannot access 'x' before initialization`. */
 export function uninitializedRead(name: string): t.Expression {
   return throwing("ReferenceError", `Cannot access '${name}' before initialization`);

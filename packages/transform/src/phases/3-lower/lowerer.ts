@@ -8,7 +8,7 @@ import type { Analysis } from "../2-analyze.js";
 import { isReference } from "../../ast/references.js";
 import { mapChildren, walk } from "../../ast/walk.js";
 import { Emitter } from "./emitter.js";
-import { constAssignment, uninitializedRead } from "./errors.js";
+import { constAssignment, constTarget, uninitializedRead } from "./errors.js";
 import { expandShorthand, keepAnonymous, keepAssignedName, namingSlot } from "./names.js";
 
 export type Leap =
@@ -122,6 +122,7 @@ export class Lowerer {
         return step;
       }
       if (this.analysis.uninitializedReads.has(node)) return uninitializedRead(node.name);
+      if (this.analysis.constTargets.has(node)) return constTarget();
       const info = this.analysis.rename.get(node);
       const copy = t.identifier(info ? info.name : node.name);
       copy.loc = node.loc;
