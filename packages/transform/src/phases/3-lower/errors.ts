@@ -11,13 +11,15 @@ function throwing(constructor: "TypeError" | "ReferenceError", message: string):
   return t.callExpression(t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(error)])), []);
 }
 
+const assignToConst = () => throwing("TypeError", "Assignment to constant variable.");
+
 /**
  * An assignment to a `const` (analysis' `constAssignments`): evaluates what the assignment would
  * before it stores — the value, the current value for `+=` and `++`, the short-circuit of `||=` —
  * then throws `TypeError: Assignment to constant variable.`
  */
 export function constAssignment(node: t.AssignmentExpression | t.UpdateExpression): t.Expression {
-  const fail = throwing("TypeError", "Assignment to constant variable.");
+  const fail = assignToConst();
   if (t.isUpdateExpression(node)) return t.sequenceExpression([node.argument, fail]);
   const { operator, left, right } = node;
   const current = left as t.Identifier;
@@ -34,7 +36,7 @@ export function constAssignment(node: t.AssignmentExpression | t.UpdateExpressio
  * comes at the store, where the language throws, closing the iterator like it.
  */
 export function constTarget(): t.MemberExpression {
-  const store = t.objectMethod("set", t.identifier("value"), [t.identifier("_")], t.blockStatement([t.expressionStatement(throwing("TypeError", "Assignment to constant variable."))]));
+  const store = t.objectMethod("set", t.identifier("value"), [t.identifier("_")], t.blockStatement([t.expressionStatement(assignToConst())]));
   return t.memberExpression(t.objectExpression([store]), t.identifier("value"));
 }
 
