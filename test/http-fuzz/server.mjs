@@ -100,7 +100,8 @@ const compiled = inngest.endpoint({
 const servePlain = toNodeHandler(plain);
 const serveCompiled = toNodeHandler(compiled);
 
-const server = http.createServer((req, res) => {
+// the documented setup: a missing Host reaches toNodeHandler, which answers 400 and closes lingering
+const server = http.createServer({ requireHostHeader: false }, (req, res) => {
   if (req.url === "/__fuzz/stats") {
     for (let i = 0; i < 3; i++) globalThis.gc?.();
     res.setHeader("content-type", "application/json");

@@ -4,7 +4,9 @@ import { inngest } from "./client.js";
 import { handle } from "./routes.js";
 
 // Entry of the Node bundles (esbuild, Rollup, webpack, Rspack, Vite SSR). PORT=0 picks a free port.
-const server = createServer(toNodeHandler(handle));
+// requireHostHeader: false lets toNodeHandler answer a missing Host (node:http would answer and close at once,
+// resetting a client still sending its body)
+const server = createServer({ requireHostHeader: false }, toNodeHandler(handle));
 server.listen(Number(process.env.PORT ?? 3000), "127.0.0.1", () => {
   const address = server.address();
   console.log(`listening on http://127.0.0.1:${typeof address === "object" && address ? address.port : ""}`);
