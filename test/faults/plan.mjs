@@ -2,6 +2,8 @@
 // and when its waitForEvent's event is sent. Drawn from a seeded generator, so a failing run can be
 // replayed with the same seed (`--seed`).
 
+import { random } from "../support/random.mjs";
+
 /** Fault kinds, with the stores they apply to. */
 export const FAULT_KINDS = {
   /** SIGKILL right after the N-th committed checkpoint */
@@ -35,23 +37,6 @@ const POINTS = ["m0", "m1", "m2", "m3", "m4", "m5", "body:seed", "body:a", "body
 /** Probe labels a "kill between checkpoints" may pick. */
 const KILL_PROBES = [...POINTS, "body:flaky#2"];
 
-/** mulberry32: a small seeded generator. */
-export function random(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (from, to) => from + Math.floor(next() * (to - from + 1)),
-    pick: (list) => list[Math.floor(next() * list.length)],
-  };
-}
-
 /**
  * `runs` plans cycling through the fault kinds, so each kind gets the same share; the store (among
  * those the kind applies to), compiled or not, the crash point or statement and the event timing are
@@ -70,14 +55,14 @@ export function makePlans({ runs, seed, stores, compiled, only }) {
 function plan(index, kind, store, rng, compiled) {
   const fault = { kind };
   // a run commits 10 checkpoints (seed, nap, a, b, flaky's failure and success, notify, approval, total, the end)
-  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.int(1, 10);
+  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.between(1, 10);
   if (kind === "kill-between-checkpoints") fault.atProbe = rng.pick(KILL_PROBES);
-  if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.int(0, kind === "cut-mid-transaction" ? 3 : 40);
-  if (kind === "outage") (fault.afterMs = rng.int(0, 1500)), (fault.forMs = rng.int(1000, 2000));
+  if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.between(0, kind === "cut-mid-transaction" ? 3 : 40);
+  if (kind === "outage") (fault.afterMs = rng.between(0, 1500)), (fault.forMs = rng.between(1000, 2000));
   if (kind === "write-lock-held") fault.lockAt = rng.pick([...POINTS, "m6"]);
   if (kind === "skewed-clock") {
     // by 1.2–2 leases; either the first instance is behind or the second ahead of the machine's clock
-    const skew = rng.int(600, 1000);
+    const skew = rng.between(600, 1000);
     fault.skewMs = rng.next() < 0.5 ? -skew : skew;
   }
   // a skewed clock moves a wait's timeout by up to the skew: a longer wait leaves events to judge

@@ -17,7 +17,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Generator, random, SERVED_METHODS } from "./generate.mjs";
+import { random } from "../support/random.mjs";
+import { Generator, SERVED_METHODS } from "./generate.mjs";
 import { ClosedError, Connection, HungError } from "./wire.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
