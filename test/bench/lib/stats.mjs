@@ -13,10 +13,11 @@ export function quantile(values, q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** Median plus spread, so a reader can see how noisy a figure was. */
+/** Median plus spread, so a reader can see how noisy a figure was (p99 interpolated: with few samples, near the max). */
 export function summarize(samples) {
   return {
     median: median(samples),
+    p99: quantile(samples, 0.99),
     min: Math.min(...samples),
     max: Math.max(...samples),
     n: samples.length,

@@ -4,9 +4,10 @@
  *   { start: key, path } → runs `handoff` with that Idempotency-Key, inline;
  *                          answers { holding: key } once its step holds (A owns the lease);
  *   { go: key }          → lets the step finish; the run completes here and A answers
- *                          { committed: runId, at } with the monotonic time (process.hrtime,
- *                          one clock for every process of the machine) right after the
- *                          run's final checkpoint committed.
+ *                          { committed: runId, started, at } with the monotonic times
+ *                          (process.hrtime, one clock for every process of the machine)
+ *                          right before A hands the store the run's final checkpoint and
+ *                          right after that call returned (the commit lies in between).
  * Usage: node handoff-instance.mjs <store URL>   (fork()ed: needs an IPC channel)
  */
 import { openStore } from "@durable-endpoints/runtime";
@@ -15,14 +16,16 @@ import { loadEndpoints } from "../lib/fixtures.mjs";
 const [storeUrl] = process.argv.slice(2);
 const store = await openStore(storeUrl, "bench");
 const released = new Map();
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** Reports the commit of each run's final checkpoint. */
 const reporting = new Proxy(store, {
   get(target, key) {
     if (key === "checkpoint") {
       return async (cp) => {
+        const started = monotonicMs();
         const ok = await target.checkpoint(cp);
-        if (ok && cp.run.status === "completed") process.send({ committed: cp.runId, at: Number(process.hrtime.bigint()) / 1e6 });
+        if (ok && cp.run.status === "completed") process.send({ committed: cp.runId, started, at: monotonicMs() });
         return ok;
       };
     }
