@@ -134,38 +134,44 @@ class PostgresStore implements Store {
   }
 
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
-    const args: unknown[] = [runId, owner, now + ttlMs, now, this.#channels.run, ttlMs];
-    const sql = `WITH leased AS (
-         UPDATE ${this.#t.runs} r SET lease_owner = $2, lease_expires_at = $3, lease_until = ${SERVER_NOW} + $6, fence = fence + 1, updated_at = $4
-         WHERE id = $1 AND status IN ('running', 'waiting')
-           AND NOT ${leaseLive("r")} AND ${slotFree(this.#slots, "r", pgArg(args, now))}
-         RETURNING *)
-       SELECT leased.*, pg_notify($5, leased.id) FROM leased`;
-    const [row] = await this.#underSlotsOf(runId, sql, args);
+    const { runs } = this.#t;
+    const args: unknown[] = [runId, owner, now + ttlMs, now, ttlMs, this.#channels.run];
+    const update = `UPDATE ${runs} r SET lease_owner = $2, lease_expires_at = $3, lease_until = ${SERVER_NOW} + $5, fence = fence + 1, updated_at = $4
+       WHERE id = $1 AND status IN ('running', 'waiting') AND NOT ${leaseLive("r")}`;
+    const row = await this.#grant(update, "r.concurrency_key IS NULL", "r.*, pg_notify($6, r.id)", args, now);
     return row ? runFromRow(row) : null;
   }
 
   async renewLease(runId: string, fence: number, ttlMs: number, now: number) {
-    // Not a change anyone waits for: no notification.
-    const live = await this.#query(
-      `UPDATE ${this.#t.runs} r SET lease_expires_at = $3, lease_until = ${SERVER_NOW} + $4 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
-         AND (concurrency_key IS NULL OR ${leaseLive("r")}) RETURNING id`,
-      [runId, fence, now + ttlMs, ttlMs],
-    );
-    if (live.length > 0) return true;
-    // a lease under a concurrency limit that expired meanwhile: renewed only into a free slot
-    const args: unknown[] = [runId, fence, now + ttlMs, ttlMs];
-    const sql = `UPDATE ${this.#t.runs} r SET lease_expires_at = $3, lease_until = ${SERVER_NOW} + $4 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL
-       AND ${slotFree(this.#slots, "r", pgArg(args, now))} RETURNING id`;
-    return (await this.#underSlotsOf(runId, sql, args)).length > 0;
+    // Not a change anyone waits for: no notification. A lease under a concurrency limit that expired
+    // meanwhile is renewed only into a free slot.
+    const update = `UPDATE ${this.#t.runs} r SET lease_expires_at = $3, lease_until = ${SERVER_NOW} + $4 WHERE id = $1 AND fence = $2 AND lease_owner IS NOT NULL`;
+    return (await this.#grant(update, `(r.concurrency_key IS NULL OR ${leaseLive("r")})`, "r.id", [runId, fence, now + ttlMs, ttlMs], now)) !== null;
   }
 
-  /** Runs a statement granting a lease of the run: under its concurrency key's lock when it has a limit. */
-  async #underSlotsOf(runId: string, sql: string, args: unknown[]): Promise<QueryResultRow[]> {
-    const [run] = await this.#query(`SELECT endpoint, concurrency_key FROM ${this.#t.runs} WHERE id = $1`, [runId]);
-    if (!run) return [];
-    if (run.concurrency_key === null) return this.#query(sql, args);
-    return this.#withSlots(String(run.endpoint), String(run.concurrency_key), async (client) => (await client.query(sql, args)).rows);
+  /**
+   * Grants (or renews) a lease of run $1 with `update` (an UPDATE of runs `r`, up to its WHERE):
+   * in one statement where `freeWithoutSlot` holds (no concurrency key, or a live lease of one);
+   * otherwise, for a run with a concurrency key, only into a free slot, under its key's lock.
+   * The statement that tries the first also reads the key of a run it did not grant: no extra round
+   * trip for a run without one. Returns the `returning` columns (they include `id`) of the run
+   * granted, or null.
+   */
+  async #grant(update: string, freeWithoutSlot: string, returning: string, args: readonly unknown[], now: number): Promise<QueryResultRow | null> {
+    const { runs } = this.#t;
+    // a key never changes after createRun: reading it in the same snapshot as the update is safe
+    const [first] = await this.#query(
+      `WITH granted AS (${update} AND ${freeWithoutSlot} RETURNING ${returning})
+       SELECT g.*, k.endpoint AS slot_endpoint, k.concurrency_key AS slot_key
+       FROM (SELECT 1) AS one LEFT JOIN granted g ON true LEFT JOIN ${runs} k ON g.id IS NULL AND k.id = $1 AND k.concurrency_key IS NOT NULL`,
+      args,
+    );
+    if (first!.id !== null) return first!;
+    if (first!.slot_key === null) return null;
+    const slotArgs = [...args];
+    const sql = `${update} AND ${slotFree(this.#slots, "r", pgArg(slotArgs, now))} RETURNING ${returning}`;
+    const [row] = await this.#withSlots(String(first!.slot_endpoint), String(first!.slot_key), async (client) => (await client.query(sql, slotArgs)).rows);
+    return row ?? null;
   }
 
   /**

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { postgresStore } from "../../src/stores/postgres.js";
 import { StoreUnavailableError } from "../../src/stores/sql-errors.js";
 import { postgresUrl, testPostgresUrl } from "../../../../test/support/postgres.mjs";
@@ -75,6 +75,34 @@ describe("postgresStore", () => {
     // a lapsed lease is taken by a caller an hour behind
     const orphan = (await store.createRun(makeRun({ status: "running", leaseOwner: "dead", leaseExpiresAt: now - 1 }))).run;
     expect(await store.acquireLease(orphan.id, "behind", 30_000, now - hour)).toMatchObject({ leaseOwner: "behind", leaseExpiresAt: now - hour + 30_000 });
+    await store.close();
+  });
+
+  it("takes and renews the lease of a run without a concurrency key in one statement each, and still queues one with a key", async () => {
+    const store = postgresStore({ connectionString: url, schema: freshSchema() });
+    const now = Date.now();
+    const free = (await store.createRun(makeRun({ status: "waiting", wakeAt: now, leaseOwner: null, leaseExpiresAt: null }))).run;
+    const limit = { key: "k", limit: 1 };
+    const holder = (await store.createRun(makeRun({ concurrency: limit }))).run;
+    const queued = (await store.createRun(makeRun({ status: "waiting", wakeAt: now, leaseOwner: null, leaseExpiresAt: null, concurrency: limit }))).run;
+    // counts the statements our connections send (passed through to the real driver)
+    const query = vi.spyOn(pg.Client.prototype, "query");
+    const sent = () => query.mock.calls.length;
+    try {
+      const taken = await store.acquireLease(free.id, "a", 30_000, now);
+      expect(taken).toMatchObject({ leaseOwner: "a", fence: free.fence + 1 });
+      expect(sent()).toBe(1);
+      expect(await store.renewLease(free.id, taken!.fence, 30_000, now)).toBe(true);
+      expect(sent()).toBe(2);
+      expect(await store.acquireLease(free.id, "b", 30_000, now)).toBeNull();
+      expect(sent()).toBe(3);
+      // a key's slot is granted under its lock only: the holder keeps the one slot
+      expect(await store.acquireLease(queued.id, "b", 30_000, now)).toBeNull();
+    } finally {
+      query.mockRestore();
+    }
+    await store.cancelRun(holder.id, "null", Date.now());
+    expect(await store.acquireLease(queued.id, "b", 30_000, Date.now())).toMatchObject({ leaseOwner: "b" });
     await store.close();
   });
 
