@@ -6,8 +6,8 @@
  *
  * Each round: A (servers/handoff-instance.mjs) starts `handoff` with a fresh
  * Idempotency-Key and holds its step; B (this process) sends the same request,
- * gets 303 (A holds the run) and polls; once B's poll waits, A lets the step go
- * and reports when it handed the store the run's final checkpoint and when that
+ * gets 303 (A holds the run) and polls; once B's poll waits (plus a random
+ * 0–50 ms), A lets the step go and reports when it handed the store the run's final checkpoint and when that
  * call returned. All times come from the machine's monotonic clock
  * (process.hrtime), shared by every process.
  *
@@ -32,6 +32,8 @@ const instanceScript = fileURLToPath(new URL("../servers/handoff-instance.mjs", 
 const ORIGIN = "http://bench.local";
 const PATH = "/handoff";
 const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+/** A lets the step go 0–50 ms after B's poll began waiting: two periods of the SQLite store's change check. */
+const JITTER_MS = 50;
 
 /** Process A: a child with an IPC channel; `next(predicate)` resolves with its next matching message. */
 async function startInstance(storeUrl) {
@@ -88,6 +90,8 @@ function handoffRound(instance, endpoints, waited, label) {
     let answeredAt = 0;
     const answer = endpoints.handoff(new Request(pollUrl)).then((res) => ((answeredAt = monotonicMs()), res));
     await polling;
+    // at a random moment: a commit is not in step with when a poll began waiting (nor with SQLite's 25 ms change check)
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * JITTER_MS));
     instance.send({ go: key });
     const [res, { started, at }] = await Promise.all([answer, committed]);
     const body = await res.json();
