@@ -16,6 +16,7 @@ export async function startServer(flavor, storeUrl, { endpoint = "threeSteps", p
   const { port } = JSON.parse(String(line));
   return {
     url: `http://127.0.0.1:${port}${path}`,
+    pid: child.pid,
     async stop() {
       child.kill();
       if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
