@@ -1,12 +1,10 @@
-import { createServer } from "node:http";
-import { toNodeHandler } from "@durable-endpoints/runtime/node";
+import { createServer, toNodeHandler } from "@durable-endpoints/runtime/node";
 import { inngest } from "./client.js";
 import { handle } from "./routes.js";
 
 // Entry of the Node bundles (esbuild, Rollup, webpack, Rspack, Vite SSR). PORT=0 picks a free port.
-// requireHostHeader: false lets toNodeHandler answer a missing Host (node:http would answer and close at once,
-// resetting a client still sending its body)
-const server = createServer({ requireHostHeader: false }, toNodeHandler(handle));
+// createServer (not node:http's): no answer is lost to a reset while a client is still sending its body
+const server = createServer(toNodeHandler(handle));
 server.listen(Number(process.env.PORT ?? 3000), "127.0.0.1", () => {
   const address = server.address();
   console.log(`listening on http://127.0.0.1:${typeof address === "object" && address ? address.port : ""}`);

@@ -2,9 +2,11 @@
  * `toNodeHandler(handler)`: serve a web-standard endpoint from `node:http`,
  * Express or Connect. Whatever the handler leaves of a request body is drained
  * (up to a bound) so a keep-alive connection stays usable.
+ * `createServer(listener)`: a `node:http` server whose own answers (a request it
+ * cannot parse, headers over its limit) are not lost to a reset either.
  */
 
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError } from "./errors.js";
 
@@ -34,6 +36,40 @@ export function toNodeHandler(handler: WebHandler): NodeHandler {
       reply(req, res, body, HttpError.internal(error).getResponse()).catch(() => res.destroy());
     });
   };
+}
+
+/**
+ * `http.createServer` for a `toNodeHandler` listener (or an Express/Connect app):
+ * a request without `Host` reaches the handler (which answers `400`), and what
+ * node:http answers itself — `400` for a request it cannot parse, `431` for
+ * headers over `maxHeaderSize`, `408` — closes the connection lingering, as
+ * toNodeHandler does, instead of at once: a client still sending its body would
+ * get a TCP reset that can destroy the answer before it is read.
+ */
+export function createServer(listener: NodeHandler, options: ServerOptions = {}): Server {
+  const server = createNodeServer({ requireHostHeader: false, ...options }, listener);
+  server.on("clientError", answerClientError);
+  return server;
+}
+
+/** What node:http answers a request it refuses (its own default `clientError` handling), then a lingering close. */
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: "413 Payload Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // the parser reports every later chunk as an error again: answer once
+  if ((socket as { answeredClientError?: boolean }).answeredClientError) return;
+  (socket as { answeredClientError?: boolean }).answeredClientError = true;
+  // a client that reset the connection, or a response already under way: nothing can be answered
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+  socket.write(`HTTP/1.1 ${CLIENT_ERRORS[error.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // what the client still sends is no request: dropped, not parsed
+  socket.removeAllListeners("data");
+  closeLingering(socket);
 }
 
 async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, body: IncomingBody): Promise<void> {

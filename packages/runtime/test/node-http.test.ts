@@ -3,7 +3,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
-import { toNodeHandler } from "@durable-endpoints/runtime/node";
+import { createServer, toNodeHandler } from "@durable-endpoints/runtime/node";
 import { closeClients, testClient } from "./helpers.js";
 
 let server: http.Server;
@@ -27,7 +27,7 @@ beforeEach(async () => {
     if (res.status === 200) res.headers.append("set-cookie", "b=2");
     return res;
   });
-  server = http.createServer({ requireHostHeader: false }, node);
+  server = createServer(node);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -135,24 +135,44 @@ describe("toNodeHandler over a real node:http server", () => {
     expect(huge.closed).toBe(true);
   });
 
-  test("a request without Host whose body is still uploading gets its 400, not a reset (server made with requireHostHeader: false)", async () => {
-    // node:http's own answer to a missing Host closes at once: every one of these uploads lost its 400 to a reset
-    const size = 2 * 1024 * 1024;
+  /** Sends `head`, then a 2 MiB body in 64 KiB writes, one per turn; resolves with all that was read when the server closed. */
+  async function upload(head: string): Promise<string> {
+    const socket = net.connect(Number(new URL(base).port), "127.0.0.1");
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString("latin1")));
+    socket.on("error", () => {});
+    const closed = once(socket, "close");
+    socket.write(head);
+    for (let sent = 0; sent < 2 * 1024 * 1024 && !socket.destroyed; sent += 65536) {
+      socket.write(Buffer.alloc(65536));
+      await new Promise(setImmediate);
+    }
+    await closed;
+    return text;
+  }
+
+  // node:http's own answers (to a missing Host, to headers over its 16 KiB limit) closed at once: every one of
+  // these uploads lost its answer to a reset before createServer
+  test("a request without Host whose body is still uploading gets its 400, not a reset", async () => {
     for (let i = 0; i < 10; i++) {
-      const socket = net.connect(Number(new URL(base).port), "127.0.0.1");
-      let text = "";
-      socket.on("data", (chunk) => (text += chunk.toString("latin1")));
-      socket.on("error", () => {});
-      const closed = once(socket, "close");
-      socket.write(`PUT /api/double?n=${i} HTTP/1.1\r\nContent-Length: ${size}\r\n\r\n`);
-      for (let sent = 0; sent < size && !socket.destroyed; sent += 65536) {
-        socket.write(Buffer.alloc(65536));
-        await new Promise(setImmediate);
-      }
-      await closed;
+      const text = await upload(`PUT /api/double?n=${i} HTTP/1.1\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`);
       expect(text, `upload ${i}`).toMatch(/^HTTP\/1\.1 400 /);
       expect(text).toContain("Missing or invalid Host header");
     }
+  });
+
+  test("headers over node:http's limit with a body still uploading get node's 431, not a reset", async () => {
+    for (let i = 0; i < 10; i++) {
+      const text = await upload(`PUT /api/double?n=${i} HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(20_000)}\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`);
+      expect(text, `upload ${i}`).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\nConnection: close\r\n/);
+    }
+  });
+
+  test("a request node:http cannot parse is answered 400 once, and its connection closed", async () => {
+    const answer = await raw("GET /api/double HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", Buffer.alloc(300_000));
+    expect(answer.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer.text.match(/HTTP\/1\.1/g)).toHaveLength(1);
+    expect(answer.closed).toBe(true);
   });
 
   test("an absolute-form request target (as sent to a proxy) is served at its path", async () => {
