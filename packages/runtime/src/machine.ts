@@ -123,7 +123,9 @@
  *    even when falling through from the previous case.
  *
  * 4. Only names listed in `live[S]` are saved at a checkpoint in state S, read
- *    from `$.locals[name]`. Locals not live across any await can stay plain JS
+ *    from `$.locals[name]`; a listed name absent from `$.locals` is not saved,
+ *    so it is absent again on resume (the compiler keeps a `let` that is not
+ *    initialized yet that way). Locals not live across any await can stay plain JS
  *    variables inside `resume`. Function declarations (and `const f = () => …`
  *    that close only over captured locals) are re-created at the top of
  *    `resume` instead of being saved.

@@ -96,7 +96,8 @@ export async function runMachine(
     const live = machine.live[state] ?? [];
     record.checkpoint = {
       state,
-      locals: await serialize(Object.fromEntries(live.map((name) => [name, locals[name]]))),
+      // like the runtime, a local absent from `$.locals` (uninitialized) stays absent
+      locals: await serialize(Object.fromEntries(live.filter((name) => name in locals).map((name) => [name, locals[name]]))),
       counters: countersAtState,
     };
     record.checkpoints++;

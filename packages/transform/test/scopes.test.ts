@@ -72,6 +72,71 @@ describe("scopes", () => {
     expect(out).toEqual(["ReferenceError", "ReferenceError Cannot access 'y' before initialization", "ReferenceError", 0, "ReferenceError", 1, 1, 2]);
   });
 
+  it("a closure or function declaration reading a let, const or class before its declaration ran throws a ReferenceError (dynamic TDZ)", async () => {
+    const out = await check(`async () => {
+      ${caught}
+      const out = [];
+      const g = () => y;
+      const setY = () => { y = 5; };
+      function h() { return typeof k; }
+      const make = () => new C().constructor.name;
+      out.push(caught(g), caught(setY), caught(h), caught(make));
+      await step.run("a", () => 1);
+      out.push(caught(g), caught(h));
+      let y = 1;
+      const k = 2;
+      class C {}
+      await step.run("b", () => 2);
+      out.push(g(), h(), caught(make));
+      setY();
+      out.push(y);
+      for (let i = 0; i < 2; i++) {
+        const r = () => z;
+        out.push(caught(r));
+        await step.run("l", () => i);
+        let z = i;
+        out.push(r());
+      }
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", 1, "number", "C", 5, "ReferenceError", 0, "ReferenceError", 1]);
+  });
+
+  it("assigning a let before its declaration throws a ReferenceError, after evaluating the value", async () => {
+    const out = await check(`async () => {
+      const out = [];
+      await step.run("a", () => 1);
+      try { x = out.push("value"); } catch (e) { out.push(e.constructor.name + " " + e.message); }
+      try { [x] = [out.push("element")]; } catch (e) { out.push(e.constructor.name); }
+      try { x++; } catch (e) { out.push(e.constructor.name); }
+      let x;
+      await step.run("b", () => 2);
+      x = 3;
+      out.push(x);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["value", "ReferenceError Cannot access 'x' before initialization", "element", "ReferenceError", "ReferenceError", 3]);
+  });
+
+  it("a switch case reading a let declared in an earlier case it jumped over throws a ReferenceError", async () => {
+    const out = await check(`async () => {
+      const out = [];
+      for (const k of [1, 0, 1]) {
+        switch (k) {
+          case 0:
+            let q = await step.run("q", () => 7);
+            const r = () => q;
+            out.push(r());
+          case 1:
+            try { out.push(q); } catch (e) { out.push(e.constructor.name); }
+            try { q = 2; out.push(q); } catch (e) { out.push(e.constructor.name); }
+        }
+      }
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["ReferenceError", "ReferenceError", 7, 7, 2, "ReferenceError", "ReferenceError"]);
+  });
+
   it("a let declared in a loop body starts undefined in every iteration (class 4)", async () => {
     const out = await check(`async () => {
       const out = [];

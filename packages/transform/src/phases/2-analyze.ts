@@ -34,6 +34,14 @@ export interface Analysis {
   requestName: string | null;
   /** reads of a handler-level `let`/`const` that always come before its declaration ran: they must throw */
   uninitializedReads: Set<t.Identifier>;
+  /**
+   * references to a handler-level `let`/`const`/`class` that may run before its declaration did (in a
+   * closure created before it, in a switch case after the one declaring it, a write placed before it):
+   * the generated code checks that the local is initialized there
+   */
+  uninitializedChecks: Set<t.Identifier>;
+  /** unique names of the bindings that have such checks */
+  checkedNames: Set<string>;
   /** assignments and `++`/`--` of a handler-level `const`: they must throw */
   constAssignments: Set<t.Node>;
   /** a handler-level `const` as a target of destructuring or of a for…of/for…in head: storing to it must throw */
@@ -65,17 +73,18 @@ interface AnalysisState {
   constAssignments: Set<t.Node>;
   constTargets: Set<t.Identifier>;
   uninitializedReads: Set<t.Identifier>;
+  uninitializedChecks: Map<t.Identifier, Binding>;
 }
 
 /**
  * Names a handler-level binding cannot keep (it is renamed, like a shadowing one): the globals the
  * generated `resume` reads itself (`new Error` for an unknown state, `Array.from`, `new TypeError` for
- * an assignment to a `const`, `new ReferenceError` for a read before a declaration), which a local of
- * that name would shadow; `__proto__`, which cannot be a key of the locals object (`L.__proto__`
+ * an assignment to a `const`, `new ReferenceError` for a read before a declaration, `Object.hasOwn` to
+ * check one), which a local of that name would shadow; `__proto__`, which cannot be a key of the locals object (`L.__proto__`
  * is its prototype); and `async`, which the printer would write unescaped where it cannot stand
  * (`for (\u0061sync of …)`).
  */
-const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "TypeError", "ReferenceError", "__proto__", "async"]);
+const RESERVED_NAMES: ReadonlySet<string> = new Set(["Error", "Array", "Object", "TypeError", "ReferenceError", "__proto__", "async"]);
 
 /** One visitor table (Svelte's 2-analyze model): every question about the handler is answered in a single walk. */
 const visitors: Visitor<AnalysisState> = {
@@ -89,6 +98,7 @@ const visitors: Visitor<AnalysisState> = {
     if (binding) {
       state.renamed.set(path.node, binding);
       if (isUninitializedRead(path, binding, state.handler)) state.uninitializedReads.add(path.node);
+      else if (mayRunUninitialized(path, binding, state.handler)) state.uninitializedChecks.set(path.node, binding);
       return;
     }
     const outer = lookup(path);
@@ -143,6 +153,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     lexicalThis: false,
     constAssignments: new Set(),
     uninitializedReads: new Set(),
+    uninitializedChecks: new Map(),
     constTargets: new Set(),
   };
   addScope(state, handler.scope);
@@ -175,7 +186,18 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     if (info.constant) requestName = info.name;
     else diag.reassignedHandlerParameter(param);
   }
-  return { rename, stepRefs: state.stepRefs, requestName, usedNames: state.usedNames, lexicalThis: state.lexicalThis, constAssignments: state.constAssignments, constTargets: state.constTargets, uninitializedReads: state.uninitializedReads };
+  return {
+    rename,
+    stepRefs: state.stepRefs,
+    requestName,
+    usedNames: state.usedNames,
+    lexicalThis: state.lexicalThis,
+    constAssignments: state.constAssignments,
+    constTargets: state.constTargets,
+    uninitializedReads: state.uninitializedReads,
+    uninitializedChecks: new Set(state.uninitializedChecks.keys()),
+    checkedNames: new Set([...state.uninitializedChecks.values()].map((binding) => bindings.get(binding)!.name)),
+  };
 }
 
 function addScope(state: AnalysisState, scope: Scope): void {
@@ -251,6 +273,28 @@ function isUninitializedRead(path: NodePath<t.Identifier>, binding: Binding, han
   if (path.node === binding.identifier || !path.isReferencedIdentifier() || functionParent(path) !== handler.node) return false;
   if (path.parentPath.isUpdateExpression() || (path.parentPath.isAssignmentExpression() && path.key === "left")) return false;
   return path.node.start! < binding.path.node.end!;
+}
+
+/**
+ * A reference to a `let`/`const`/`class` of the handler that may run while the binding is still
+ * uninitialized, so a check must decide at run time (static analysis cannot): code of the handler placed
+ * before the declaration that is not a plain read (those always throw: {@link isUninitializedRead}), a
+ * switch case after the one declaring it (it may have been jumped to), and a closure created before the
+ * declaration ran — a function declaration is created at the top of its block.
+ */
+function mayRunUninitialized(path: NodePath<t.Identifier>, binding: Binding, handler: NodePath<HandlerFunction>): boolean {
+  const declaration = binding.path;
+  if ((binding.kind !== "let" && binding.kind !== "const") || !(declaration.isVariableDeclarator() || declaration.isClassDeclaration())) return false;
+  // inside a class its name is the class scope's own binding (kept by the class expression it becomes)
+  if (path.node === binding.identifier || (declaration.isClassDeclaration() && within(path.node, declaration.node))) return false;
+  let outermost: NodePath | null = null;
+  for (let p: NodePath | null = path.parentPath; p && p.node !== handler.node; p = p.parentPath) if (p.isFunction() || p.isClass()) outermost = p;
+  const created = !outermost ? path.node.start! : outermost.isFunctionDeclaration() ? outermost.parentPath!.node.start! : outermost.node.start!;
+  if (created < declaration.node.end!) return true;
+  const block = binding.scope.block;
+  if (!t.isSwitchStatement(block)) return false;
+  const caseOf = (node: t.Node) => block.cases.find((c) => within(node, c));
+  return caseOf(outermost?.node ?? path.node) !== caseOf(declaration.node);
 }
 
 function classInstance(binding: Binding): BindingInfo["instanceOf"] {

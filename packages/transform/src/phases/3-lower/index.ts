@@ -38,14 +38,13 @@ export interface LoweredEndpoint extends MachineHeader {
 export function lowerEndpoint(site: EndpointSite, analysis: Analysis, code: string, id: string): LoweredEndpoint {
   const handler = site.handler.node;
   const lw = new Lowerer(analysis, t.identifier(freshOutside(analysis, "$")), code);
-  const localsObject = t.identifier(lw.fresh("L"));
   const request = lowerRequestParameter(lw, handler.params[0]);
   const body = t.isBlockStatement(handler.body) ? handler.body.body : [t.returnStatement(handler.body)];
   for (const statement of body) lowerStatement(lw, statement);
   if (!lw.em.terminated()) lw.em.emit(t.returnStatement());
 
   const assembled = assembleResume(lw, request);
-  const { live: liveBefore, captured } = captureLocals(lw, assembled, localsObject);
+  const { live: liveBefore, captured } = captureLocals(lw, assembled);
   for (const info of new Set(analysis.rename.values())) {
     if (info.instanceOf && captured.includes(info.name)) classInstanceLive(info.instanceOf.node, info.name, info.instanceOf.className);
   }

@@ -15,7 +15,8 @@ export interface FunctionReads {
   reads: Map<string, Set<string>>;
 }
 
-export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>, functions: FunctionReads): Map<number, Set<string>> {
+/** `checked` identifiers read their local's initialization even when they write it: never a definition. */
+export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>, functions: FunctionReads, checked: WeakSet<t.Identifier>): Map<number, Set<string>> {
   const liveIn = new Map<number, Set<string>>(em.cases.map((c) => [c.state, new Set<string>()]));
   const usesCache = new WeakMap<t.Node, Set<string>>();
 
@@ -46,7 +47,7 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
       return union(uses(statement.test), whenTrue, whenFalse);
     }
     if (t.isExpressionStatement(statement) && t.isAssignmentExpression(statement.expression, { operator: "=" })) {
-      const written = Object.values(t.getBindingIdentifiers(statement.expression.left as t.Node, false)).flat() as t.Identifier[];
+      const written = (Object.values(t.getBindingIdentifiers(statement.expression.left as t.Node, false)).flat() as t.Identifier[]).filter((id) => !checked.has(id));
       const defs = new Set(written.map((id) => refs.get(id)).filter((n): n is string => !!n));
       const live = new Set([...after].filter((name) => !defs.has(name)));
       return union(live, uses(statement.expression, new Set(written)));

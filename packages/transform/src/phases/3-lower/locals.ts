@@ -20,7 +20,8 @@ export interface CapturedLocals {
   captured: string[];
 }
 
-export function captureLocals(lw: Lowerer, { resume, locals, recreations }: AssembledResume, localsObject: t.Identifier): CapturedLocals {
+export function captureLocals(lw: Lowerer, { resume, locals, recreations }: AssembledResume): CapturedLocals {
+  const { localsObject } = lw;
   const declared = [...lw.vars];
   const own = new Set(declared);
   const hoistedNames = new Set(lw.hoisted.flatMap(declaredNames));
@@ -40,16 +41,22 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
     }
   }
 
-  const liveIn = computeLiveness(lw.em, refs, functionReads([...lw.hoisted, ...creations], refs, functionRefs));
+  const liveIn = computeLiveness(lw.em, refs, functionReads([...lw.hoisted, ...creations], refs, functionRefs), lw.checked);
   recreateClasses(lw, recreations, liveIn, resume);
   const saveable = declared.filter((n) => !lw.unsaved.has(n));
   const live = new Map(lw.awaits.map((a) => [a.state, saveable.filter((n) => liveIn.get(a.state)!.has(n))]));
   const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)));
 
-  const capturedSet = new Set(captured);
+  // a local whose initialization is checked lives on the locals object too: absent there, it is uninitialized
+  const onLocals = new Set([...captured, ...declared.filter((n) => lw.analysis.checkedNames.has(n))]);
+  let initialized: t.Identifier | null = null;
   for (const { node, ...slot } of occurrences) {
-    if (!capturedSet.has(node.name)) continue;
-    const member = t.memberExpression(t.cloneNode(localsObject), t.identifier(node.name));
+    if (!onLocals.has(node.name)) continue;
+    const checked = lw.checked.has(node);
+    if (checked) initialized ??= t.identifier(lw.fresh("initialized"));
+    // `initialized("x")` is the locals object once `x` is initialized, else an object whose `x` throws
+    const object = checked ? t.callExpression(t.cloneNode(initialized!), [t.stringLiteral(node.name)]) : t.cloneNode(localsObject);
+    const member = t.memberExpression(object, t.identifier(node.name));
     member.loc = node.loc;
     keepAssignedName(slot.parent, slot.key, node.name);
     if (t.isObjectProperty(slot.parent) && slot.parent.shorthand) expandShorthand(slot.parent);
@@ -57,10 +64,11 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
     replaceAt(slot, isCallee(slot) ? t.sequenceExpression([t.numericLiteral(0), member]) : member);
   }
   if (locals) {
-    locals.declarations = locals.declarations.filter((d) => !capturedSet.has((d.id as t.Identifier).name));
+    locals.declarations = locals.declarations.filter((d) => !onLocals.has((d.id as t.Identifier).name));
     if (locals.declarations.length === 0) resume.body.body.shift();
   }
-  if (captured.length) {
+  if (initialized) resume.body.body.unshift(initializedCheck(initialized, localsObject));
+  if (onLocals.size || lw.resetsLocals) {
     const fromContext = t.memberExpression(t.cloneNode(lw.ctx), t.identifier("locals"));
     resume.body.body.unshift(t.variableDeclaration("const", [t.variableDeclarator(localsObject, fromContext)]));
   }
@@ -127,6 +135,30 @@ function functionReads(hoisted: t.Statement[], refs: WeakMap<t.Identifier, strin
     reads.set(name, all);
   }
   return { functionRefs, reads };
+}
+
+/**
+ * `const initialized = (name) => Object.hasOwn(L, name) ? L : { get [name]() { throw … }, set [name](_) { throw … } };`
+ * Reading, writing or calling `initialized("x").x` throws the language's ReferenceError while `x` is
+ * uninitialized; a write evaluates its value first, as the language does.
+ */
+function initializedCheck(initialized: t.Identifier, localsObject: t.Identifier): t.Statement {
+  const name = t.identifier("name");
+  const fail = () =>
+    t.blockStatement([
+      t.throwStatement(
+        t.newExpression(t.identifier("ReferenceError"), [
+          t.templateLiteral([t.templateElement({ raw: "Cannot access '" }), t.templateElement({ raw: "' before initialization" }, true)], [t.cloneNode(name)]),
+        ]),
+      ),
+    ]);
+  const thrower = t.objectExpression([
+    t.objectMethod("get", t.cloneNode(name), [], fail(), true),
+    t.objectMethod("set", t.cloneNode(name), [t.identifier("_")], fail(), true),
+  ]);
+  const hasOwn = t.callExpression(t.memberExpression(t.identifier("Object"), t.identifier("hasOwn")), [t.cloneNode(localsObject), t.cloneNode(name)]);
+  const check = t.arrowFunctionExpression([name], t.conditionalExpression(hasOwn, t.cloneNode(localsObject), thrower));
+  return t.variableDeclaration("const", [t.variableDeclarator(initialized, check)]);
 }
 
 function isCallee({ parent, key }: Slot): boolean {

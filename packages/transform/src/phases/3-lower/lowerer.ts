@@ -5,7 +5,7 @@
  */
 import * as t from "@babel/types";
 import type { Analysis } from "../2-analyze.js";
-import { isReference } from "../../ast/references.js";
+import { isReference, patternNames } from "../../ast/references.js";
 import { mapChildren, walk } from "../../ast/walk.js";
 import { Emitter } from "./emitter.js";
 import { constAssignment, constTarget, uninitializedRead } from "./errors.js";
@@ -38,10 +38,16 @@ export class Lowerer {
   readonly leaps: Leap[] = [];
   /** constant locals declared inside a lowered loop: closures must capture their current value */
   readonly perIteration = new Set<string>();
+  /** identifiers created by rewrite that must check their local is initialized (analysis' `uninitializedChecks`) */
+  readonly checked = new WeakSet<t.Identifier>();
   /** `$.step` nodes created by rewrite (a call on them is a step call) */
   readonly stepNodes = new WeakSet<t.Node>();
   /** user comments already placed in the output */
   readonly printedComments = new WeakSet<t.Comment>();
+  /** `L`: the locals object (`$.locals`) in `resume` */
+  readonly localsObject: t.Identifier;
+  /** a statement resets a checked local to uninitialized (`delete L.x`): `resume` needs the locals object */
+  resetsLocals = false;
   loopDepth = 0;
   /** lowering an awaited expression: its effects are computed before the state (expressions.ts) */
   effectsOnce = false;
@@ -56,6 +62,24 @@ export class Lowerer {
   ) {
     this.em = new Emitter(ctx);
     this.taken = new Set([...analysis.usedNames, ...[...analysis.rename.values()].map((b) => b.name), ctx.name]);
+    this.localsObject = t.identifier(this.fresh("L"));
+  }
+
+  /**
+   * Entering a scope again (a lowered block or switch in a loop): its checked `let`/`const`/`class`
+   * locals are uninitialized again — absent from the locals object — until their declarations run.
+   */
+  resetUninitialized(statements: readonly t.Statement[]): void {
+    if (this.loopDepth === 0) return;
+    for (const statement of statements) {
+      const ids = t.isVariableDeclaration(statement) && statement.kind !== "var" ? statement.declarations.flatMap((d) => patternNames(d.id)) : t.isClassDeclaration(statement) && statement.id ? [statement.id] : [];
+      for (const id of ids) {
+        const name = this.analysis.rename.get(id)?.name;
+        if (!name || !this.analysis.checkedNames.has(name)) continue;
+        this.resetsLocals = true;
+        this.em.emit(t.expressionStatement(t.unaryExpression("delete", t.memberExpression(t.cloneNode(this.localsObject), t.identifier(name)))));
+      }
+    }
   }
 
   fresh(base: string): string {
@@ -128,6 +152,7 @@ export class Lowerer {
       copy.loc = node.loc;
       if (node.typeAnnotation) copy.typeAnnotation = this.clone(node.typeAnnotation, false) as t.TypeAnnotation;
       if (node.optional) copy.optional = true;
+      if (this.analysis.uninitializedChecks.has(node)) this.checked.add(copy);
       return copy;
     }
     const stepCall = t.isCallExpression(node) && this.isStepCallee(node.callee);

@@ -52,6 +52,7 @@ function lowerStatementBody(lw: Lowerer, node: t.Statement, label: string | null
   }
   switch (node.type) {
     case "BlockStatement":
+      lw.resetUninitialized(node.body);
       return node.body.forEach((s) => lowerStatement(lw, s));
     case "ExpressionStatement":
       return lowerExpressionStatement(lw, node.expression);
@@ -121,8 +122,11 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
     }
     const init = declarator.init;
     if (!init) {
-      // `let x;` in a loop starts each iteration undefined (elsewhere the hoisted local already is)
-      if (node.kind !== "var" && lw.loopDepth > 0) for (const info of names) if (info) lw.em.emitAssign(info.name, voidZero());
+      // `let x;` in a loop starts each iteration undefined (elsewhere the hoisted local already is, unless
+      // checked: then it is initialized here)
+      for (const info of names) {
+        if (info && node.kind !== "var" && (lw.loopDepth > 0 || lw.analysis.checkedNames.has(info.name))) lw.em.emitAssign(info.name, voidZero());
+      }
       continue;
     }
     if (containsAwait(declarator.id)) {
@@ -248,6 +252,7 @@ function lowerReturn(lw: Lowerer, node: t.ReturnStatement): void {
 function lowerSwitch(lw: Lowerer, node: t.SwitchStatement): void {
   const em = lw.em;
   const discriminant = hoist(lw, explodeValue(lw, node.discriminant));
+  lw.resetUninitialized(node.cases.flatMap((c) => c.consequent));
   const after = em.newState();
   const states = node.cases.map(() => em.newState());
   node.cases.forEach((c, i) => {
