@@ -33,8 +33,18 @@ type BodySlot = (message: Request | Response) => number;
 /** The body slot of the `stringify` call running now (it is synchronous: one at a time). */
 let currentBody: BodySlot = () => -1;
 
+/**
+ * A tagged template's strings array (frozen, with `raw`) is its call site's one object in the realm: a
+ * copy would be another, unfrozen array, so it is refused like a function.
+ */
+const isTemplateObject = (v: unknown): boolean => Array.isArray(v) && Object.hasOwn(v, "raw") && Object.isFrozen(v);
+
 /** One reducer object for every call: devalue calls each reducer on every value it walks. */
 const reducers = {
+  TemplateObject: (v: unknown) => {
+    if (isTemplateObject(v)) throw new UnserializableError(pathTo(currentRoot, v), "a tagged template's strings array cannot be saved (it is its call site's own frozen object)");
+    return false;
+  },
   Error: (v: unknown) =>
     v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
   Headers: (v: unknown) => v instanceof Headers && [...v],
@@ -42,15 +52,36 @@ const reducers = {
   Response: (v: unknown) => v instanceof Response && [v.status, v.statusText, [...v.headers], currentBody(v)],
 };
 
+/** The value the `stringify` call running now walks (for the path of a refused value). */
+let currentRoot: unknown;
+
 /** devalue's `stringify` with our reducers, Request/Response bodies placed by `body`. */
 function stringifyWith(value: unknown, body: BodySlot): string {
-  const outer = currentBody;
+  const [outerBody, outerRoot] = [currentBody, currentRoot];
   currentBody = body;
+  currentRoot = value;
   try {
     return stringify(value, reducers);
   } finally {
-    currentBody = outer;
+    [currentBody, currentRoot] = [outerBody, outerRoot];
   }
+}
+
+/** Where `target` sits in `root`, written like devalue's paths (`.list[0]`); "" when it is the root or not found. */
+function pathTo(root: unknown, target: unknown, seen = new Set<unknown>()): string {
+  if (root === target || typeof root !== "object" || root === null || seen.has(root)) return "";
+  seen.add(root);
+  const entries: [string, unknown][] = Array.isArray(root)
+    ? root.map((v, i) => [`[${i}]`, v])
+    : root instanceof Map || root instanceof Set
+      ? [...root.values()].map((v) => ["", v])
+      : Object.entries(root).map(([k, v]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`, v]);
+  for (const [key, value] of entries) {
+    if (value === target) return key;
+    const inner = pathTo(value, target, seen);
+    if (inner) return key + inner;
+  }
+  return "";
 }
 
 /**

@@ -50,6 +50,13 @@ describe("serialization", () => {
     expect(back.list[0]).toBe(back.a);
   });
 
+  test("a tagged template's strings array cannot be saved: its identity and freezing would be lost", async () => {
+    const strings = ((s: TemplateStringsArray) => s)`a${1}b`;
+    await expect(serialize({ kept: [strings] })).rejects.toMatchObject({ path: ".kept[0]", message: expect.stringContaining("tagged template's strings") });
+    // an array that only looks like one (not frozen) is plain data
+    expect(await roundTrip(Object.assign(["a"], { raw: ["a"] }))).toEqual(["a"]);
+  });
+
   test("errors keep name, message and cause; StepError stays a StepError", async () => {
     const cause = new TypeError("inner");
     const back = await roundTrip({ e: new RangeError("outer", { cause }), s: new StepError("charge", cause) });
