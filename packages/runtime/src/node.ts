@@ -163,14 +163,15 @@ class IncomingBody {
   }
 
   /**
-   * Before the response: a remainder too long to drain closes the connection
-   * after it (`Connection: close`), lingering so the response is not lost.
+   * Before the response, while the body is not all read: a connection that closes after the response (a
+   * remainder too long to drain gets `Connection: close`; HTTP/1.0, or the client's own `Connection: close`)
+   * closes lingering, so the response is not lost.
    */
-  closeIfTooLong(res: ServerResponse): void {
+  lingerIfUnread(res: ServerResponse): void {
+    if (this.req.complete) return;
     const declared = Number(this.req.headers["content-length"]);
-    if (this.req.complete || !(declared - this.received > DRAIN_LIMIT)) return;
-    res.setHeader("connection", "close");
-    // node:http ends such a connection with destroySoon(), which resets it while the client is still sending
+    if (declared - this.received > DRAIN_LIMIT) res.setHeader("connection", "close");
+    // node:http ends a connection with destroySoon(), which resets it while the client is still sending
     const socket = this.req.socket;
     socket.destroySoon = () => closeLingering(socket);
   }
@@ -221,7 +222,7 @@ async function reply(req: IncomingMessage, res: ServerResponse, body: IncomingBo
   }
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
-  body.closeIfTooLong(res);
+  body.lingerIfUnread(res);
   if (!response.body || req.method === "HEAD") return void res.end();
   // each chunk is written as it comes (a streamed body reaches the client live), at the client's pace
   const chunks = (response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
