@@ -3,14 +3,15 @@
  * the runner's side: the run record (what a store keeps), whether to save, a timer, and
  * `onCheckpoint`, told the lines printed so far at each checkpoint. Defines `print`, `$DONE`,
  * `inngest.endpoint` (identity), the step tools — memoized by id, with a runtime-like checkpoint
- * (the values of `live[state]` noted when a state is entered, serialized when a step settles) — and
+ * (the values of `live[state]` noted when a state is entered, serialized when a step settles, a local the
+ * machine re-creates left out when it cannot be: the runtime's `snapshotLocals`) — and
  * `__t262.run()`, which runs the plain handler or the machine (from the record's checkpoint) and
  * reports a realm-independent outcome. `__serializer` is the runtime's own serialize.ts.
  */
 (function (host) {
   "use strict";
   // only a saving run loads the serializer (it costs more than the realm)
-  const { serialize, snapshot, finish, deserialize } = host.save ? globalThis.__serializer : {};
+  const { serialize, snapshotLocals, finish, deserialize } = host.save ? globalThis.__serializer : {};
   const prints = [];
   let finished;
   const done = new Promise((resolve) => (finished = resolve));
@@ -33,13 +34,14 @@
   const save = host.save;
   let state = record.checkpoint?.state ?? 0;
   let stateValues = {};
+  let stateInputs = {};
   const locals = record.checkpoint ? deserialize(record.checkpoint.locals) : {};
   let machine = null;
 
   const checkpoint = () => {
     let text;
     try {
-      text = finish(snapshot(stateValues));
+      text = finish(snapshotLocals(stateValues, stateInputs, machine.recreate));
     } catch (error) {
       const unsaveable = new Error(`Cannot checkpoint state ${state}: ${error.path ? `local ${error.path} holds ` : ""}${error.message}`);
       unsaveable.unsaveable = true;
@@ -68,7 +70,12 @@
       state = next;
       if (!save) return;
       stateValues = {};
-      for (const name of machine.live[next] ?? []) if (name in locals) stateValues[name] = locals[name];
+      stateInputs = {};
+      for (const name of machine.live[next] ?? []) {
+        if (name in locals) stateValues[name] = locals[name];
+        // a local the machine re-creates: what its initializer reads is saved when it cannot be
+        if (machine.recreate && Object.hasOwn(machine.recreate, name)) for (const input of machine.recreate[name]) if (input in locals) stateInputs[input] = locals[input];
+      }
     },
     locals,
     step: tools,

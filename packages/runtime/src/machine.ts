@@ -128,7 +128,15 @@
  *    initialized yet that way). Locals not live across any await can stay plain JS
  *    variables inside `resume`. Function declarations (and `const f = () => …`
  *    that close only over captured locals) are re-created at the top of
- *    `resume` instead of being saved.
+ *    `resume` instead of being saved. A local listed in `recreate` (a `const`
+ *    made by a call, e.g. `new Client(key)`, that the transform proved can be
+ *    made again: see packages/transform/README.md) is saved when its value can
+ *    be serialized; when it cannot, the checkpoint leaves it out instead of
+ *    failing and saves the locals its initializer reads instead (listed with
+ *    it: `recreate: { client: ["key"] }`, as they were when the state was
+ *    entered), and the top of `resume` makes it again when the restored
+ *    `$.locals` lack it:
+ *    `if (!("client" in L) && $.state === 2) L.client = new Client(L.key);`
  *
  * 5. Try/catch/finally, labels, loops and completions (`return` pending inside
  *    a `finally` that awaits, …) are lowered by the transform into plain code
@@ -195,6 +203,8 @@ export interface MachineDefinition {
   readonly version: string;
   /** Per state: the locals that must be saved at a checkpoint taken in that state. */
   readonly live: Readonly<Record<number, readonly string[]>>;
+  /** Locals a checkpoint leaves out when they cannot be serialized, saving the locals listed with them instead: `resume` re-creates them (rule 4). */
+  readonly recreate?: Readonly<Record<string, readonly string[]>>;
   /** Await sites, for inspection tools. */
   readonly steps?: readonly MachineStepInfo[];
   /** The state machine. Runs from `$.state` until it returns a Response or throws. */

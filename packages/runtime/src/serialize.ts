@@ -145,6 +145,32 @@ export function snapshot(value: unknown): Snapshot {
   }
 }
 
+/**
+ * The locals a checkpoint saves (machine.ts rule 4): `values` (the live locals), captured now. A local listed in
+ * `recreate` that cannot be serialized is left out — the machine makes it again on resume — and the locals its
+ * initializer reads are saved instead, from `inputs` (their values when the state was entered). Any other value
+ * that cannot be saved throws its UnserializableError.
+ */
+export function snapshotLocals(values: Record<string, unknown>, inputs: Record<string, unknown>, recreate: Readonly<Record<string, readonly string[]>> | undefined): Snapshot {
+  const saved = { ...values };
+  for (;;) {
+    try {
+      return snapshot(saved);
+    } catch (error) {
+      const name = error instanceof UnserializableError ? localOf(error.path) : null;
+      if (name === null || !recreate || !Object.hasOwn(recreate, name) || !(name in saved)) throw error;
+      delete saved[name];
+      for (const input of recreate[name]!) if (!(input in saved) && input in inputs) saved[input] = inputs[input];
+    }
+  }
+}
+
+/** The local a path inside saved locals starts at: `.client.socket` → `client`; null for the root. */
+export function localOf(path: string): string | null {
+  const local = /^\.([\w$]+)|^\["(.*?)"\]/.exec(path);
+  return local?.[1] ?? local?.[2] ?? null;
+}
+
 /** The final string of a snapshot: synchronous unless it holds Request/Response bodies to await. */
 export function finish(s: Snapshot): string | Promise<string> {
   return s.bodies.length === 0 ? s.text : withBodies(s);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { step, type Store } from "@durable-endpoints/runtime";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
-import { parallelMachine, pricesMachine, unsaveableMachine } from "./machines.js";
+import { parallelMachine, pricesMachine, recreatingMachine, unsaveableMachine } from "./machines.js";
 
 afterEach(closeClients);
 
@@ -134,6 +134,33 @@ describe("compiled machines", () => {
     expect(res.status).toBe(500);
     const { error } = await res.json();
     expect(error.message).toMatch(/state 1 \(the await on line 4\).*local "sock" holds a Socket instance/);
+  });
+
+  test("a local the machine re-creates is left out of a checkpoint that cannot save it; what its initializer reads is saved instead", async () => {
+    const probe = { made: 0 };
+    const saved: string[] = [];
+    const inner = memoryStore();
+    const store = new Proxy(inner, {
+      get(target, name: string) {
+        const value = (target as any)[name];
+        if (name !== "checkpoint") return typeof value === "function" ? value.bind(target) : value;
+        return (cp: { run?: { locals?: string } }) => {
+          if (cp.run?.locals) saved.push(cp.run.locals);
+          return value.call(target, cp);
+        };
+      },
+    });
+    const { inngest } = testClient({ store });
+    const handler = inngest.endpoint(recreatingMachine(probe));
+    const final = await follow(handler, await handler(req("/api/r")));
+    expect(await final.json()).toEqual({ a: "6:a", b: "6:b" });
+    // made by the first execution, and again by the one that resumed after the sleep
+    expect(probe.made).toBe(2);
+    expect(saved.length).toBeGreaterThan(0);
+    for (const locals of saved) {
+      expect(locals).not.toContain("sock");
+      expect(locals).toContain("k-made");
+    }
   });
 
   test("ambient step inside a helper called from a machine", async () => {

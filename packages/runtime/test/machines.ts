@@ -110,3 +110,49 @@ export function unsaveableMachine(): MachineDefinition {
     },
   };
 }
+
+/**
+ * machine.ts rule 4, `recreate`: `sock` (made from `key`) cannot be serialized, so a checkpoint leaves it out and
+ * saves `key` instead; the top of `resume` makes it again where it is missing. `probe.made` counts the sockets made.
+ */
+export function recreatingMachine(probe: { made: number }): MachineDefinition {
+  class Socket {
+    constructor(readonly key: string) {
+      probe.made++;
+    }
+    send(message: string) {
+      return `${this.key.length}:${message}`;
+    }
+  }
+  return {
+    durable: 1,
+    id: "test/recreate.ts#handler",
+    name: "handler",
+    version: "r1",
+    live: { 1: ["sock"], 2: ["sock", "a"] },
+    recreate: { key: [], sock: ["key"] },
+    steps: [
+      { id: "a", kind: "run", line: 3, state: 1 },
+      { id: "pause", kind: "sleep", line: 4, state: 2 },
+    ],
+    async resume($) {
+      const L = $.locals as Locals;
+      if (!("key" in L) && ($.state === 1 || $.state === 2) && !("sock" in L)) L.key = "k-" + "made";
+      if (!("sock" in L) && ($.state === 1 || $.state === 2)) L.sock = new Socket(L.key as string);
+      const sock = () => L.sock as Socket;
+      switch ($.state) {
+        case 0:
+          L.key = "k-" + "made";
+          L.sock = new Socket(L.key as string);
+          $.state = 1;
+        case 1:
+          L.a = await $.step.run("a", () => sock().send("a"));
+          $.state = 2;
+        case 2:
+          await $.step.sleep("pause", "10ms");
+          return Response.json({ a: L.a, b: sock().send("b") });
+      }
+      throw new Error("bad state");
+    },
+  };
+}

@@ -108,13 +108,13 @@ export const forAwait = (node: Located) =>
     "collect the values first (e.g. `const items = await step.run(\"collect\", async () => Array.fromAsync(source))`), then loop with `for…of`.",
   );
 
-export const classInstanceLive = (node: Located, name: string, className: string) =>
+export const classInstanceLive = (node: Located, name: string, className: string, reason: string) =>
   report(
     node,
     "DE1007",
     "warning",
-    `\`${name}\` holds an instance of class \`${className}\` and is used after an await, so it must be saved at a checkpoint — class instances cannot be serialized (the checkpoint will fail at run time).`,
-    "keep plain data (objects, arrays, Maps, Dates…) in locals that cross an await, and re-create the instance after the await.",
+    `\`${name}\` holds an instance of class \`${className}\` and is used after an await: a checkpoint cannot save it (class instances cannot be serialized) and a resumed run cannot make it again from its initializer, because ${reason} — the checkpoint will fail at run time.`,
+    "create it in a `const` from values that do not change, and change or use it only in step callbacks and after the awaits (it is then re-created on resume), or keep plain data (objects, arrays, Maps, Dates…) in locals that cross an await.",
   );
 
 export const handlerNotFound = (node: Located, name: string) =>
@@ -166,6 +166,15 @@ export const functionPropertyLost = (node: Located, name: string) =>
     "warning",
     `\`${name}\` is a function declaration of the handler that gets properties of its own; the compiled handler re-creates \`${name}\` when a run resumes, so those properties are lost after a checkpoint.`,
     "keep the value in a local of its own (e.g. `let calls = 0`) instead of a property of the function.",
+  );
+
+export const notRecreatable = (node: Located, name: string, reason: string) =>
+  report(
+    node,
+    "DE1015",
+    "warning",
+    `\`${name}\` is made by a call and used after an await, but a resumed run cannot make it again from its initializer: ${reason}. It is saved at checkpoints instead, so the checkpoint fails at run time if its value cannot be serialized (a class instance, a function, a socket…).`,
+    "set the value up in its initializer (e.g. `const client = configure(new Client(key))`), or keep what changes in a local of its own.",
   );
 
 export const internalError = (node: Located, detail: string) =>

@@ -36,6 +36,8 @@ export interface EndpointMetadata {
   states: number;
   captured: string[];
   live: Record<number, string[]>;
+  /** captured locals re-created on resume when a checkpoint could not save them → the locals their initializers read */
+  recreate: Record<string, string[]>;
   /** what each state does, in state order */
   stateDescriptions: StateDescription[];
 }
@@ -97,6 +99,7 @@ export function endpointMetadata({ endpoint }: Compiled, caseLines?: LineRange[]
     states: endpoint.states,
     captured: endpoint.captured,
     live: endpoint.live,
+    recreate: endpoint.recreate,
     stateDescriptions: endpoint.stateDescriptions.map((s, i) => (caseLines ? { ...s, codeLines: caseLines[i]! } : s)),
   };
 }

@@ -57,6 +57,57 @@ describe("declarations and scopes", () => {
   });
 });
 
+describe("values that cannot be saved: re-created on resume (README)", () => {
+  const sdk = `
+class Client {
+  #key; #socket;
+  constructor(key) { this.#key = key; this.#socket = { send: (m) => key.length + ":" + m }; }
+  get(path) { return this.#socket.send(path); }
+}
+const connect = (url) => ({ url, query: (sql) => url + " " + sql });
+`;
+
+  it("a class instance, an object with a function member and a closure, made from locals and the request", async () => {
+    await check(`async (req) => {
+      const key = new URL(req.url).searchParams.get("key");
+      const client = new Client(key);
+      const db = connect(req.url);
+      const query = db.query.bind(db);
+      const seen = new Set();
+      seen.add("top");
+      const a = await step.run("a", () => client.get("/a"));
+      seen.add(a);
+      const b = await step.run("b", () => client.get("/b") + " " + query("select 1"));
+      probe(b);
+      await step.sleep("s", "1ms");
+      return Response.json({ a, b, c: client.get("/c"), seen: [...seen] });
+    }`, { prelude: sdk, url: "http://localhost/api?key=secret", minCheckpoints: 3 });
+  });
+
+  it("one per loop iteration, from the iteration's own const", async () => {
+    await check(`async () => {
+      const out = [];
+      for (const name of ["x", "yy", "zzz"]) {
+        const client = new Client(name);
+        await step.run("warm-" + name, () => 1);
+        out.push(await step.run("get-" + name, () => client.get(name)));
+        probe(client.get("after"));
+      }
+      return Response.json(out);
+    }`, { prelude: sdk, minCheckpoints: 6 });
+  });
+
+  it("from a class and a function declared in the handler", async () => {
+    await check(`async () => {
+      class Local { constructor(n) { this.n = n; } twice() { return this.n * 2; } }
+      function make(n) { return new Local(n); }
+      const one = make(21);
+      await step.run("a", () => 1);
+      return new Response(String(one.twice()));
+    }`);
+  });
+});
+
 describe("control flow", () => {
   it("if/else with steps in both branches", async () => {
     const handler = `async (req) => {

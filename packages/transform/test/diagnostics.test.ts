@@ -84,15 +84,118 @@ describe("diagnostics", () => {
     expect(result.diagnostics[0]!.message).toContain("inside JSX");
   });
 
-  it("DE1007 (warning): a class instance live across a step", () => {
+  it("DE1007 (warning): a class instance live across a step that cannot be re-created on resume", () => {
     const result = compile(`async () => {
   const conn = new Connection();
+  conn.name = "changed";
   await step.run("a", () => 1);
   return new Response(conn.name);
 }`, "class Connection { name = 'c'; }\n");
     expect(result.diagnostics).toMatchObject([{ code: "DE1007", severity: "warning", line: 4 }]);
     expect(result.diagnostics[0]!.message).toContain("`conn` holds an instance of class `Connection`");
+    expect(result.diagnostics[0]!.message).toContain("because it is changed after it is created (line 5)");
     expect(result.code).toContain("durable: 1"); // a warning still compiles
+    expect(result.endpoints[0]!.recreate).toEqual({});
+  });
+
+  it("DE1007 names each reason a class instance cannot be re-created", () => {
+    const reasons: [string, string][] = [
+      ["let conn = new Connection(); conn = new Connection();", "because it is reassigned"],
+      ["var conn = new Connection();", "because it is declared with `var`"],
+      ["let n = 1; n++; const conn = new Connection(n);", "because its initializer uses `n`, which is reassigned"],
+      ["const o = { n: 1 }; const conn = new Connection(o); o.n = 2;", "because its initializer uses `o`, which is changed on line 4"],
+      ["let n = 1; function make() { return new Connection(n++); } const conn = new Connection(make());", "because its initializer uses `n`, which is reassigned"],
+      ["const conn = new Connection(await step.run(\"k\", () => 1));", "because its initializer awaits"],
+    ];
+    for (const [declaration, reason] of reasons) {
+      const result = compile(`async () => {\n  ${declaration}\n  await step.run("a", () => 1);\n  return new Response(conn.name);\n}`, "class Connection { name = 'c'; }\n");
+      expect(result.diagnostics.map((d) => d.code), declaration).toEqual(["DE1007"]);
+      expect(result.diagnostics[0]!.message, declaration).toContain(reason);
+    }
+  });
+
+  it("a local used between its creation and an await where it is live is not re-created (a resumed run would not redo the use)", () => {
+    const used = compile(`async () => {
+  const conn = new Connection();
+  conn.open();
+  await step.run("a", () => conn.name);
+  return new Response(conn.name);
+}`, "class Connection { name = 'c'; open() { this.name = 'open'; } }\n");
+    expect(used.diagnostics).toMatchObject([{ code: "DE1007", line: 4 }]);
+    expect(used.diagnostics[0]!.message).toContain("because it is used on line 5 before the await on line 6, which a resumed run does not do again");
+    expect(used.endpoints[0]!.recreate).toEqual({});
+
+    // through a function that reads it (test262's var-ary-ptrn-rest-id-iter-close), and in an earlier iteration
+    const throughFunction = compile(`async () => {
+  const iter = gen();
+  function fn() { for (const x of iter) return; }
+  fn();
+  await step.run("a", () => 1);
+  return new Response(String(iter.next().done));
+}`, "function* gen() { yield; yield; }\n");
+    expect(throughFunction.endpoints[0]!.recreate).toEqual({});
+    const earlierIteration = compile(`async () => {
+  const conn = new Connection();
+  for (const id of [1, 2]) {
+    await step.run("a", () => conn.name);
+    conn.open();
+  }
+  return new Response(conn.name);
+}`, "class Connection { name = 'c'; open() { this.name = 'open'; } }\n");
+    expect(earlierIteration.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("because it is used on line 7 before the await on line 6")]);
+
+    // a use after the last await where it is live, in a step callback, or by the next iteration's own const is fine
+    const fine = compile(`async () => {
+  const conn = new Connection();
+  const name = await step.run("a", () => conn.open() ?? conn.name);
+  for (const id of [1, 2]) {
+    const each = new Connection();
+    await step.run("b", () => each.name);
+    each.open();
+  }
+  return new Response(conn.name + name);
+}`, "class Connection { name = 'c'; open() { this.name = 'open'; } }\n");
+    expect(fine.diagnostics).toEqual([]);
+    expect(Object.keys(fine.endpoints[0]!.recreate)).toEqual(["conn", "each"]);
+  });
+
+  it("a class instance that can be re-created gets no warning: it is re-created where the checkpoint could not save it", () => {
+    const result = compile(`async (req) => {
+  const key = req.headers.get("x-key");
+  const conn = new Connection(key);
+  await step.run("a", () => 1);
+  return new Response(conn.name);
+}`, "class Connection { name = 'c'; constructor(key) {} }\n");
+    expect(result.diagnostics).toEqual([]);
+    expect(result.endpoints[0]!.recreate).toEqual({ key: [], conn: ["key"] });
+    expect(result.endpoints[0]!.live).toEqual({ 1: ["conn"] }); // `key` is saved only when `conn` cannot be
+    expect(result.code).toMatch(/if \(!\("conn" in L\) && \$\.state === 1\) L\.conn = new Connection\(L\.key\);/);
+    // `key` is made again too where `conn` is missing, and only there
+    expect(result.code).toMatch(/if \(!\("key" in L\) && \$\.state === 1 && !\("conn" in L\)\) L\.key = req\.headers\.get\("x-key"\);/);
+  });
+
+  it("DE1015 (warning): a local made by a call is changed after it is created, so it is saved instead of re-created", () => {
+    const result = compile(`async () => {
+  const client = makeClient();
+  client.token = "t";
+  client.stats.calls++;
+  await step.run("a", () => 1);
+  return new Response(client.token);
+}`, "function makeClient() { return { token: '', stats: { calls: 0 }, get() {} }; }\n");
+    expect(result.diagnostics).toMatchObject([{ code: "DE1015", severity: "warning", line: 5 }]);
+    expect(result.diagnostics[0]!.message).toContain("`client` is made by a call and used after an await, but a resumed run cannot make it again from its initializer: it is changed after it is created (line 5)");
+    expect(result.endpoints[0]!.recreate).toEqual({});
+    expect(result.endpoints[0]!.live).toEqual({ 1: ["client"] });
+
+    const input = compile(`async () => {
+  const options = { retries: 1 };
+  const client = makeClient(options);
+  options.retries = 2;
+  await step.run("a", () => 1);
+  return new Response(client.token);
+}`, "function makeClient() { return { token: '', get() {} }; }\n");
+    expect(input.diagnostics).toMatchObject([{ code: "DE1015", severity: "warning", line: 6 }]);
+    expect(input.diagnostics[0]!.message).toContain("its initializer uses `options`, which is changed on line 6");
   });
 
   it("DE1013 (warning): a class with static initialisers used after a step is created again on resume", () => {
@@ -144,7 +247,7 @@ describe("the catalogue", () => {
 
 describe("what hosts do with diagnostics", () => {
   const { diagnostics } = compile(
-    `async () => {\n  const conn = new Connection();\n  await step.run("a", () => 1);\n  eval("x");\n  with (conn) {}\n  return new Response(conn.name);\n}`,
+    `async () => {\n  const conn = new Connection(); conn.name = "d";\n  await step.run("a", () => 1);\n  eval("x");\n  with (conn) {}\n  return new Response(conn.name);\n}`,
     "class Connection { name = 'c'; }\n",
   );
 

@@ -8,6 +8,7 @@
  */
 import { StepError, deserialize, serialize } from "@durable-endpoints/runtime";
 import type { MachineDefinition, StepTools } from "@durable-endpoints/runtime";
+import { finish, snapshotLocals } from "@durable-endpoints/runtime/testing";
 import { transformSync } from "esbuild";
 import { transform } from "../src/index.js";
 
@@ -94,12 +95,10 @@ export async function runMachine(
 
   const tools = stepTools(record, scenario, counters, async () => {
     const live = machine.live[state] ?? [];
-    record.checkpoint = {
-      state,
-      // like the runtime, a local absent from `$.locals` (uninitialized) stays absent
-      locals: await serialize(Object.fromEntries(live.filter((name) => name in locals).map((name) => [name, locals[name]]))),
-      counters: countersAtState,
-    };
+    // like the runtime, a local absent from `$.locals` (uninitialized) stays absent (the values as they are now:
+    // the runtime takes them when the state is entered)
+    const values = Object.fromEntries(live.filter((name) => name in locals).map((name) => [name, locals[name]]));
+    record.checkpoint = { state, locals: await finish(snapshotLocals(values, locals, machine.recreate)), counters: countersAtState };
     record.checkpoints++;
     if (crashAfter !== null && record.checkpoints === crashAfter) {
       crashed();

@@ -50,6 +50,7 @@ describe("readable output", () => {
         states: 11,
         captured: ["total", "id_iterable", "id_count", "id"],
         live: { 4: ["total", "id_iterable", "id_count", "id"], 10: ["total"] },
+        recreate: {},
         stateDescriptions: expect.any(Array),
       },
     ]);

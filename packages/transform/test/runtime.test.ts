@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
 import { Inngest, type Store } from "@durable-endpoints/runtime";
 import { endpointAdapter } from "@durable-endpoints/runtime/edge";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
-import { afterAll, describe, expect, it } from "vitest";
-import { transform } from "../src/index.js";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { transform, type Diagnostic } from "../src/index.js";
 
 const dir = mkdtempSync(join(fileURLToPath(new URL(".", import.meta.url)), ".compiled-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,8 +23,9 @@ interface Module {
   crash: { label: string; client: Inngest | null };
 }
 
-const moduleSource = (handler: string) => `
+const moduleSource = (handler: string, prelude = "") => `
 import { step, NonRetriableError, StepError } from "@durable-endpoints/runtime";
+${prelude}
 export const log: string[] = [];
 export const crash: { label: string; client: any } = { label: "", client: null };
 /** records what ran; "kills the process" (closes its client) when the label matches */
@@ -37,15 +39,15 @@ export function make(inngest: any) {
 `;
 
 let counter = 0;
-async function load(handler: string): Promise<{ plain: Module; compiled: Module }> {
-  const source = moduleSource(handler);
+async function load<M extends Module = Module>(handler: string, prelude = ""): Promise<{ plain: M; compiled: M; diagnostics: Diagnostic[] }> {
+  const source = moduleSource(handler, prelude);
   const name = `m${++counter}`;
   const result = transform(source, { filename: join(dir, `${name}.ts`), root: dir });
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   expect(result.code).toContain("durable: 1");
   writeFileSync(join(dir, `${name}.plain.ts`), source);
   writeFileSync(join(dir, `${name}.ts`), result.code);
-  return { plain: await import(join(dir, `${name}.plain.ts`)), compiled: await import(join(dir, `${name}.ts`)) };
+  return { plain: await import(join(dir, `${name}.plain.ts`)), compiled: await import(join(dir, `${name}.ts`)), diagnostics: result.diagnostics };
 }
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -71,8 +73,7 @@ async function run(module: Module, url: string): Promise<{ status: number; body:
 }
 
 /** Crash inside the step that probes `label`, then resume with a fresh client on the same store. */
-async function crashAndResume(module: Module, url: string, label: string) {
-  const store = memoryStore();
+async function crashAndResume(module: Module, url: string, label: string, store: Store = memoryStore()) {
   const a = client(store);
   module.crash.label = label;
   module.crash.client = a;
@@ -178,6 +179,150 @@ describe("compiled handlers on the real runtime", () => {
       const tops = compiled.log.filter((l) => l === "top").length;
       if (first.includes(label)) expect(tops).toBeLessThanOrEqual(2);
       else expect(tops).toBe(1);
+    }
+  });
+});
+
+/** A memory store that keeps the text of every call made to it: what reached the store, at any time. */
+function recordingStore(): { store: Store; received: string[] } {
+  const inner = memoryStore();
+  const received: string[] = [];
+  const store = new Proxy(inner, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        received.push(JSON.stringify(args, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString() : v)));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store, received };
+}
+
+/**
+ * SDK-like clients (issue #12, "values that cannot be saved"): a class holding a key and a real TCP socket to an
+ * authenticating echo server, and a plain object whose function member closes over the key.
+ */
+const sdkPrelude = `
+import { connect, type Socket } from "node:net";
+import { createHmac } from "node:crypto";
+export const SECRET = "sk_live_" + "7Hq2ZrX9";
+export const server = { port: 0 };
+export const sockets: Socket[] = [];
+class Payments {
+  #key: string;
+  socket: Socket;
+  limit = 0;
+  constructor(key: string) {
+    probe("connect");
+    this.#key = key;
+    this.socket = connect(server.port, "127.0.0.1");
+    sockets.push(this.socket);
+  }
+  /** one round trip on the socket: the server answers "ok <amount>" when the key is right */
+  charge(amount: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.socket.once("data", (data) => resolve(String(data)));
+      this.socket.once("error", reject);
+      this.socket.write(this.#key + " " + amount);
+    });
+  }
+}
+function createSigner(key: string) {
+  probe("signer");
+  return { algorithm: "sha256", sign: (message: string) => createHmac("sha256", key).update(message).digest("hex").slice(0, 16) };
+}
+`;
+
+interface SdkModule extends Module {
+  SECRET: string;
+  server: { port: number };
+  sockets: { destroy(): void }[];
+}
+
+describe("values that cannot be saved are re-created on resume (issue #12)", () => {
+  let echo: Server;
+  beforeAll(async () => {
+    echo = createServer((socket) => socket.on("data", (data) => {
+      const [key, amount] = String(data).split(" ");
+      socket.write(key === "sk_live_7Hq2ZrX9" ? `ok ${amount}` : "denied");
+    }));
+    await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => echo.close(() => resolve())));
+
+  const connectTo = (...modules: SdkModule[]) => {
+    for (const m of modules) m.server.port = (echo.address() as AddressInfo).port;
+  };
+  const hangUp = (...modules: SdkModule[]) => {
+    for (const m of modules) m.sockets.splice(0).forEach((s) => s.destroy());
+  };
+
+  it("a client holding a socket and a key, a closure over it and a signer: never saved, re-created, working after the resume", async () => {
+    const { plain, compiled, diagnostics } = await load<SdkModule>(
+      `async (req: Request) => {
+        probe("top");
+        const payments = new Payments(SECRET);
+        const pay = (amount: number) => payments.charge(amount);
+        const signer = createSigner(SECRET);
+        const seen = new Set<string>();
+        seen.add("top");
+        const order = await step.run("load", () => { probe("load"); return { amount: 5 }; });
+        const charged = await step.run("charge", () => { probe("charge"); return pay(order.amount); });
+        seen.add("charged");
+        const signature = await step.run("sign", () => { probe("sign"); return signer.sign(charged); });
+        return Response.json({ charged, signature, seen: [...seen] });
+      }`,
+      sdkPrelude,
+    );
+    expect(diagnostics).toEqual([]);
+    connectTo(plain, compiled);
+    try {
+      const expected = await run(plain, "http://localhost/api/pay");
+      expect(expected.status).toBe(200);
+      expect(JSON.parse(expected.body)).toMatchObject({ charged: "ok 5", seen: ["top", "charged"] });
+      expect(await run(compiled, "http://localhost/api/pay")).toEqual(expected);
+
+      // a crash in a step resumes at the last checkpoint (the step before it), where both are still used: each is made
+      // by the first execution and once again by the resumed one (a crash in "load" comes before any checkpoint: the run restarts)
+      for (const label of ["load", "charge", "sign"]) {
+        compiled.log.length = 0;
+        const { store, received } = recordingStore();
+        expect(await crashAndResume(compiled, "http://localhost/api/pay", label, store), label).toEqual(expected);
+        expect(compiled.log.filter((l) => l === "top").length, label).toBe(label === "load" ? 2 : 1);
+        expect(compiled.log.filter((l) => l === "connect").length, label).toBe(2);
+        expect(compiled.log.filter((l) => l === "signer").length, label).toBe(2);
+        expect(received.join("\n"), label).toContain("locals");
+        expect(received.join("\n"), label).not.toContain(plain.SECRET);
+        hangUp(compiled);
+      }
+    } finally {
+      hangUp(plain, compiled);
+    }
+  });
+
+  it("an instance changed after it is created is never silently reset: a warning, and the checkpoint fails naming it", async () => {
+    const { plain, compiled, diagnostics } = await load<SdkModule>(
+      `async (req: Request) => {
+        const payments = new Payments(SECRET);
+        payments.limit = 10;
+        const order = await step.run("load", () => ({ amount: 5 }));
+        const charged = await step.run("charge", () => payments.charge(Math.min(order.amount, payments.limit)));
+        return Response.json({ charged, limit: payments.limit });
+      }`,
+      sdkPrelude,
+    );
+    expect(diagnostics.map((d) => d.code)).toEqual(["DE1007"]);
+    expect(diagnostics[0]!.message).toContain("because it is changed after it is created");
+    connectTo(plain, compiled);
+    try {
+      expect(await run(plain, "http://localhost/api/limit")).toEqual({ status: 200, body: JSON.stringify({ charged: "ok 5", limit: 10 }) });
+      const failed = await run(compiled, "http://localhost/api/limit");
+      expect(failed.status).toBe(500);
+      expect(JSON.parse(failed.body).error.message).toContain('local "payments" holds a Payments instance cannot be saved');
+    } finally {
+      hangUp(plain, compiled);
     }
   });
 });

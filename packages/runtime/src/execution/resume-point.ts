@@ -7,7 +7,7 @@
  */
 
 import type { MachineContext } from "../machine.js";
-import { deserialize, finish, snapshot, UnserializableError, type Snapshot } from "../serialize.js";
+import { deserialize, finish, localOf, snapshot, snapshotLocals, UnserializableError, type Snapshot } from "../serialize.js";
 import type { EndpointDef } from "../services.js";
 import type { RunPatch, RunRecord } from "../store.js";
 import type { StepTools } from "../types.js";
@@ -42,6 +42,8 @@ export class ResumePoint {
   private savedEntry = 0;
   /** what a checkpoint in the current state saves: the live locals' values when the state was entered… */
   private stateValues: Record<string, unknown> = {};
+  /** …and, as they were then, the locals a re-created one's initializer reads (saved only when it is left out) */
+  private stateInputs: Record<string, unknown> = {};
   /** …serialized at the first checkpoint (or as restored) */
   private stateLocals: Snapshot | null;
   private stateCounters: string | null;
@@ -115,7 +117,7 @@ export class ResumePoint {
   private serializedLocals(): Snapshot {
     if (this.stateLocals) return this.stateLocals;
     try {
-      return (this.stateLocals = snapshot(this.stateValues));
+      return (this.stateLocals = snapshotLocals(this.stateValues, this.stateInputs, this.def.machine!.recreate));
     } catch (error) {
       throw this.describeUnsaveable(error, this.state);
     }
@@ -135,15 +137,20 @@ export class ResumePoint {
       return;
     }
     const saved: Record<string, unknown> = {};
-    for (const name of live) if (name in this.locals) saved[name] = this.locals[name];
+    const inputs: Record<string, unknown> = {};
+    const recreate = this.def.machine!.recreate;
+    for (const name of live) {
+      if (name in this.locals) saved[name] = this.locals[name];
+      if (recreate && Object.hasOwn(recreate, name)) for (const input of recreate[name]!) if (input in this.locals) inputs[input] = this.locals[input];
+    }
     this.stateValues = saved;
+    this.stateInputs = inputs;
     this.stateLocals = null;
   }
 
   private describeUnsaveable(error: unknown, state: number): Error {
     if (!(error instanceof UnserializableError)) return error as Error;
-    const local = /^\.([\w$]+)|^\["(.*?)"\]/.exec(error.path);
-    const name = local?.[1] ?? local?.[2] ?? error.path;
+    const name = localOf(error.path) ?? error.path;
     const line = this.def.machine?.steps?.find((s) => s.state === state)?.line;
     const where = `state ${state}${line ? ` (the await on line ${line})` : ""} of endpoint "${this.def.id}"`;
     const at = error.path.length > name.length + 1 ? ` at ${name}${error.path.slice(name.length + 1)}` : "";

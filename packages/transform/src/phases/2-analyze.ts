@@ -12,8 +12,10 @@
 import type { Binding, NodePath, Scope, Visitor } from "@babel/traverse";
 import * as t from "@babel/types";
 import { isReference } from "../ast/references.js";
+import { walk } from "../ast/walk.js";
 import * as diag from "../diagnostics.js";
 import type { HandlerFunction } from "./1-find.js";
+import { containsAwait } from "./3-lower/scan.js";
 
 export interface BindingInfo {
   /** unique name in the compiled `resume` */
@@ -23,7 +25,20 @@ export interface BindingInfo {
   constant: boolean;
   /** `const x = new C()` where C is a class of this module: provably not serializable */
   instanceOf: { className: string; node: t.Node } | null;
+  /** a local made by a call (`const client = new Client(key)`): can it be re-created on resume? null: not made by a call */
+  recreation: Recreation | null;
 }
+
+/**
+ * A `let`/`const` initialized by a call (`new C(…)`, `f(…)`, a tagged template) is saved at a checkpoint when its
+ * value can be serialized, and otherwise re-created on resume by evaluating its initializer again. That gives the
+ * same value only when nothing the initializer depends on has changed since it ran: the binding is never
+ * reassigned and never changed through a property write (`client.token = …`), the initializer does not await or
+ * use `step`, and every local it uses (also through the handler's functions it calls) is never reassigned nor
+ * changed through a property write. `at`: the property write that prevents it. (Where it is used before an await
+ * is decided over the lowered cases: 3-lower/locals.ts `usesBeforeAwait`.)
+ */
+export type Recreation = { recreatable: true } | { recreatable: false; reason: string; at: t.Node | null };
 
 export interface Analysis {
   /** original identifier node (declaration or reference) → info of the handler binding it names */
@@ -161,6 +176,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
 
   // Unique names, in source order of the declaring scopes.
   const bindings = new Map<Binding, BindingInfo>();
+  const renamedBinding = (node: t.Node) => state.renamed.get(node as t.Identifier);
   const taken = new Set<string>();
   const uniqueName = (name: string): string => {
     if (!taken.has(name) && !state.freeNames.has(name) && !RESERVED_NAMES.has(name)) return name;
@@ -172,7 +188,13 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
   for (const scope of state.scopes) {
     for (const [name, binding] of Object.entries(scope.bindings)) {
       if (bindings.has(binding)) continue;
-      const info: BindingInfo = { name: uniqueName(name), kind: binding.kind, constant: binding.constant, instanceOf: classInstance(binding) };
+      const info: BindingInfo = {
+        name: uniqueName(name),
+        kind: binding.kind,
+        constant: binding.constant,
+        instanceOf: classInstance(binding),
+        recreation: recreation(binding, renamedBinding, state.stepRefs),
+      };
       taken.add(info.name);
       bindings.set(binding, info);
     }
@@ -224,13 +246,70 @@ function addScope(state: AnalysisState, scope: Scope): void {
 
 /** `counter.calls = 0` on a function declaration of the handler: lost when the function is re-created on resume. */
 function checkFunctionProperties(binding: Binding): void {
+  for (const write of propertyWrites(binding)) diag.functionPropertyLost(write, binding.identifier.name);
+}
+
+/**
+ * The writes to a property of the binding's value, however deep: `x.a = 1`, `x.a.b += 1`, `x[k]++`,
+ * `delete x.a`, `[x.a] = list`, `for (x.a of list)`. (A method that changes its object cannot be seen.)
+ */
+function propertyWrites(binding: Binding): t.Node[] {
+  const writes: t.Node[] = [];
   for (const ref of binding.referencePaths) {
-    const member = ref.parentPath;
-    if (!member?.isMemberExpression() || member.node.object !== ref.node) continue;
-    const use = member.parentPath;
-    const written = (use?.isAssignmentExpression() && use.node.left === member.node) || use?.isUpdateExpression() || use?.isUnaryExpression({ operator: "delete" });
-    if (written) diag.functionPropertyLost(use!.node, binding.identifier.name);
+    let target: NodePath = ref;
+    while ((target.parentPath?.isMemberExpression() || target.parentPath?.isOptionalMemberExpression()) && target.key === "object") target = target.parentPath;
+    if (target === ref) continue;
+    let use = target.parentPath;
+    // a destructuring target: up to the assignment or loop that stores into it
+    while (use && (use.isArrayPattern() || use.isObjectPattern() || use.isRestElement() || (use.isAssignmentPattern() && use.node.left === target.node) || (use.isObjectProperty() && use.parentPath?.isObjectPattern()))) {
+      target = use;
+      use = use.parentPath;
+    }
+    const stored = (use?.isAssignmentExpression() || use?.isForXStatement()) && use.node.left === target.node;
+    if (stored || use?.isUpdateExpression() || use?.isUnaryExpression({ operator: "delete" })) writes.push(use!.node);
   }
+  return writes;
+}
+
+/** See {@link Recreation}. `bindingOf`: the handler binding an identifier node names. */
+function recreation(binding: Binding, bindingOf: (node: t.Node) => Binding | undefined, stepRefs: Set<t.Identifier>): Recreation | null {
+  const declarator = binding.path;
+  if (!declarator.isVariableDeclarator() || !t.isIdentifier(declarator.node.id) || !isCall(declarator.node.init)) return null;
+  const init = declarator.node.init!;
+  const not = (reason: string, at: t.Node | null = null): Recreation => ({ recreatable: false, reason, at });
+  if (binding.kind === "var") return not("it is declared with `var` (a `var` can be read before its declaration runs)");
+  if (binding.kind !== "let" && binding.kind !== "const") return null;
+  if (!binding.constant) return not("it is reassigned");
+  const changed = propertyWrites(binding)[0];
+  if (changed) return not(`it is changed after it is created (line ${changed.loc?.start.line})`, changed);
+  if (containsAwait(init)) return not("its initializer awaits");
+  // what the initializer uses, and what the handler's functions and classes it uses use when called
+  const seen = new Set<t.Node>();
+  let problem: Recreation | null = null;
+  const visit = (node: t.Node) => {
+    if (seen.has(node)) return;
+    seen.add(node);
+    walk(node, (n) => {
+      if (problem || !t.isIdentifier(n)) return;
+      if (stepRefs.has(n)) problem = not("its initializer uses `step`");
+      const used = bindingOf(n);
+      if (!used || used === binding || problem) return;
+      const write = propertyWrites(used)[0];
+      if (!used.constant) problem = not(`its initializer uses \`${n.name}\`, which is reassigned`);
+      else if (write) problem = not(`its initializer uses \`${n.name}\`, which is changed on line ${write.loc?.start.line}`, write);
+      else if (used.kind === "var" && used.identifier.start! > init.start!) problem = not(`its initializer uses \`${n.name}\` before its \`var\` declaration`);
+      else if (used.path.isFunctionDeclaration() || used.path.isClassDeclaration()) visit(used.path.node);
+      else if (used.path.isVariableDeclarator() && (t.isFunction(used.path.node.init) || t.isClass(used.path.node.init))) visit(used.path.node.init);
+    });
+  };
+  visit(init);
+  return problem ?? { recreatable: true };
+}
+
+/** `new C(…)`, `f(…)`, `a?.b(…)`, a tagged template (through TypeScript's `as`, `!`, `satisfies`). */
+function isCall(node: t.Node | null | undefined): boolean {
+  while (t.isTSAsExpression(node) || t.isTSSatisfiesExpression(node) || t.isTSNonNullExpression(node) || t.isTSTypeAssertion(node)) node = node.expression;
+  return t.isNewExpression(node) || t.isCallExpression(node) || t.isOptionalCallExpression(node) || t.isTaggedTemplateExpression(node);
 }
 
 function ownBinding(path: NodePath<t.Identifier>, handlerScope: Scope): Binding | undefined {

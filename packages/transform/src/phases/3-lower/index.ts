@@ -6,7 +6,7 @@
  * assembles the method, locals.ts decides what is saved, metadata.ts describes it.
  */
 import * as t from "@babel/types";
-import { classInstanceLive } from "../../diagnostics.js";
+import { classInstanceLive, notRecreatable } from "../../diagnostics.js";
 import type { EndpointSite } from "../1-find.js";
 import type { Analysis } from "../2-analyze.js";
 import { assignPattern } from "./expressions.js";
@@ -44,9 +44,23 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, code: stri
   if (!lw.em.terminated()) lw.em.emit(t.returnStatement());
 
   const assembled = assembleResume(lw, request);
-  const { live: liveBefore, captured } = captureLocals(lw, assembled);
+  const { live: liveBefore, captured, recreate, usedBeforeAwait } = captureLocals(lw, assembled);
   for (const info of new Set(analysis.rename.values())) {
-    if (info.instanceOf && captured.includes(info.name)) classInstanceLive(info.instanceOf.node, info.name, info.instanceOf.className);
+    if (!captured.includes(info.name)) continue;
+    const { recreation } = info;
+    const used = usedBeforeAwait.get(info.name);
+    const reason = used
+      ? `it is used on line ${used.use.loc?.start.line} before the await on line ${used.await.line}, which a resumed run does not do again`
+      : analysis.checkedNames.has(info.name)
+        ? "it may be read before its declaration has run"
+        : !recreation
+        ? "it is not declared by a `let` or `const` of its own"
+        : recreation.recreatable
+          ? null
+          : recreation.reason;
+    if (reason === null) continue;
+    if (info.instanceOf) classInstanceLive(info.instanceOf.node, info.name, info.instanceOf.className, reason);
+    else if (!used && recreation && !recreation.recreatable && recreation.at) notRecreatable(recreation.at, info.name, reason);
   }
 
   // states are numbered in the order their cases appear
@@ -54,7 +68,7 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, code: stri
   const live = new Map([...liveBefore].map(([state, names]) => [renumber.get(state)!, names]));
   const awaits = lw.awaits.map((a) => ({ ...a, state: renumber.get(a.state)! }));
   const stateDescriptions = describeStates(lw.em.cases, awaits, live, lw.ctx);
-  const header: MachineHeader = { id, name: site.name, version: handlerVersion(handler), ...summarizeStates(stateDescriptions) };
+  const header: MachineHeader = { id, name: site.name, version: handlerVersion(handler), ...summarizeStates(stateDescriptions), recreate };
   const resume = analysis.lexicalThis ? arrowResume(assembled.resume) : assembled.resume;
   return {
     ...header,

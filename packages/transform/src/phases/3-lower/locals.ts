@@ -9,7 +9,8 @@ import { declaredNames } from "../../ast/references.js";
 import { replaceAt, walk, type Slot } from "../../ast/walk.js";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
-import type { Lowerer } from "./lowerer.js";
+import type { AwaitSite, Lowerer } from "./lowerer.js";
+import { isStateOf } from "./metadata.js";
 import { expandShorthand, keepAssignedName } from "./names.js";
 import { findOccurrences, type Occurrence } from "./resolve.js";
 
@@ -18,6 +19,18 @@ export interface CapturedLocals {
   live: Map<number, string[]>;
   /** every local saved at some checkpoint, in declaration order */
   captured: string[];
+  /**
+   * per local a resumed run re-creates when a checkpoint could not save it: the locals its initializer reads
+   * (machine.ts `recreate`; a checkpoint that leaves the local out saves those instead)
+   */
+  recreate: Record<string, string[]>;
+  /** locals made by a call that could be re-created but are used before an await where they are live (saved instead) */
+  usedBeforeAwait: Map<string, UseBeforeAwait>;
+}
+
+export interface UseBeforeAwait {
+  use: t.Node;
+  await: AwaitSite;
 }
 
 export function captureLocals(lw: Lowerer, { resume, locals, recreations }: AssembledResume): CapturedLocals {
@@ -25,27 +38,36 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
   const declared = [...lw.vars];
   const own = new Set(declared);
   const hoistedNames = new Set(lw.hoisted.flatMap(declaredNames));
-  // a class is a local (live where it is used) and, re-created, reads what its definition reads
-  const classes = new Set(recreations.map((r) => r.name));
-  const creations = recreations.map((r) => t.variableDeclaration("let", [t.variableDeclarator(t.identifier(r.name), r.creation)]));
+  // a re-created class or local is live where it is used and, re-created, reads what its creation reads
+  const recreated = new Set(recreations.map((r) => r.name));
+  const creation = (r: AssembledResume["recreations"][number]) => t.variableDeclaration("let", [t.variableDeclarator(t.identifier(r.name), r.creation)]);
   const refs = new WeakMap<t.Identifier, string>();
   const occurrences: Occurrence[] = [];
   // a call of a re-created function reads what that function reads
   const functionRefs = new Map<t.Node, string>();
   for (const occurrence of findOccurrences(resume.body, new Set([...own, ...hoistedNames]))) {
     const name = occurrence.node.name;
-    if (hoistedNames.has(name) || classes.has(name)) functionRefs.set(occurrence.node, name);
+    if (hoistedNames.has(name) || recreated.has(name)) functionRefs.set(occurrence.node, name);
     if (!hoistedNames.has(name)) {
       refs.set(occurrence.node, name);
       occurrences.push(occurrence);
     }
   }
 
-  const liveIn = computeLiveness(lw.em, refs, functionReads([...lw.hoisted, ...creations], refs, functionRefs), lw.checked);
-  recreateClasses(lw, recreations, liveIn, resume);
+  // a class is never saved: where it is live, so is what its creation reads. A local made by a call is saved
+  // when it can be: what its creation reads is saved only by a checkpoint that leaves it out (`needs`).
+  const classes = recreations.filter((r) => !r.saved).map(creation);
+  const liveIn = computeLiveness(lw.em, refs, functionReads([...lw.hoisted, ...classes], refs, functionRefs), lw.checked);
+  const needs = functionReads([...lw.hoisted, ...recreations.map(creation)], refs, functionRefs).reads;
   const saveable = declared.filter((n) => !lw.unsaved.has(n));
   const live = new Map(lw.awaits.map((a) => [a.state, saveable.filter((n) => liveIn.get(a.state)!.has(n))]));
-  const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)));
+  const usedBefore = usesBeforeAwait(lw, recreations, liveIn, refs, functionRefs, needs);
+  // a local whose initialization is checked is absent from the locals object until declared: absent cannot also mean "re-create it"
+  const kept = recreations.filter((r) => !usedBefore.has(r.name) && !(r.saved && lw.analysis.checkedNames.has(r.name)));
+  resume.body.body = resume.body.body.filter((s) => kept.some((r) => r.guard === s) || !recreations.some((r) => r.guard === s));
+  const recreate = guardRecreations(lw, kept, liveIn, needs, resume, localsObject);
+  for (const name of Object.keys(recreate)) recreate[name] = saveable.filter((n) => n !== name && needs.get(name)!.has(n));
+  const captured = declared.filter((n) => [...live.values()].some((names) => names.includes(n)) || Object.values(recreate).some((inputs) => inputs.includes(n)));
 
   // a local whose initialization is checked lives on the locals object too: absent there, it is uninitialized
   const onLocals = new Set([...captured, ...declared.filter((n) => lw.analysis.checkedNames.has(n))]);
@@ -72,25 +94,109 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
     const fromContext = t.memberExpression(t.cloneNode(lw.ctx), t.identifier("locals"));
     resume.body.body.unshift(t.variableDeclaration("const", [t.variableDeclarator(localsObject, fromContext)]));
   }
-  return { live, captured };
+  return { live, captured, recreate, usedBeforeAwait: usedBefore };
 }
 
 /**
  * A class live at an await is created again when a run resumes there (`$.state === S`);
  * one whose creation runs code of its own (static initialisers, computed keys, `extends`
- * over a call) is reported: that code runs again on resume.
+ * over a call) is reported: that code runs again on resume. A local made by a call is
+ * saved there, and made again only when the checkpoint could not save it: then it is
+ * missing from the restored locals (`!("client" in L)`). What a re-creation reads is
+ * re-created first where it is missing too (declaration order).
  */
-function recreateClasses(lw: Lowerer, recreations: AssembledResume["recreations"], liveIn: Map<number, Set<string>>, resume: t.ObjectMethod): void {
-  for (const { name, guard, original } of recreations) {
-    const states = lw.awaits.filter((a) => liveIn.get(a.state)!.has(name));
-    if (states.length === 0) {
+function guardRecreations(
+  lw: Lowerer,
+  recreations: AssembledResume["recreations"],
+  liveIn: Map<number, Set<string>>,
+  needs: Map<string, Set<string>>,
+  resume: t.ObjectMethod,
+  localsObject: t.Identifier,
+): Record<string, string[]> {
+  const recreate: Record<string, string[]> = {};
+  const any = (tests: (t.Expression | null)[]) => tests.filter((e) => e !== null).reduce<t.Expression | null>((all, one) => (all ? t.logicalExpression("||", all, one) : one), null);
+  const liveAt = (name: string) => lw.awaits.filter((a) => liveIn.get(a.state)!.has(name));
+  const resumedWhereLive = (name: string) => any(liveAt(name).map((a) => t.binaryExpression("===", t.memberExpression(t.cloneNode(lw.ctx), t.identifier("state")), lw.em.stateLiteral(a.state))));
+  const missing = (name: string) => t.unaryExpression("!", t.binaryExpression("in", t.stringLiteral(name), t.cloneNode(localsObject)));
+  const made = (r: (typeof recreations)[number]) => {
+    const resumed = resumedWhereLive(r.name);
+    return resumed && r.saved ? t.logicalExpression("&&", resumed, missing(r.name)) : resumed;
+  };
+  for (const recreation of recreations) {
+    const { name, guard } = recreation;
+    const users = recreations.filter((r) => r.name !== name && needs.get(r.name)!.has(name));
+    const needed = any([resumedWhereLive(name), ...users.map(made)]);
+    if (!needed) {
       resume.body.body = resume.body.body.filter((s) => s !== guard);
       continue;
     }
-    const resumedAt = (state: number) => t.binaryExpression("===", t.memberExpression(t.cloneNode(lw.ctx), t.identifier("state")), lw.em.stateLiteral(state));
-    guard.test = states.map((a): t.Expression => resumedAt(a.state)).reduce((all, one) => t.logicalExpression("||", all, one));
-    if (runsCodeWhenCreated(original)) diag.classRecreated(original, name, states[0]!.line);
+    guard.test = recreation.saved ? t.logicalExpression("&&", missing(name), needed) : needed;
+    if (recreation.saved) recreate[name] = [];
+    else if (runsCodeWhenCreated(recreation.original)) diag.classRecreated(recreation.original, name, (liveAt(name)[0] ?? users.flatMap((u) => liveAt(u.name))[0])!.line);
   }
+  return recreate;
+}
+
+/**
+ * A local made by a call cannot be re-created at an await where it is live when code that runs between its creation
+ * and that await uses it — `client.connect()`, `cart.add(x)`, passing it on, a function that reads it: a resumed
+ * run would not do that again. Step callbacks do not count (a memoized step does not run again either, as in a
+ * replay), nor does the creation of another re-created local. Over the cases: a use reaches the states it can jump
+ * to, up to where the local is created again (a loop's next iteration); an exception may leave from anywhere.
+ * Returns the first such use per local.
+ */
+function usesBeforeAwait(
+  lw: Lowerer,
+  recreations: AssembledResume["recreations"],
+  liveIn: Map<number, Set<string>>,
+  refs: WeakMap<t.Identifier, string>,
+  functionRefs: Map<t.Node, string>,
+  needs: Map<string, Set<string>>,
+): Map<string, UseBeforeAwait> {
+  const found = new Map<string, UseBeforeAwait>();
+  const watched = new Set(recreations.filter((r) => r.saved).map((r) => r.name));
+  if (watched.size === 0) return found;
+  // per case, by the index of its statement: where it jumps (`at` null: an exception, from anywhere), what it creates and uses
+  type Edge = { next: number; at: number | null };
+  const cases = new Map<number, { edges: Edge[]; created: Map<string, number>; used: Map<string, { at: number; use: t.Node }> }>();
+  for (const c of lw.em.cases) {
+    const edges: Edge[] = c.region ? [{ next: c.region.handlerState, at: null }] : [];
+    const created = new Map<string, number>();
+    const used = new Map<string, { at: number; use: t.Node }>();
+    c.body.forEach((statement, at) => {
+      walk(statement, (n, slot) => {
+        if (slot && slot.key === "arguments" && t.isFunction(n) && lw.isStepCall(slot.parent)) return false;
+        if (t.isAssignmentExpression(n, { operator: "=" }) && t.isIdentifier(n.left) && watched.has(n.left.name)) {
+          created.set(n.left.name, at);
+          return false;
+        }
+        if (t.isAssignmentExpression(n) && isStateOf(n.left, lw.ctx) && t.isNumericLiteral(n.right)) edges.push({ next: n.right.value, at });
+        if (!t.isIdentifier(n)) return;
+        const name = refs.get(n);
+        const fn = functionRefs.get(n);
+        for (const x of [...(name ? [name] : []), ...(fn ? (needs.get(fn) ?? []) : [])]) if (watched.has(x) && !used.has(x)) used.set(x, { at, use: n });
+      });
+    });
+    cases.set(c.state, { edges, created, used });
+  }
+  const createdBetween = (created: number | undefined, from: number, edge: Edge) => created !== undefined && edge.at !== null && created >= from && created < edge.at;
+  for (const name of watched) {
+    const reached = new Map<number, t.Node>();
+    const queue: { next: number; use: t.Node }[] = [];
+    for (const { edges, created, used } of cases.values()) {
+      const use = used.get(name);
+      if (use) for (const edge of edges) if ((edge.at === null || edge.at >= use.at) && !createdBetween(created.get(name), use.at, edge)) queue.push({ next: edge.next, use: use.use });
+    }
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      if (reached.has(item.next)) continue;
+      reached.set(item.next, item.use);
+      const { edges, created } = cases.get(item.next)!;
+      for (const edge of edges) if (!createdBetween(created.get(name), 0, edge)) queue.push({ next: edge.next, use: item.use });
+    }
+    const at = lw.awaits.find((a) => reached.has(a.state) && liveIn.get(a.state)!.has(name));
+    if (at) found.set(name, { use: reached.get(at.state)!, await: at });
+  }
+  return found;
 }
 
 function runsCodeWhenCreated(node: t.ClassExpression): boolean {

@@ -24,6 +24,10 @@ export interface AwaitSite {
   steps: { id: string | null; kind: "run" | "sleep" | "sleepUntil" | "waitForEvent" }[];
 }
 
+export type Recreated =
+  | { name: string; saved: false; creation: t.ClassExpression; original: t.ClassExpression }
+  | { name: string; saved: true; creation: t.Expression; original: t.Node };
+
 export class Lowerer {
   readonly em: Emitter;
   /** locals hoisted to the top of `resume` (the ones live across an await end up in `$.locals`) */
@@ -32,8 +36,11 @@ export class Lowerer {
   readonly unsaved = new Set<string>();
   /** function / class / type declarations re-created at the top of `resume` */
   readonly hoisted: t.Statement[] = [];
-  /** classes created where they stand, and again at the top of `resume` in the states where they are live */
-  readonly recreated: { name: string; creation: t.ClassExpression; original: t.ClassExpression }[] = [];
+  /**
+   * Created where they stand, and again at the top of `resume` (in declaration order) in the states where they are
+   * live: classes (never saved), and locals made by a call that a checkpoint could not save (`saved`; locals.ts).
+   */
+  readonly recreated: Recreated[] = [];
   readonly awaits: AwaitSite[] = [];
   readonly leaps: Leap[] = [];
   /** constant locals declared inside a lowered loop: closures must capture their current value */

@@ -1,7 +1,7 @@
 /**
  * What the machine says about itself: one description per state (built from the emitter's
  * cases), the version hash, and the header — `durable`, `id`, `name`, `version`, `live`,
- * `steps` of packages/runtime/src/machine.ts — derived from those descriptions once and
+ * `steps`, `recreate` of packages/runtime/src/machine.ts — derived from those descriptions once and
  * rendered as source lines (the printer) or as an AST (the Babel plugin).
  */
 import { MACHINE_FORMAT, type MachineStepInfo } from "@durable-endpoints/runtime/machine";
@@ -48,6 +48,8 @@ export interface MachineHeader extends StateSummary {
   id: string;
   name: string;
   version: string;
+  /** captured locals a resumed run re-creates when a checkpoint could not save them, with what their creation reads (printed only when there are some) */
+  recreate: Record<string, string[]>;
 }
 
 export function handlerVersion(handler: t.Node): string {
@@ -96,7 +98,8 @@ function linesAndSuccessors(body: readonly t.Statement[], ctx: t.Identifier): Pi
   return { lines: [...lines].sort((a, b) => a - b), next };
 }
 
-function isStateOf(node: t.Node, ctx: t.Identifier): boolean {
+/** Is `node` the machine's `$.state`? */
+export function isStateOf(node: t.Node, ctx: t.Identifier): boolean {
   return t.isMemberExpression(node) && t.isIdentifier(node.object, { name: ctx.name }) && t.isIdentifier(node.property, { name: "state" });
 }
 
@@ -109,6 +112,7 @@ function headerFields(header: MachineHeader): Array<[string, unknown]> {
     ["version", header.version],
     ["live", header.live],
     ["steps", header.steps],
+    ...(Object.keys(header.recreate).length ? [["recreate", header.recreate] as [string, unknown]] : []),
   ];
 }
 

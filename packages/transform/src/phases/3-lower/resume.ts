@@ -1,6 +1,6 @@
 /** Assembles `async resume($, req) { … }` from the emitter's cases. */
 import * as t from "@babel/types";
-import { assign, type Lowerer } from "./lowerer.js";
+import { assign, type Lowerer, type Recreated } from "./lowerer.js";
 
 export interface AssembledResume {
   resume: t.ObjectMethod;
@@ -8,14 +8,14 @@ export interface AssembledResume {
   cases: t.SwitchCase[];
   /** `let a, b, …;` of every hoisted local (captured ones are removed later) */
   locals: t.VariableDeclaration | null;
-  /** `if (<resumed where it is live>) C = class …;` per class (the test is filled in, or the statement removed, by locals.ts) */
-  recreations: { name: string; guard: t.IfStatement; creation: t.ClassExpression; original: t.ClassExpression }[];
+  /** `if (<resumed where it is live>) C = class …;` per re-created class or local (the test is filled in, or the statement removed, by locals.ts) */
+  recreations: (Recreated & { guard: t.IfStatement })[];
 }
 
 /**
  * ```
  * async resume($, req) {
- *   let …; <re-created functions>
+ *   let …; <re-created functions>; <re-created classes and locals>
  *   for (;;) { try { switch ($.state) { case 0: … } } catch (error) { <dispatcher> } }
  * }
  * ```

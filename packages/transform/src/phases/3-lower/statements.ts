@@ -137,6 +137,8 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
     } else {
       lw.em.emitAssign(assignable(lw.rewrite(declarator.id as t.LVal)), explodeValue(lw, init));
     }
+    // saved when it can be; otherwise made again from its initializer on resume (2-analyze.ts `Recreation`)
+    if (names[0]?.recreation?.recreatable) lw.recreated.push({ name: names[0].name, saved: true, creation: lw.rewriteHoisted(init), original: declarator });
   }
 }
 
@@ -149,7 +151,7 @@ function lowerClass(lw: Lowerer, id: t.Identifier, expression: t.ClassExpression
   const name = lw.analysis.rename.get(id)?.name ?? id.name;
   lw.declareUnsaved(name);
   lw.em.emitAssign(name, lw.rewrite(expression));
-  lw.recreated.push({ name, creation: lw.rewriteHoisted(expression), original: expression });
+  lw.recreated.push({ name, saved: false, creation: lw.rewriteHoisted(expression), original: expression });
 }
 
 function isFunctionValued(declarator: t.VariableDeclarator): boolean {
