@@ -12,7 +12,7 @@
  */
 
 import { runConcurrency } from "./concurrency.js";
-import { randomId, type TokenSigner } from "./crypto.js";
+import { runId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
 import type { Outcome } from "./execution.js";
@@ -88,7 +88,7 @@ export class Protocol {
     const concurrency = await runConcurrency(def.id, def.concurrency, () => rebuildRequest(req, body));
     const now = services.clock.now();
     const run: RunRecord = {
-      id: randomId(),
+      id: runId(now),
       endpoint: def.id,
       version: def.machine?.version ?? null,
       status: "running",

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
+import { realClock, withClock } from "@durable-endpoints/runtime/testing";
 import { closeClients, follow, req, testClient } from "./helpers.js";
 
 afterEach(closeClients);
@@ -17,6 +18,20 @@ describe("plain handler (replay mode)", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-durable-run-id")).toMatch(/^[\w-]{22}$/);
     expect(await res.json()).toEqual({ data: { id: "7", n: 1, at: new Date(0).toISOString() }, isDate: true });
+  });
+
+  test("a run's id sorts after the ids of the runs created before it (stores index new runs at the end)", async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const { inngest } = testClient(withClock({}, { ...realClock, now: () => now }));
+    const handler = inngest.endpoint(async () => new Response("ok"));
+    const ids: string[] = [];
+    for (const later of [0, 1, 1, 1000, 86_400_000, 2 ** 40]) {
+      now += later;
+      ids.push((await handler(req("/api/ids"))).headers.get("x-durable-run-id")!);
+    }
+    for (const id of ids) expect(id).toMatch(/^[\w-]{22}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   test("sleep suspends with 303 and the poll URL returns the final Response", async () => {

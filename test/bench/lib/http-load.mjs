@@ -9,14 +9,18 @@ import autocannon from "autocannon";
 
 const serverScript = fileURLToPath(new URL("../servers/http-server.mjs", import.meta.url));
 
-/** One server process serving an endpoint (default the 3-step one, at `path`) over `storeUrl` (ignored by "plain"). */
-export async function startServer(flavor, storeUrl, { endpoint = "threeSteps", path = "/checkout?id=42" } = {}) {
-  const child = spawn(process.execPath, [serverScript, flavor, storeUrl, endpoint], { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * One server process serving an endpoint (default the 3-step one, at `path`) over `storeUrl` (ignored by "plain");
+ * `nodeOptions` go to its node (e.g. --cpu-prof).
+ */
+export async function startServer(flavor, storeUrl, { endpoint = "threeSteps", path = "/checkout?id=42", nodeOptions = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeOptions, serverScript, flavor, storeUrl, endpoint], { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = await once(child.stdout, "data");
   const { port } = JSON.parse(String(line));
   return {
     url: `http://127.0.0.1:${port}${path}`,
     pid: child.pid,
+    signal: (name) => child.kill(name),
     async stop() {
       child.kill();
       if (child.exitCode === null && child.signalCode === null) await once(child, "exit");

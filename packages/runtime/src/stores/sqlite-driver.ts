@@ -3,6 +3,11 @@
  * better-sqlite3 on Node, `bun:sqlite` under Bun. Drivers are loaded with a
  * dynamic import on first open, so importing the store (or bundling it) never
  * pulls a native module in eagerly. Statements are prepared once and cached.
+ *
+ * Writes are group-committed (`write`): those asked for in one turn of the
+ * event loop — the checkpoints of concurrent requests — share one
+ * transaction, so one commit (its WAL frames, its locks) serves them all.
+ * Each write's promise settles only once that transaction has committed.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -17,6 +22,16 @@ export interface SqliteDb {
   exec(sql: string): void;
   /** `BEGIN IMMEDIATE` … `COMMIT` around a synchronous body (rolled back if it throws). */
   transaction<T>(body: () => T): T;
+  /**
+   * A write transaction, group-committed: `body` runs at the end of this turn
+   * of the event loop inside one `BEGIN IMMEDIATE` … `COMMIT` with the other
+   * writes asked for meanwhile, in the order they were asked for. Resolves
+   * with its result once that transaction has committed. A body that throws
+   * changes nothing: it rejects with its error, the others commit without it.
+   * When the transaction itself fails (the write lock, the disk), every
+   * write of the group rejects with that error and none is committed.
+   */
+  write<T>(body: () => T): Promise<T>;
   close(): void;
 }
 
@@ -50,9 +65,17 @@ async function openDriver(path: string): Promise<DriverDatabase> {
   return new Database(path) as unknown as DriverDatabase;
 }
 
+interface PendingWrite {
+  body: () => unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 class CachedDb implements SqliteDb {
   readonly #db: DriverDatabase;
   readonly #statements = new Map<string, DriverStatement>();
+  /** the writes of this turn, committed together by `#commitWrites` */
+  #writes: PendingWrite[] = [];
 
   constructor(db: DriverDatabase) {
     this.#db = db;
@@ -87,7 +110,42 @@ class CachedDb implements SqliteDb {
     }
   }
 
+  write<T>(body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const first = this.#writes.push({ body, resolve: resolve as (value: unknown) => void, reject }) === 1;
+      // after the I/O callbacks of this turn (and the promise jobs they start): their writes join this group
+      if (first) setImmediate(() => this.#commitWrites());
+    });
+  }
+
+  #commitWrites(): void {
+    const writes = this.#writes;
+    if (writes.length === 0) return;
+    this.#writes = [];
+    let results: unknown[];
+    try {
+      results = this.transaction(() => writes.map((write) => write.body()));
+    } catch (error) {
+      // rolled back: nothing of the group was committed
+      if (writes.length === 1 || error instanceof StoreUnavailableError) {
+        for (const write of writes) write.reject(error);
+        return;
+      }
+      // one body failed: each write gets a transaction of its own, so only that one fails
+      for (const write of writes) {
+        try {
+          write.resolve(this.transaction(write.body));
+        } catch (own) {
+          write.reject(own);
+        }
+      }
+      return;
+    }
+    writes.forEach((write, i) => write.resolve(results[i]));
+  }
+
   close(): void {
+    this.#commitWrites(); // the writes asked for before closing are committed, not lost
     this.#statements.clear();
     this.#db.close();
   }

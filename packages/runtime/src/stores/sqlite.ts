@@ -89,7 +89,7 @@ class SqliteStore implements Store {
   async createRun(run: RunRecord) {
     const db = await this.#open();
     const limited = run.concurrency !== null && run.leaseOwner !== null;
-    const inserted = db.transaction(() => {
+    const inserted = await db.write(() => {
       if (!limited) return db.run(INSERT_RUN, runValues(run)) > 0 && "inserted";
       // queued first: then it takes the lease only if a slot is free for it, in one transaction
       if (db.run(INSERT_RUN, runValues(queuedForm(run))) === 0) return false;
@@ -101,7 +101,8 @@ class SqliteStore implements Store {
       this.#hub.runChanged(run.id);
       // queued: due work (as everywhere, for a slot freed in the meantime)
       if (inserted === "queued") this.#hub.due();
-      return { created: true as const, run: this.#getRun(db, run.id)! };
+      // inserted as given: the stored run is `run` (no read back)
+      return { created: true as const, run: inserted === "inserted" ? { ...run } : this.#getRun(db, run.id)! };
     }
     const existing = db.get("SELECT * FROM runs WHERE endpoint = ? AND idempotency_key = ?", [run.endpoint, run.idempotencyKey]);
     if (!existing) throw new Error(`run ${run.id} already exists`);
@@ -115,10 +116,12 @@ class SqliteStore implements Store {
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
     const db = await this.#open();
     const values: unknown[] = [owner, now + ttlMs, now, runId, now];
-    const row = db.get(
-      `UPDATE runs AS r SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
-       WHERE id = ? AND status IN ('running', 'waiting') AND ${LEASE_FREE} AND ${slotFree(SLOTS, "r", at(values, now))} RETURNING *`,
-      values,
+    const row = await db.write(() =>
+      db.get(
+        `UPDATE runs AS r SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
+         WHERE id = ? AND status IN ('running', 'waiting') AND ${LEASE_FREE} AND ${slotFree(SLOTS, "r", at(values, now))} RETURNING *`,
+        values,
+      ),
     );
     if (!row) return null;
     this.#hub.runChanged(runId);
@@ -131,15 +134,17 @@ class SqliteStore implements Store {
     const values: unknown[] = [now + ttlMs, runId, fence, now];
     const sql = `UPDATE runs AS r SET lease_expires_at = ? WHERE id = ? AND fence = ? AND lease_owner IS NOT NULL
       AND (lease_expires_at > ? OR ${slotFree(SLOTS, "r", at(values, now))})`;
-    return db.run(sql, values) > 0;
+    return (await db.write(() => db.run(sql, values))) > 0;
   }
 
   async releaseLease(runId: string, fence: number) {
     const db = await this.#open();
-    const row = db.get<{ status: string }>(
-      `UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, rev = rev + 1, updated_at = ?
-       WHERE id = ? AND fence = ? RETURNING status`,
-      [Date.now(), runId, fence],
+    const row = await db.write(() =>
+      db.get<{ status: string }>(
+        `UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, rev = rev + 1, updated_at = ?
+         WHERE id = ? AND fence = ? RETURNING status`,
+        [Date.now(), runId, fence],
+      ),
     );
     if (!row) return;
     this.#hub.runChanged(runId);
@@ -151,7 +156,7 @@ class SqliteStore implements Store {
     const { columns, values } = patchColumns(cp.run);
     const sets = [...columns.map((c) => `${c} = ?`), "rev = rev + 1", "updated_at = ?"];
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
-    const written = db.transaction(() => {
+    const written = await db.write(() => {
       // The fenced run update goes first: a stale writer fails here, before writing anything else.
       const row = db.get<{ status: string; wake_at: number | null; concurrency_key: string | null }>(
         `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? AND status <> 'cancelled' RETURNING status, wake_at, concurrency_key`,
@@ -202,15 +207,13 @@ class SqliteStore implements Store {
     // One statement, one write transaction: two processes can never claim the same run, nor one slot twice.
     // The slots are judged before any claim (a subquery): the runs that pass are each key's queue head.
     const values: unknown[] = [owner, now + ttlMs, now, JSON.stringify(endpoints)];
-    const rows = db.all(
-      `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
+    const sql = `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, fence = fence + 1, rev = rev + 1, updated_at = ?
        WHERE id IN (
          SELECT id FROM runs c
          WHERE ${IN_ENDPOINTS} AND ${dueAndFree(SLOTS, "c", at(values, now))} AND ${slotFree(SLOTS, "c", at(values, now))}
          ORDER BY coalesce(wake_at, lease_expires_at, 0), rowid LIMIT ${at(values, limit)()}
-       ) RETURNING *`,
-      values,
-    );
+       ) RETURNING *`;
+    const rows = await db.write(() => db.all(sql, values));
     const runs = rows.map(runFromRow);
     for (const run of runs) this.#hub.runChanged(run.id);
     return runs;
@@ -227,7 +230,7 @@ class SqliteStore implements Store {
 
   async sendEvents(events: readonly EventRecord[], matcher: EventMatcher, now: number) {
     const db = await this.#open();
-    const woken = db.transaction(() => {
+    const woken = await db.write(() => {
       const resolved: string[] = [];
       for (const sent of events) {
         db.run(`INSERT INTO events (${EVENT_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, eventValues(sent));
@@ -271,9 +274,11 @@ class SqliteStore implements Store {
   async pruneEvents(olderThan: number) {
     const db = await this.#open();
     // the earliest beginning of a wait, saved or in flight in a running run: events from then on stay
-    return db.run(
-      `DELETE FROM events WHERE ts < min(?, coalesce((SELECT min(since) FROM waits), ?), coalesce((SELECT min(created_at) FROM runs WHERE status = 'running'), ?))`,
-      [olderThan, olderThan, olderThan],
+    return await db.write(() =>
+      db.run(
+        `DELETE FROM events WHERE ts < min(?, coalesce((SELECT min(since) FROM waits), ?), coalesce((SELECT min(created_at) FROM runs WHERE status = 'running'), ?))`,
+        [olderThan, olderThan, olderThan],
+      ),
     );
   }
 
@@ -284,7 +289,7 @@ class SqliteStore implements Store {
 
   async resolveWait(runId: string, stepId: string, output: string, now: number) {
     const db = await this.#open();
-    const resolved = db.transaction(() => this.#resolve(db, runId, stepId, output, now));
+    const resolved = await db.write(() => this.#resolve(db, runId, stepId, output, now));
     if (!resolved) return false;
     this.#hub.runChanged(runId);
     this.#hub.due();
@@ -304,7 +309,7 @@ class SqliteStore implements Store {
 
   async beginStream(runId: string, fence: number, head: string) {
     const db = await this.#open();
-    const generation = db.transaction(() => {
+    const generation = await db.write(() => {
       // the fenced rev bump goes first: a stale writer changes nothing
       if (db.run("UPDATE runs SET rev = rev + 1 WHERE id = ? AND fence = ? AND status = 'running'", [runId, fence]) === 0) return null;
       db.run("DELETE FROM stream_chunks WHERE run_id = ?", [runId]);
@@ -320,7 +325,7 @@ class SqliteStore implements Store {
 
   async appendStream(runId: string, fence: number, generation: number, offset: number, data: Uint8Array) {
     const db = await this.#open();
-    const appended = db.transaction(() => {
+    const appended = await db.write(() => {
       const grown = db.run(
         `UPDATE streams SET size = size + ? WHERE run_id = ? AND generation = ? AND size = ?
            AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND fence = ? AND status = 'running')`,
@@ -358,13 +363,15 @@ class SqliteStore implements Store {
 
   async getOrSetMeta(key: string, value: string) {
     const db = await this.#open();
-    db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value]);
-    return db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key])!.value;
+    return await db.write(() => {
+      db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value]);
+      return db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key])!.value;
+    });
   }
 
   async cancelRun(runId: string, result: string, now: number) {
     const db = await this.#open();
-    const { row, cancelled } = db.transaction(() => {
+    const { row, cancelled } = await db.write(() => {
       const updated = db.get(
         `UPDATE runs SET status = 'cancelled', result = ?, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
          rev = rev + 1, updated_at = ? WHERE id = ? AND status IN ('running', 'waiting') RETURNING *`,
@@ -381,7 +388,7 @@ class SqliteStore implements Store {
 
   async retryRun(runId: string, now: number) {
     const db = await this.#open();
-    const { row, retried } = db.transaction(() => {
+    const { row, retried } = await db.write(() => {
       const updated = db.get(
         `UPDATE runs SET status = 'waiting', result = NULL, wake_at = ?, lease_owner = NULL, lease_expires_at = NULL,
          rev = rev + 1, updated_at = ? WHERE id = ? AND status = 'failed' RETURNING *`,
@@ -415,7 +422,7 @@ class SqliteStore implements Store {
 
   async wakeRun(runId: string, now: number) {
     const db = await this.#open();
-    const woken = db.transaction(() => {
+    const woken = await db.write(() => {
       if (!db.get(`SELECT 1 FROM runs WHERE id = ? AND status = 'waiting' AND ${LEASE_FREE}`, [runId, now])) return false;
       if (db.run(`UPDATE steps SET wake_at = ?, updated_at = ? WHERE run_id = ? AND wake_at > ? AND ${WAKEABLE_STEPS}`, [now, now, runId, now]) === 0) return false;
       db.run("UPDATE runs SET wake_at = ?, rev = rev + 1, updated_at = ? WHERE id = ?", [now, now, runId]);

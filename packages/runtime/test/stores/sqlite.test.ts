@@ -75,6 +75,72 @@ describe("sqliteStore", () => {
   });
 });
 
+describe("sqliteStore group commit", () => {
+  /** A store already open on a new file, and a second connection (as another process would have) to look at it. */
+  async function openPair(name: string, options: { busyTimeoutMs?: number } = {}) {
+    const path = join(dir, "group", `${name}.db`);
+    const store = sqliteStore({ path, ...options });
+    await store.getRun("open");
+    const Database = (await import("better-sqlite3")).default;
+    const other = new Database(path);
+    const visible = (runId: string) => other.prepare("SELECT 1 FROM runs WHERE id = ?").get(runId) !== undefined;
+    /** WAL frames written so far (the WAL is never checkpointed into the file meanwhile: `other` reads it). */
+    const walFrames = () => (other.pragma("wal_checkpoint(NOOP)") as { log: number }[])[0]!.log;
+    return { store, other, visible, walFrames };
+  }
+
+  it("the writes asked for in one turn share one commit, each settling once it is committed", async () => {
+    const { store, other, visible, walFrames } = await openPair("shared");
+    const runs = Array.from({ length: 40 }, () => makeRun());
+    const start = walFrames();
+    await Promise.all(
+      runs.map(async (run) => {
+        await store.createRun(run);
+        // settled: committed, so another connection sees it
+        expect(visible(run.id)).toBe(true);
+      }),
+    );
+    // 40 commits of their own would write at least one WAL frame each
+    expect(walFrames() - start).toBeLessThan(40);
+    other.close();
+    await store.close();
+  });
+
+  it("a write that fails in a group is rolled back alone: the others commit", async () => {
+    const { store, other, visible } = await openPair("one-fails");
+    const [first, last] = [makeRun(), makeRun()];
+    const bad = makeRun({ request: null as unknown as string }); // NOT NULL: refused by SQLite
+    const results = await Promise.allSettled([store.createRun(first), store.createRun(bad), store.createRun(last)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/NOT NULL/);
+    expect([visible(first.id), visible(bad.id), visible(last.id)]).toEqual([true, false, true]);
+    other.close();
+    await store.close();
+  });
+
+  it("when the group's transaction cannot start (another process holds the write lock), every write of it rejects retriable and none is committed", async () => {
+    const { store, other, visible } = await openPair("locked", { busyTimeoutMs: 50 });
+    other.exec("BEGIN IMMEDIATE");
+    const runs = [makeRun(), makeRun(), makeRun()];
+    const results = await Promise.allSettled(runs.map((run) => store.createRun(run)));
+    for (const result of results) expect((result as PromiseRejectedResult).reason).toMatchObject({ name: "StoreUnavailableError", retriable: true });
+    other.exec("COMMIT");
+    expect(runs.map((run) => visible(run.id))).toEqual([false, false, false]);
+    other.close();
+    await store.close();
+  });
+
+  it("writes asked for just before close are committed, not lost", async () => {
+    const { store, other, visible } = await openPair("close");
+    const run = makeRun();
+    const created = store.createRun(run);
+    await store.close();
+    await expect(created).resolves.toMatchObject({ created: true });
+    expect(visible(run.id)).toBe(true);
+    other.close();
+  });
+});
+
 /** The store's TypeScript bundled for child processes, where better-sqlite3 resolves. */
 async function bundleStore(): Promise<string> {
   const bundle = fileURLToPath(new URL(`../../node_modules/.cache/stores-test-${process.pid}.mjs`, import.meta.url));
