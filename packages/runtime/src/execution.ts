@@ -27,6 +27,7 @@ import { Checkpoints, LOST } from "./execution/checkpoints.js";
 import { ResumePoint, type Mode } from "./execution/resume-point.js";
 import { Steps } from "./execution/steps.js";
 import { readAvailable, StreamProducer, type AvailableBody } from "./execution/stream.js";
+import { requestController } from "./request-signal.js";
 import { deserialize, serializeMessage } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, StepRecord, Store } from "./store.js";
@@ -60,7 +61,7 @@ export class Execution {
   private readonly checkpoints: Checkpoints;
   private readonly steps: Steps;
   /** aborts the handler's `req.signal` when the run is cancelled */
-  private readonly cancellation = new AbortController();
+  private readonly cancellation: AbortController;
   /** what the handler gets: the request, with a signal that also aborts on cancellation */
   private readonly req: Request;
   private producer: StreamProducer | null = null;
@@ -74,8 +75,12 @@ export class Execution {
     private readonly store: Store,
     start: Start,
   ) {
+    // a request whose signal the runtime aborts (toNodeHandler's) is handed over as it is: the cancellation aborts it too
+    const own = req === null ? undefined : requestController(req);
+    this.cancellation = own ?? new AbortController();
     const { signal } = this.cancellation;
-    this.req = req === null ? deserialize<Request>(run.request, signal) : new Request(req, { signal: AbortSignal.any([req.signal, signal]) });
+    if (req === null) this.req = deserialize<Request>(run.request, signal);
+    else this.req = own ? req : new Request(req, { signal: AbortSignal.any([req.signal, signal]) });
     this.point = new ResumePoint(def, run, start.mode, start.fresh);
     const cancelled = () => {
       this.cancellation.abort(new DOMException(`Run ${run.id} was cancelled`, "AbortError"));

@@ -9,6 +9,7 @@
 import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError } from "./errors.js";
+import { abortableRequest } from "./request-signal.js";
 
 export type WebHandler = (req: Request) => Promise<Response>;
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -93,13 +94,16 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   let request: Request;
   try {
-    request = new Request(url, {
-      method: req.method,
-      headers,
-      body: hasBody ? body.stream() : null,
-      signal: controller.signal,
-      duplex: "half",
-    } as RequestInit);
+    request = abortableRequest(
+      new Request(url, {
+        method: req.method,
+        headers,
+        body: hasBody ? body.stream() : null,
+        signal: controller.signal,
+        duplex: "half",
+      } as RequestInit),
+      controller,
+    );
   } catch {
     return reply(req, res, body, badRequest("Malformed request"));
   }

@@ -4,7 +4,7 @@ import net, { type AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
 import { createServer, toNodeHandler } from "@durable-endpoints/runtime/node";
-import { closeClients, testClient } from "./helpers.js";
+import { closeClients, deferred, testClient } from "./helpers.js";
 
 let server: http.Server;
 let base: string;
@@ -306,6 +306,35 @@ describe("toNodeHandler: req.signal", () => {
       await reader.cancel(); // the client leaves mid-body
       await Promise.all([bodyCancelled, responseClosed]);
       expect(seen[0]!.signal.aborted).toBe(false);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+
+  test("a durable endpoint's handler gets the adapter's Request, whose signal aborts when its run is cancelled (the request gets 409)", async () => {
+    const { inngest, store } = testClient();
+    const started = deferred();
+    const release = deferred();
+    const handed: Request[] = [];
+    const handler = inngest.endpoint(async (request) => {
+      handed.push(request);
+      await step.run("slow", async () => {
+        started.resolve();
+        await release.promise;
+      });
+      return new Response("not reached");
+    });
+    const { own, url, seen } = await serveRequests(handler);
+    try {
+      const answer = fetch(url);
+      await started.promise;
+      const [running] = await store.listRuns();
+      expect(await inngest.cancel(running!.id)).toMatchObject({ status: "cancelled", changed: true });
+      expect(handed[0]).toBe(seen[0]);
+      expect((handed[0]!.signal.reason as Error).name).toBe("AbortError");
+      release.resolve();
+      expect((await answer).status).toBe(409);
     } finally {
       own.closeAllConnections();
       await new Promise((resolve) => own.close(resolve));
