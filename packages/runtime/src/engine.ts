@@ -1,10 +1,18 @@
 /** Runs executions of leased runs: the mode, lease renewal, re-runs after a lost race with an event. */
 
+import type { Timer } from "./clock.js";
 import { ambient, Execution, type Outcome } from "./execution.js";
 import { modeOf } from "./execution/resume-point.js";
 import type { EndpointDef, Services } from "./services.js";
 import { cancelRun, type CancelOptions } from "./run-control.js";
 import type { RunChange, RunRecord, Store } from "./store.js";
+
+/** An execution renewing its lease: the next renewal is due at `due`. */
+interface Renewal {
+  runId: string;
+  store: Store;
+  due: number;
+}
 
 /** A run this process is acquiring or executing. */
 interface Reservation {
@@ -26,6 +34,13 @@ export class Engine {
    * reservation ends — their execution confirms the lease before anything runs.
    */
   private parked = new Map<string, RunRecord>();
+  /**
+   * The executions renewing their leases, every `leaseMs / 3`: one timer for
+   * all of them while there are any (a timer each cost more than the rest of
+   * a short request's bookkeeping).
+   */
+  private renewals = new Map<Execution, Renewal>();
+  private renewTimer: Timer | null = null;
   private closed = false;
 
   constructor(
@@ -147,19 +162,18 @@ export class Engine {
 
   /** Executes, renewing the lease every `leaseMs / 3`; a renewal that finds us fenced out stops the execution. */
   private async runRenewing(execution: Execution, run: RunRecord, store: Store): Promise<Outcome> {
-    const { clock, leaseMs, logger } = this.services;
+    const { clock } = this.services;
     const reservation = this.reserved.get(run.id);
     if (reservation) reservation.execution = execution;
-    const renew = clock.setInterval(() => {
-      const sentAt = clock.now();
-      const fence = execution.fence;
-      store.renewLease(run.id, fence, leaseMs, sentAt).then(
-        (held) => void (held ? execution.holdLease(fence, sentAt + leaseMs) : execution.leaseRefused()),
-        (error) => logger.warn(`[durable] run ${run.id}: lease renewal failed`, error),
-      );
-    }, Math.max(10, leaseMs / 3));
+    this.renewals.set(execution, { runId: run.id, store, due: clock.now() + this.renewEvery() });
+    // checked at a sixth of the lease: a renewal is sent between a third and a half of it after the last one
+    this.renewTimer ??= clock.setInterval(() => this.renewDue(), this.renewEvery() / 2);
     const stop = () => {
-      clock.clearTimer(renew);
+      this.renewals.delete(execution);
+      if (this.renewals.size === 0 && this.renewTimer) {
+        clock.clearTimer(this.renewTimer);
+        this.renewTimer = null;
+      }
       if (reservation) reservation.execution = null;
     };
     try {
@@ -171,6 +185,25 @@ export class Engine {
       throw error;
     } finally {
       ambient.end(execution);
+    }
+  }
+
+  private renewEvery(): number {
+    return Math.max(10, this.services.leaseMs / 3);
+  }
+
+  /** Sends the renewals that are due; one that finds us fenced out (or the run cancelled) stops its execution. */
+  private renewDue(): void {
+    const { clock, leaseMs, logger } = this.services;
+    const sentAt = clock.now();
+    for (const [execution, renewal] of this.renewals) {
+      if (sentAt < renewal.due) continue;
+      renewal.due = sentAt + this.renewEvery();
+      const fence = execution.fence;
+      renewal.store.renewLease(renewal.runId, fence, leaseMs, sentAt).then(
+        (held) => void (held ? execution.holdLease(fence, sentAt + leaseMs) : execution.leaseRefused()),
+        (error) => logger.warn(`[durable] run ${renewal.runId}: lease renewal failed`, error),
+      );
     }
   }
 
@@ -206,6 +239,10 @@ export class Engine {
    */
   close(): (store: Store) => Promise<void> {
     this.closed = true;
+    // lost below: nothing of theirs is renewed any more
+    this.renewals.clear();
+    if (this.renewTimer) this.services.clock.clearTimer(this.renewTimer);
+    this.renewTimer = null;
     const held: [string, number][] = [];
     for (const [runId, { fence, execution }] of this.reserved) {
       execution?.lose();

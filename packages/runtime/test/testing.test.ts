@@ -29,6 +29,8 @@ function manualClock(start: number) {
   };
   return {
     clock,
+    /** repeating timers armed now */
+    intervals: () => [...timers.values()].filter((entry) => entry.every !== null).length,
     moveTo(time: number) {
       now = time;
       for (const [timer, entry] of [...timers]) {
@@ -79,6 +81,32 @@ describe("runtime/testing", () => {
     await settle();
     const done = (await store.getRun(waiting!.id))!;
     expect(done).toMatchObject({ status: "completed", updatedAt: START + 3_600_000 });
+  });
+
+  it("executions in flight share one lease-renewal timer, and every one's lease is renewed while its step outlasts a third of it", async () => {
+    const { clock, moveTo, intervals } = manualClock(START);
+    const store = memoryStore();
+    const inngest = client({ clock, store, leaseMs: 30_000 });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const handler = inngest.endpoint(async () => {
+      await step.run("slow", () => released);
+      return new Response("done");
+    });
+    const first = handler(new Request("http://localhost/slow"));
+    await settle();
+    const armed = intervals();
+    const others = Array.from({ length: 4 }, () => handler(new Request("http://localhost/slow")));
+    await settle();
+    expect(intervals()).toBe(armed);
+
+    moveTo(START + 15_000);
+    await settle();
+    const runs = await store.listRuns();
+    expect(runs).toHaveLength(5);
+    for (const run of runs) expect(run.leaseExpiresAt).toBe(START + 15_000 + 30_000);
+    release();
+    for (const res of await Promise.all([first, ...others])) expect(await res.text()).toBe("done");
   });
 
   it("endpointSource gives the handler or machine behind an endpoint function, with its client's options", () => {
