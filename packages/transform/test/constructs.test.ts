@@ -97,6 +97,18 @@ const connect = (url) => ({ url, query: (sql) => url + " " + sql });
     }`, { prelude: sdk, minCheckpoints: 6 });
   });
 
+  it("a `var`, and one read before its declaration ran (undefined there)", async () => {
+    await check(`async () => {
+      probe(String(early));
+      var client = new Client("k");
+      const out = [await step.run("a", () => client.get("/a"))];
+      await step.run("b", () => 1);
+      var early = new Client("e");
+      await step.run("c", () => 1);
+      return Response.json([...out, client.get("/c"), early.get("/e")]);
+    }`, { prelude: sdk, minCheckpoints: 3 });
+  });
+
   it("from a class and a function declared in the handler", async () => {
     await check(`async () => {
       class Local { constructor(n) { this.n = n; } twice() { return this.n * 2; } }

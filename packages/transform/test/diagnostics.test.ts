@@ -101,7 +101,7 @@ describe("diagnostics", () => {
   it("DE1007 names each reason a class instance cannot be re-created", () => {
     const reasons: [string, string][] = [
       ["let conn = new Connection(); conn = new Connection();", "because it is reassigned"],
-      ["var conn = new Connection();", "because it is declared with `var`"],
+      ["const read = () => conn; await step.run(\"k\", () => 1); read(); var conn = new Connection();", "because it may be read before its declaration has run"],
       ["let n = 1; n++; const conn = new Connection(n);", "because its initializer uses `n`, which is reassigned"],
       ["const o = { n: 1 }; const conn = new Connection(o); o.n = 2;", "because its initializer uses `o`, which is changed on line 4"],
       ["let n = 1; function make() { return new Connection(n++); } const conn = new Connection(make());", "because its initializer uses `n`, which is reassigned"],

@@ -30,7 +30,7 @@ export interface BindingInfo {
 }
 
 /**
- * A `let`/`const` initialized by a call (`new C(…)`, `f(…)`, a tagged template) is saved at a checkpoint when its
+ * A `let`/`const`/`var` initialized by a call (`new C(…)`, `f(…)`, a tagged template) is saved at a checkpoint when its
  * value can be serialized, and otherwise re-created on resume by evaluating its initializer again. That gives the
  * same value only when nothing the initializer depends on has changed since it ran: the binding is never
  * reassigned and never changed through a property write (`client.token = …`), the initializer does not await or
@@ -277,8 +277,7 @@ function recreation(binding: Binding, bindingOf: (node: t.Node) => Binding | und
   if (!declarator.isVariableDeclarator() || !t.isIdentifier(declarator.node.id) || !isCall(declarator.node.init)) return null;
   const init = declarator.node.init!;
   const not = (reason: string, at: t.Node | null = null): Recreation => ({ recreatable: false, reason, at });
-  if (binding.kind === "var") return not("it is declared with `var` (a `var` can be read before its declaration runs)");
-  if (binding.kind !== "let" && binding.kind !== "const") return null;
+  if (binding.kind !== "let" && binding.kind !== "const" && binding.kind !== "var") return null;
   if (!binding.constant) return not("it is reassigned");
   const changed = propertyWrites(binding)[0];
   if (changed) return not(`it is changed after it is created (line ${changed.loc?.start.line})`, changed);

@@ -44,23 +44,15 @@ export function lowerEndpoint(site: EndpointSite, analysis: Analysis, code: stri
   if (!lw.em.terminated()) lw.em.emit(t.returnStatement());
 
   const assembled = assembleResume(lw, request);
-  const { live: liveBefore, captured, recreate, usedBeforeAwait } = captureLocals(lw, assembled);
+  const { live: liveBefore, captured, recreate, notRecreated } = captureLocals(lw, assembled);
   for (const info of new Set(analysis.rename.values())) {
     if (!captured.includes(info.name)) continue;
     const { recreation } = info;
-    const used = usedBeforeAwait.get(info.name);
-    const reason = used
-      ? `it is used on line ${used.use.loc?.start.line} before the await on line ${used.await.line}, which a resumed run does not do again`
-      : analysis.checkedNames.has(info.name)
-        ? "it may be read before its declaration has run"
-        : !recreation
-        ? "it is not declared by a `let` or `const` of its own"
-        : recreation.recreatable
-          ? null
-          : recreation.reason;
+    const lowered = notRecreated.get(info.name);
+    const reason = lowered ?? (!recreation ? "it is not declared by a `let`, `const` or `var` of its own" : recreation.recreatable ? null : recreation.reason);
     if (reason === null) continue;
     if (info.instanceOf) classInstanceLive(info.instanceOf.node, info.name, info.instanceOf.className, reason);
-    else if (!used && recreation && !recreation.recreatable && recreation.at) notRecreatable(recreation.at, info.name, reason);
+    else if (!lowered && recreation && !recreation.recreatable && recreation.at) notRecreatable(recreation.at, info.name, reason);
   }
 
   // states are numbered in the order their cases appear

@@ -9,7 +9,7 @@ import { declaredNames } from "../../ast/references.js";
 import { replaceAt, walk, type Slot } from "../../ast/walk.js";
 import type { AssembledResume } from "./resume.js";
 import { computeLiveness } from "./liveness.js";
-import type { AwaitSite, Lowerer } from "./lowerer.js";
+import type { Lowerer } from "./lowerer.js";
 import { isStateOf } from "./metadata.js";
 import { expandShorthand, keepAssignedName } from "./names.js";
 import { findOccurrences, type Occurrence } from "./resolve.js";
@@ -24,13 +24,8 @@ export interface CapturedLocals {
    * (machine.ts `recreate`; a checkpoint that leaves the local out saves those instead)
    */
   recreate: Record<string, string[]>;
-  /** locals made by a call that could be re-created but are used before an await where they are live (saved instead) */
-  usedBeforeAwait: Map<string, UseBeforeAwait>;
-}
-
-export interface UseBeforeAwait {
-  use: t.Node;
-  await: AwaitSite;
+  /** locals made by a call that 2-analyze found re-creatable but the lowered code does not let re-create → why (saved instead) */
+  notRecreated: Map<string, string>;
 }
 
 export function captureLocals(lw: Lowerer, { resume, locals, recreations }: AssembledResume): CapturedLocals {
@@ -61,9 +56,8 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
   const needs = functionReads([...lw.hoisted, ...recreations.map(creation)], refs, functionRefs).reads;
   const saveable = declared.filter((n) => !lw.unsaved.has(n));
   const live = new Map(lw.awaits.map((a) => [a.state, saveable.filter((n) => liveIn.get(a.state)!.has(n))]));
-  const usedBefore = usesBeforeAwait(lw, recreations, liveIn, refs, functionRefs, needs);
-  // a local whose initialization is checked is absent from the locals object until declared: absent cannot also mean "re-create it"
-  const kept = recreations.filter((r) => !usedBefore.has(r.name) && !(r.saved && lw.analysis.checkedNames.has(r.name)));
+  const notRecreated = whereNotRecreatable(lw, recreations, liveIn, refs, functionRefs, needs);
+  const kept = recreations.filter((r) => !notRecreated.has(r.name));
   resume.body.body = resume.body.body.filter((s) => kept.some((r) => r.guard === s) || !recreations.some((r) => r.guard === s));
   const recreate = guardRecreations(lw, kept, liveIn, needs, resume, localsObject);
   for (const name of Object.keys(recreate)) recreate[name] = saveable.filter((n) => n !== name && needs.get(name)!.has(n));
@@ -94,7 +88,7 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
     const fromContext = t.memberExpression(t.cloneNode(lw.ctx), t.identifier("locals"));
     resume.body.body.unshift(t.variableDeclaration("const", [t.variableDeclarator(localsObject, fromContext)]));
   }
-  return { live, captured, recreate, usedBeforeAwait: usedBefore };
+  return { live, captured, recreate, notRecreated };
 }
 
 /**
@@ -138,24 +132,27 @@ function guardRecreations(
 }
 
 /**
- * A local made by a call cannot be re-created at an await where it is live when code that runs between its creation
- * and that await uses it — `client.connect()`, `cart.add(x)`, passing it on, a function that reads it: a resumed
- * run would not do that again. Step callbacks do not count (a memoized step does not run again either, as in a
- * replay), nor does the creation of another re-created local. Over the cases: a use reaches the states it can jump
- * to, up to where the local is created again (a loop's next iteration); an exception may leave from anywhere.
- * Returns the first such use per local.
+ * Where a local made by a call cannot be re-created after all, seen over the lowered cases:
+ * - code that runs between its creation and an await where it is live uses it — `client.connect()`, `cart.add(x)`,
+ *   passing it on, a function that reads it: a resumed run would not do that again. Step callbacks do not count (a
+ *   memoized step does not run again either, as in a replay), nor does the creation of another re-created local. A
+ *   use reaches the states it can jump to, up to where the local is created again (a loop's next iteration); an
+ *   exception may leave from anywhere;
+ * - it may be live at an await before its declaration ran (a `var`, or a `let`/`const` whose initialization is
+ *   checked): there it is absent from the locals object, which must not mean "re-create it".
+ * Returns why, per such local.
  */
-function usesBeforeAwait(
+function whereNotRecreatable(
   lw: Lowerer,
   recreations: AssembledResume["recreations"],
   liveIn: Map<number, Set<string>>,
   refs: WeakMap<t.Identifier, string>,
   functionRefs: Map<t.Node, string>,
   needs: Map<string, Set<string>>,
-): Map<string, UseBeforeAwait> {
-  const found = new Map<string, UseBeforeAwait>();
+): Map<string, string> {
+  const why = new Map<string, string>();
   const watched = new Set(recreations.filter((r) => r.saved).map((r) => r.name));
-  if (watched.size === 0) return found;
+  if (watched.size === 0) return why;
   // per case, by the index of its statement: where it jumps (`at` null: an exception, from anywhere), what it creates and uses
   type Edge = { next: number; at: number | null };
   const cases = new Map<number, { edges: Edge[]; created: Map<string, number>; used: Map<string, { at: number; use: t.Node }> }>();
@@ -180,23 +177,33 @@ function usesBeforeAwait(
     cases.set(c.state, { edges, created, used });
   }
   const createdBetween = (created: number | undefined, from: number, edge: Edge) => created !== undefined && edge.at !== null && created >= from && created < edge.at;
+  /** the states reached from `starts` (a state, by what), up to where `name` is created again */
+  const reach = (name: string, starts: { next: number; from: t.Node | null }[]) => {
+    const reached = new Map<number, t.Node | null>();
+    for (let item = starts.shift(); item; item = starts.shift()) {
+      if (reached.has(item.next)) continue;
+      reached.set(item.next, item.from);
+      const { edges, created } = cases.get(item.next)!;
+      for (const edge of edges) if (!createdBetween(created.get(name), 0, edge)) starts.push({ next: edge.next, from: item.from });
+    }
+    return reached;
+  };
+  const liveAt = (name: string, states: Map<number, unknown>) => lw.awaits.find((a) => states.has(a.state) && liveIn.get(a.state)!.has(name));
   for (const name of watched) {
-    const reached = new Map<number, t.Node>();
-    const queue: { next: number; use: t.Node }[] = [];
+    if (lw.analysis.checkedNames.has(name) || liveAt(name, reach(name, [{ next: lw.em.cases[0]!.state, from: null }]))) {
+      why.set(name, "it may be read before its declaration has run");
+      continue;
+    }
+    const afterUse: { next: number; from: t.Node }[] = [];
     for (const { edges, created, used } of cases.values()) {
       const use = used.get(name);
-      if (use) for (const edge of edges) if ((edge.at === null || edge.at >= use.at) && !createdBetween(created.get(name), use.at, edge)) queue.push({ next: edge.next, use: use.use });
+      if (use) for (const edge of edges) if ((edge.at === null || edge.at >= use.at) && !createdBetween(created.get(name), use.at, edge)) afterUse.push({ next: edge.next, from: use.use });
     }
-    for (let item = queue.shift(); item; item = queue.shift()) {
-      if (reached.has(item.next)) continue;
-      reached.set(item.next, item.use);
-      const { edges, created } = cases.get(item.next)!;
-      for (const edge of edges) if (!createdBetween(created.get(name), 0, edge)) queue.push({ next: edge.next, use: item.use });
-    }
-    const at = lw.awaits.find((a) => reached.has(a.state) && liveIn.get(a.state)!.has(name));
-    if (at) found.set(name, { use: reached.get(at.state)!, await: at });
+    const reached = reach(name, afterUse);
+    const at = liveAt(name, reached);
+    if (at) why.set(name, `it is used on line ${reached.get(at.state)!.loc?.start.line} before the await on line ${at.line}, which a resumed run does not do again`);
   }
-  return found;
+  return why;
 }
 
 function runsCodeWhenCreated(node: t.ClassExpression): boolean {
