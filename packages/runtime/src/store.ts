@@ -355,9 +355,16 @@ export interface Store {
   resolveWait(runId: string, stepId: string, output: string, now: number): Promise<boolean>;
 
   /**
-   * Resolves when the run changes (checkpoint, finish, lease change) — from
-   * this process or, for shared stores, from any other — or when `signal`
-   * aborts. Used by long-polls so they answer the moment a run finishes.
+   * Resolves when the run changes in a way a waiter acts on — its status,
+   * wake-up time or result (a checkpoint that suspends or finishes it, a
+   * resolved wait, a wake, a cancel or retry), its lease (taken, released),
+   * its stream (begun, appended) or a step outcome kept for a cancelled run —
+   * from this process or, for shared stores, from any other — or when `signal`
+   * aborts. Used by long-polls so they answer the moment a run finishes. A
+   * checkpoint that only records progress (a step's outcome while the run
+   * keeps running under the same lease) or a lease renewal may wake it or
+   * not: Postgres does not signal them (a notifying commit holds a
+   * server-wide lock), SQLite and memory do.
    */
   waitForChange(runId: string, signal: AbortSignal): Promise<void>;
 

@@ -63,4 +63,40 @@ describe("two instances on one Postgres store", () => {
     expect(await res.json()).toEqual({ v: "from A" });
     expect(Date.now() - released).toBeLessThan(5_000); // woken, not timed out after pollMs
   });
+
+  test("a poll on instance B is woken by A's finish after steps whose checkpoints notify nobody", { timeout: 30_000 }, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const working = new Promise<void>((resolve) => (entered = resolve));
+    const body = (waitForGate: boolean) => async () => {
+      await step.sleep("s", "1h");
+      await step.run("gate", async () => {
+        if (waitForGate) entered(), await gate;
+      });
+      let sum = 0;
+      for (let i = 0; i < 5; i++) sum += await step.run(`add-${i}`, async () => i);
+      return Response.json({ sum });
+    };
+    // Neither B's poll nor A's lease ends before the test's timeout: B cannot see the finish by re-reading
+    // at either's end. Without A's wake-up the test times out.
+    const options = { pollMs: 3_600_000, leaseMs: 3_600_000 };
+    const a = testClient({ store: postgresStore({ connectionString: URL, schema }), ...options });
+    const b = testClient({ store: postgresStore({ connectionString: URL, schema }), ...options });
+    const handlerA = a.inngest.endpoint(body(true));
+    const handlerB = b.inngest.endpoint(body(false));
+
+    const first = await handlerA(req("/api/multi-steps"));
+    expect(first.status).toBe(303);
+    const runId = first.headers.get("x-durable-run-id")!;
+    await vi.waitFor(async () => expect(await a.store.wakeRun(runId, Date.now())).toBe(true), { timeout: 20_000, interval: 20 });
+    await working;
+    const polled = handlerB(req(first.headers.get("location")!));
+    await sleep(200);
+    release();
+    const res = await polled;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sum: 10 });
+    expect((await b.store.listSteps(runId)).map((s) => s.id)).toEqual(["s", "gate", "add-0", "add-1", "add-2", "add-3", "add-4"]);
+  });
 });

@@ -52,6 +52,11 @@ export interface Inspector {
 const MAX_STREAMS = 64;
 /** A live run view looks again this often even without a change notification. */
 const RUN_REFRESH_MS = 15_000;
+/**
+ * …and this often while the run is running: its steps' progress is not a change every store signals
+ * (Postgres notifies only what a waiter acts on, see `Store.waitForChange`).
+ */
+const RUNNING_REFRESH_MS = 1000;
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const assets = loadAssets(options.assetsDir);
@@ -152,11 +157,16 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 
   /** One run: sent again when the store reports a change (Postgres: LISTEN/NOTIFY; SQLite: its change poll). */
   async function liveRun(events: Events, signal: AbortSignal, runId: string) {
+    let running = false;
     while (!signal.aborted) {
-      const wake = AbortSignal.any([signal, AbortSignal.timeout(RUN_REFRESH_MS)]);
+      const wake = AbortSignal.any([signal, AbortSignal.timeout(running ? RUNNING_REFRESH_MS : RUN_REFRESH_MS)]);
       // Subscribe before reading, so a change between the read and the wait is not missed.
       const changed = options.store.waitForChange(runId, wake).catch(() => pause(1000, signal));
-      await deliver(events, "run", async () => (await runDetail(options.store, sources, runId)) ?? { missing: runId });
+      await deliver(events, "run", async () => {
+        const detail = await runDetail(options.store, sources, runId);
+        running = detail?.status === "running";
+        return detail ?? { missing: runId };
+      });
       await changed;
     }
   }

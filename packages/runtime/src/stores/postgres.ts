@@ -8,10 +8,15 @@
  *   nothing at all is written. One round trip, one implicit transaction.
  * - `claimDue` locks candidates with `FOR UPDATE SKIP LOCKED`: concurrent
  *   schedulers on other instances skip each other's rows instead of queueing.
- * - Every run change NOTIFYs `durable_run:<schema>` (payload: run id) and work
- *   that became due NOTIFYs `durable_due:<schema>`, inside the writing
- *   statement, so they are delivered exactly when it commits. One dedicated
- *   connection LISTENs (see postgres-listener.ts) — only once someone waits.
+ * - A run change someone can wait for NOTIFYs `durable_run:<schema>` (payload:
+ *   run id) and work that became due NOTIFYs `durable_due:<schema>`, inside the
+ *   writing statement, so they are delivered exactly when it commits. One
+ *   dedicated connection LISTENs (see postgres-listener.ts) — only once someone
+ *   waits. A commit that NOTIFYs holds a server-wide lock through its WAL flush
+ *   (notifying commits queue one by one), so a checkpoint that only records
+ *   progress — the run stays running under the same lease, no status, wake-up
+ *   time or result changes — notifies nobody: no waiter acts on it (see
+ *   `Store.waitForChange`), as on a lease renewal.
  * - Whether a lease is live is judged by the database server's clock: a lease
  *   lasts its ttl from the statement that took or renewed it (`lease_until`,
  *   the server's time), so instances whose clocks disagree still agree on who
@@ -217,8 +222,10 @@ class PostgresStore implements Store {
     // Due work: a suspended run (its wake-up time may be earlier than anyone's timer), an orphaned running
     // one, or the runs queued for the concurrency slot just freed.
     const dueWhen = cp.releaseLease ? "status IN ('waiting', 'running') OR concurrency_key IS NOT NULL" : "status = 'waiting'";
+    // A change waiters act on (see the header), or the step outcome kept for a cancelled run (a run page shows it).
+    const changedWhen = isProgressOnly(cp) ? "status = 'cancelled'" : "true";
     const sql = `WITH ${ctes.join(", ")}
-       SELECT status <> 'cancelled' AS accepted, pg_notify($4, $1), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
+       SELECT status <> 'cancelled' AS accepted, (SELECT pg_notify($4, $1) WHERE ${changedWhen}), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
     const accepted = (rows: QueryResultRow[]) => rows[0]?.accepted === true;
     const { wait, matcher } = cp;
     const catchUp = wait !== undefined && matcher !== undefined;
@@ -646,6 +653,13 @@ async function withClient<T>(pool: Pool, body: (client: PoolClient) => Promise<T
     client.release(failed);
   }
 }
+
+/**
+ * A checkpoint that only records progress: the run keeps running under its lease and its status,
+ * wake-up time and result stay as they are (a step's outcome, the saved locals, the step count).
+ */
+const isProgressOnly = (cp: Checkpoint) =>
+  !cp.releaseLease && cp.run.status === undefined && cp.run.wakeAt === undefined && cp.run.result === undefined;
 
 /** pg sends a Buffer as bytea (a Buffer is a Uint8Array: no copy). */
 const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));

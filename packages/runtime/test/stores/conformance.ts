@@ -711,15 +711,16 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
     });
 
     describe("notifications", () => {
-      it("waitForChange wakes on a checkpoint, and not without a change", async () => {
+      it("waitForChange wakes on a checkpoint that suspends the run, and not on another run's", async () => {
         const { store } = await setup();
         const run = await insert(store);
         const other = await insert(store);
         await listening(store);
         const changed = store.waitForChange(run.id, new AbortController().signal);
-        await store.checkpoint({ runId: other.id, fence: 1, run: { stepsDone: 1 } });
+        const suspend = (runId: string) => store.checkpoint({ runId, fence: 1, run: { status: "waiting", wakeAt: Date.now() + 60_000 }, releaseLease: true });
+        await suspend(other.id);
         expect(await settlesWithin(changed, 150)).toBe("pending");
-        await store.checkpoint({ runId: run.id, fence: 1, run: { stepsDone: 1 } });
+        await suspend(run.id);
         expect(await settlesWithin(changed, 2000)).toBe("changed");
       });
 
@@ -802,7 +803,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const unrelated = await insert(store);
         await listening(store);
         const changed = store.waitForChange(run.id, new AbortController().signal);
-        await other.checkpoint({ runId: unrelated.id, fence: 1, run: { stepsDone: 1 } });
+        await other.checkpoint({ runId: unrelated.id, fence: 1, run: { status: "completed", result: "done" }, releaseLease: true });
         expect(await settlesWithin(changed, 300)).toBe("pending");
       });
 

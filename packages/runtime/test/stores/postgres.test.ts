@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { postgresStore } from "../../src/stores/postgres.js";
 import { StoreUnavailableError } from "../../src/stores/sql-errors.js";
 import { postgresUrl, testPostgresUrl } from "../../../../test/support/postgres.mjs";
-import { describeStoreConformance, makeRun } from "./conformance.js";
+import { describeStoreConformance, makeRun, makeStep } from "./conformance.js";
 
 const baseUrl = testPostgresUrl();
 // Our connections carry this application_name, so a test can cut exactly them (and nobody else's).
@@ -145,6 +145,32 @@ describe("postgresStore", () => {
     await changed;
     expect(Date.now() - started).toBeLessThan(4000);
     await Promise.all([store.close(), other.close()]);
+  });
+
+  it("NOTIFYs no step checkpoint that only records progress, and the one that finishes the run once", async () => {
+    const schema = freshSchema();
+    const store = postgresStore({ connectionString: url, schema });
+    const { run } = await store.createRun(makeRun());
+    const listener = new pg.Client({ connectionString: baseUrl });
+    await listener.connect();
+    const received: string[] = [];
+    const finished = new Promise<void>((resolve) =>
+      listener.on("notification", ({ channel, payload }) => {
+        received.push(`${channel} ${payload}`);
+        if (channel === `durable_run:${schema}`) resolve();
+      }),
+    );
+    await listener.query(`LISTEN "durable_run:${schema}"`);
+    await listener.query(`LISTEN "durable_due:${schema}"`);
+    for (let i = 1; i <= 5; i++) {
+      expect(await store.checkpoint({ runId: run.id, fence: 1, step: makeStep(run.id, `s${i}`), run: { stepsDone: i, state: i, locals: `{"i":${i}}` } })).toBe(true);
+    }
+    expect(await store.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "done" }, releaseLease: true })).toBe(true);
+    // notifications arrive in commit order: one sent by a step checkpoint would be here before the finish's
+    await finished;
+    expect(received).toEqual([`durable_run:${schema} ${run.id}`]);
+    await listener.end();
+    await store.close();
   });
 
   it("close() finishes before a process whose only work left is that close exits (top-level await)", async () => {
