@@ -2,6 +2,7 @@
 
 import { sha256 } from "./crypto.js";
 import { HttpError } from "./errors.js";
+import { abortableRequest, requestController } from "./request-signal.js";
 import { serializeRequestParts } from "./serialize.js";
 
 /**
@@ -97,9 +98,16 @@ export async function readBody(req: Request, maxBytes: number): Promise<Uint8Arr
 
 const withBody = (method: string) => method !== "GET" && method !== "HEAD";
 
-/** A copy of `req` carrying `body`, already read from it. */
+/** A copy of `req` carrying `body`, already read from it, and its signal (still aborted by whoever aborts `req`'s). */
 export function rebuildRequest(req: Request, body: Uint8Array | null): Request {
-  return new Request(req.url, { method: req.method, headers: req.headers, body: withBody(req.method) ? (body as Uint8Array<ArrayBuffer> | null) : null });
+  const copy = new Request(req.url, {
+    method: req.method,
+    headers: req.headers,
+    body: withBody(req.method) ? (body as Uint8Array<ArrayBuffer> | null) : null,
+    signal: req.signal,
+  });
+  const controller = requestController(req);
+  return controller ? abortableRequest(copy, controller) : copy;
 }
 
 /** The request as persisted with the run: allowlisted headers, plus those the client opted in. */

@@ -312,6 +312,40 @@ describe("toNodeHandler: req.signal", () => {
     }
   });
 
+  test("a durable endpoint's POST with a body: its handler's req.signal aborts when the client goes away, and when its run is cancelled", async () => {
+    const { inngest, store } = testClient();
+    const entered: Array<() => void> = [];
+    const handed: Request[] = [];
+    const handler = inngest.endpoint(async (request) => {
+      handed.push(request);
+      entered.shift()!();
+      await once(request.signal, "abort");
+      return new Response("too late");
+    });
+    const { own, url } = await serveRequests(handler);
+    try {
+      const first = new Promise<void>((resolve) => entered.push(resolve));
+      const gone = http.request(url, { method: "POST", agent: false, headers: { "content-type": "application/json" } });
+      gone.on("error", () => {});
+      gone.end(JSON.stringify({ order: 1 }));
+      await first;
+      expect(await handed[0]!.json()).toEqual({ order: 1 });
+      gone.destroy(); // the client leaves before the answer
+      await once(handed[0]!.signal, "abort");
+
+      const second = new Promise<void>((resolve) => entered.push(resolve));
+      const answer = fetch(url, { method: "POST", body: JSON.stringify({ order: 2 }) });
+      await second;
+      const running = (await store.listRuns()).find((run) => run.status === "running");
+      await inngest.cancel(running!.id);
+      expect((handed[1]!.signal.reason as Error).name).toBe("AbortError");
+      expect((await answer).status).toBe(409);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((resolve) => own.close(resolve));
+    }
+  });
+
   test("a durable endpoint's handler gets the adapter's Request, whose signal aborts when its run is cancelled (the request gets 409)", async () => {
     const { inngest, store } = testClient();
     const started = deferred();
