@@ -95,6 +95,9 @@ function primitiveText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The language's error types a saved error comes back as (by name; any other name is an `Error` with that name). */
+const BUILT_IN_ERRORS = { TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
+
 /** `signal`: the one a revived Request gets. */
 function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) {
   const body = (i: number) => (i < 0 ? null : bodies[i]!.slice());
@@ -105,6 +108,7 @@ function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) 
       if (name === "StepError") error = new StepError(stepId ?? "", (cause as Error) ?? new Error(message));
       else if (name === "NonRetriableError") error = new NonRetriableError(message, options);
       else if (name === "RetryAfterError") error = new RetryAfterError(message, retryAfter as number, options);
+      else if (Object.hasOwn(BUILT_IN_ERRORS, name)) error = new BUILT_IN_ERRORS[name as keyof typeof BUILT_IN_ERRORS](message, options);
       else error = Object.assign(new Error(message, options), { name });
       error.message = message;
       delete error.stack;

@@ -57,7 +57,7 @@ describe("serialization", () => {
     expect(await roundTrip(Object.assign(["a"], { raw: ["a"] }))).toEqual(["a"]);
   });
 
-  test("errors keep name, message and cause; StepError stays a StepError", async () => {
+  test("errors keep name, message and cause; StepError stays a StepError; a built-in error type stays its type", async () => {
     const cause = new TypeError("inner");
     const back = await roundTrip({ e: new RangeError("outer", { cause }), s: new StepError("charge", cause) });
     expect(back.e).toBeInstanceOf(Error);
@@ -67,6 +67,8 @@ describe("serialization", () => {
     expect(back.s).toBeInstanceOf(StepError);
     expect(back.s.stepId).toBe("charge");
     expect((back.s.cause as Error).name).toBe("TypeError");
+    expect(back.e).toBeInstanceOf(RangeError);
+    expect(back.s.cause).toBeInstanceOf(TypeError);
   });
 
   test("Request and Response keep method, url, status, headers and body", async () => {
