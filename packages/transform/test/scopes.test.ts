@@ -102,20 +102,25 @@ describe("scopes", () => {
     expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", 1, "number", "C", 5, "ReferenceError", 0, "ReferenceError", 1]);
   });
 
-  it("assigning a let before its declaration throws a ReferenceError, after evaluating the value", async () => {
+  it("assigning a let or const before its declaration throws a ReferenceError, after evaluating the value", async () => {
     const out = await check(`async () => {
       const out = [];
       await step.run("a", () => 1);
       try { x = out.push("value"); } catch (e) { out.push(e.constructor.name + " " + e.message); }
       try { [x] = [out.push("element")]; } catch (e) { out.push(e.constructor.name); }
       try { x++; } catch (e) { out.push(e.constructor.name); }
+      const setK = () => { k = 1; };
+      try { k = out.push("const"); } catch (e) { out.push(e.constructor.name); }
+      try { setK(); } catch (e) { out.push(e.constructor.name); }
       let x;
+      const k = 0;
+      try { setK(); } catch (e) { out.push(e.constructor.name); }
       await step.run("b", () => 2);
       x = 3;
       out.push(x);
       return Response.json(out);
     }`);
-    expect(out).toEqual(["value", "ReferenceError Cannot access 'x' before initialization", "element", "ReferenceError", "ReferenceError", 3]);
+    expect(out).toEqual(["value", "ReferenceError Cannot access 'x' before initialization", "element", "ReferenceError", "ReferenceError", "const", "ReferenceError", "ReferenceError", "TypeError", 3]);
   });
 
   it("a switch case reading a let declared in an earlier case it jumped over throws a ReferenceError", async () => {

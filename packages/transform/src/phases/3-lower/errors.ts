@@ -16,14 +16,16 @@ const assignToConst = () => throwing("TypeError", "Assignment to constant variab
 /**
  * An assignment to a `const` (analysis' `constAssignments`): evaluates what the assignment would
  * before it stores — the value, the current value for `+=` and `++`, the short-circuit of `||=` —
- * then throws `TypeError: Assignment to constant variable.`
+ * then throws `TypeError: Assignment to constant variable.` (a `ReferenceError` where the const is
+ * read uninitialized: before its declaration ran)
  */
 export function constAssignment(node: t.AssignmentExpression | t.UpdateExpression): t.Expression {
   const fail = assignToConst();
   if (t.isUpdateExpression(node)) return t.sequenceExpression([node.argument, fail]);
   const { operator, left, right } = node;
   const current = left as t.Identifier;
-  if (operator === "=") return t.sequenceExpression([right, fail]);
+  // the const is read after the value: a ReferenceError comes first while it is uninitialized
+  if (operator === "=") return t.sequenceExpression([right, current, fail]);
   if (operator === "||=" || operator === "&&=" || operator === "??=") {
     return t.logicalExpression(operator.slice(0, 2) as "||", current, t.sequenceExpression([right, fail]));
   }
