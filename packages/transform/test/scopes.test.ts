@@ -189,6 +189,18 @@ describe("scopes", () => {
     expect(out).toEqual([1, 1, "inner", "inner", "outer"]);
   });
 
+  it("a closure in a catch clause's pattern sees the clause's binding when it shadows a handler local (class 7)", async () => {
+    const out = await check(`async () => {
+      var x = "outside", probe;
+      await step.run("a", () => 1);
+      try { throw ["inside"]; } catch ([x, _ = probe = () => x]) {}
+      const seen = probe();
+      await step.run("b", () => 2);
+      return Response.json([x, seen]);
+    }`);
+    expect(out).toEqual(["outside", "inside"]);
+  });
+
   it("a local named like a parameter of a nested function is saved (class 12)", async () => {
     const out = await check(`async () => {
       let i = 7;

@@ -109,7 +109,9 @@ const visitors: Visitor<AnalysisState> = {
   Identifier(path, state) {
     state.usedNames.add(path.node.name);
     if (!isReference(path.parent, (path.listKey ?? path.key) as string)) return;
-    const binding = state.ownNodes.get(path.node) ?? ownBinding(path, state.handler.scope);
+    // Babel files a closure's read inside a catch clause's pattern under the outer binding: `lookup` corrects it
+    const inCatchPattern = path.findParent((p) => p.isCatchClause() && !!p.node.param && within(path.node, p.node.param) && path.node !== state.ownNodes.get(path.node)?.identifier);
+    const binding = (inCatchPattern ? ownBinding(path, state.handler.scope) : undefined) ?? state.ownNodes.get(path.node) ?? ownBinding(path, state.handler.scope);
     if (binding) {
       state.renamed.set(path.node, binding);
       if (isUninitializedRead(path, binding, state.handler)) state.uninitializedReads.add(path.node);
