@@ -18,14 +18,17 @@ import { readExpectations, unexpected, writeExpectations } from "./expectations.
 
 const COLUMNS = ["wrong", "internal", "allowed", "rejected", "skip", "pass"];
 
+/** A test with no result after this long hangs its worker (a loop that never yields, after an await: vm's timeout does not reach it). */
+const HUNG_MS = 120_000;
+
 if (!isMainThread) {
   // a test body may leave a promise rejected on purpose; V8 reports it process-wide, not to the test
   process.on("unhandledRejection", () => {});
   const bundle = loadBundle();
-  for (const index of workerData.indices) {
+  parentPort.on("message", async (index) => {
     const test = bundle.tests[index];
     parentPort.postMessage({ path: test.path, results: await runTest(bundle, test, workerData.variants) });
-  }
+  });
 } else {
   const args = process.argv.slice(2);
   const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -39,19 +42,36 @@ if (!isMainThread) {
 
   const all = {};
   let seen = 0;
-  await Promise.all(
-    Array.from({ length: jobs }, (_, j) => {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { variants, indices: indices.filter((_, k) => k % jobs === j) } });
+  const queue = [...indices];
+  const record = (path, results) => {
+    all[path] = results;
+    if (++seen % 500 === 0) console.log(`  ${seen}/${indices.length}`);
+  };
+  // each worker is given one test at a time; one that hangs is recorded as internal and its worker replaced
+  const work = () =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(new URL(import.meta.url), { workerData: { variants } });
+      let timer;
+      const next = () => {
+        clearTimeout(timer);
+        if (queue.length === 0) return void worker.terminate().then(resolve);
+        const index = queue.shift();
+        timer = setTimeout(() => {
+          const hung = { result: "internal", detail: `hung: no result in ${HUNG_MS / 1000} s` };
+          record(bundle.tests[index].path, Object.fromEntries(variants.map((v) => [v, hung])));
+          worker.removeAllListeners("error");
+          void worker.terminate().then(() => work().then(resolve, reject));
+        }, HUNG_MS);
+        worker.postMessage(index);
+      };
       worker.on("message", ({ path, results }) => {
-        all[path] = results;
-        if (++seen % 500 === 0) console.log(`  ${seen}/${indices.length}`);
+        record(path, results);
+        next();
       });
-      return new Promise((resolve, reject) => {
-        worker.on("exit", resolve);
-        worker.on("error", reject);
-      });
-    }),
-  );
+      worker.on("error", reject);
+      next();
+    });
+  await Promise.all(Array.from({ length: jobs }, work));
 
   printTable(all, variants);
   const json = option("--json");
