@@ -194,11 +194,13 @@ describe("scopes", () => {
       var x = "outside", probe;
       await step.run("a", () => 1);
       try { throw ["inside"]; } catch ([x, _ = probe = () => x]) {}
-      const seen = probe();
+      let y = "outside", before;
+      try { throw []; } catch ([_ = before = () => y]) { let y = "block"; }
+      const seen = [probe(), before()];
       await step.run("b", () => 2);
       return Response.json([x, seen]);
     }`);
-    expect(out).toEqual(["outside", "inside"]);
+    expect(out).toEqual(["outside", ["inside", "outside"]]);
   });
 
   it("a local named like a parameter of a nested function is saved (class 12)", async () => {

@@ -330,7 +330,10 @@ function lookup(path: NodePath<t.Identifier>): Binding | undefined {
   while (binding && !isVisibleAt(binding, node)) binding = binding.scope.parent?.getBinding(node.name);
   const clause = path.findParent((p) => p.isCatchClause() && !!p.node.param && within(node, p.node.param)) as NodePath<t.CatchClause> | null;
   const caught = clause?.scope.getOwnBinding(node.name);
-  if (caught && !(binding && within(binding.scope.block, clause!.node.param!))) return caught;
+  if (caught && !(binding && within(binding.scope.block, clause!.node.param!))) {
+    // the pattern sees the clause's parameters, not the declarations of its body (Babel's clause scope holds both)
+    return within(caught.identifier, clause!.node.param!) ? caught : clause!.scope.parent?.getBinding(node.name);
+  }
   return binding;
 }
 
