@@ -76,6 +76,8 @@ export class Scheduler {
     this.ticking = true;
     void this.claim().finally(() => {
       this.ticking = false;
+      // a signal that came after the pass's last claim (while it pruned or looked up the next wake-up): claim again
+      if (this.again && !this.stopped) this.tick();
     });
   }
 

@@ -1,0 +1,45 @@
+/**
+ * The scheduler claims due work on every "work may be due" signal, including one that arrives while a pass is
+ * finishing (after its claim read the runs, while it looks up the next wake-up): that signal must not wait for
+ * the next lease period.
+ */
+import { afterEach, expect, test, vi } from "vitest";
+import { step, type Store } from "@durable-endpoints/runtime";
+import { memoryStore } from "@durable-endpoints/runtime/memory";
+import { closeClients, req, testClient } from "./helpers.js";
+
+afterEach(closeClients);
+
+test("a run made due while a scheduler pass looks up the next wake-up is claimed at once", { timeout: 15_000 }, async () => {
+  const inner = memoryStore();
+  let woken: string | null = null;
+  // The first pass that finds the suspended run waiting wakes it right after reading the next wake-up
+  // (as another process's wakeRun or resolved wait committing at that moment would).
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "nextWakeAt") {
+        return async (...args: Parameters<Store["nextWakeAt"]>) => {
+          const next = await target.nextWakeAt(...args);
+          const [waiting] = woken === null ? await target.listRuns({ status: "waiting" }) : [];
+          if (waiting && (await target.wakeRun(waiting.id, Date.now()))) {
+            woken = waiting.id;
+            // its signal reaches the scheduler while this pass still runs (a remote one takes a round trip)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return next;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  // the lease period (the scheduler's slowest re-arm) outlasts the test: a lost signal times it out
+  const { inngest } = testClient({ store, leaseMs: 3_600_000 });
+  const handler = inngest.endpoint(async () => {
+    await step.sleep("s", "1h");
+    return Response.json({ done: true });
+  });
+  expect((await handler(req("/api/scheduled"))).status).toBe(303);
+  await vi.waitFor(() => expect(woken).not.toBeNull(), { timeout: 5000, interval: 10 });
+  await vi.waitFor(async () => expect((await inner.getRun(woken!))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
+});
