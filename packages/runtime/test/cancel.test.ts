@@ -175,11 +175,15 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
 
   test("a finished run (completed or failed) cannot be cancelled: DELETE 409 RunFinished, cancel() changes nothing", async () => {
     const { inngest } = client();
+    // a wait no clock can end: the run always suspends (a 10 ms sleep that had elapsed by the time it
+    // was checked finished inline, with no poll URL: the DELETE then went to "http://localhostnull")
     const handler = inngest.endpoint(async () => {
-      await step.sleep("short", "10ms");
+      await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
       return new Response("done");
     });
     const first = await handler(req("/api/done"));
+    expect(first.status).toBe(303);
+    await inngest.send({ name: "test/go" });
     const final = await follow(handler, first);
     expect(await final.text()).toBe("done");
     const runId = runIdOf(first);
@@ -195,11 +199,13 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
 
     // a failed run: the same 409, naming its status; polls still get its 500
     const failing = inngest.endpoint(async () => {
-      await step.sleep("short", "10ms");
+      await step.waitForEvent("go", { event: "test/fail", timeout: "1h" });
       await step.run("boom", () => Promise.reject(new NonRetriableError("broken")));
       return new Response("never");
     });
     const started = await failing(req("/api/failing"));
+    expect(started.status).toBe(303);
+    await inngest.send({ name: "test/fail" });
     expect((await follow(failing, started)).status).toBe(500);
     const failedId = runIdOf(started);
     const refused = await failing(req(locationOf(started), { method: "DELETE" }));
