@@ -4,18 +4,21 @@ import net, { type AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { step } from "@durable-endpoints/runtime";
 import { createServer, toNodeHandler } from "@durable-endpoints/runtime/node";
-import { closeClients, deferred, testClient } from "./helpers.js";
+import { closeClients, deferred, sleep, testClient } from "./helpers.js";
 
 let server: http.Server;
+let client: ReturnType<typeof testClient>["inngest"];
 let base: string;
 let agent: http.Agent;
 
 beforeEach(async () => {
   const { inngest } = testClient({ maxBodyBytes: 1024 });
+  client = inngest;
   const handler = inngest.endpoint(async (req: Request) => {
     const n = Number(new URL(req.url).searchParams.get("n") ?? 1);
     const doubled = await step.run("double", () => n * 2);
-    if (n > 100) await step.sleep("nap", "30ms");
+    // a wait no clock can end: a short sleep already past when checked would finish inline (200, no 303)
+    if (n > 100) await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
     const body = req.method === "POST" ? await req.text() : "";
     return new Response(JSON.stringify({ doubled, body }), {
       headers: { "content-type": "application/json", "set-cookie": "a=1" },
@@ -78,7 +81,15 @@ describe("toNodeHandler over a real node:http server", () => {
   });
 
   test("fetch follows the 303 to the poll URL by itself", async () => {
-    const res = await fetch(`${base}/api/double?n=500`, { method: "POST", body: "hello" });
+    const pending = fetch(`${base}/api/double?n=500`, { method: "POST", body: "hello" });
+    let answered = false;
+    const settle = () => (answered = true);
+    pending.then(settle, settle);
+    while (!answered) { // until the run is waiting, an event is not for it: send until fetch has its answer
+      await client.send({ name: "test/go" });
+      await sleep(20);
+    }
+    const res = await pending;
     expect(res.redirected).toBe(true);
     expect(new URL(res.url).searchParams.has("__durable")).toBe(true);
     expect(await res.json()).toEqual({ doubled: 1000, body: "hello" });
