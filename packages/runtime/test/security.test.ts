@@ -139,13 +139,16 @@ describe("request handling", () => {
       const seen: (string | null)[] = [];
       const handler = inngest.endpoint(async (r: Request) => {
         seen.push(r.headers.get("authorization"));
-        await step.sleep("nap", "10ms");
+        // a wait no clock can end: a short sleep already past when checked would finish inline, never resuming
+        await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
         seen.push(r.headers.get("authorization"));
         return Response.json({ cookie: r.headers.get("cookie"), custom: r.headers.get("x-custom"), body: await r.text() });
       });
       const first = await handler(
         req("/api/h", { method: "PUT", body: "payload", headers: { authorization: "Bearer s3cret", cookie: "a=b", "x-custom": "kept" } }),
       );
+      expect(first.status).toBe(303);
+      await inngest.send({ name: "test/go" });
       const body = await (await follow(handler, first)).json();
       expect(body).toEqual({ cookie: null, custom: null, body: "payload" });
       expect(seen).toEqual(persistHeaders ? ["Bearer s3cret", "Bearer s3cret", "Bearer s3cret"] : ["Bearer s3cret", null, null]);
@@ -168,11 +171,13 @@ describe("request handling", () => {
       const { inngest, store } = testClient(persistHeaders ? { persistHeaders } : {});
       const resumed: Record<string, string | null>[] = [];
       const handler = inngest.endpoint(async (r: Request) => {
-        await step.sleep("nap", "10ms");
+        await step.waitForEvent("go", { event: "test/go", timeout: "1h" }); // always suspends, unlike a short sleep
         resumed.push(Object.fromEntries([...Object.keys(credentials), ...Object.keys(negotiation)].map((name) => [name, r.headers.get(name)])));
         return new Response("ok");
       });
       const first = await handler(req("/api/h", { method: "POST", body: "payload", headers: { ...credentials, ...negotiation } }));
+      expect(first.status).toBe(303);
+      await inngest.send({ name: "test/go" });
       const stored = (await store.getRun(first.headers.get("x-durable-run-id")!))!.request;
       expect(await (await follow(handler, first)).text()).toBe("ok");
       const kept = persistHeaders ? ["s3cret-3", "s3cret-8"] : [];
@@ -208,10 +213,12 @@ describe("request handling", () => {
   test("a JSON body is available after any step (req.json() on the restored request)", async () => {
     const { inngest } = testClient();
     const handler = inngest.endpoint(async (r: Request) => {
-      await step.sleep("nap", "10ms");
+      await step.waitForEvent("go", { event: "test/go", timeout: "1h" }); // always suspends, unlike a short sleep
       return Response.json(await r.json());
     });
     const first = await handler(req("/api/j", { method: "POST", body: JSON.stringify({ a: [1, 2] }) }));
+    expect(first.status).toBe(303);
+    await inngest.send({ name: "test/go" });
     expect(await (await follow(handler, first)).json()).toEqual({ a: [1, 2] });
   });
 
