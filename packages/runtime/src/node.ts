@@ -60,10 +60,12 @@ const CLIENT_ERRORS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
 };
 
+/** Sockets whose client error was answered: the parser reports every later chunk as an error again. */
+const answeredClientErrors = new WeakSet<Socket>();
+
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  // the parser reports every later chunk as an error again: answer once
-  if ((socket as { answeredClientError?: boolean }).answeredClientError) return;
-  (socket as { answeredClientError?: boolean }).answeredClientError = true;
+  if (answeredClientErrors.has(socket)) return;
+  answeredClientErrors.add(socket);
   // a client that reset the connection, or a response already under way: nothing can be answered
   const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
   if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) return void socket.destroy();
