@@ -22,7 +22,7 @@ const PLACES = ["/opt/google/chrome/chrome", "/Applications/Google Chrome.app/Co
  * The browser the tests drive: $CHROME_PATH when set (and then only it), else the first of
  * chromium, chromium-browser, google-chrome(-stable), chrome on the PATH, then the usual install places.
  */
-export function findChrome(): { path: string } | { missing: string } {
+function findChrome(): { path: string } | { missing: string } {
   const override = process.env.CHROME_PATH;
   if (override !== undefined) {
     return executable(override) ? { path: override } : { missing: `CHROME_PATH=${override} is not an executable file` };
@@ -30,6 +30,22 @@ export function findChrome(): { path: string } | { missing: string } {
   const onPath = (process.env.PATH ?? "").split(delimiter).filter(Boolean).flatMap((dir) => NAMES.map((name) => join(dir, name)));
   const found = [...onPath, ...PLACES].find(executable);
   return found ? { path: found } : { missing: `no Chrome or Chromium found (looked for ${NAMES.join(", ")} on the PATH, and ${PLACES.join(", ")})` };
+}
+
+/**
+ * findChrome for a suite that needs it: when there is none, says loudly (on stderr, above the results) that
+ * `suite`'s tests are skipped, why, and how to run them. The suite then skips itself (`describe.skipIf`).
+ */
+export function chromeFor(suite: string): { path: string } | { missing: string } {
+  const chrome = findChrome();
+  if ("missing" in chrome) {
+    const line = "!".repeat(100);
+    console.warn(
+      `${line}\n!! SKIPPED: ${suite}. ${chrome.missing}.\n` +
+        `!! To run them, install Chrome or Chromium (Debian: apt-get install chromium) or set CHROME_PATH to its executable.\n${line}`,
+    );
+  }
+  return chrome;
 }
 
 function executable(path: string): boolean {

@@ -14,7 +14,7 @@ import type { Store } from "@durable-endpoints/runtime";
 import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 import { postgresUrl, testPostgresUrl } from "../support/postgres.mjs";
-import { findChrome, launchChromium } from "./browser.js";
+import { chromeFor, launchChromium } from "./browser.js";
 import { compiledOrders, currentLineInView, populate, repoRoot, startUi, type OrdersApp, type Runs, type Ui } from "./inspector.js";
 
 const screenshots = join(repoRoot, "test-results", "screenshots");
@@ -22,15 +22,7 @@ const LIVE = { timeout: 20_000 };
 
 const tmp = mkdtempSync(join(tmpdir(), "durable-inspector-"));
 const pgSchema = `inspector_ui_${process.pid}`;
-const chrome = findChrome();
-
-if ("missing" in chrome) {
-  const line = "!".repeat(100);
-  console.warn(
-    `${line}\n!! SKIPPED: the run inspector's browser tests. ${chrome.missing}.\n` +
-      `!! To run them, install Chrome or Chromium (Debian: apt-get install chromium) or set CHROME_PATH to its executable.\n${line}`,
-  );
-}
+const chrome = chromeFor("the run inspector's browser tests");
 
 interface Backend {
   name: string;

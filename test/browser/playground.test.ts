@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findChrome, launchChromium } from "./browser.js";
+import { chromeFor, launchChromium } from "./browser.js";
 import { playgroundDir, servePlayground } from "./serve.js";
 
 /** generous: CI runs every test project at once on two cores */
@@ -17,15 +17,7 @@ let server: Awaited<ReturnType<typeof servePlayground>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 const pageErrors: string[] = [];
-const chrome = findChrome();
-
-if ("missing" in chrome) {
-  const line = "!".repeat(100);
-  console.warn(
-    `${line}\n!! SKIPPED: the playground's browser tests. ${chrome.missing}.\n` +
-      `!! To run them, install Chrome or Chromium (Debian: apt-get install chromium) or set CHROME_PATH to its executable.\n${line}`,
-  );
-}
+const chrome = chromeFor("the playground's browser tests");
 
 beforeAll(async () => {
   if ("missing" in chrome) return;

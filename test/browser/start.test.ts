@@ -10,13 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findChrome, launchChromium } from "./browser.js";
+import { chromeFor, launchChromium } from "./browser.js";
 import { currentLineInView, repoRoot } from "./inspector.js";
 
 const LIVE = { timeout: 20_000 };
 const screenshots = join(repoRoot, "test-results", "screenshots");
 const tmp = mkdtempSync(join(tmpdir(), "durable-start-"));
-const chrome = findChrome();
+const chrome = chromeFor("the `npm start` browser tests");
 
 describe.skipIf("missing" in chrome)("npm start", () => {
   let start: ChildProcess;
