@@ -1,4 +1,4 @@
-import { inngest } from "../shared/src/client.ts";
+import { inngest } from "../shared/src/endpoints.ts";
 import { handle } from "../shared/src/routes.ts";
 
 // Runs as is (`bun server.ts`, endpoints compiled by the preload) or bundled by build.ts.

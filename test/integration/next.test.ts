@@ -41,7 +41,7 @@ describe.each([
     const serverDir = `${APP}${distDir}/server/`;
     const chunks = readdirSync(serverDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
     const output = chunks.map((f) => readFileSync(serverDir + f, "utf8")).join("\n");
-    expect(output).toContain('"app/api/checkout/route.ts#GET"');
+    expect(output).toContain('"../shared/src/endpoints.ts#checkout"'); // re-exported from examples/shared
     expect(output).toContain('"app/api/trace/route.ts#GET"');
   });
 

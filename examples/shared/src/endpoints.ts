@@ -1,5 +1,11 @@
-import { step } from "inngest";
-import { inngest } from "./client.js";
+// The seed's imports: the bundler plugin's `alias: true` points them at @durable-endpoints/runtime.
+import { Inngest, step } from "inngest";
+import { endpointAdapter } from "inngest/edge";
+
+// No I/O here: the store opens on first use (bundlers may import this module at build time).
+// The client lives with its endpoints so that this module has no relative import: Turbopack does not
+// resolve a TypeScript `./x.js` import to `x.ts` (vercel/next.js#82945), and examples/next-app imports this file.
+export const inngest = new Inngest({ id: "examples", endpointAdapter });
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

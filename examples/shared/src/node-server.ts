@@ -1,5 +1,5 @@
 import { createServer, toNodeHandler } from "@durable-endpoints/runtime/node";
-import { inngest } from "./client.js";
+import { inngest } from "./endpoints.js";
 import { handle } from "./routes.js";
 
 // Entry of the Node bundles (esbuild, Rollup, webpack, Rspack, Vite SSR). PORT=0 picks a free port.
