@@ -75,29 +75,63 @@ export async function sha256(text: string | Uint8Array): Promise<string> {
 /** HMAC-SHA256 of a message under `secret`, as base64url. */
 type Mac = (message: string) => string | Promise<string>;
 
-/** WebCrypto keys by secret: importing one is a job on another thread, so each fresh client would pay it again. */
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-const MAX_IMPORTED_KEYS = 16;
+/** A secret's MAC, and the same remembering the MACs of the last MAX_MEMOS poll tokens. */
+interface Macs {
+  mac: Mac;
+  token: Mac;
+}
 
-function macFor(secret: string): Mac {
+/**
+ * MACs by secret, shared by the clients of this process (a serverless
+ * invocation's fresh client, a test's many): the key is prepared once per
+ * secret — a WebCrypto import is a job on another thread — and a poll token
+ * this process signed or verified lately is checked by a map lookup, not an
+ * HMAC. Only tokens are remembered: an idempotency scope holds credentials.
+ */
+const macs = new Map<string, Macs>();
+const MAX_SECRETS = 16;
+const MAX_MEMOS = 1024;
+
+function macFor(secret: string): Macs {
+  let found = macs.get(secret);
+  if (!found) {
+    if (macs.size >= MAX_SECRETS) macs.clear();
+    const mac = hmac(secret);
+    macs.set(secret, (found = { mac, token: memoized(mac) }));
+  }
+  return found;
+}
+
+function hmac(secret: string): Mac {
   if (native) {
     const key = native.createSecretKey(encoder.encode(secret));
     return (message) => native.createHmac("sha256", key).update(message).digest("base64url");
   }
-  let key = importedKeys.get(secret);
-  if (!key) {
-    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    importedKeys.set(secret, key);
-    key.catch(() => importedKeys.delete(secret));
-  }
-  const imported = key;
-  return async (message) => base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await imported, encoder.encode(message))));
+  const key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  // a failed import must not stick: the next client over this secret tries again
+  key.catch(() => macs.delete(secret));
+  return async (message) => base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(message))));
+}
+
+/** `mac` remembering its last MAX_MEMOS results (a failed WebCrypto call is not kept). */
+function memoized(mac: Mac): Mac {
+  const memo = new Map<string, string>();
+  const keep = (message: string, value: string) => {
+    if (memo.size >= MAX_MEMOS) memo.delete(memo.keys().next().value!);
+    memo.set(message, value);
+    return value;
+  };
+  return (message) => {
+    const known = memo.get(message);
+    if (known !== undefined) return known;
+    const value = mac(message);
+    return typeof value === "string" ? keep(message, value) : value.then((v) => keep(message, v));
+  };
 }
 
 /** Signs and verifies poll tokens `<runId>.<HMAC-SHA256(endpoint, runId)>`. */
 export class TokenSigner {
-  private readonly mac: Promise<Mac>;
+  private readonly mac: Promise<Macs>;
 
   constructor(secret: Promise<string>) {
     this.mac = secret.then(macFor);
@@ -105,8 +139,8 @@ export class TokenSigner {
   }
 
   async sign(endpoint: string, runId: string): Promise<string> {
-    const mac = await this.mac;
-    return `${runId}.${await mac(`${endpoint}\n${runId}`)}`;
+    const { token } = await this.mac;
+    return `${runId}.${await token(`${endpoint}\n${runId}`)}`;
   }
 
   /**
@@ -115,7 +149,7 @@ export class TokenSigner {
    * with an endpoint id.
    */
   async digest(purpose: string, text: string): Promise<string> {
-    const mac = await this.mac;
+    const { mac } = await this.mac;
     return mac(`\0${purpose}\0${text}`);
   }
 
@@ -124,7 +158,7 @@ export class TokenSigner {
     const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!match) return null;
     const [, runId, given] = match;
-    const mac = await this.mac;
-    return sameText(await mac(`${endpoint}\n${runId}`), given!) ? runId! : null;
+    const macs = await this.mac;
+    return sameText(await macs.token(`${endpoint}\n${runId}`), given!) ? runId! : null;
   }
 }

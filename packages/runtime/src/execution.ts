@@ -25,7 +25,7 @@ import { createAmbient } from "./ambient.js";
 import { describeValue, HttpError } from "./errors.js";
 import { Checkpoints, LOST } from "./execution/checkpoints.js";
 import { ResumePoint, type Mode } from "./execution/resume-point.js";
-import { Steps } from "./execution/steps.js";
+import { nextTurn, Steps } from "./execution/steps.js";
 import { readAvailable, StreamProducer, type AvailableBody } from "./execution/stream.js";
 import { requestController } from "./request-signal.js";
 import { deserialize, serializeMessage } from "./serialize.js";
@@ -53,8 +53,8 @@ export interface Start {
 /** Carries the current execution into the ambient `step`. */
 export const ambient = createAmbient<Execution>();
 
-/** Yields to the event loop (not a wait for time: no clock involved). */
-const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** Yields to the event loop: setImmediate, not setTimeout(0), which waits a whole millisecond per suspension. */
+const afterTurn = () => new Promise<void>((resolve) => nextTurn(resolve));
 
 export class Execution {
   private readonly point: ResumePoint;
@@ -201,7 +201,7 @@ export class Execution {
   private async quiesce(handlerSettled: () => boolean): Promise<void> {
     for (;;) {
       await this.steps.inflightSettled();
-      await nextTurn(); // the handler reacts to what was delivered
+      await afterTurn(); // the handler reacts to what was delivered
       if (handlerSettled() || this.checkpoints.lost || this.checkpoints.cancelled || !this.steps.busy) return;
     }
   }

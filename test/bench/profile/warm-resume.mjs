@@ -18,8 +18,10 @@ const compiled = await loadEndpoints("compiled");
 const store = openStore(kind, tmp, "profile-warm");
 const server = client(compiled, withoutScheduler(store));
 const urls = [];
-for (let i = 0; i < Number(count); i++) urls.push((await startSuspended(server.resumeAfter, "/resume?k=10&ms=50")).url);
-await pause(60);
+// a sleep that outlasts a suspension on a loaded machine (an elapsed one finishes inline: no resume to time)
+const SLEEP_MS = 1000;
+for (let i = 0; i < Number(count); i++) urls.push((await startSuspended(server.resumeAfter, `/resume?k=10&ms=${SLEEP_MS}`)).url);
+await pause(SLEEP_MS + 10);
 const started = performance.now();
 const cpu = process.cpuUsage();
 await profiled(async () => {

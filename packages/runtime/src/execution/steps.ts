@@ -23,7 +23,7 @@ const SUSPENDED: unique symbol = Symbol("suspended");
 /** A promise that never settles; a fresh one each time so abandoned continuations can be collected. */
 const never = <T>() => new Promise<T>(() => {});
 /** The next turn of the event loop (setImmediate where there is one: no clock, no delay). */
-const nextTurn = (callback: () => void) =>
+export const nextTurn = (callback: () => void) =>
   (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate?.(callback) ?? setTimeout(callback, 0);
 
 /** A step to write with the suspension (a sleep, a wait, a failed attempt). */
