@@ -166,7 +166,36 @@ export interface EventMatcher {
 /** The run fields a checkpoint may update (always together with a step outcome, if any). */
 export type RunPatch = Partial<
   Pick<RunRecord, "status" | "state" | "locals" | "counters" | "result" | "wakeAt" | "stepsDone" | "version">
->;
+> & {
+  /** instead of `locals`: the change to the saved locals, as an edit of the text the store holds */
+  localsEdit?: LocalsEdit;
+};
+
+/**
+ * A new `locals` text given by what changed in the one the store holds, so a
+ * checkpoint does not hand over again a captured value unchanged since the
+ * last one (a loop over a large cart re-writes only its index and total). The
+ * store's text, which must be `length` characters long, gets `text` in place
+ * of its characters `[at, at + cut)`; the run keeps the whole new text, as if
+ * `locals` had been written. A run whose stored text has another length is not
+ * updated: the checkpoint is refused (false), its step outcome kept only for a
+ * cancelled run, as for a stale fence (an edit retried after it was committed
+ * never applies twice: one that keeps the length writes the same text again,
+ * any other changed it). The engine sends an edit only when both texts are
+ * ASCII, so a character is one unit in every store (a UTF-16 code unit, a code
+ * point, a byte).
+ */
+export interface LocalsEdit {
+  length: number;
+  at: number;
+  cut: number;
+  text: string;
+}
+
+/** `text` with `edit` applied (the memory store's, and the reference for the others). */
+export function applyLocalsEdit(text: string, edit: LocalsEdit): string {
+  return text.slice(0, edit.at) + edit.text + text.slice(edit.at + edit.cut);
+}
 
 export interface Checkpoint {
   runId: string;

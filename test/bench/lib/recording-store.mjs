@@ -18,7 +18,7 @@ function checkpointBytes(value) {
 
 /** The serialized payload of a checkpoint as one string (what a single raw write stores). */
 function checkpointPayload(cp) {
-  return JSON.stringify([cp.step?.id, cp.step?.status, cp.step?.output, cp.run.state, cp.run.locals, cp.run.counters]);
+  return JSON.stringify([cp.step?.id, cp.step?.status, cp.step?.output, cp.run.state, cp.run.locals ?? cp.run.localsEdit, cp.run.counters]);
 }
 
 /**
@@ -59,7 +59,8 @@ export function replayCheckpoints(store, checkpoints) {
     const template = await store.getRun(checkpoints[0].runId);
     const id = `${template.id}-replayed-${++runs}`;
     const now = Date.now();
-    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: null, leaseExpiresAt: null });
+    // as the recorded run was created: its checkpoints' locals edits apply to the text they were made from
+    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: null, leaseExpiresAt: null, locals: null, state: 0, counters: null });
     const { fence } = await store.acquireLease(id, "bench", 60_000, now);
     return time(async () => {
       for (const cp of checkpoints) {

@@ -9,7 +9,7 @@
 import type { MachineContext } from "../machine.js";
 import { deserialize, finish, localOf, snapshot, snapshotLocals, UnserializableError, type Snapshot } from "../serialize.js";
 import type { EndpointDef } from "../services.js";
-import type { RunPatch, RunRecord } from "../store.js";
+import type { LocalsEdit, RunPatch, RunRecord } from "../store.js";
 import type { StepTools } from "../types.js";
 import { describeValue } from "../errors.js";
 
@@ -26,8 +26,27 @@ export function modeOf(def: EndpointDef, run: RunRecord, fresh: boolean): Mode {
 
 const NO_LOCALS: Snapshot = snapshot({});
 
-/** The part of a checkpoint's run patch that moves the resume point. */
-export type SavedPoint = Required<Pick<RunPatch, "state" | "locals" | "counters">>;
+/** The part of a checkpoint's run patch that moves the resume point (`locals` or an edit of them: none when unchanged). */
+export type SavedPoint = Required<Pick<RunPatch, "state" | "counters">> & Pick<RunPatch, "locals" | "localsEdit">;
+
+const NON_ASCII = /[^\x00-\x7f]/;
+/** An edit is sent when it hands over at least this many characters fewer than the whole text (it has three numbers too). */
+const EDIT_SAVES = 32;
+
+/**
+ * `next` as an edit of `stored` (see LocalsEdit): the part between their common start and common end.
+ * Null when that is not much smaller than `next`, or when a text is not ASCII (stores count characters differently).
+ */
+function editOf(stored: string, next: string): LocalsEdit | null {
+  if (next.length < EDIT_SAVES * 2 || NON_ASCII.test(next) || NON_ASCII.test(stored)) return null;
+  const shorter = Math.min(stored.length, next.length);
+  let at = 0;
+  while (at < shorter && stored.charCodeAt(at) === next.charCodeAt(at)) at++;
+  let tail = 0;
+  while (tail < shorter - at && stored.charCodeAt(stored.length - 1 - tail) === next.charCodeAt(next.length - 1 - tail)) tail++;
+  const text = next.slice(at, next.length - tail);
+  return text.length + EDIT_SAVES <= next.length ? { length: stored.length, at, cut: stored.length - at - tail, text } : null;
+}
 
 export class ResumePoint {
   state: number;
@@ -47,6 +66,8 @@ export class ResumePoint {
   /** …serialized at the first checkpoint (or as restored) */
   private stateLocals: Snapshot | null;
   private stateCounters: string | null;
+  /** the `locals` text the store holds (compiled mode): a checkpoint hands over only what changed in it */
+  private storedLocals: string | null;
 
   constructor(
     private readonly def: EndpointDef,
@@ -69,6 +90,7 @@ export class ResumePoint {
       this.stateCounters = null;
     }
     this.countersText = this.stateCounters;
+    this.storedLocals = mode === "compiled" ? run.locals : null;
   }
 
   /** The machine's `$`: assigning `$.state` enters a new resume point. */
@@ -107,7 +129,14 @@ export class ResumePoint {
       checkSize(text, `the captured locals of state ${this.state}`);
       if (this.stateCounters !== null) checkSize(this.stateCounters, "the step-id counters (one entry per distinct step id)");
       this.savedEntry = this.entry;
-      return { state: this.state, locals: text, counters: this.stateCounters };
+      const point: SavedPoint = { state: this.state, counters: this.stateCounters };
+      const stored = this.storedLocals;
+      this.storedLocals = text;
+      if (text === stored) return point;
+      const edit = stored === null ? null : editOf(stored, text);
+      if (edit) point.localsEdit = edit;
+      else point.locals = text;
+      return point;
     };
     const text = finish(locals);
     return typeof text === "string" ? saved(text) : text.then(saved);

@@ -8,6 +8,7 @@
  */
 
 import {
+  applyLocalsEdit,
   isFinished,
   isWakeable,
   type Checkpoint,
@@ -97,6 +98,11 @@ class MemoryStore implements Store {
   async checkpoint(cp: Checkpoint) {
     const run = this.runs.get(cp.runId);
     if (!run || run.fence !== cp.fence) return false;
+    const { localsEdit, ...patch } = cp.run;
+    if (localsEdit && run.status !== "cancelled") {
+      if (run.locals?.length !== localsEdit.length) return false;
+      patch.locals = applyLocalsEdit(run.locals, localsEdit);
+    }
     if (cp.step) {
       let steps = this.steps.get(cp.runId);
       if (!steps) this.steps.set(cp.runId, (steps = new Map()));
@@ -106,7 +112,7 @@ class MemoryStore implements Store {
       this.changed(cp.runId);
       return false;
     }
-    Object.assign(run, cp.run, { updatedAt: cp.now ?? Date.now() });
+    Object.assign(run, patch, { updatedAt: cp.now ?? Date.now() });
     if (cp.wait) {
       this.removeWait(cp.wait.runId, cp.wait.stepId);
       this.addWait(cp.wait);

@@ -36,7 +36,7 @@ import { migrate } from "./postgres-schema.js";
 import { dueAndFree, queuedForm, slotFree, type SlotDialect } from "./sql-concurrency.js";
 import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
-  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, patchColumns,
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, editedLocals, eventFromRow, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
 } from "./sql-rows.js";
 
@@ -209,8 +209,12 @@ class PostgresStore implements Store {
     const unlessCancelled = (column: string, value: string) => `${column} = CASE WHEN status = 'cancelled' THEN ${column} ELSE ${value} END`;
     const sets = [...columns.map((c, i) => unlessCancelled(c, arg(values[i]))), unlessCancelled("updated_at", "$3")];
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
+    const edit = cp.run.localsEdit;
+    if (edit) sets.push(unlessCancelled("locals", editedLocals(edit, arg)));
+    // an edit applies to the text it was made from only (see LocalsEdit); a cancelled run keeps its locals anyway
+    const where = `id = $1 AND fence = $2${edit ? ` AND (status = 'cancelled' OR length(locals) = ${arg(edit.length)})` : ""}`;
     // Steps and waits are inserted FROM the run update's result: a stale fence yields no row, so no insert.
-    const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE id = $1 AND fence = $2 RETURNING status, concurrency_key)`];
+    const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE ${where} RETURNING status, concurrency_key)`];
     if (cp.step) {
       const row = stepValues(cp.step).map((v, i) => `${arg(v)}::${STEP_TYPES[i]}`);
       ctes.push(`step AS (INSERT INTO ${this.#t.steps} (${STEP_COLUMNS.join(", ")}) SELECT ${row.join(", ")} FROM run ${STEP_ON_CONFLICT})`);

@@ -3,7 +3,7 @@
  * same snake_case columns; Postgres returns BIGINT columns as strings, so every
  * numeric column goes through `Number()`.
  */
-import type { EventRecord, RunPatch, RunRecord, StepRecord, WaitRecord } from "../store.js";
+import type { EventRecord, LocalsEdit, RunPatch, RunRecord, StepRecord, WaitRecord } from "../store.js";
 
 type Row = Record<string, unknown>;
 
@@ -113,7 +113,7 @@ export function eventValues(e: EventRecord): unknown[] {
   return [e.id, e.name, e.data, e.ts];
 }
 
-const PATCH_COLUMNS: { [K in keyof Required<RunPatch>]: string } = {
+const PATCH_COLUMNS: { [K in Exclude<keyof RunPatch, "localsEdit">]-?: string } = {
   status: "status",
   state: "state",
   locals: "locals",
@@ -124,11 +124,19 @@ const PATCH_COLUMNS: { [K in keyof Required<RunPatch>]: string } = {
   version: "version",
 };
 
-/** The columns a patch sets (keys whose value is `undefined` are left alone) and their values. */
+/**
+ * The new `locals` an edit makes of the stored one, as an SQL expression (`param` writes a parameter's
+ * placeholder); SQLite's and Postgres' `substr` both count characters, from 1.
+ */
+export function editedLocals(edit: LocalsEdit, param: (value: unknown) => string): string {
+  return `substr(locals, 1, CAST(${param(edit.at)} AS integer)) || CAST(${param(edit.text)} AS text) || substr(locals, CAST(${param(edit.at + edit.cut + 1)} AS integer))`;
+}
+
+/** The columns a patch sets (keys whose value is `undefined` are left alone, and so is `localsEdit`) and their values. */
 export function patchColumns(patch: RunPatch): { columns: string[]; values: unknown[] } {
   const columns: string[] = [];
   const values: unknown[] = [];
-  for (const key of Object.keys(PATCH_COLUMNS) as (keyof RunPatch)[]) {
+  for (const key of Object.keys(PATCH_COLUMNS) as (keyof typeof PATCH_COLUMNS)[]) {
     if (patch[key] === undefined) continue;
     columns.push(PATCH_COLUMNS[key]);
     values.push(patch[key]);

@@ -22,7 +22,7 @@ import { ChangeHub } from "./change-hub.js";
 import { dueAndFree, queuedForm, slotFree, type SlotDialect } from "./sql-concurrency.js";
 import { cursorSql, listRunsSql, WAKEABLE_STEPS, type ListRunsDialect, type RunCursor } from "./sql-inspection.js";
 import {
-  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, eventFromRow, eventValues, patchColumns,
+  EVENT_COLUMNS, RUN_COLUMNS, STEP_COLUMNS, STEP_ON_CONFLICT, WAIT_COLUMNS, WAIT_ON_CONFLICT, editedLocals, eventFromRow, eventValues, patchColumns,
   runFromRow, runValues, stepFromRow, stepValues, waitFromRow, waitValues,
 } from "./sql-rows.js";
 import { openSqlite, type SqliteDb } from "./sqlite-driver.js";
@@ -160,12 +160,18 @@ class SqliteStore implements Store {
     const db = await this.#open();
     const { columns, values } = patchColumns(cp.run);
     const sets = [...columns.map((c) => `${c} = ?`), "rev = rev + 1", "updated_at = ?"];
+    values.push(Date.now());
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
+    const edit = cp.run.localsEdit;
+    if (edit) sets.push(`locals = ${editedLocals(edit, (value) => (values.push(value), "?"))}`);
+    values.push(cp.runId, cp.fence);
+    // an edit applies to the text it was made from only (see LocalsEdit)
+    const where = `id = ? AND fence = ? AND status <> 'cancelled'${edit ? ` AND length(locals) = ${(values.push(edit.length), "?")}` : ""}`;
     const written = await db.write(() => {
       // The fenced run update goes first: a stale writer fails here, before writing anything else.
       const row = db.get<{ status: string; wake_at: number | null; concurrency_key: string | null }>(
-        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND fence = ? AND status <> 'cancelled' RETURNING status, wake_at, concurrency_key`,
-        [...values, Date.now(), cp.runId, cp.fence],
+        `UPDATE runs SET ${sets.join(", ")} WHERE ${where} RETURNING status, wake_at, concurrency_key`,
+        values,
       );
       if (!row) {
         // a cancelled run keeps the outcome of the step attempt that was in flight, and nothing else;

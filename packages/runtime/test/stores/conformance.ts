@@ -11,6 +11,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.js";
+import { applyLocalsEdit } from "../../src/store.js";
 import { eventMatcher, matchKey } from "../../src/events.js";
 import { describeRunControlCases } from "./run-control-cases.js";
 import { describeStreamConformance } from "./conformance-streams.js";
@@ -334,6 +335,34 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(await store.listSteps(run.id)).toEqual([]);
         expect(await store.findWaits("order/paid", Date.now() + 1000)).toEqual([]);
         expect(await store.checkpoint({ runId: "no-such-run", fence: 1, run: { state: 1 } })).toBe(false);
+      });
+
+      it("a locals edit changes the stored text in place, and applies only to the text it was made from", async () => {
+        const { store } = await setup();
+        const locals = '[{"cart":1,"i":3},{"items":2},["a","b","c"],9]';
+        const run = await insert(store, { fence: 1, locals, state: 2 });
+        // "i":3 → "i":14, with the step it settles and the resume point
+        const edit = { length: locals.length, at: locals.indexOf("3}"), cut: 1, text: "14" };
+        const edited = applyLocalsEdit(locals, edit);
+        expect(edited).toBe('[{"cart":1,"i":14},{"items":2},["a","b","c"],9]');
+        expect(await store.checkpoint({ runId: run.id, fence: 1, step: makeStep(run.id, "s1"), run: { state: 3, localsEdit: edit, stepsDone: 1 } })).toBe(true);
+        expect(await store.getRun(run.id)).toMatchObject({ locals: edited, state: 3, stepsDone: 1 });
+        // the same edit again (a retry after a commit whose answer was lost): the text has another length now
+        expect(await store.checkpoint({ runId: run.id, fence: 1, step: makeStep(run.id, "s2"), run: { state: 4, localsEdit: edit, stepsDone: 2 } })).toBe(false);
+        expect(await store.getRun(run.id)).toMatchObject({ locals: edited, state: 3, stepsDone: 1 });
+        expect(await store.getStep(run.id, "s2")).toBeNull();
+        // at the end, and removing characters
+        const shorter = { length: edited.length, at: edited.length - 3, cut: 2, text: "" };
+        expect(await store.checkpoint({ runId: run.id, fence: 1, run: { localsEdit: shorter } })).toBe(true);
+        expect((await store.getRun(run.id))!.locals).toBe('[{"cart":1,"i":14},{"items":2},["a","b","c"]]');
+        // a cancelled run keeps the step outcome in flight, and its locals
+        const now = Date.now();
+        await store.cancelRun(run.id, "cancelled", now);
+        const last = (await store.getRun(run.id))!.locals!;
+        const late = { length: last.length, at: 0, cut: 1, text: "{" };
+        expect(await store.checkpoint({ runId: run.id, fence: 1, step: makeStep(run.id, "s3"), run: { localsEdit: late } })).toBe(false);
+        expect((await store.getRun(run.id))!.locals).toBe(last);
+        expect(await store.getStep(run.id, "s3")).not.toBeNull();
       });
 
       it("upserts a step by id (a retry updates it) and listSteps keeps start order", async () => {
