@@ -35,7 +35,10 @@ describe("plain handler (replay mode)", () => {
   });
 
   test("sleep suspends with 303 and the poll URL returns the final Response", async () => {
-    const { inngest } = testClient();
+    // The clock moves only when the test says: on the real one, a process stalled 50 ms before the sleep is
+    // checked finds it already past and finishes inline (200, no suspension).
+    let now = Date.now();
+    const { inngest } = testClient(withClock({}, { ...realClock, now: () => now }));
     const handler = inngest.endpoint(async () => {
       const a = await step.run("a", () => 1);
       await step.sleep("nap", "50ms");
@@ -45,6 +48,7 @@ describe("plain handler (replay mode)", () => {
     const first = await handler(req("/api/sleep"));
     expect(first.status).toBe(303);
     expect(first.headers.get("location")).toMatch(/^\/api\/sleep\?__durable=[\w-]+\.[\w-]+$/);
+    now += 50;
     const final = await follow(handler, first);
     expect(final.status).toBe(201);
     expect(final.headers.get("x-custom")).toBe("yes");

@@ -4,7 +4,7 @@ import type { Checkpoint, LocalsEdit } from "../src/store.js";
 import { deserialize } from "../src/serialize.js";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
-import { parallelMachine, pricesMachine, recreatingMachine, unsaveableMachine } from "./machines.js";
+import { GO, parallelMachine, pricesMachine, recreatingMachine, unsaveableMachine } from "./machines.js";
 
 afterEach(closeClients);
 
@@ -25,12 +25,13 @@ function counting(store: Store) {
 }
 
 describe("compiled machines", () => {
-  test("run a loop of steps and a sleep; every step once, case 0 once", async () => {
+  test("run a loop of steps and a wait; every step once, case 0 once", async () => {
     const probe = { entries: 0, priced: [] as string[] };
     const { inngest } = testClient();
-    const handler = inngest.endpoint(pricesMachine(probe));
+    const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
     const first = await handler(req("/api/prices?id=1&id=2&id=3"));
     expect(first.status).toBe(303);
+    await inngest.send(GO);
     const final = await follow(handler, first);
     expect(await final.json()).toEqual({ total: 60 });
     expect(probe).toEqual({ entries: 1, priced: ["1", "2", "3"] });
@@ -40,13 +41,15 @@ describe("compiled machines", () => {
     const probe = { entries: 0, priced: [] as string[] };
     const { store, calls } = counting(memoryStore());
     const { inngest } = testClient({ store });
-    const handler = inngest.endpoint(pricesMachine(probe));
+    const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
     const first = await handler(req("/api/prices?id=1&id=2&id=3&id=4&id=5"));
+    expect(first.status).toBe(303);
+    await inngest.send(GO);
     for (const key of Object.keys(calls)) delete calls[key];
     const final = await follow(handler, first);
     expect(await final.json()).toEqual({ total: 150 });
     expect(calls.listSteps ?? 0).toBe(0);
-    expect(calls.getStep ?? 0).toBe(1); // the sleep at state 2
+    expect(calls.getStep ?? 0).toBe(1); // the wait at state 2
     expect(calls.checkpoint).toBe(1); // the final Response
   });
 
@@ -85,9 +88,12 @@ describe("compiled machines", () => {
     const probe = { entries: 0, priced: [] as string[] };
     const { store, calls } = counting(memoryStore());
     const { inngest } = testClient({ store });
-    const handler = inngest.endpoint(pricesMachine(probe));
-    await follow(handler, await handler(req("/api/prices?id=1&id=2&id=3")));
-    // 3 price steps + the sleep's registration (with the suspension) + the final Response
+    const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
+    const first = await handler(req("/api/prices?id=1&id=2&id=3"));
+    expect(first.status).toBe(303);
+    await inngest.send(GO);
+    await follow(handler, first);
+    // 3 price steps + the wait's registration (with the suspension) + the final Response
     expect(calls.checkpoint).toBe(5);
     expect(calls.createRun).toBe(1);
   });
@@ -98,8 +104,10 @@ describe("compiled machines", () => {
     const a = testClient({ store, leaseMs: 60_000 });
     const crashOn = "3";
     const handlerA = a.inngest.endpoint(
-      pricesMachine(probe, "v1", (id) => {
-        if (id === crashOn) void a.inngest.close(); // the process "dies" during step 3
+      pricesMachine(probe, {
+        beforePrice: (id) => {
+          if (id === crashOn) void a.inngest.close(); // the process "dies" during step 3
+        },
       }),
     );
     const headers = { "idempotency-key": "order-1" };
@@ -121,12 +129,13 @@ describe("compiled machines", () => {
     const store = memoryStore();
     const probe = { entries: 0, priced: [] as string[] };
     const a = testClient({ store });
-    const first = await a.inngest.endpoint(pricesMachine(probe, "v1"))(req("/api/prices?id=1&id=2"));
+    const first = await a.inngest.endpoint(pricesMachine(probe, { waitForGo: true }))(req("/api/prices?id=1&id=2"));
     expect(first.status).toBe(303);
     await a.inngest.close();
 
     const b = testClient({ store });
-    const handlerB = b.inngest.endpoint(pricesMachine(probe, "v2"));
+    const handlerB = b.inngest.endpoint(pricesMachine(probe, { version: "v2", waitForGo: true }));
+    await b.inngest.send(GO);
     const final = await follow(handlerB, first);
     expect(await final.json()).toEqual({ total: 30 });
     expect(probe.priced).toEqual(["1", "2"]); // served from the memo
@@ -140,23 +149,28 @@ describe("compiled machines", () => {
     const a = testClient({ store });
     // v1 "dies" during step 2: closed before its own scheduler could finish the run (it would, as v1)
     const first = await a.inngest.endpoint(
-      pricesMachine(probe, "v1", (id) => {
-        if (id === "2") void a.inngest.close();
+      pricesMachine(probe, {
+        beforePrice: (id) => {
+          if (id === "2") void a.inngest.close();
+        },
       }),
     )(req("/api/prices?id=1&id=2"));
     expect(first.status).toBe(303);
     const runId = first.headers.get("x-durable-run-id")!;
     const b = testClient({ store });
-    const final = await follow(b.inngest.endpoint(pricesMachine(probe, "v2")), first);
+    const final = await follow(b.inngest.endpoint(pricesMachine(probe, { version: "v2" })), first);
     expect(await final.json()).toEqual({ total: 30 });
     expect((await store.getRun(runId))!.version).toBeNull();
   });
 
-  test("Promise.all of steps: both committed, then the sleep suspends", async () => {
+  test("Promise.all of steps: both committed, then the wait suspends", async () => {
     const ran: string[] = [];
     const { inngest } = testClient();
     const handler = inngest.endpoint(parallelMachine(ran));
-    const final = await follow(handler, await handler(req("/api/parallel")));
+    const first = await handler(req("/api/parallel"));
+    expect(first.status).toBe(303);
+    await inngest.send(GO);
+    const final = await follow(handler, first);
     expect(await final.json()).toEqual({ sum: 3 });
     expect(ran.sort()).toEqual(["a", "b"]);
   });
@@ -185,9 +199,12 @@ describe("compiled machines", () => {
     });
     const { inngest } = testClient({ store });
     const handler = inngest.endpoint(recreatingMachine(probe));
-    const final = await follow(handler, await handler(req("/api/r")));
+    const first = await handler(req("/api/r"));
+    expect(first.status).toBe(303);
+    await inngest.send(GO);
+    const final = await follow(handler, first);
     expect(await final.json()).toEqual({ a: "6:a", b: "6:b" });
-    // made by the first execution, and again by the one that resumed after the sleep
+    // made by the first execution, and again by the one that resumed after the event
     expect(probe.made).toBe(2);
     expect(saved.length).toBeGreaterThan(0);
     for (const locals of saved) {

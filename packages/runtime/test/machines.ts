@@ -7,8 +7,24 @@ import type { MachineDefinition } from "@durable-endpoints/runtime";
 
 type Locals = Record<string, any>;
 
-/** machine.ts's example: a loop of "price" steps, then a sleep. `probe` counts what really ran. */
-export function pricesMachine(probe: { entries: number; priced: string[] }, version = "v1", beforePrice?: (id: string) => void): MachineDefinition {
+/**
+ * What the runs below wait for: an event, sent by the test once the run has suspended. Not a short sleep: one
+ * already past when it is checked finishes inline (a process stalled that long answers 200, never resuming from
+ * the store), so a test that needs the run to suspend and resume waits for this instead.
+ */
+export const GO = { name: "test/go" };
+export const WAIT_FOR_GO = { event: GO.name, timeout: "1h" };
+
+export interface PricesOptions {
+  version?: string;
+  /** called in each "price" step before it records its id */
+  beforePrice?: (id: string) => void;
+  /** end with a wait for {@link GO} (the run always suspends there) instead of the 30 ms sleep */
+  waitForGo?: boolean;
+}
+
+/** machine.ts's example: a loop of "price" steps, then a sleep (or a wait for GO). `probe` counts what really ran. */
+export function pricesMachine(probe: { entries: number; priced: string[] }, { version = "v1", beforePrice, waitForGo = false }: PricesOptions = {}): MachineDefinition {
   return {
     durable: 1,
     id: "test/prices.ts#handler",
@@ -17,7 +33,7 @@ export function pricesMachine(probe: { entries: number; priced: string[] }, vers
     live: { 1: ["ids", "total", "i"], 2: ["total"] },
     steps: [
       { id: "price", kind: "run", line: 6, state: 1 },
-      { id: "cool-down", kind: "sleep", line: 9, state: 2 },
+      waitForGo ? { id: "go", kind: "waitForEvent", line: 9, state: 2 } : { id: "cool-down", kind: "sleep", line: 9, state: 2 },
     ],
     async resume($, req) {
       const L = $.locals as Locals;
@@ -47,14 +63,15 @@ export function pricesMachine(probe: { entries: number; priced: string[] }, vers
             $.state = 3;
             continue;
           case 2:
-            await $.step.sleep("cool-down", "30ms");
+            if (waitForGo) await $.step.waitForEvent("go", WAIT_FOR_GO);
+            else await $.step.sleep("cool-down", "30ms");
             return Response.json({ total: L.total });
         }
     },
   };
 }
 
-/** `const [a, b] = await Promise.all([step.run("a"), step.run("b")]); await step.sleep(…); return a + b` */
+/** `const [a, b] = await Promise.all([step.run("a"), step.run("b")]); await step.waitForEvent("go", …); return a + b` */
 export function parallelMachine(ran: string[]): MachineDefinition {
   return {
     durable: 1,
@@ -77,7 +94,7 @@ export function parallelMachine(ran: string[]): MachineDefinition {
             $.state = 2;
           }
           case 2:
-            await $.step.sleep("wait", "20ms");
+            await $.step.waitForEvent("go", WAIT_FOR_GO);
             return Response.json({ sum: L.sum });
         }
     },
@@ -133,7 +150,7 @@ export function recreatingMachine(probe: { made: number }): MachineDefinition {
     recreate: { key: [], sock: ["key"] },
     steps: [
       { id: "a", kind: "run", line: 3, state: 1 },
-      { id: "pause", kind: "sleep", line: 4, state: 2 },
+      { id: "go", kind: "waitForEvent", line: 4, state: 2 },
     ],
     async resume($) {
       const L = $.locals as Locals;
@@ -149,7 +166,7 @@ export function recreatingMachine(probe: { made: number }): MachineDefinition {
           L.a = await $.step.run("a", () => sock().send("a"));
           $.state = 2;
         case 2:
-          await $.step.sleep("pause", "10ms");
+          await $.step.waitForEvent("go", WAIT_FOR_GO);
           return Response.json({ a: L.a, b: sock().send("b") });
       }
       throw new Error("bad state");

@@ -125,11 +125,13 @@ describe("retries", () => {
     let failed = false;
     const { inngest } = testClient({ backoff: { initial: 5, max: 5 } });
     const handler = inngest.endpoint(
-      pricesMachine(probe, "v1", (id) => {
-        if (id === "2" && !failed) {
-          failed = true;
-          throw new Error("transient");
-        }
+      pricesMachine(probe, {
+        beforePrice: (id) => {
+          if (id === "2" && !failed) {
+            failed = true;
+            throw new Error("transient");
+          }
+        },
       }),
     );
     const final = await follow(handler, await handler(req("/api/prices?id=1&id=2&id=3")));

@@ -10,6 +10,7 @@ import { step, type MachineDefinition } from "@durable-endpoints/runtime";
 import { startPgProxy } from "../../../test/support/pg-proxy.mjs";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
 import { closeClients, removeTestStores, follow, req, storeKinds, testClient, testSchema, type StoreKind } from "./helpers.js";
+import { GO, WAIT_FOR_GO } from "./machines.js";
 
 afterEach(closeClients);
 afterAll(removeTestStores);
@@ -19,14 +20,14 @@ const kinds = Object.keys(storeKinds) as StoreKind[];
 /**
  * What the transform emits for:
  *   const a = await step.run("a", () => 1);
- *   await step.sleep("nap", "50ms");
+ *   await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
  *   const b = await step.run("b", () => a + 1);
  *   return Response.json({ a, b });
  */
-function napMachine(ran: string[]): MachineDefinition {
+function waitingMachine(ran: string[]): MachineDefinition {
   return {
     durable: 1,
-    id: "test/nap.ts#handler",
+    id: "test/wait.ts#handler",
     name: "handler",
     version: "n1",
     live: { 1: [], 2: ["a"], 3: ["a"] },
@@ -40,7 +41,7 @@ function napMachine(ran: string[]): MachineDefinition {
             L.a = await $.step.run("a", () => (ran.push("a"), 1));
             $.state = 2;
           case 2:
-            await $.step.sleep("nap", "50ms");
+            await $.step.waitForEvent("go", WAIT_FOR_GO);
             $.state = 3;
           case 3: {
             const b = await $.step.run("b", () => (ran.push("b"), L.a! + 1));
@@ -52,17 +53,18 @@ function napMachine(ran: string[]): MachineDefinition {
 }
 
 describe("transient store errors (postgres, connection cut)", () => {
-  test("a cut while reading a step after a sleep abandons that execution; the run is retried and completes", async () => {
+  test("a cut while reading a step after a wait abandons that execution; the run is retried and completes", async () => {
     const proxy = await startPgProxy({ target: testPostgresUrl() });
     try {
       const { inngest } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 300, pollMs: 500 });
       const ran: string[] = [];
-      const handler = inngest.endpoint(napMachine(ran));
+      const handler = inngest.endpoint(waitingMachine(ran));
       const request = () => req("/api/nap", { headers: { "idempotency-key": "nap-1" } });
       const first = await handler(request());
       expect(first.status).toBe(303);
-      // the resume after the sleep reads the sleep's step: that connection drops
+      // the resume after the event reads the wait's step: that connection drops
       const cut = proxy.fault({ before: /FROM "[^"]+"\.steps WHERE run_id = \$1 AND id = \$2/ });
+      await inngest.send(GO);
       const final = await follow(handler, first);
       await cut.fired;
       expect(final.status).toBe(200);
