@@ -68,6 +68,10 @@ const docOf = (target: Page, selector: string) =>
 const sourceText = () => docOf(page, "#source");
 const outputText = () => docOf(page, "#output");
 const runStatus = (mode: "compiled" | "replay") => testId(`${mode}-status`).textContent();
+/** Waits until the compiled run and the replayed one both show `status`. */
+async function bothReach(status: string): Promise<void> {
+  for (const mode of ["compiled", "replay"] as const) await expect.poll(() => runStatus(mode), { timeout: RUN_TIMEOUT }).toBe(status);
+}
 
 describe.skipIf("missing" in chrome)("playground", () => {
   it("loads with the first example compiled: generated machine, state table, graph", async () => {
@@ -146,8 +150,7 @@ describe.skipIf("missing" in chrome)("playground", () => {
   it("runs a handler in the browser: steps, a fast-forwarded sleep, the response", async () => {
     await pickExample("loop");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
     const timeline = await testId("compiled-timeline").innerText();
     expect(timeline).toMatch(/step "price" completed/);
     expect(timeline).toMatch(/step "price:1" completed|step "price" completed[\s\S]*step "price" completed/);
@@ -159,14 +162,12 @@ describe.skipIf("missing" in chrome)("playground", () => {
   it("crashes after a step, resumes in a new process: compiled re-runs nothing, replay re-runs the prefix", async () => {
     await pickExample("query-params");
     await testId("state-table").getByTestId("crash-load-user").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("crashed");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("crashed");
+    await bothReach("crashed");
     expect(await testId("compiled-timeline").innerText()).toMatch(/process A killed right after "load-user"/);
     await shot("04-crashed");
 
     await testId("resume").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
 
     const compiled = await testId("compiled-timeline").innerText();
     expect(compiled).toMatch(/process B took the run over/);
@@ -182,22 +183,19 @@ describe.skipIf("missing" in chrome)("playground", () => {
   it("waits for an event sent from the panel", async () => {
     await pickExample("wait-for-event");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("waiting");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("waiting");
+    await bothReach("waiting");
     expect(await testId("event-name").inputValue()).toBe("approval/received");
     expect(JSON.parse(await testId("event-data").inputValue())).toMatchObject({ requestId: "r_1" });
     await shot("06-waiting");
     await testId("send-event").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/"status":"paid"/);
   });
 
   it("streams a response: chunk after chunk on the timeline, event ids assigned, then the run's stored response", async () => {
     await pickExample("streamed-response");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
     const timeline = await testId("compiled-timeline").innerText();
     expect(timeline).toMatch(/step "build-prompt" completed[\s\S]*200 — streaming/);
     expect(timeline).toMatch(/chunk 1[\s\S]*id: 1-0\s+data: \{"token":"Explain "\}[\s\S]*chunk 2[\s\S]*id: 1-\d+/);
@@ -208,8 +206,7 @@ describe.skipIf("missing" in chrome)("playground", () => {
   it("retries a failing step with back-off fast-forwarded, then the handler's catch runs", async () => {
     await pickExample("try-catch");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
     const timeline = await testId("compiled-timeline").innerText();
     expect(timeline).toMatch(/step "risky-operation" attempt 1 failed; retry in .*fast-forwarded[\s\S]*upstream is down/);
     expect(timeline).toMatch(/step "risky-operation" failed for good \(after 3 failed attempts\)/);
@@ -223,11 +220,9 @@ describe.skipIf("missing" in chrome)("playground", () => {
     expect(await testId("state-table").innerText()).toMatch(/weather[\s\S]*events/);
     await testId("crash").selectOption("events");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("crashed");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("crashed");
+    await bothReach("crashed");
     await testId("resume").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/"report":"2 events, clear sky"/);
     expect(await testId("compiled-rerun").getAttribute("data-count")).toBe("0");
   });
@@ -249,11 +244,9 @@ export const handler = inngest.endpoint(async (req: Request) => {
     await testId("body").fill('{"n": 21}');
     await testId("crash").selectOption("first");
     await testId("run").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("crashed");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("crashed");
+    await bothReach("crashed");
     await testId("resume").click();
-    await expect.poll(() => runStatus("compiled"), { timeout: RUN_TIMEOUT }).toBe("done");
-    await expect.poll(() => runStatus("replay"), { timeout: RUN_TIMEOUT }).toBe("done");
+    await bothReach("done");
     expect(await testId("compiled-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
     expect(await testId("replay-timeline").innerText()).toMatch(/200[\s\S]*\{"doubled":42,"first":1\}/);
   });
