@@ -71,10 +71,13 @@ describe("compiled machines", () => {
       },
     });
     const ids = Array.from({ length: 30 }, (_, i) => String(i + 1));
-    const handler = testClient({ store }).inngest.endpoint(pricesMachine(probe));
+    const handler = testClient({ store }).inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
     const first = await handler(req(`/api/prices?${ids.map((id) => `id=${id}`).join("&")}`));
+    expect(first.status).toBe(303);
     // a new client over the same store (another process) answers the poll
-    const final = await follow(testClient({ store }).inngest.endpoint(pricesMachine(probe)), first);
+    const other = testClient({ store }).inngest;
+    await other.send(GO);
+    const final = await follow(other.endpoint(pricesMachine(probe, { waitForGo: true })), first);
     expect(await final.json()).toEqual({ total: 4650 });
     // the "price" checkpoints after the first: an edit of the few characters that changed (total, i), not the ids again
     // (not all: devalue writes equal numbers once, so when total and i part, its indexes move)
