@@ -163,24 +163,10 @@ export class Checkpoints {
    * committed. Rejects with LOST when the run is no longer ours, or with the
    * error that made the checkpoint impossible (unsaveable locals, a limit).
    */
-  write(cp: CheckpointWrite, { settled = false, withState = true }: WriteOptions = {}): Promise<void> {
-    const commit = async () => {
-      try {
-        // once cancelled, only the outcomes of step.run attempts in flight are still written
-        if (this.lostRun || (this.cancelledRun && !settled)) throw LOST;
-        let patch = this.runPatch(settled, withState);
-        if (patch instanceof Promise) patch = await patch;
-        const run = { ...patch, ...cp.run };
-        const ok = await this.commit({ ...cp, run, runId: this.run.id, fence: this.fence });
-        if (!ok) {
-          await this.refused();
-          throw LOST;
-        }
-        if (run.status !== undefined) this.written = { status: run.status, wakeAt: run.wakeAt };
-      } finally {
-        this.queued--;
-      }
-    };
+  write(cp: CheckpointWrite, options?: WriteOptions): Promise<void> {
+    const settled = options?.settled === true;
+    const withState = options?.withState !== false;
+    const commit = () => this.commit(cp, settled, withState);
     // checkpoints commit one after the other, whatever became of the previous one
     const done = this.queued === 0 ? commit() : this.writes.then(commit, commit);
     this.queued++;
@@ -191,19 +177,42 @@ export class Checkpoints {
   /**
    * One checkpoint. A transient store error is retried while our lease surely
    * holds (the fence makes a late retry harmless): a short outage must not
-   * cost a step body that already ran. False when we were fenced out.
+   * cost a step body that already ran. Throws LOST when we were fenced out.
    */
-  private async commit(checkpoint: Omit<Checkpoint, "now">): Promise<boolean> {
-    const { clock } = this.services;
-    for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
-      try {
-        return await this.store.checkpoint({ ...checkpoint, now: clock.now() });
-      } catch (error) {
-        const what = `${checkpoint.step ? `the outcome of step "${checkpoint.step.id}"` : "the run's progress"} could not be stored`;
-        if (!isTransientStoreError(error) || this.lostRun || clock.now() + delay >= this.leaseUntil - this.margin()) this.storeFailed(error, what);
-        this.services.logger.warn(`[durable] run ${this.run.id}: ${what}, trying again`, error);
-        await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), delay));
+  private async commit(cp: CheckpointWrite, settled: boolean, withState: boolean): Promise<void> {
+    try {
+      // once cancelled, only the outcomes of step.run attempts in flight are still written
+      if (this.lostRun || (this.cancelledRun && !settled)) throw LOST;
+      let run = this.runPatch(settled, withState);
+      if (run instanceof Promise) run = await run;
+      if (cp.run) Object.assign(run, cp.run);
+      const { clock } = this.services;
+      // one shape for every checkpoint (a spread of `cp` would make one per kind of write)
+      const checkpoint: Checkpoint = {
+        runId: this.run.id, fence: this.fence, now: clock.now(), run, step: cp.step, wait: cp.wait, matcher: cp.matcher,
+        releaseLease: cp.releaseLease, dueIfCompleted: cp.dueIfCompleted,
+      };
+      for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
+        let ok: boolean;
+        try {
+          ok = await this.store.checkpoint(checkpoint);
+        } catch (error) {
+          const what = `${cp.step ? `the outcome of step "${cp.step.id}"` : "the run's progress"} could not be stored`;
+          if (!isTransientStoreError(error) || this.lostRun || clock.now() + delay >= this.leaseUntil - this.margin()) this.storeFailed(error, what);
+          this.services.logger.warn(`[durable] run ${this.run.id}: ${what}, trying again`, error);
+          await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), delay));
+          checkpoint.now = clock.now();
+          continue;
+        }
+        if (!ok) {
+          await this.refused();
+          throw LOST;
+        }
+        if (run.status !== undefined) this.written = { status: run.status, wakeAt: run.wakeAt };
+        return;
       }
+    } finally {
+      this.queued--;
     }
   }
 
@@ -213,10 +222,10 @@ export class Checkpoints {
   }
 
   /** Throws past `maxStateBytes`, naming what was too large. */
-  checkSize(text: string, what: string): void {
+  readonly checkSize = (text: string, what: string): void => {
     const max = this.services.limits.maxStateBytes;
     if (text.length > max) throw new Error(`${what} is ${text.length} bytes serialized, more than the limit of ${max} (maxStateBytes)`);
-  }
+  };
 
   /** The run fields a checkpoint writes. */
   private runPatch(settled: boolean, withState: boolean): RunPatch | Promise<RunPatch> {
@@ -231,8 +240,8 @@ export class Checkpoints {
     // no longer accounts for the steps recorded since (version null never matches a machine)
     if (this.mode === "replay" && this.run.version !== null) patch.version = null;
     if (!withState) return patch;
-    const point = this.point.unsaved((text, what) => this.checkSize(text, what));
+    const point = this.point.unsaved(this.checkSize);
     if (point === null) return patch;
-    return point instanceof Promise ? point.then((saved) => ({ ...patch, ...saved })) : { ...patch, ...point };
+    return point instanceof Promise ? point.then((saved) => Object.assign(patch, saved)) : Object.assign(patch, point);
   }
 }

@@ -281,7 +281,11 @@ export class Steps {
 
   private record(id: string, kind: StepRecord["kind"], status: StepRecord["status"], fields: Partial<StepRecord>): StepRecord {
     const now = this.services.clock.now();
-    return { runId: this.runId, id, kind, status, attempts: 0, output: null, wakeAt: null, startedAt: now, updatedAt: now, ...fields };
+    // every field named: one object shape for every step record (a spread of `fields` would make several)
+    return {
+      runId: this.runId, id, kind, status, attempts: fields.attempts ?? 0, output: fields.output ?? null, wakeAt: fields.wakeAt ?? null,
+      startedAt: fields.startedAt ?? now, updatedAt: now,
+    };
   }
 
   private stepError(stepId: string, output: string): StepError {

@@ -98,10 +98,12 @@ class MemoryStore implements Store {
   async checkpoint(cp: Checkpoint) {
     const run = this.runs.get(cp.runId);
     if (!run || run.fence !== cp.fence) return false;
-    const { localsEdit, ...patch } = cp.run;
-    if (localsEdit && run.status !== "cancelled") {
-      if (run.locals?.length !== localsEdit.length) return false;
-      patch.locals = applyLocalsEdit(run.locals, localsEdit);
+    let patch = cp.run;
+    const edit = patch.localsEdit;
+    if (edit && run.status !== "cancelled") {
+      if (run.locals?.length !== edit.length) return false;
+      const { localsEdit, ...rest } = patch;
+      patch = { ...rest, locals: applyLocalsEdit(run.locals, edit) };
     }
     if (cp.step) {
       let steps = this.steps.get(cp.runId);
