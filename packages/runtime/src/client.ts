@@ -22,6 +22,8 @@ import type { Duration, EndpointHandler, EndpointOptions, EventPayload } from ".
 
 /** Plain handlers' request paths the client keeps an endpoint for (the most recently used). */
 const TRACKED_PATHS = 1000;
+/** The longest the first claim of a scheduler started by a request waits for that request's answer. */
+const FIRST_CLAIM_MS = 100;
 /** A plain handler's endpoint is named by its request path: a longer one is 414. */
 const MAX_PLAIN_PATH = 2048;
 
@@ -96,6 +98,8 @@ export class Inngest {
   private storePromise: Promise<Store> | null = null;
   private signer: TokenSigner | null = null;
   private started = false;
+  /** the scheduler was started by a request: its first claim waits for that request's answer */
+  private claimWhenAnswered = false;
 
   constructor(options: InngestOptions) {
     if (!options || typeof options.id !== "string" || options.id === "") {
@@ -114,7 +118,12 @@ export class Inngest {
       closing: this.closer.signal,
       endpoints: this.endpoints,
       store: () => this.store(),
-      use: () => this.use(),
+      use: (request) => this.use(request),
+      answered: () => {
+        if (!this.claimWhenAnswered) return;
+        this.claimWhenAnswered = false;
+        this.scheduler.kick();
+      },
       warnOnce: (key, message) => {
         if (warned.has(key)) return;
         warned.add(key);
@@ -244,7 +253,7 @@ export class Inngest {
     return this.storePromise;
   }
 
-  private async use(): Promise<{ store: Store; signer: TokenSigner }> {
+  private async use(request = false): Promise<{ store: Store; signer: TokenSigner }> {
     const store = await this.store();
     if (!this.signer) {
       const secret = this.options.signingKey ?? env("DURABLE_SIGNING_KEY");
@@ -255,7 +264,10 @@ export class Inngest {
     }
     if (!this.started) {
       this.started = true;
-      this.scheduler.start().catch((error) => this.services.logger.error("[durable] scheduler failed to start", error));
+      // A fresh client's first claim (a write transaction on SQL stores) would compete with the request that
+      // started it — a serverless invocation answering its poll: it waits for the answer, or FIRST_CLAIM_MS.
+      this.claimWhenAnswered = request;
+      this.scheduler.start(request ? FIRST_CLAIM_MS : 0).catch((error) => this.services.logger.error("[durable] scheduler failed to start", error));
     }
     return { store, signer: this.signer };
   }

@@ -75,6 +75,7 @@ export class Protocol {
       return HttpError.internal(error).getResponse();
     } finally {
       release();
+      this.services.answered();
     }
   }
 
@@ -83,7 +84,7 @@ export class Protocol {
     const { services, engine } = this;
     checkRequestShape(req);
     const body = await readBody(req, services.limits.maxBodyBytes);
-    const { store, signer } = await services.use();
+    const { store, signer } = await services.use(true);
     const key = await this.scopedKey(req, signer);
     const concurrency = await runConcurrency(def.id, def.concurrency, () => rebuildRequest(req, body));
     const now = services.clock.now();
@@ -206,7 +207,7 @@ export class Protocol {
       throw new HttpError(405, "A poll URL answers GET, HEAD and DELETE only", { name: "MethodNotAllowed", headers: { Allow: "GET, HEAD, DELETE" } });
     }
     const { clock } = this.services;
-    const { store, signer } = await this.services.use();
+    const { store, signer } = await this.services.use(true);
     const runId = await signer.verify(def.id, token);
     let run = runId === null ? null : await store.getRun(runId);
     if (!run || run.endpoint !== def.id) throw notFound();
@@ -242,7 +243,7 @@ export class Protocol {
 
   /** DELETE on the poll URL (`?reason=` optional): cancels the run; `409` when it had already completed or failed. */
   private async cancel(url: URL, def: EndpointDef, token: string): Promise<Response> {
-    const { store, signer } = await this.services.use();
+    const { store, signer } = await this.services.use(true);
     const runId = await signer.verify(def.id, token);
     const known = runId === null ? null : await store.getRun(runId);
     if (!known || known.endpoint !== def.id) throw notFound();

@@ -27,11 +27,12 @@ export class Scheduler {
     private readonly resume: (run: RunRecord) => void,
   ) {}
 
-  async start(): Promise<void> {
+  /** Starts claiming: the first claim after `delayMs` (sooner when kicked or signalled). */
+  async start(delayMs = 0): Promise<void> {
     const store = await this.services.store();
     if (this.stopped) return;
     this.unsubscribe = store.onDue(() => this.kick());
-    this.kick();
+    this.arm(delayMs);
   }
 
   /** Something may be due now (or the earliest wake-up changed): claim, then re-arm. */

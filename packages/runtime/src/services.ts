@@ -53,8 +53,14 @@ export interface Services extends Settings {
   readonly endpoints: ReadonlyMap<string, EndpointDef>;
   /** the store, opened on first use; rejects once the client is closed */
   store(): Promise<Store>;
-  /** the store and token signer, with the scheduler started: what serving a request needs */
-  use(): Promise<{ store: Store; signer: TokenSigner }>;
+  /**
+   * The store and token signer, with the scheduler started: what serving a
+   * request needs. `request`: for a request being served — the scheduler's
+   * first claim then waits for its answer (see `answered`).
+   */
+  use(request?: boolean): Promise<{ store: Store; signer: TokenSigner }>;
+  /** A request was answered: a scheduler started for it claims now. */
+  answered(): void;
   /** warn once per key */
   warnOnce(key: string, message: string): void;
 }

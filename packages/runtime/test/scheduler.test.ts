@@ -43,3 +43,26 @@ test("a run made due while a scheduler pass looks up the next wake-up is claimed
   await vi.waitFor(() => expect(woken).not.toBeNull(), { timeout: 5000, interval: 10 });
   await vi.waitFor(async () => expect((await inner.getRun(woken!))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
 });
+
+test("a client started by a request claims the runs due before it started once it has answered", { timeout: 15_000 }, async () => {
+  const store = memoryStore();
+  // the lease period (the scheduler's slowest re-arm) outlasts the test: only the first claim can resume the run
+  const sleeper = (client: ReturnType<typeof testClient>) =>
+    client.inngest.endpoint(async () => {
+      await step.sleep("s", "1h");
+      return Response.json({ woke: true });
+    });
+  const first = testClient({ store, leaseMs: 3_600_000 });
+  const started = await sleeper(first)(req("/api/sleeper"));
+  expect(started.status).toBe(303);
+  const runId = started.headers.get("x-durable-run-id")!;
+  await first.inngest.close();
+  expect(await store.wakeRun(runId, Date.now())).toBe(true);
+
+  // a fresh client (a new serverless invocation) whose first request starts another run
+  const second = testClient({ store, leaseMs: 3_600_000 });
+  const other = await sleeper(second)(req("/api/sleeper"));
+  expect(other.status).toBe(303);
+  expect(other.headers.get("x-durable-run-id")).not.toBe(runId);
+  await vi.waitFor(async () => expect((await store.getRun(runId))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
+});

@@ -464,6 +464,9 @@ class PostgresStore implements Store {
 
   async getOrSetMeta(key: string, value: string) {
     const { meta } = this.#t;
+    // read first: every new client asks (for the signing key), and it is there but once
+    const [stored] = await this.#query(`SELECT value FROM ${meta} WHERE key = $1`, [key]);
+    if (stored) return String(stored.value);
     await this.#query(`INSERT INTO ${meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, value]);
     // A separate statement: it must see a value a concurrent caller committed while we waited on the conflict.
     const [row] = await this.#query(`SELECT value FROM ${meta} WHERE key = $1`, [key]);

@@ -374,6 +374,9 @@ class SqliteStore implements Store {
 
   async getOrSetMeta(key: string, value: string) {
     const db = await this.#open();
+    // read first: every new client asks (for the signing key), and a write transaction would take the write lock
+    const stored = db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key]);
+    if (stored) return stored.value;
     return await db.write(() => {
       db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value]);
       return db.get<{ value: string }>("SELECT value FROM meta WHERE key = ?", [key])!.value;
