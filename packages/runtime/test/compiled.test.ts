@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { step, type Store } from "@durable-endpoints/runtime";
+import { step, type Inngest, type Store } from "@durable-endpoints/runtime";
 import type { Checkpoint, LocalsEdit } from "../src/store.js";
 import { deserialize } from "../src/serialize.js";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
@@ -24,14 +24,21 @@ function counting(store: Store) {
   return { store: wrapped, calls };
 }
 
+type Probe = { entries: number; priced: string[] };
+
+/** A prices run suspended at its wait (303 asserted), GO sent: following it resumes the run from the store. */
+async function suspendedPrices(inngest: Inngest, probe: Probe, query: string) {
+  const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
+  const first = await handler(req(`/api/prices?${query}`));
+  expect(first.status).toBe(303);
+  await inngest.send(GO);
+  return { handler, first };
+}
+
 describe("compiled machines", () => {
   test("run a loop of steps and a wait; every step once, case 0 once", async () => {
     const probe = { entries: 0, priced: [] as string[] };
-    const { inngest } = testClient();
-    const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
-    const first = await handler(req("/api/prices?id=1&id=2&id=3"));
-    expect(first.status).toBe(303);
-    await inngest.send(GO);
+    const { handler, first } = await suspendedPrices(testClient().inngest, probe, "id=1&id=2&id=3");
     const final = await follow(handler, first);
     expect(await final.json()).toEqual({ total: 60 });
     expect(probe).toEqual({ entries: 1, priced: ["1", "2", "3"] });
@@ -40,11 +47,7 @@ describe("compiled machines", () => {
   test("resume reads only the run row and the pending await's step (never listSteps)", async () => {
     const probe = { entries: 0, priced: [] as string[] };
     const { store, calls } = counting(memoryStore());
-    const { inngest } = testClient({ store });
-    const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
-    const first = await handler(req("/api/prices?id=1&id=2&id=3&id=4&id=5"));
-    expect(first.status).toBe(303);
-    await inngest.send(GO);
+    const { handler, first } = await suspendedPrices(testClient({ store }).inngest, probe, "id=1&id=2&id=3&id=4&id=5");
     for (const key of Object.keys(calls)) delete calls[key];
     const final = await follow(handler, first);
     expect(await final.json()).toEqual({ total: 150 });
@@ -90,11 +93,7 @@ describe("compiled machines", () => {
   test("one store write per settled step", async () => {
     const probe = { entries: 0, priced: [] as string[] };
     const { store, calls } = counting(memoryStore());
-    const { inngest } = testClient({ store });
-    const handler = inngest.endpoint(pricesMachine(probe, { waitForGo: true }));
-    const first = await handler(req("/api/prices?id=1&id=2&id=3"));
-    expect(first.status).toBe(303);
-    await inngest.send(GO);
+    const { handler, first } = await suspendedPrices(testClient({ store }).inngest, probe, "id=1&id=2&id=3");
     await follow(handler, first);
     // 3 price steps + the wait's registration (with the suspension) + the final Response
     expect(calls.checkpoint).toBe(5);
