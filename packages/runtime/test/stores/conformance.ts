@@ -10,7 +10,7 @@
  * cases (notifications, concurrent claims and resolves).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.js";
+import type { Checkpoint, RunRecord, StepRecord, Store, WaitRecord } from "../../src/store.js";
 import { applyLocalsEdit } from "../../src/store.js";
 import { eventMatcher, matchKey } from "../../src/events.js";
 import { describeRunControlCases } from "./run-control-cases.js";
@@ -65,6 +65,18 @@ export function makeStep(runId: string, id: string, overrides: Partial<StepRecor
 export function makeWait(runId: string, stepId: string, overrides: Partial<WaitRecord> = {}): WaitRecord {
   const now = Date.now();
   return { runId, stepId, event: "order/paid", match: "data.orderId", matchKey: matchKey(1), expr: null, since: now, timeoutAt: now + 60_000, ...overrides };
+}
+
+/** The checkpoint (fence 1) of a run that suspends in waitForEvent step `stepId` until `wakeAt`, releasing its lease. */
+export function waitingCheckpoint(runId: string, stepId: string, wakeAt: number, wait: Partial<WaitRecord> = {}): Checkpoint {
+  return {
+    runId,
+    fence: 1,
+    step: makeStep(runId, stepId, { kind: "waitForEvent", status: "waiting", output: null, wakeAt }),
+    wait: makeWait(runId, stepId, wait),
+    run: { status: "waiting", wakeAt },
+    releaseLease: true,
+  };
 }
 
 /** Settles to "changed" if `promise` resolves within `ms`, else "pending". */
@@ -127,7 +139,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
 
     const itShared = options.shared ? it : it.skip;
 
-    describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, settlesWithin, listening, endpoint: EP, ttl: TTL });
+    describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, waitingCheckpoint, settlesWithin, listening, endpoint: EP, ttl: TTL });
     describeStreamConformance({ setup, insert, settlesWithin, listening, shared: options.shared === true });
     describeConcurrencyCases({ setup, insert, itShared, nextDue, settlesWithin, listening, endpoint: EP, ttl: TTL });
 
@@ -459,9 +471,8 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
       /** A run (trigger `{ orderId }`) waiting in step "pay" for order/paid with that orderId. */
       async function waiting(store: Store, orderId: number, since: number, overrides: Partial<WaitRecord> = {}) {
         const run = await insert(store, { fence: 1, trigger: JSON.stringify({ orderId }) });
-        const wait = makeWait(run.id, "pay", { since, matchKey: matchKey(orderId), ...overrides });
-        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: since + 60_000 });
-        expect(await store.checkpoint({ runId: run.id, fence: 1, step, wait, matcher: eventMatcher(), run: { status: "waiting", wakeAt: since + 60_000 }, releaseLease: true })).toBe(true);
+        const cp = waitingCheckpoint(run.id, "pay", since + 60_000, { since, matchKey: matchKey(orderId), ...overrides });
+        expect(await store.checkpoint({ ...cp, matcher: eventMatcher() })).toBe(true);
         return run;
       }
       const paid = (orderId: number, ts: number, id = uid("evt")) => ({ id, name: "order/paid", data: JSON.stringify({ orderId }), ts });
@@ -511,9 +522,8 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const inFlight = paid(6, now - 1.5 * day);
         await running.sendEvents([paid(6, now - 2.5 * day), inFlight], eventMatcher(), now);
         expect(await running.pruneEvents(now - day)).toBe(1);
-        const wait = makeWait(run.id, "pay", { since: now - 1.6 * day, matchKey: matchKey(6) });
-        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 });
-        await running.checkpoint({ runId: run.id, fence: 1, step, wait, matcher: eventMatcher(), run: { status: "waiting", wakeAt: now + 60_000 }, releaseLease: true });
+        const cp = waitingCheckpoint(run.id, "pay", now + 60_000, { since: now - 1.6 * day, matchKey: matchKey(6) });
+        await running.checkpoint({ ...cp, matcher: eventMatcher() });
         expect((await running.getStep(run.id, "pay"))!.output).toContain(inFlight.id);
       });
 
@@ -524,9 +534,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(await store.sendEvents([event], eventMatcher(), now)).toEqual([]);
         // a wait that had begun before the event, registered since (in flight then): the retry delivers the stored copy
         const run = await insert(store, { fence: 1, trigger: JSON.stringify({ orderId: 7 }) });
-        const wait = makeWait(run.id, "pay", { since: now - 10, matchKey: matchKey(7) });
-        const step = makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 });
-        expect(await store.checkpoint({ runId: run.id, fence: 1, step, wait, run: { status: "waiting", wakeAt: now + 60_000 }, releaseLease: true })).toBe(true);
+        expect(await store.checkpoint(waitingCheckpoint(run.id, "pay", now + 60_000, { since: now - 10, matchKey: matchKey(7) }))).toBe(true);
         expect(await store.sendEvents([{ ...event, ts: now + 5 }], eventMatcher(), now + 5)).toEqual([run.id]);
         expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: expect.stringContaining(`,${now}]`) });
       });
@@ -573,14 +581,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         const { store } = await setup();
         const now = Date.now();
         const run = await insert(store, { fence: 1 });
-        await store.checkpoint({
-          runId: run.id,
-          fence: 1,
-          step: makeStep(run.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 }),
-          wait: makeWait(run.id, "pay", { since: now }),
-          run: { status: "waiting", wakeAt: now + 60_000 },
-          releaseLease: true,
-        });
+        await store.checkpoint(waitingCheckpoint(run.id, "pay", now + 60_000, { since: now }));
         expect(await store.resolveWait(run.id, "pay", '{"id":"evt"}', now + 5)).toBe(true);
         expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: '{"id":"evt"}', wakeAt: null });
         expect(await store.getRun(run.id)).toMatchObject({ status: "waiting", wakeAt: now + 5 });
@@ -707,14 +708,7 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         expect(await store.getRun(run.id)).toEqual(leased);
 
         const onlyEvent = await insert(store, { fence: 1 });
-        await store.checkpoint({
-          runId: onlyEvent.id,
-          fence: 1,
-          step: makeStep(onlyEvent.id, "approval", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 }),
-          wait: makeWait(onlyEvent.id, "approval"),
-          run: { status: "waiting", wakeAt: now + 60_000 },
-          releaseLease: true,
-        });
+        await store.checkpoint(waitingCheckpoint(onlyEvent.id, "approval", now + 60_000));
         expect(await store.wakeRun(onlyEvent.id, now)).toBe(false);
         expect(await store.getRun(onlyEvent.id)).toMatchObject({ wakeAt: now + 60_000 });
 

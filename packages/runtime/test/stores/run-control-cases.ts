@@ -12,13 +12,14 @@ export interface CaseHelpers {
   itShared: (name: string, fn: TestFunction) => void;
   makeStep: typeof import("./conformance.js").makeStep;
   makeWait: typeof import("./conformance.js").makeWait;
+  waitingCheckpoint: typeof import("./conformance.js").waitingCheckpoint;
   settlesWithin(promise: Promise<unknown>, ms: number): Promise<"changed" | "pending">;
   listening(store: Store): Promise<void>;
   endpoint: string;
   ttl: number;
 }
 
-export function describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, settlesWithin, listening, endpoint, ttl }: CaseHelpers) {
+export function describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, waitingCheckpoint, settlesWithin, listening, endpoint, ttl }: CaseHelpers) {
   describe("run control", () => {
     it("cancelRun cancels a running or waiting run: its result, no wake-up, lease cleared (fence kept), waits deleted — once", async () => {
       const { store } = await setup();
@@ -34,14 +35,7 @@ export function describeRunControlCases({ setup, insert, itShared, makeStep, mak
       expect(await store.cancelRun(running.id, "other", now + 10)).toEqual({ changed: false, run: cancelled!.run });
 
       const waiting = await insert(store);
-      await store.checkpoint({
-        runId: waiting.id,
-        fence: 1,
-        step: makeStep(waiting.id, "pay", { kind: "waitForEvent", status: "waiting", output: null, wakeAt: now + 60_000 }),
-        wait: makeWait(waiting.id, "pay", { since: now }),
-        run: { status: "waiting", wakeAt: now + 60_000 },
-        releaseLease: true,
-      });
+      await store.checkpoint(waitingCheckpoint(waiting.id, "pay", now + 60_000, { since: now }));
       expect(await store.cancelRun(waiting.id, "r", now)).toMatchObject({ changed: true, run: { status: "cancelled", wakeAt: null } });
       expect(await store.findWaits("order/paid", now + 1)).toEqual([]);
       // the event or the timeout arriving later resolves nothing
