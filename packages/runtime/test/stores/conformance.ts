@@ -67,6 +67,12 @@ export function makeWait(runId: string, stepId: string, overrides: Partial<WaitR
   return { runId, stepId, event: "order/paid", match: "data.orderId", matchKey: matchKey(1), expr: null, since: now, timeoutAt: now + 60_000, ...overrides };
 }
 
+/** What wokenFromAnotherInstance does before the waiter starts: the run's fields, and a first action on this instance. */
+export interface WakeSetup {
+  run?: Partial<RunRecord>;
+  before?: (store: Store, run: RunRecord) => Promise<unknown>;
+}
+
 /** The checkpoint (fence 1) of a run that suspends in waitForEvent step `stepId` until `wakeAt`, releasing its lease. */
 export function waitingCheckpoint(runId: string, stepId: string, wakeAt: number, wait: Partial<WaitRecord> = {}): Checkpoint {
   return {
@@ -139,7 +145,23 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
 
     const itShared = options.shared ? it : it.skip;
 
-    describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, waitingCheckpoint, settlesWithin, listening, endpoint: EP, ttl: TTL });
+    /**
+     * A waitForChange on one instance stays pending until `act` changes the run from another instance, then
+     * wakes. `before` runs on the first instance before the waiter starts.
+     */
+    async function wokenFromAnotherInstance(act: (other: Store, run: RunRecord) => Promise<unknown>, { run: overrides, before }: WakeSetup = {}) {
+      const { store, another } = await setup();
+      const other = await another();
+      const run = await insert(store, overrides);
+      await before?.(store, run);
+      await listening(store);
+      const changed = store.waitForChange(run.id, new AbortController().signal);
+      expect(await settlesWithin(changed, 150)).toBe("pending");
+      await act(other, run);
+      expect(await settlesWithin(changed, 3000)).toBe("changed");
+    }
+
+    describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, waitingCheckpoint, settlesWithin, listening, wokenFromAnotherInstance, endpoint: EP, ttl: TTL });
     describeStreamConformance({ setup, insert, settlesWithin, listening, shared: options.shared === true });
     describeConcurrencyCases({ setup, insert, itShared, nextDue, settlesWithin, listening, endpoint: EP, ttl: TTL });
 
@@ -808,16 +830,11 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         stopListening();
       });
 
-      itShared("waitForChange wakes on a change made by another instance", async () => {
-        const { store, another } = await setup();
-        const other = await another();
-        const run = await insert(store);
-        await listening(store);
-        const changed = store.waitForChange(run.id, new AbortController().signal);
-        expect(await settlesWithin(changed, 150)).toBe("pending");
-        expect(await other.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "done" }, releaseLease: true })).toBe(true);
-        expect(await settlesWithin(changed, 3000)).toBe("changed");
-      });
+      itShared("waitForChange wakes on a change made by another instance", () =>
+        wokenFromAnotherInstance(async (other, run) =>
+          expect(await other.checkpoint({ runId: run.id, fence: 1, run: { status: "completed", result: "done" }, releaseLease: true })).toBe(true),
+        ),
+      );
 
       itShared("waitForChange ignores other instances' changes to other runs", async () => {
         const { store, another } = await setup();

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, type TestFunction } from "vitest";
 import type { RunRecord, Store } from "../../src/store.js";
+import type { WakeSetup } from "./conformance.js";
 
 export interface CaseHelpers {
   setup(): Promise<{ store: Store; another(): Promise<Store> }>;
@@ -15,11 +16,12 @@ export interface CaseHelpers {
   waitingCheckpoint: typeof import("./conformance.js").waitingCheckpoint;
   settlesWithin(promise: Promise<unknown>, ms: number): Promise<"changed" | "pending">;
   listening(store: Store): Promise<void>;
+  wokenFromAnotherInstance(act: (other: Store, run: RunRecord) => Promise<unknown>, setup?: WakeSetup): Promise<void>;
   endpoint: string;
   ttl: number;
 }
 
-export function describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, waitingCheckpoint, settlesWithin, listening, endpoint, ttl }: CaseHelpers) {
+export function describeRunControlCases({ setup, insert, itShared, makeStep, makeWait, waitingCheckpoint, settlesWithin, listening, wokenFromAnotherInstance, endpoint, ttl }: CaseHelpers) {
   describe("run control", () => {
     it("cancelRun cancels a running or waiting run: its result, no wake-up, lease cleared (fence kept), waits deleted — once", async () => {
       const { store } = await setup();
@@ -92,16 +94,7 @@ export function describeRunControlCases({ setup, insert, itShared, makeStep, mak
       expect(await settlesWithin(changed, 3000)).toBe("changed");
     });
 
-    itShared("cancelRun by another instance wakes waitForChange", async () => {
-      const { store, another } = await setup();
-      const other = await another();
-      const run = await insert(store);
-      await listening(store);
-      const changed = store.waitForChange(run.id, new AbortController().signal);
-      expect(await settlesWithin(changed, 150)).toBe("pending");
-      await other.cancelRun(run.id, "r", Date.now());
-      expect(await settlesWithin(changed, 3000)).toBe("changed");
-    });
+    itShared("cancelRun by another instance wakes waitForChange", () => wokenFromAnotherInstance((other, run) => other.cancelRun(run.id, "r", Date.now())));
 
     it("the step outcome kept for a cancelled run wakes waitForChange (a run page shows it)", async () => {
       const { store } = await setup();
@@ -113,17 +106,12 @@ export function describeRunControlCases({ setup, insert, itShared, makeStep, mak
       expect(await settlesWithin(changed, 3000)).toBe("changed");
     });
 
-    itShared("the step outcome kept for a cancelled run by another instance wakes waitForChange", async () => {
-      const { store, another } = await setup();
-      const other = await another();
-      const run = await insert(store, { fence: 2 });
-      await store.cancelRun(run.id, "r", Date.now());
-      await listening(store);
-      const changed = store.waitForChange(run.id, new AbortController().signal);
-      expect(await settlesWithin(changed, 150)).toBe("pending");
-      expect(await other.checkpoint({ runId: run.id, fence: 2, step: makeStep(run.id, "charge"), run: { state: 3 } })).toBe(false);
-      expect(await settlesWithin(changed, 3000)).toBe("changed");
-    });
+    itShared("the step outcome kept for a cancelled run by another instance wakes waitForChange", () =>
+      wokenFromAnotherInstance(
+        async (other, run) => expect(await other.checkpoint({ runId: run.id, fence: 2, step: makeStep(run.id, "charge"), run: { state: 3 } })).toBe(false),
+        { run: { fence: 2 }, before: (store, run) => store.cancelRun(run.id, "r", Date.now()) },
+      ),
+    );
 
     it("retryRun makes a failed run due now: result cleared, lease free, steps that failed for good reset", async () => {
       const { store } = await setup();
