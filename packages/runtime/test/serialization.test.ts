@@ -87,6 +87,21 @@ describe("serialization", () => {
     expect(back.empty.status).toBe(204);
   });
 
+  test("a final body chunk that is a view into a larger buffer is stored as its own bytes", async () => {
+    const { inngest, store } = testClient();
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const handler = inngest.endpoint(async () => {
+      await step.run("a", () => 1);
+      // one chunk, read as it is: the store gets a view at offset 100 of a 256-byte buffer
+      return new Response(new ReadableStream({ start: (c) => (c.enqueue(all.subarray(100, 180)), c.close()) }));
+    });
+    const res = await handler(req("/api/view"));
+    expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([...all.subarray(100, 180)]);
+    const run = await store.getRun(res.headers.get("x-durable-run-id")!);
+    const stored = deserialize<Response>(run!.result!);
+    expect([...new Uint8Array(await stored.arrayBuffer())]).toEqual([...all.subarray(100, 180)]);
+  });
+
   test("a step returns the deserialized copy on the first run too", async () => {
     const { inngest } = testClient();
     const original = { when: new Date(0), tags: new Set(["x"]) };
