@@ -39,19 +39,21 @@ async function sqliteClient() {
   return testClient({ store: await storeKinds.sqlite() });
 }
 
-/** An endpoint under `limit` whose run `?id=` works (tracked) in one step; the runs `holds` picks work until `gate` opens. */
-async function gatedJobs(limit: number, holds: (id: string) => boolean = (id) => id === "0") {
+/** An endpoint under concurrency `limit` (SQLite) whose handler `handle`s the request's `?id=` with a tracker. */
+async function trackedJobs(limit: number, handle: (id: string, t: ReturnType<typeof tracker>) => Promise<Response>) {
   const { inngest } = await sqliteClient();
   const t = tracker();
+  const handler = inngest.endpoint((r: Request) => handle(new URL(r.url).searchParams.get("id")!, t), { concurrency: { limit } });
+  return { inngest, handler, t };
+}
+
+/** An endpoint under `limit` whose run `?id=` works (tracked) in one step; the runs `holds` picks work until `gate` opens. */
+async function gatedJobs(limit: number, holds: (id: string) => boolean = (id) => id === "0") {
   const gate = deferred();
-  const handler = inngest.endpoint(
-    async (r: Request) => {
-      const id = new URL(r.url).searchParams.get("id")!;
-      await step.run("work", () => t.work(id, () => (holds(id) ? gate.promise : sleep(1))));
-      return new Response(`done ${id}`);
-    },
-    { concurrency: { limit } },
-  );
+  const { handler, t } = await trackedJobs(limit, async (id, t) => {
+    await step.run("work", () => t.work(id, () => (holds(id) ? gate.promise : sleep(1))));
+    return new Response(`done ${id}`);
+  });
   return { handler, t, gate };
 }
 
@@ -127,23 +129,17 @@ describe("concurrency limits (SQLite)", () => {
   });
 
   test("a suspended run gives its slot up, and waits for one to resume", async () => {
-    const { inngest } = await sqliteClient();
-    const t = tracker();
     const gate = deferred();
-    const handler = inngest.endpoint(
-      async (r: Request) => {
-        const id = new URL(r.url).searchParams.get("id")!;
-        if (id === "sleeper") {
-          await step.run("before", () => t.work("sleeper:before", async () => {}));
-          await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
-          await step.run("after", () => t.work("sleeper:after", async () => {}));
-        } else {
-          await step.run("work", () => t.work(id, () => gate.promise));
-        }
-        return new Response(`done ${id}`);
-      },
-      { concurrency: { limit: 1 } },
-    );
+    const { inngest, handler, t } = await trackedJobs(1, async (id, t) => {
+      if (id === "sleeper") {
+        await step.run("before", () => t.work("sleeper:before", async () => {}));
+        await step.waitForEvent("go", { event: "test/go", timeout: "1h" });
+        await step.run("after", () => t.work("sleeper:after", async () => {}));
+      } else {
+        await step.run("work", () => t.work(id, () => gate.promise));
+      }
+      return new Response(`done ${id}`);
+    });
     const sleeper = await handler(req("/api/job?id=sleeper"));
     expect(sleeper.status).toBe(303); // it suspended: the slot is free
     const holder = handler(req("/api/job?id=holder"));
@@ -175,27 +171,21 @@ describe("concurrency limits (SQLite)", () => {
     expect(t.started).toEqual(["0", "2"]);
   });
   test("a run producing a streamed response holds its slot until the body ends", async () => {
-    const { inngest } = await sqliteClient();
-    const t = tracker();
     const bodyEnds = deferred();
-    const handler = inngest.endpoint(
-      async (r: Request) => {
-        const id = new URL(r.url).searchParams.get("id")!;
-        await step.run("work", () => t.work(id, async () => {}));
-        if (id !== "stream") return new Response(`done ${id}`);
-        const encoder = new TextEncoder();
-        const body = new ReadableStream<Uint8Array>({
-          async start(controller) {
-            controller.enqueue(encoder.encode("data: a\n\n"));
-            await bodyEnds.promise;
-            controller.enqueue(encoder.encode("data: b\n\n"));
-            controller.close();
-          },
-        });
-        return new Response(body, { headers: { "content-type": "text/event-stream" } });
-      },
-      { concurrency: { limit: 1 } },
-    );
+    const { handler, t } = await trackedJobs(1, async (id, t) => {
+      await step.run("work", () => t.work(id, async () => {}));
+      if (id !== "stream") return new Response(`done ${id}`);
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode("data: a\n\n"));
+          await bodyEnds.promise;
+          controller.enqueue(encoder.encode("data: b\n\n"));
+          controller.close();
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    });
     const streaming = await handler(req("/api/job?id=stream"));
     expect(streaming.status).toBe(200);
     const next = await handler(req("/api/job?id=next"));
