@@ -5,17 +5,16 @@
  * lapses. What executed when is read from one O_APPEND log the processes share (fixtures/limited-server.mjs).
  * Runs the built dist/ (build the runtime first).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startApp, type RunningServer } from "../../../test/support/processes.mjs";
 import { postgresUrl, testPostgresUrl } from "../../../test/support/postgres.mjs";
-import { removeTestStores, testSchema, until } from "./helpers.js";
+import { removeTestStores, requireBuiltRuntime, testSchema, until } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/limited-server.mjs", import.meta.url));
-const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 /** Long enough that a loaded machine renews every lease in time (a lapsed lease frees its slot, by design)… */
 const LEASE_MS = 5000;
 /** …and short, for the case where a lease must lapse. */
@@ -26,7 +25,7 @@ let tests = 0;
 const servers: RunningServer[] = [];
 
 beforeAll(() => {
-  if (!existsSync(dist)) throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
+  requireBuiltRuntime();
   dir = mkdtempSync(join(tmpdir(), "durable-limits-"));
 });
 

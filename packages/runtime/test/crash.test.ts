@@ -10,14 +10,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startApp, type RunningServer } from "../../../test/support/processes.mjs";
+import { requireBuiltRuntime } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/crash-server.mjs", import.meta.url));
-const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 let dir: string;
 const children: RunningServer[] = [];
 
 beforeEach(() => {
-  if (!existsSync(dist)) throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
+  requireBuiltRuntime();
   dir = mkdtempSync(join(tmpdir(), "durable-crash-"));
 });
 

@@ -3,9 +3,10 @@
 import { Inngest, type InngestOptions, type Logger, type Store } from "@durable-endpoints/runtime";
 import { endpointAdapter } from "@durable-endpoints/runtime/edge";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
 
 export interface TestClient {
@@ -29,6 +30,13 @@ export function testClient(options: Partial<InngestOptions> = {}): TestClient {
 /** Closes every client made by testClient (call in afterEach). */
 export async function closeClients(): Promise<void> {
   await Promise.all(clients.splice(0).map((c) => c.close()));
+}
+
+/** Tests whose child processes run the runtime's built dist/ call this first: it fails clearly when dist/ is missing. */
+export function requireBuiltRuntime(): void {
+  if (!existsSync(fileURLToPath(new URL("../dist/index.js", import.meta.url)))) {
+    throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
+  }
 }
 
 export const req = (path: string, init?: RequestInit) => new Request(`http://localhost${path}`, init);

@@ -6,7 +6,7 @@
  * Runs the built dist/ (build the runtime first).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,9 +14,9 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startPgProxy } from "../../../test/support/pg-proxy.mjs";
 import { postgresUrl, testPostgresUrl } from "../../../test/support/postgres.mjs";
+import { requireBuiltRuntime } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/takeover-server.mjs", import.meta.url));
-const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const schemaPrefix = `durable_takeover_${process.pid}_`;
 const LEASE_MS = 300;
 const EXPECTED = { a: 6, b: 12, c: 13, d: 14, e: 27 };
@@ -30,7 +30,7 @@ let tests = 0;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  if (!existsSync(dist)) throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
+  requireBuiltRuntime();
   dir = mkdtempSync(join(tmpdir(), "durable-takeover-"));
 });
 

@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startApp, type RunningServer } from "../../../../test/support/processes.mjs";
 import { postgresUrl, testPostgresUrl } from "../../../../test/support/postgres.mjs";
+import { requireBuiltRuntime } from "../helpers.js";
 import { BodyReader, completeEvents, dropSchemas, eventCount, eventIds } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/stream-server.mjs", import.meta.url));
-const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "durable-stream-processes-"));
 const pgUrl = testPostgresUrl();
 const schemaPrefix = `streams_proc_${process.pid}_`;
@@ -30,7 +30,7 @@ const storeUrls: Record<string, () => string> = {
 
 const children: RunningServer[] = [];
 beforeAll(() => {
-  if (!existsSync(dist)) throw new Error("build the runtime first: npx turbo run build --filter=@durable-endpoints/runtime");
+  requireBuiltRuntime();
 });
 afterEach(async () => {
   await Promise.all(children.splice(0).map((child) => child.kill("SIGKILL")));
