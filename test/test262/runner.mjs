@@ -111,7 +111,12 @@ async function simulateProcess(scripts, test, handler, { compiled, record, save 
   const context = vm.createContext({ __host: host, Request, Response, Headers, TextEncoder, TextDecoder, atob, btoa });
   const run = (script) => script.runInContext(context, { timeout: TIMEOUT_MS });
   try {
-    if (save) run(scripts.serializer);
+    if (save) {
+      // the serializer finds node:util's isProxy through `process` (absent in the realm): lent while it loads
+      context.process = { getBuiltinModule: (id) => process.getBuiltinModule(id) };
+      run(scripts.serializer);
+      delete context.process;
+    }
     run(scripts.realm);
     for (const file of ["assert.js", "sta.js", ...(test.includes ?? [])]) run(scripts.harness[file]);
     run(handler);

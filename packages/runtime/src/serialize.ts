@@ -39,12 +39,115 @@ let currentBody: BodySlot = () => -1;
  */
 const isTemplateObject = (v: unknown): boolean => Array.isArray(v) && Object.hasOwn(v, "raw") && Object.isFrozen(v);
 
+/**
+ * `node:util`'s `isProxy` where the runtime has it (Node, Bun, Deno; found without a static import so this file
+ * also bundles for browsers, where a Proxy cannot be told apart and is walked like its target).
+ */
+const isProxy: (v: unknown) => boolean =
+  ((globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.("node:util") as typeof import("node:util") | undefined)
+    ?.types.isProxy ?? (() => false);
+
+/** A property's attributes as bits; an ordinary property (what `o.k = v` makes) has all three. */
+const WRITABLE = 1, ENUMERABLE = 2, CONFIGURABLE = 4, ORDINARY = 7;
+/** The flags of an exact form. */
+const NOT_EXTENSIBLE = 1, NULL_PROTOTYPE = 2, ARRAY = 4, FIXED_LENGTH = 8;
+
+const isArrayIndex = (key: string): boolean => {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === key;
+};
+
+/** The prototypes of the built-ins devalue saves by their contents alone (looked up: a `node:vm` realm lacks some). */
+const BY_CONTENTS = new Set(
+  ["Map", "Set", "Date", "RegExp", "ArrayBuffer", "DataView", "URL", "URLSearchParams", "Number", "String", "Boolean", "Int8Array", "Uint8Array",
+    "Uint8ClampedArray", "Int16Array", "Uint16Array", "Float16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]
+    .map((name) => (globalThis as unknown as Record<string, { prototype?: object } | undefined>)[name]?.prototype)
+    .filter((proto) => proto !== undefined),
+);
+
+/** The built-in prototype devalue would save `v` as, found on its prototype chain (not through a Proxy); null for none. */
+function contentsBase(v: object): object | null {
+  for (let proto = Object.getPrototypeOf(v); proto !== null && !isProxy(proto); proto = Object.getPrototypeOf(proto)) if (BY_CONTENTS.has(proto)) return proto;
+  return null;
+}
+
+/**
+ * Whether devalue would save `v` (a built-in of `BY_CONTENTS`) as it is: an instance of a subclass would come back as
+ * the base class, and own properties (a `RegExp`'s `lastIndex` past 0) or non-extensibility would be dropped (typed
+ * arrays and String wrappers own their indices: only their class and extensibility are checked).
+ */
+function savedAsIs(v: object, base: object): boolean {
+  if (base !== Object.getPrototypeOf(v) || !Object.isExtensible(v)) return false;
+  return ArrayBuffer.isView(v) || base === String.prototype || Reflect.ownKeys(v).every((key) => key === "lastIndex" && (v as RegExp).lastIndex === 0);
+}
+
+/** A plain object (its prototype `Object.prototype` or null) or an array (`Array.prototype`): what the exact form covers. */
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return Array.isArray(v) ? proto === Array.prototype : proto === Object.prototype || proto === null;
+}
+
+/**
+ * Saving never runs user code and restores exactly or refuses: a Proxy (its traps), an accessor (its getter), a
+ * symbol-keyed property or an object devalue would save without its prototype is refused; a plain object or array
+ * whose properties are not all ordinary (read-only, hidden, not configurable, an array's named properties, an own
+ * `__proto__`) or that is not extensible (frozen, sealed) gets its exact form — ordinary values cost no byte more.
+ */
+function exactForm(v: unknown): unknown[] | false {
+  if (typeof v !== "function" && (typeof v !== "object" || v === null)) return false;
+  if (isProxy(v)) throw new UnserializableError(pathTo(currentRoot, v), "a Proxy cannot be saved (saving would run its traps)");
+  if (isTemplateObject(v)) throw new UnserializableError(pathTo(currentRoot, v), "a tagged template's strings array cannot be saved (it is its call site's own frozen object)");
+  if (typeof v === "function" || !isPlain(v)) {
+    const proto = Object.getPrototypeOf(v);
+    if (Array.isArray(v) || (proto !== null && Object.getPrototypeOf(proto) === null))
+      throw new UnserializableError(pathTo(currentRoot, v), "an object whose prototype is not Object.prototype (or an array's not Array.prototype) cannot be saved");
+    const base = contentsBase(v);
+    if (base && !savedAsIs(v, base))
+      throw new UnserializableError(pathTo(currentRoot, v), `a ${(Object.getOwnPropertyDescriptor(base, "constructor")?.value as { name?: string } | undefined)?.name} with own properties, not extensible or of a subclass cannot be saved (only its contents would be)`);
+    return false; // class instances, Maps, Dates…: devalue and the reducers below
+  }
+  const array = Array.isArray(v);
+  const keys = Reflect.ownKeys(v);
+  let exact = !Object.isExtensible(v);
+  for (const key of keys) {
+    const d = Object.getOwnPropertyDescriptor(v, key)!;
+    if (typeof key === "symbol") throw new UnserializableError(pathTo(currentRoot, v) + step(key, array), `a property keyed by a symbol (${String(key)}) cannot be saved`);
+    if (!("value" in d)) throw new UnserializableError(pathTo(currentRoot, v) + step(key, array), "an accessor property (getter/setter) cannot be saved (saving would run its getter)");
+    exact ||= array ? (key === "length" ? !d.writable : attributes(d) !== ORDINARY || !isArrayIndex(key)) : attributes(d) !== ORDINARY || key === "__proto__";
+  }
+  if (!exact) return false;
+  const fixedLength = array && !Object.getOwnPropertyDescriptor(v, "length")!.writable;
+  const flags = (Object.isExtensible(v) ? 0 : NOT_EXTENSIBLE) | (Object.getPrototypeOf(v) === null ? NULL_PROTOTYPE : 0) | (array ? ARRAY : 0) | (fixedLength ? FIXED_LENGTH : 0);
+  const form: unknown[] = array ? [flags, (v as unknown[]).length] : [flags];
+  for (const key of keys as string[]) {
+    const d = Object.getOwnPropertyDescriptor(v, key)!;
+    if (!(array && key === "length")) form.push(key, d.value, attributes(d));
+  }
+  // devalue revives a reduced value only after its contents: a reference back to it from inside cannot be revived
+  if (childrenOf(v).some(([, child]) => reaches(child, v)))
+    throw new UnserializableError(pathTo(currentRoot, v), "a frozen, sealed or non-extensible object (or one with read-only or hidden properties) inside a cycle through itself cannot be saved");
+  return form;
+}
+
+const attributes = (d: PropertyDescriptor): number => (d.writable ? WRITABLE : 0) | (d.enumerable ? ENUMERABLE : 0) | (d.configurable ? CONFIGURABLE : 0);
+
+/** The value an exact form describes (`exactForm`'s inverse). */
+function fromExactForm([flags, ...rest]: unknown[]): object {
+  const array = (flags as number) & ARRAY;
+  const target: Record<string, unknown> = array ? [] : (flags as number) & NULL_PROTOTYPE ? Object.create(null) : {};
+  if (array) (target as unknown as unknown[]).length = rest.shift() as number;
+  for (let i = 0; i < rest.length; i += 3) {
+    const a = rest[i + 2] as number;
+    Object.defineProperty(target, rest[i] as string, { value: rest[i + 1], writable: !!(a & WRITABLE), enumerable: !!(a & ENUMERABLE), configurable: !!(a & CONFIGURABLE) });
+  }
+  if ((flags as number) & FIXED_LENGTH) Object.defineProperty(target, "length", { writable: false });
+  if ((flags as number) & NOT_EXTENSIBLE) Object.preventExtensions(target);
+  return target;
+}
+
 /** One reducer object for every call: devalue calls each reducer on every value it walks. */
 const reducers = {
-  TemplateObject: (v: unknown) => {
-    if (isTemplateObject(v)) throw new UnserializableError(pathTo(currentRoot, v), "a tagged template's strings array cannot be saved (it is its call site's own frozen object)");
-    return false;
-  },
+  Exact: exactForm,
   Error: (v: unknown) =>
     v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
   Headers: (v: unknown) => v instanceof Headers && [...v],
@@ -67,16 +170,38 @@ function stringifyWith(value: unknown, body: BodySlot): string {
   }
 }
 
+/** A path step, written like devalue's paths: `.list`, `["a b"]`, `[0]`. */
+const step = (key: PropertyKey, index: boolean): string =>
+  index && typeof key === "string" && isArrayIndex(key) ? `[${key}]` : typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${typeof key === "string" ? JSON.stringify(key) : String(key)}]`;
+
+/**
+ * The values devalue walks inside `v`, each with its path step, read without running user code: data properties
+ * only (no getter is called), nothing of a Proxy (no trap runs).
+ */
+function childrenOf(v: object): [string, unknown][] {
+  if (isProxy(v)) return [];
+  if (v instanceof Map) return [...v].flatMap(([key, value]): [string, unknown][] => [["", key], ["", value]]);
+  if (v instanceof Set) return [...v].map((value): [string, unknown] => ["", value]);
+  const cause = v instanceof Error ? Object.getOwnPropertyDescriptor(v, "cause") : undefined;
+  if (cause) return [[".cause", cause.value]];
+  if (!isPlain(v)) return [];
+  const array = Array.isArray(v);
+  return Object.entries(Object.getOwnPropertyDescriptors(v)).flatMap(([key, d]): [string, unknown][] => ("value" in d && !(array && key === "length") ? [[step(key, array), d.value]] : []));
+}
+
+/** Whether `target` is `from` or inside it (as devalue would walk it). */
+function reaches(from: unknown, target: object, seen = new Set<unknown>()): boolean {
+  if (from === target) return true;
+  if (typeof from !== "object" || from === null || seen.has(from)) return false;
+  seen.add(from);
+  return childrenOf(from).some(([, child]) => reaches(child, target, seen));
+}
+
 /** Where `target` sits in `root`, written like devalue's paths (`.list[0]`); "" when it is the root or not found. */
 function pathTo(root: unknown, target: unknown, seen = new Set<unknown>()): string {
   if (root === target || typeof root !== "object" || root === null || seen.has(root)) return "";
   seen.add(root);
-  const entries: [string, unknown][] = Array.isArray(root)
-    ? root.map((v, i) => [`[${i}]`, v])
-    : root instanceof Map || root instanceof Set
-      ? [...root.values()].map((v) => ["", v])
-      : Object.entries(root).map(([k, v]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`, v]);
-  for (const [key, value] of entries) {
+  for (const [key, value] of childrenOf(root)) {
     if (value === target) return key;
     const inner = pathTo(value, target, seen);
     if (inner) return key + inner;
@@ -102,6 +227,7 @@ const BUILT_IN_ERRORS = { TypeError, RangeError, ReferenceError, SyntaxError, Ev
 function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) {
   const body = (i: number) => (i < 0 ? null : bodies[i]!.slice());
   return {
+    Exact: fromExactForm,
     Error: ([name, message, cause, stepId, retryAfter]: [string, string, unknown, string?, unknown?]) => {
       const options = cause === undefined ? undefined : { cause };
       let error: Error;
@@ -229,15 +355,29 @@ export function streamedResponse(result: string | null): StreamedResponse | null
 }
 
 /**
+ * A property is made as a literal makes it, not assigned: an inherited setter or read-only property
+ * (`Array.prototype[0]`, `Object.prototype.x`) neither runs nor blocks the restore. (Assigned when nothing is
+ * inherited under that key: the same, faster.)
+ */
+const PARSE = {
+  operations: {
+    set(target: Record<string | number, unknown>, key: string | number, value: unknown) {
+      if (key in target) Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+      else target[key] = value;
+    },
+  },
+};
+
+/**
  * Deserializes a value; a streamed Response comes back as its head (without
  * its body, which the store's stream holds). `signal`: the signal of the
  * Requests revived (a resumed execution's cancellation: no wrapper Request).
  */
 export function deserialize<T = unknown>(text: string, signal?: AbortSignal): T {
   if (text.startsWith("S")) return deserialize<T>(streamedResponse(text)!.head);
-  if (!text.startsWith("B")) return parse(text, revivers([], signal)) as T;
+  if (!text.startsWith("B")) return parse(text, revivers([], signal), PARSE) as T;
   const [inner, ...bodies] = JSON.parse(text.slice(1)) as [string, ...(string | null)[]];
-  return parse(inner, revivers(bodies.map((b) => (b === null ? null : fromBase64(b))), signal)) as T;
+  return parse(inner, revivers(bodies.map((b) => (b === null ? null : fromBase64(b))), signal), PARSE) as T;
 }
 
 interface NodeBuffer extends Uint8Array {

@@ -53,8 +53,88 @@ describe("serialization", () => {
   test("a tagged template's strings array cannot be saved: its identity and freezing would be lost", async () => {
     const strings = ((s: TemplateStringsArray) => s)`a${1}b`;
     await expect(serialize({ kept: [strings] })).rejects.toMatchObject({ path: ".kept[0]", message: expect.stringContaining("tagged template's strings") });
-    // an array that only looks like one (not frozen) is plain data
-    expect(await roundTrip(Object.assign(["a"], { raw: ["a"] }))).toEqual(["a"]);
+    // an array that only looks like one (not frozen) is data: its named property `raw` comes back too
+    const back = await roundTrip(Object.assign(["a"], { raw: ["a"] }));
+    expect([...back, back.raw]).toEqual(["a", ["a"]]);
+  });
+
+  test("frozen, sealed and non-extensible objects and arrays come back exactly; ordinary values cost no byte more", async () => {
+    const value = {
+      frozen: Object.freeze({ a: 1, list: Object.freeze([1, , 3]) }),
+      sealed: Object.seal({ b: 2 }),
+      closed: Object.preventExtensions({ c: 3 }),
+      bare: Object.freeze(Object.assign(Object.create(null), { d: 4 })),
+    };
+    const back = await roundTrip(value);
+    expect(back).toEqual(value);
+    expect([Object.isFrozen(back.frozen), Object.isFrozen(back.frozen.list), Object.isSealed(back.sealed), Object.isFrozen(back.sealed)]).toEqual([true, true, true, false]);
+    expect([Object.isExtensible(back.closed), Object.isSealed(back.closed), Object.getPrototypeOf(back.bare), Object.isFrozen(back.bare)]).toEqual([false, false, null, true]);
+    expect(1 in back.frozen.list).toBe(false);
+    const ordinary = { a: 1, list: [1, , 3], nested: { s: "x" }, bare: Object.assign(Object.create(null), { d: 4 }) };
+    expect(await serialize(ordinary)).toBe(stringify(ordinary));
+  });
+
+  test("read-only, hidden and non-configurable properties keep their attributes, in order; an array keeps its named properties and read-only length", async () => {
+    const object = Object.defineProperties({ first: 1 } as Record<string, unknown>, {
+      fixed: { value: "r", enumerable: true },
+      hidden: { value: "h", writable: true, configurable: true },
+      pinned: { value: "p", writable: true, enumerable: true },
+    });
+    object.last = 2;
+    const list = Object.assign([1, 2], { note: "n" });
+    Object.defineProperty(list, "length", { writable: false });
+    const back = await roundTrip({ object, list, own: JSON.parse('{"__proto__": 1}') });
+    expect(Object.getOwnPropertyDescriptors(back.object)).toEqual(Object.getOwnPropertyDescriptors(object));
+    expect(Reflect.ownKeys(back.object)).toEqual(["first", "fixed", "hidden", "pinned", "last"]);
+    expect(Object.getOwnPropertyDescriptors(back.list)).toEqual(Object.getOwnPropertyDescriptors(list));
+    expect(() => back.list.push(3)).toThrow(TypeError);
+    expect([Object.hasOwn(back.own, "__proto__"), back.own.__proto__, Object.getPrototypeOf(back.own)]).toEqual([true, 1, Object.prototype]);
+  });
+
+  test("restoring defines properties as a literal does: an inherited setter does not run, an inherited read-only property does not block", async () => {
+    const text = await serialize({ plain: { x: 1, y: 2 }, bare: Object.assign(Object.create(null), { x: 3 }) });
+    let calls = 0;
+    Object.defineProperty(Object.prototype, "x", { set: () => void calls++, configurable: true });
+    Object.defineProperty(Object.prototype, "y", { value: 0, writable: false, configurable: true });
+    try {
+      const back = deserialize<{ plain: { x: number; y: number }; bare: { x: number } }>(text);
+      expect([Object.hasOwn(back.plain, "x"), back.plain.x, back.plain.y, back.bare.x, calls]).toEqual([true, 1, 2, 3, 0]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).x;
+      delete (Object.prototype as Record<string, unknown>).y;
+    }
+  });
+
+  test("an accessor or a Proxy is refused, naming its path, without running the getter or a trap", async () => {
+    let calls = 0;
+    const getter = { get p() { return ++calls; } };
+    const setterOnly = Object.defineProperty([0], "1", { set() { calls++; } });
+    const traps = new Proxy({}, Object.fromEntries(["get", "getPrototypeOf", "ownKeys", "getOwnPropertyDescriptor", "has", "isExtensible"].map((trap) => [trap, () => { throw new Error(`trap ${trap} ran`); }])));
+    await expect(serialize({ deep: { getter } })).rejects.toMatchObject({ path: ".deep.getter.p", message: expect.stringContaining("accessor property (getter/setter) cannot be saved") });
+    await expect(serialize({ setterOnly })).rejects.toMatchObject({ path: ".setterOnly[1]" });
+    await expect(serialize({ list: [traps] })).rejects.toMatchObject({ path: ".list[0]", message: expect.stringContaining("a Proxy cannot be saved") });
+    await expect(serialize({ fn: new Proxy(() => {}, { get: () => { calls++; } }) })).rejects.toMatchObject({ path: ".fn", message: expect.stringContaining("a Proxy") });
+    expect(calls).toBe(0);
+  });
+
+  test("what would come back different is refused: another prototype, a symbol key, a cycle through an exact object", async () => {
+    await expect(serialize({ o: Object.create(Object.create(null)) })).rejects.toMatchObject({ path: ".o", message: expect.stringContaining("prototype") });
+    await expect(serialize({ a: new (class List extends Array {})() })).rejects.toMatchObject({ path: ".a", message: expect.stringContaining("prototype") });
+    await expect(serialize({ s: Object.defineProperty({}, Symbol("k"), { value: 1 }) })).rejects.toMatchObject({ path: ".s[Symbol(k)]", message: expect.stringContaining("symbol") });
+    const sticky = /a/g;
+    sticky.exec("a");
+    const subclasses = [new (class Registry extends Set {})(), new (class Bytes extends Uint8Array {})(2), new (class Buffer extends ArrayBuffer {})(2)];
+    for (const built of [Object.assign(new Map(), { note: 1 }), Object.freeze(new Date(0)), sticky, ...subclasses])
+      await expect(serialize({ built })).rejects.toMatchObject({ path: ".built", message: expect.stringContaining("with own properties, not extensible or of a subclass") });
+    const loop: Record<string, unknown> = {};
+    loop.self = { back: loop };
+    Object.freeze(loop);
+    await expect(serialize({ loop })).rejects.toMatchObject({ path: ".loop", message: expect.stringContaining("cycle") });
+    // a cycle through ordinary objects only is kept, a frozen object outside it too
+    const ring: Record<string, unknown> = { leaf: Object.freeze({ n: 1 }) };
+    ring.self = ring;
+    const back = await roundTrip(ring);
+    expect([back.self === back, Object.isFrozen(back.leaf)]).toEqual([true, true]);
   });
 
   test("errors keep name, message and cause; StepError stays a StepError; a built-in error type stays its type", async () => {
@@ -110,6 +190,16 @@ describe("serialization", () => {
       return Response.json({ same: got === original, isDate: got.when instanceof Date, hasTag: got.tags.has("x") });
     });
     expect(await (await handler(req("/api/copy"))).json()).toEqual({ same: false, isDate: true, hasTag: true });
+  });
+
+  test("a frozen step result is a frozen copy, on the first run too", async () => {
+    const { inngest } = testClient();
+    const original = Object.freeze({ plan: Object.freeze(["a", "b"]) });
+    const handler = inngest.endpoint(async () => {
+      const got = await step.run("load", () => original);
+      return Response.json({ same: got === original, frozen: Object.isFrozen(got) && Object.isFrozen(got.plan), plan: got.plan });
+    });
+    expect(await (await handler(req("/api/frozen"))).json()).toEqual({ same: false, frozen: true, plan: ["a", "b"] });
   });
 
   test("an unserializable step result fails deterministically with the step's name", async () => {

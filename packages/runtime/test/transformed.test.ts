@@ -97,4 +97,34 @@ export const handler = inngest.endpoint(async (req: Request) => {
     await sleep(0);
     await module.inngest.close();
   });
+
+  test("a resumed run gets frozen and read-only locals back exactly; a local with a getter fails the checkpoint without calling it", async () => {
+    const { module } = await compile(
+      "exact",
+      `
+export let getterCalls = 0;
+export const handler = inngest.endpoint(async (req: Request) => {
+  const config = Object.freeze({ region: "eu", limits: Object.freeze([1, 2]) });
+  const ids = Object.defineProperty({}, "id", { value: 7, enumerable: false });
+  await step.sleep("pause", "30ms");
+  const writes = Reflect.set(config, "region", "us") || Reflect.set(ids, "id", 8);
+  return Response.json({ frozen: Object.isFrozen(config) && Object.isFrozen(config.limits), writes, region: config.region, id: ids.id, keys: Object.keys(ids) });
+});
+export const lazy = inngest.endpoint(async (req: Request) => {
+  const settings = { get mode() { getterCalls++; return "fast"; } };
+  await step.sleep("pause", "30ms");
+  return Response.json({ mode: settings.mode });
+});
+`,
+    );
+    const first = await module.handler(req("/api/exact"));
+    expect(first.status).toBe(303);
+    const final = await follow(module.handler, first);
+    expect(await final.json()).toEqual({ frozen: true, writes: false, region: "eu", id: 7, keys: [] });
+    const refused = await module.lazy(req("/api/lazy"));
+    expect(refused.status).toBe(500);
+    expect((await refused.json()).error.message).toMatch(/local "settings" holds an accessor property \(getter\/setter\) cannot be saved.* at settings\.mode/);
+    expect(module.getterCalls).toBe(0);
+    await module.inngest.close();
+  });
 });
