@@ -59,9 +59,14 @@ export function replayCheckpoints(store, checkpoints) {
     const template = await store.getRun(checkpoints[0].runId);
     const id = `${template.id}-replayed-${++runs}`;
     const now = Date.now();
-    // as the recorded run was created: its checkpoints' locals edits apply to the text they were made from
-    await store.createRun({ ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: null, leaseExpiresAt: null, locals: null, state: 0, counters: null });
-    const { fence } = await store.acquireLease(id, "bench", 60_000, now);
+    // Created leased, as a request's own run is: a scheduler over the same store (P2's long-lived clients) would
+    // otherwise claim it as an orphan before we lease it. As the recorded run was created: its checkpoints'
+    // locals edits apply to the text they were made from.
+    const fence = 1;
+    await store.createRun({
+      ...template, id, idempotencyKey: null, status: "running", result: null, leaseOwner: "bench", leaseExpiresAt: now + 60_000, fence,
+      locals: null, state: 0, counters: null,
+    });
     return time(async () => {
       for (const cp of checkpoints) {
         const ok = await store.checkpoint({ ...cp, runId: id, fence, step: cp.step && { ...cp.step, runId: id } });
