@@ -101,6 +101,7 @@ function exactForm(v: unknown): unknown[] | false {
     const proto = Object.getPrototypeOf(v);
     if (Array.isArray(v) || (proto !== null && Object.getPrototypeOf(proto) === null))
       throw new UnserializableError(pathTo(currentRoot, v), "an object whose prototype is not Object.prototype (or an array's not Array.prototype) cannot be saved");
+    if (NativeBuffer?.isBuffer(v)) return false; // the Buffer reducer
     const base = contentsBase(v);
     if (base && !savedAsIs(v, base))
       throw new UnserializableError(pathTo(currentRoot, v), `a ${(Object.getOwnPropertyDescriptor(base, "constructor")?.value as { name?: string } | undefined)?.name} with own properties, not extensible or of a subclass cannot be saved (only its contents would be)`);
@@ -148,6 +149,8 @@ function fromExactForm([flags, ...rest]: unknown[]): object {
 /** One reducer object for every call: devalue calls each reducer on every value it walks. */
 const reducers = {
   Exact: exactForm,
+  // its visible bytes only (a small Buffer is a view into a pool shared with other Buffers)
+  Buffer: (v: unknown) => NativeBuffer?.isBuffer(v) === true && new Uint8Array(v),
   Error: (v: unknown) =>
     v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
   Headers: (v: unknown) => v instanceof Headers && [...v],
@@ -228,6 +231,10 @@ function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) 
   const body = (i: number) => (i < 0 ? null : bodies[i]!.slice());
   return {
     Exact: fromExactForm,
+    Buffer: (bytes: Uint8Array) => {
+      if (!NativeBuffer) throw new Error("a saved Buffer cannot be restored where there is no Buffer");
+      return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
     Error: ([name, message, cause, stepId, retryAfter]: [string, string, unknown, string?, unknown?]) => {
       const options = cause === undefined ? undefined : { cause };
       let error: Error;
@@ -385,7 +392,9 @@ interface NodeBuffer extends Uint8Array {
 }
 
 /** Node's (and Bun's, Deno's) Buffer where there is one: native base64, not a string built one character at a time. */
-const NativeBuffer = (globalThis as { Buffer?: { from(data: ArrayBufferLike | string, offsetOrEncoding?: number | "base64", length?: number): NodeBuffer } }).Buffer;
+const NativeBuffer = (
+  globalThis as { Buffer?: { from(data: ArrayBufferLike | string, offsetOrEncoding?: number | "base64", length?: number): NodeBuffer; isBuffer(v: unknown): v is NodeBuffer } }
+).Buffer;
 
 function toBase64(bytes: Uint8Array): string {
   if (NativeBuffer) return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");

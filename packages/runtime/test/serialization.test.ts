@@ -117,6 +117,13 @@ describe("serialization", () => {
     expect(calls).toBe(0);
   });
 
+  test("a Node Buffer comes back a Buffer holding only its own bytes (not the pool it is a view into)", async () => {
+    const pooled = Buffer.from("hi");
+    const text = await serialize({ pooled });
+    const back = deserialize<{ pooled: Buffer }>(text);
+    expect([Buffer.isBuffer(back.pooled), back.pooled.toString(), back.pooled.buffer.byteLength]).toEqual([true, "hi", 2]);
+  });
+
   test("what would come back different is refused: another prototype, a symbol key, a cycle through an exact object", async () => {
     await expect(serialize({ o: Object.create(Object.create(null)) })).rejects.toMatchObject({ path: ".o", message: expect.stringContaining("prototype") });
     await expect(serialize({ a: new (class List extends Array {})() })).rejects.toMatchObject({ path: ".a", message: expect.stringContaining("prototype") });
