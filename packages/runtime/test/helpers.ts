@@ -75,12 +75,7 @@ const sqliteDirs: string[] = [];
  */
 export const storeKinds = {
   memory: async (): Promise<Store> => (await import("@durable-endpoints/runtime/memory")).memoryStore(),
-  sqlite: async (): Promise<Store> => {
-    const { sqliteStore } = await import("@durable-endpoints/runtime/sqlite");
-    const dir = mkdtempSync(join(tmpdir(), "durable-test-"));
-    sqliteDirs.push(dir);
-    return sqliteStore({ path: join(dir, "runs.db") });
-  },
+  sqlite: async (): Promise<Store> => (await import("@durable-endpoints/runtime/sqlite")).sqliteStore({ path: testSqlitePath() }),
   postgres: async (options: { url?: string } = {}): Promise<Store> => {
     const { postgresStore } = await import("@durable-endpoints/runtime/postgres");
     return postgresStore({ connectionString: options.url ?? testPostgresUrl(), schema: testSchema() });
@@ -88,6 +83,13 @@ export const storeKinds = {
 };
 
 export type StoreKind = keyof typeof storeKinds;
+
+/** A SQLite file in a fresh temp dir, which `removeTestStores()` removes. */
+export function testSqlitePath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "durable-test-"));
+  sqliteDirs.push(dir);
+  return join(dir, "runs.db");
+}
 
 const schemaPrefix = `durable_test_api_${process.pid}_`;
 let schemas = 0;

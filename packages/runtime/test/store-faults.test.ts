@@ -9,7 +9,7 @@ import pg from "pg";
 import { step, type MachineDefinition } from "@durable-endpoints/runtime";
 import { startPgProxy } from "../../../test/support/pg-proxy.mjs";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
-import { closeClients, removeTestStores, follow, req, storeKinds, testClient, testSchema, type StoreKind } from "./helpers.js";
+import { closeClients, removeTestStores, follow, req, storeKinds, testClient, testSchema, testSqlitePath, type StoreKind } from "./helpers.js";
 import { GO, WAIT_FOR_GO } from "./machines.js";
 
 afterEach(closeClients);
@@ -131,11 +131,8 @@ describe("errors that will recur (the store refuses the data)", () => {
       return store;
     },
     sqlite: async () => {
-      const { mkdtempSync } = await import("node:fs");
-      const { tmpdir } = await import("node:os");
-      const { join } = await import("node:path");
       const { sqliteStore } = await import("@durable-endpoints/runtime/sqlite");
-      const path = join(mkdtempSync(join(tmpdir(), "durable-refusing-")), "runs.db");
+      const path = testSqlitePath();
       const store = sqliteStore({ path });
       await store.getRun("migrate-now");
       const { default: Database } = await import("better-sqlite3");
