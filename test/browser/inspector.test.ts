@@ -20,7 +20,7 @@ import { compiledOrders, currentLineInView, populate, repoRoot, startUi, type Or
 const screenshots = join(repoRoot, "test-results", "screenshots");
 const LIVE = { timeout: 20_000 };
 
-const tmp = mkdtempSync(join(tmpdir(), "durable-inspector-"));
+let tmp = ""; // made in beforeAll: a skipped suite leaves nothing behind
 const pgSchema = `inspector_ui_${process.pid}`;
 const chrome = chromeFor("the run inspector's browser tests");
 
@@ -34,7 +34,9 @@ interface Backend {
 const backends: Backend[] = [
   {
     name: "sqlite",
-    url: `sqlite://${join(tmp, "runs.db")}`,
+    get url() {
+      return `sqlite://${join(tmp, "runs.db")}`;
+    },
     open: () => sqliteStore({ path: join(tmp, "runs.db") }),
     cleanup: async () => rmSync(tmp, { recursive: true, force: true }),
   },
@@ -56,6 +58,7 @@ const backends: Backend[] = [
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 beforeAll(async () => {
   if ("missing" in chrome) return;
+  tmp = mkdtempSync(join(tmpdir(), "durable-inspector-"));
   mkdirSync(screenshots, { recursive: true });
   browser = await launchChromium(chrome.path);
 });

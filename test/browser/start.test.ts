@@ -15,7 +15,6 @@ import { currentLineInView, repoRoot } from "./inspector.js";
 
 const LIVE = { timeout: 20_000 };
 const screenshots = join(repoRoot, "test-results", "screenshots");
-const tmp = mkdtempSync(join(tmpdir(), "durable-start-"));
 const chrome = chromeFor("the `npm start` browser tests");
 
 describe.skipIf("missing" in chrome)("npm start", () => {
@@ -24,8 +23,10 @@ describe.skipIf("missing" in chrome)("npm start", () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   const urls = { playground: "", app: "", inspector: "" };
+  let tmp: string;
 
   beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "durable-start-"));
     mkdirSync(screenshots, { recursive: true });
     start = spawn(process.execPath, [join(repoRoot, "scripts", "start.mjs")], {
       cwd: repoRoot,
