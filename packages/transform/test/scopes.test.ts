@@ -102,6 +102,25 @@ describe("scopes", () => {
     expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", 1, "number", "C", 5, "ReferenceError", 0, "ReferenceError", 1]);
   });
 
+  it("a top-level const function read before its declaration ran throws a ReferenceError: made at the top of resume, its TDZ kept", async () => {
+    const out = await check(`async () => {
+      ${caught}
+      let n = 1;
+      const out = [caught(() => f()), caught(() => typeof f), caught(() => k())];
+      await step.run("a", () => 1);
+      out.push(caught(() => f()), caught(() => k()));
+      const f = () => n;
+      n = 2;
+      function k() { return f() + 10; }
+      out.push(f(), k(), f.name);
+      await step.run("b", () => 2);
+      n = 3;
+      out.push(f(), k(), f.name);
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", 2, 12, "f", 3, 13, "f"]);
+  });
+
   it("assigning a let or const before its declaration throws a ReferenceError, after evaluating the value", async () => {
     const out = await check(`async () => {
       const out = [];

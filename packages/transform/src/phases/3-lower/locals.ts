@@ -43,6 +43,9 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
   for (const occurrence of findOccurrences(resume.body, new Set([...own, ...hoistedNames]))) {
     const name = occurrence.node.name;
     if (hoistedNames.has(name) || recreated.has(name)) functionRefs.set(occurrence.node, name);
+    // reading a TDZ-checked function const reads its function
+    const made = lw.tdzFunctions.get(name);
+    if (made) functionRefs.set(occurrence.node, made);
     if (!hoistedNames.has(name)) {
       refs.set(occurrence.node, name);
       occurrences.push(occurrence);
@@ -73,6 +76,12 @@ export function captureLocals(lw: Lowerer, { resume, locals, recreations }: Asse
     // `initialized("x")` is the locals object once `x` is initialized, else an object whose `x` throws
     const object = checked ? t.callExpression(t.cloneNode(initialized!), [t.stringLiteral(node.name)]) : t.cloneNode(localsObject);
     const member = t.memberExpression(object, t.identifier(node.name));
+    const made = lw.tdzFunctions.get(node.name);
+    if (made && !(t.isAssignmentExpression(slot.parent) && slot.key === "left")) {
+      // a read of a TDZ-checked function const: its initialization (throws before it), then its function
+      replaceAt(slot, checked ? t.sequenceExpression([member, t.identifier(made)]) : t.identifier(made));
+      continue;
+    }
     member.loc = node.loc;
     keepAssignedName(slot.parent, slot.key, node.name);
     if (t.isObjectProperty(slot.parent) && slot.parent.shorthand) expandShorthand(slot.parent);

@@ -34,6 +34,11 @@ export class Lowerer {
   readonly vars = new Set<string>();
   /** hoisted locals never saved (iterators: re-created on resume) */
   readonly unsaved = new Set<string>();
+  /**
+   * a `const f = () => …` that may be read before its declaration runs → the name of its function, made at the top
+   * of `resume`; `f` itself is a checked local set (to `true`) where the declaration stands: its TDZ, saved
+   */
+  readonly tdzFunctions = new Map<string, string>();
   /** function / class / type declarations re-created at the top of `resume` */
   readonly hoisted: t.Statement[] = [];
   /**

@@ -9,6 +9,7 @@ import { patternNames } from "../../ast/references.js";
 import { containsAwait, containsVar, hasEscapingJump } from "./scan.js";
 import type { TryRegion } from "./emitter.js";
 import { lowerForIn, lowerForOf } from "./iteration.js";
+import { keepAssignedName } from "./names.js";
 
 export function lowerStatement(lw: Lowerer, node: t.Statement, label: string | null = null): void {
   const { current } = lw.em;
@@ -101,6 +102,16 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
     if (isFunctionValued(declarator) && names[0]?.constant && node.kind !== "var") {
       if (t.isClassExpression(declarator.init)) {
         lowerClass(lw, declarator.id as t.Identifier, declarator.init);
+        continue;
+      }
+      if (lw.loopDepth === 0 && lw.analysis.checkedNames.has(names[0].name)) {
+        const name = names[0].name;
+        const made = t.variableDeclarator(t.identifier(lw.fresh(`${name}_fn`)), lw.rewriteHoisted(declarator.init!));
+        keepAssignedName(made, "id", (declarator.id as t.Identifier).name);
+        lw.tdzFunctions.set(name, (made.id as t.Identifier).name);
+        lw.hoisted.push(t.variableDeclaration("const", [made]));
+        lw.declareVar(name);
+        lw.em.emitAssign(name, t.booleanLiteral(true));
         continue;
       }
       if (lw.loopDepth === 0) {
