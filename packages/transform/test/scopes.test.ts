@@ -121,6 +121,29 @@ describe("scopes", () => {
     expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", 2, 12, "f", 3, 13, "f"]);
   });
 
+  it("a checked read copied by the lowering keeps its check: a logical assignment through a member, a switch discriminant", async () => {
+    const out = await check(`async () => {
+      const out = [];
+      const q = {};
+      await step.run("a", () => 1);
+      for (const c of [1, 2, 3, 4]) {
+        switch (c) {
+          case 0: let o = {};
+          default:
+            try {
+              if (c === 1) o.p ||= await step.run("v1", () => 1);
+              if (c === 2) q[o] ??= await step.run("v2", () => 2);
+              if (c === 3) out.push((o = await step.run("v3", () => 3)) && o);
+              if (c === 4) switch (o) { case await step.run("v4", () => 4): out.push("case"); }
+              out.push("no throw");
+            } catch (e) { out.push(e.constructor.name); }
+        }
+      }
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError"]);
+  });
+
   it("assigning a let or const before its declaration throws a ReferenceError, after evaluating the value", async () => {
     const out = await check(`async () => {
       const out = [];

@@ -357,9 +357,9 @@ function explodeAssignment(lw: Lowerer, node: t.AssignmentExpression, ignoreResu
       const [object, property] = explodeList(lw, [left.object, left.computed ? left.property : null]) as t.Expression[];
       const once = (e: t.Expression) => (t.isIdentifier(e) || t.isLiteral(e) ? e : hoist(lw, e));
       const member = t.memberExpression(once(object!), left.computed ? once(property!) : lw.rewrite(left.property), left.computed);
-      const write = () => t.assignmentExpression("=", t.cloneNode(member), explodeValue(lw, right));
-      if (!containsAwait(right)) return t.logicalExpression(operator.slice(0, 2) as "||", t.cloneNode(member), write());
-      return explodeLowered(lw, t.cloneNode(member), operator.slice(0, 2) as "||", write);
+      const write = () => t.assignmentExpression("=", lw.copy(member), explodeValue(lw, right));
+      if (!containsAwait(right)) return t.logicalExpression(operator.slice(0, 2) as "||", lw.copy(member), write());
+      return explodeLowered(lw, lw.copy(member), operator.slice(0, 2) as "||", write);
     }
     if (!t.isIdentifier(left)) return unsupported(lw, node, "this logical assignment");
     const logical = t.logicalExpression(operator.slice(0, 2) as "||", left, t.assignmentExpression("=", left, right));
@@ -370,7 +370,7 @@ function explodeAssignment(lw: Lowerer, node: t.AssignmentExpression, ignoreResu
     const target = lw.rewrite(left);
     if (t.isAwaitExpression(right) && !containsAwait(right.argument)) {
       explodeAwait(lw, right, (awaited) => t.expressionStatement(t.assignmentExpression(operator, target, awaited)));
-      return ignoreResult ? null : t.cloneNode(target);
+      return ignoreResult ? null : lw.copy(target);
     }
     // `x += …` reads `x` first: before the right side can assign it
     const [current, value] = operator !== "=" ? explodeList(lw, [left, right]) : [target, explodeValue(lw, right)];

@@ -128,6 +128,21 @@ export class Lowerer {
     return this.declareVar(name);
   }
 
+  /** `t.cloneNode` of lowered code: a copied read of a local whose initialization is checked stays checked. */
+  copy<T extends t.Node>(node: T): T {
+    const copy = t.cloneNode(node);
+    const carry = (from: t.Node, to: t.Node) => {
+      if (t.isIdentifier(from) && this.checked.has(from)) this.checked.add(to as t.Identifier);
+      for (const key of t.VISITOR_KEYS[from.type] ?? []) {
+        const [a, b] = [(from as unknown as Record<string, unknown>)[key], (to as unknown as Record<string, unknown>)[key]];
+        if (Array.isArray(a)) a.forEach((n, i) => n && carry(n as t.Node, (b as t.Node[])[i]!));
+        else if (a) carry(a as t.Node, b as t.Node);
+      }
+    };
+    carry(node, copy);
+    return copy;
+  }
+
   /** Clone an original node, renaming handler bindings and turning `step` into `$.step`. */
   rewrite<T extends t.Node>(node: T): T {
     return this.clone(node, false) as T;

@@ -269,7 +269,7 @@ function lowerSwitch(lw: Lowerer, node: t.SwitchStatement): void {
   const after = em.newState();
   const states = node.cases.map(() => em.newState());
   node.cases.forEach((c, i) => {
-    if (c.test) em.jumpIf(t.binaryExpression("===", t.cloneNode(discriminant), explodeValue(lw, c.test)), states[i]!);
+    if (c.test) em.jumpIf(t.binaryExpression("===", lw.copy(discriminant), explodeValue(lw, c.test)), states[i]!);
   });
   const fallback = node.cases.findIndex((c) => !c.test);
   em.jump(fallback >= 0 ? states[fallback]! : after);
