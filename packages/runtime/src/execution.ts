@@ -81,7 +81,7 @@ export class Execution {
     const { signal } = this.cancellation;
     if (req === null) this.req = deserialize<Request>(run.request, signal);
     else this.req = own ? req : new Request(req, { signal: AbortSignal.any([req.signal, signal]) });
-    this.point = new ResumePoint(def, run, start.mode, start.fresh);
+    this.point = new ResumePoint(def, run, start.mode, start.fresh, store.localsEdits === true);
     const cancelled = () => {
       this.cancellation.abort(new DOMException(`Run ${run.id} was cancelled`, "AbortError"));
       this.steps.stop();

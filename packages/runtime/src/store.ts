@@ -283,6 +283,13 @@ export interface Store {
   readonly kind: string;
 
   /**
+   * True when `checkpoint` applies `RunPatch.localsEdit` (see LocalsEdit): the engine sends such a store
+   * only what changed in the saved locals, any other store the whole text (a store written before edits
+   * existed keeps working).
+   */
+  readonly localsEdits?: boolean;
+
+  /**
    * Insert a new run (with its lease already held by `run.leaseOwner`).
    * If `run.idempotencyKey` is set and a run with the same endpoint and key
    * exists, nothing is inserted and the existing run is returned instead.

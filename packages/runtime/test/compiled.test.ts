@@ -90,6 +90,25 @@ describe("compiled machines", () => {
     expect(saved).toEqual(ids.map((_, i) => ({ ids, total: (i * (i + 1) * 10) / 2, i })));
   });
 
+  test("a store that does not say it takes locals edits (Store.localsEdits) gets the whole text at every checkpoint", async () => {
+    const probe = { entries: 0, priced: [] as string[] };
+    const written: Checkpoint["run"][] = [];
+    const store = new Proxy(memoryStore(), {
+      get(target, name: string) {
+        if (name === "localsEdits") return undefined; // a store written before edits existed
+        const value = (target as any)[name];
+        if (name !== "checkpoint") return typeof value === "function" ? value.bind(target) : value;
+        return (cp: Checkpoint) => (written.push(cp.run), target.checkpoint(cp));
+      },
+    });
+    const ids = Array.from({ length: 30 }, (_, i) => String(i + 1));
+    const handler = testClient({ store }).inngest.endpoint(pricesMachine(probe));
+    const final = await follow(handler, await handler(req(`/api/prices?${ids.map((id) => `id=${id}`).join("&")}`)));
+    expect(await final.json()).toEqual({ total: 4650 });
+    expect(written.filter((run) => run.localsEdit !== undefined)).toEqual([]);
+    expect(written.filter((run) => run.state === 1 && run.locals !== undefined)).toHaveLength(ids.length);
+  });
+
   test("one store write per settled step", async () => {
     const probe = { entries: 0, priced: [] as string[] };
     const { store, calls } = counting(memoryStore());

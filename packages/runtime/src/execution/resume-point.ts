@@ -66,7 +66,7 @@ export class ResumePoint {
   /** …serialized at the first checkpoint (or as restored) */
   private stateLocals: Snapshot | null;
   private stateCounters: string | null;
-  /** the `locals` text the store holds (compiled mode): a checkpoint hands over only what changed in it */
+  /** the `locals` text the store holds (compiled mode, a store that takes edits): a checkpoint hands over only what changed in it */
   private storedLocals: string | null;
 
   constructor(
@@ -74,6 +74,8 @@ export class ResumePoint {
     run: RunRecord,
     private readonly mode: Mode,
     fresh: boolean,
+    /** the store applies `RunPatch.localsEdit` (Store.localsEdits) */
+    private readonly edits: boolean,
   ) {
     this.resuming = mode === "compiled" && !fresh;
     if (mode === "compiled") {
@@ -90,7 +92,7 @@ export class ResumePoint {
       this.stateCounters = null;
     }
     this.countersText = this.stateCounters;
-    this.storedLocals = mode === "compiled" ? run.locals : null;
+    this.storedLocals = mode === "compiled" && edits ? run.locals : null;
   }
 
   /** The machine's `$`: assigning `$.state` enters a new resume point. */
@@ -131,7 +133,7 @@ export class ResumePoint {
       this.savedEntry = this.entry;
       const point: SavedPoint = { state: this.state, counters: this.stateCounters };
       const stored = this.storedLocals;
-      this.storedLocals = text;
+      if (this.edits) this.storedLocals = text;
       if (text === stored) return point;
       const edit = stored === null ? null : editOf(stored, text);
       if (edit) point.localsEdit = edit;

@@ -28,6 +28,7 @@ const waitKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
 
 class MemoryStore implements Store {
   readonly kind = "memory";
+  readonly localsEdits = true;
   private runs = new Map<string, RunRecord>();
   /** insertion order of each run: breaks createdAt ties in listRuns, as rowid/seq do in SQL */
   private inserted = new Map<string, number>();

@@ -69,6 +69,7 @@ const WAIT_TYPES = ["text", "text", "text", "text", "text", "text", "bigint", "b
 
 class PostgresStore implements Store {
   readonly kind = "postgres";
+  readonly localsEdits = true;
   readonly #options: PostgresStoreOptions;
   readonly #name: string;
   /** Quoted schema-qualified table names. */

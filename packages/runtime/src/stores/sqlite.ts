@@ -87,6 +87,7 @@ const asBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.fr
 
 class SqliteStore implements Store {
   readonly kind = "sqlite";
+  readonly localsEdits = true;
   readonly #options: SqliteStoreOptions;
   /** Waiter tokens are the run's `rev` when the waiter subscribed. */
   readonly #hub = new ChangeHub<number>((active) => this.#watch(active));
