@@ -23,7 +23,11 @@ export interface PricesOptions {
   waitForGo?: boolean;
 }
 
-/** machine.ts's example: a loop of "price" steps, then a sleep (or a wait for GO). `probe` counts what really ran. */
+/**
+ * The handler of machine.ts's example, lowered by hand (fewer states than the transform emits, numbered out of
+ * case order, which the runtime allows): a loop of "price" steps, then a sleep (or a wait for GO). `probe`
+ * counts what really ran.
+ */
 export function pricesMachine(probe: { entries: number; priced: string[] }, { version = "v1", beforePrice, waitForGo = false }: PricesOptions = {}): MachineDefinition {
   return {
     durable: 1,
