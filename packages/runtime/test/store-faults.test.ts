@@ -78,6 +78,63 @@ describe("transient store errors (postgres, connection cut)", () => {
   });
 });
 
+/**
+ * What the transform emits for:
+ *   let log = "x".repeat(100);
+ *   for (let i = 0; i < 5; i++) log += await step.run("s", () => "ab");
+ *   return Response.json({ length: log.length });
+ * Every checkpoint after the first hands over a locals edit that changes the text's length.
+ */
+function growingMachine(ran: number[]): MachineDefinition {
+  return {
+    durable: 1,
+    id: "test/grow.ts#handler",
+    name: "handler",
+    version: "g1",
+    live: { 1: ["log", "i"], 2: ["log", "i"] },
+    async resume($) {
+      const L = $.locals as { log: string; i: number };
+      for (;;)
+        switch ($.state) {
+          case 0:
+            L.log = "x".repeat(100);
+            L.i = 0;
+            $.state = 2;
+          case 2:
+            if (L.i >= 5) return Response.json({ length: L.log.length });
+            $.state = 1;
+          case 1:
+            L.log += await $.step.run("s", () => (ran.push(L.i), "ab"));
+            L.i++;
+            $.state = 2;
+            continue;
+        }
+    },
+  };
+}
+
+describe("transient store errors (postgres, connection cut)", () => {
+  test("a checkpoint whose answer is cut after it committed is retried and the execution carries on (a locals edit too)", async () => {
+    const proxy = await startPgProxy({ target: testPostgresUrl() });
+    try {
+      const { inngest, logs } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 1000, pollMs: 500 });
+      const ran: number[] = [];
+      const handler = inngest.endpoint(growingMachine(ran));
+      // the server commits the second step's checkpoint (an edit of the stored locals); its answer is lost
+      const cut = proxy.fault({ after: /substr\(locals/ });
+      const first = await handler(req("/api/grow"));
+      await cut.fired;
+      expect(logs.filter((l) => l.level === "warn").map((l) => l.message).join("\n")).toMatch(/could not be stored, trying again/);
+      // the retry found its checkpoint written: the execution was not abandoned, the request got the result inline
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ length: 110 });
+      expect(ran).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe.each(kinds)("inputs the store cannot hold (%s)", (kind) => {
   test("a step id with a NUL byte fails the run at once, before the step runs", async () => {
     const { inngest } = testClient({ store: await storeKinds[kind](), pollMs: 500 });

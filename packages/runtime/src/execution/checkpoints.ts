@@ -202,6 +202,12 @@ export class Checkpoints {
           this.services.logger.warn(`[durable] run ${this.run.id}: ${what}, trying again`, error);
           await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), delay));
           checkpoint.now = clock.now();
+          // the attempt may have committed (only its answer was lost): the whole text writes the same again,
+          // where the edit, made for the text before it, would be refused and lose the run
+          if (run.localsEdit) {
+            run.locals = this.point.lastLocals;
+            delete run.localsEdit;
+          }
           continue;
         }
         if (!ok) {

@@ -95,6 +95,11 @@ export class ResumePoint {
     this.storedLocals = mode === "compiled" && edits ? run.locals : null;
   }
 
+  /** The whole text the last checkpoint's `localsEdit` stands for (what a retry of that checkpoint writes instead). */
+  get lastLocals(): string | undefined {
+    return this.storedLocals ?? undefined;
+  }
+
   /** The machine's `$`: assigning `$.state` enters a new resume point. */
   context(step: StepTools): MachineContext {
     const point = this;
