@@ -55,8 +55,17 @@ export const ENDPOINT_CALL = ".endpoint(";
 /** Cheap pre-check (no parsing): can `code` define an endpoint? */
 export const mayContainEndpoint = (code: string): boolean => code.includes(ENDPOINT_CALL);
 
+/**
+ * Cheap pre-check for a module `transform` compiles: an endpoint call, and the text of an import source as a
+ * string (phase 1 looks only at modules that import one). Other modules are not parsed at all, so a syntax
+ * error there is left to the bundler.
+ */
+function mayDefineEndpoint(code: string, importSources: readonly string[]): boolean {
+  return mayContainEndpoint(code) && importSources.some((source) => code.includes(`"${source}"`) || code.includes(`'${source}'`));
+}
+
 export function transform(code: string, options: TransformOptions): TransformResult {
-  if (!mayContainEndpoint(code)) return { code, map: null, endpoints: [], diagnostics: [] };
+  if (!mayDefineEndpoint(code, options.importSources ?? DEFAULT_IMPORT_SOURCES)) return { code, map: null, endpoints: [], diagnostics: [] };
   const { result: lowered, diagnostics } = collectDiagnostics(code, () => {
     const file = parseModule(code, options.filename);
     return file ? compileEndpoints(file, code, options) : [];

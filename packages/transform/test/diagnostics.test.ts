@@ -228,6 +228,13 @@ describe("diagnostics", () => {
     expect(result.diagnostics).toMatchObject([{ code: "DE1000", severity: "error", line: 3 }]);
     expect(result.diagnostics[0]!.frame).toContain("> 3 |   const = 1;");
   });
+
+  it("a module that imports no import source is not parsed: its syntax error is left to the bundler", () => {
+    const code = `import { api } from "other-lib";\nexport const handler = api.endpoint(async (req) => {\n  const = 1;\n});\n`;
+    expect(transform(code, { filename: "/app/h.ts" })).toEqual({ code, map: null, endpoints: [], diagnostics: [] });
+    // named in the module, an import source is parsed again (single quotes too)
+    expect(transform(code.replace(`"other-lib"`, `'inngest'`), { filename: "/app/h.ts" }).diagnostics).toMatchObject([{ code: "DE1000" }]);
+  });
 });
 
 describe("the catalogue", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fnv1a64 } from "../src/hash.js";
+import { Fnv1a64, fnv1a64 } from "../src/hash.js";
 
 /** Reference FNV-1a 64 with BigInt (the limb version must agree with it). */
 function reference(text: string): string {
@@ -16,5 +16,22 @@ describe("fnv1a64", () => {
     for (const text of ["x", "héllo wörld", "{\"type\":\"File\"}".repeat(50), String.fromCharCode(...Array.from({ length: 300 }, (_, i) => i))]) {
       expect(fnv1a64(text)).toBe(reference(text));
     }
+  });
+
+  it("hashes the UTF-8 of astral characters and lone surrogates as TextEncoder encodes them", () => {
+    for (const text of ["😀", "a😀b", "\ud83d", "x\ude00y", "\ude00\ud83d", "\ud83d\ud83d\ude00", "\u0800\uffff\u07ff"]) {
+      expect(fnv1a64(text)).toBe(reference(text));
+    }
+  });
+
+  it("hashes a text given in pieces as the whole text, a surrogate pair split between pieces included", () => {
+    const text = "a😀é\ud83d|😀\ude00z";
+    for (let cut = 0; cut <= text.length; cut++) {
+      for (let second = cut; second <= text.length; second++) {
+        const hash = new Fnv1a64().update(text.slice(0, cut)).update(text.slice(cut, second)).update(text.slice(second));
+        expect(hash.digest()).toBe(reference(text));
+      }
+    }
+    expect(new Fnv1a64().update("\ud83d").digest()).toBe(reference("\ud83d"));
   });
 });

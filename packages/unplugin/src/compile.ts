@@ -1,6 +1,6 @@
-import remapping from "@jridgewell/remapping";
 import { transform, type Diagnostic } from "@durable-endpoints/transform";
-import { rewriteImports } from "./alias.js";
+import { aliasEdits, rewriteImports } from "./alias.js";
+import { applyEdits, editedMap } from "./edit-map.js";
 
 /** A v3 source map as a plain object (what every bundler accepts). */
 export interface SourceMapV3 {
@@ -34,11 +34,12 @@ export function compileModule(code: string, filename: string, settings: CompileS
   const { diagnostics } = result;
   if (diagnostics.some((d) => d.severity === "error")) return { code, map: null, diagnostics };
   let out = { code: result.code, map: result.map as SourceMapV3 | null };
-  const rewritten = rewriteImports(out.code, settings.aliases);
-  if (rewritten) {
-    const aliasMap = rewritten.generateMap({ hires: true, source: filename });
-    const map = out.map ? remapping([aliasMap as SourceMapV3, out.map], () => null) : aliasMap;
-    out = { code: rewritten.toString(), map: JSON.parse(map.toString()) as SourceMapV3 };
+  const edits = aliasEdits(out.code, settings.aliases);
+  if (edits.length > 0 && out.map) {
+    out = { code: applyEdits(out.code, edits), map: editedMap(out.map, out.code, edits) };
+  } else if (edits.length > 0) {
+    const rewritten = rewriteImports(out.code, settings.aliases)!;
+    out = { code: rewritten.toString(), map: JSON.parse(rewritten.generateMap({ hires: true, source: filename }).toString()) as SourceMapV3 };
   }
   if (out.code === code) return diagnostics.length > 0 ? { code, map: null, diagnostics } : null;
   return { code: out.code, map: out.map && pointAtSource(out.map, filename, code), diagnostics };

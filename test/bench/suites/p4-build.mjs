@@ -24,6 +24,10 @@ async function viteBuild(root, plugins) {
     configFile: false,
     logLevel: "silent",
     plugins,
+    // As installed from npm, the runtime the aliased imports name is a dependency Vite leaves external in an
+    // SSR build, like "inngest" without the plugin. Linked from this workspace it would be bundled (~165 KB
+    // more output, ~50 ms more per build: work the plugin does not cause).
+    ssr: { external: ["@durable-endpoints/runtime"] },
     build: { ssr: "src/main.ts", outDir: "dist", emptyOutDir: true, minify: false },
   });
 }

@@ -16,11 +16,37 @@ const isNode = (value: unknown): value is t.Node => typeof value === "object" &&
 
 /** Calls `visit` on each child node, in source order (Babel's visitor keys). */
 export function forEachChild(node: t.Node, visit: (child: t.Node, slot: Slot) => void): void {
-  for (const key of t.VISITOR_KEYS[node.type] ?? []) {
-    const child = (node as unknown as Record<string, unknown>)[key];
-    if (Array.isArray(child)) child.forEach((c, index) => isNode(c) && visit(c, { parent: node, key, index }));
-    else if (isNode(child)) visit(child, { parent: node, key, index: null });
+  // plain loops: this runs for every node of every walk, closures per array were a visible share of GC
+  const keys = t.VISITOR_KEYS[node.type];
+  if (!keys) return;
+  const record = node as unknown as Record<string, unknown>;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    const child = record[key];
+    if (Array.isArray(child)) {
+      for (let index = 0; index < child.length; index++) {
+        const c: unknown = child[index];
+        if (isNode(c)) visit(c, { parent: node, key, index });
+      }
+    } else if (isNode(child)) visit(child, { parent: node, key, index: null });
   }
+}
+
+/** Does `matches` hold for some child node? Stops at the first that does. */
+export function someChild(node: t.Node, matches: (child: t.Node) => boolean): boolean {
+  const keys = t.VISITOR_KEYS[node.type];
+  if (!keys) return false;
+  const record = node as unknown as Record<string, unknown>;
+  for (let k = 0; k < keys.length; k++) {
+    const child = record[keys[k]!];
+    if (Array.isArray(child)) {
+      for (let index = 0; index < child.length; index++) {
+        const c: unknown = child[index];
+        if (isNode(c) && matches(c)) return true;
+      }
+    } else if (isNode(child) && matches(child)) return true;
+  }
+  return false;
 }
 
 export function children(node: t.Node): t.Node[] {
@@ -31,8 +57,10 @@ export function children(node: t.Node): t.Node[] {
 
 /** Pre-order walk from `node` (included); `visit` returns false to skip a node's subtree. */
 export function walk(node: t.Node, visit: (node: t.Node, slot: Slot | null) => boolean | void, slot: Slot | null = null): void {
-  if (visit(node, slot) === false) return;
-  forEachChild(node, (child, childSlot) => walk(child, visit, childSlot));
+  const step = (child: t.Node, childSlot: Slot | null): void => {
+    if (visit(child, childSlot) !== false) forEachChild(child, step);
+  };
+  step(node, slot);
 }
 
 export function replaceAt({ parent, key, index }: Slot, node: t.Node): void {
@@ -55,17 +83,22 @@ export function mapChildren(node: t.Node, map: (child: t.Node, slot: Slot) => t.
 /** Nested functions and classes: their code does not run when the enclosing code does. */
 export const isOpaque = (node: t.Node): boolean => t.isFunction(node) || t.isClass(node);
 
+const LEAVES: ReadonlySet<string> = new Set(["Identifier", "StringLiteral", "NumericLiteral", "BooleanLiteral", "NullLiteral", "BigIntLiteral", "RegExpLiteral", "ThisExpression", "Super", "TemplateElement"]);
+
 /**
  * `matches` for `node` or any node below it outside nested functions and classes (the root
  * itself is always looked into). One WeakMap per predicate: each subtree is examined once.
  */
 export function makePredicate(matches: (node: t.Node) => boolean): (node: t.Node | null | undefined) => boolean {
   const cache = new WeakMap<t.Node, boolean>();
+  const inside = (child: t.Node): boolean => !isOpaque(child) && test(child);
   const test = (node: t.Node | null | undefined): boolean => {
     if (!node) return false;
+    // a name or a literal is answered at once: caching every leaf was most of the predicates' time
+    if (LEAVES.has(node.type)) return matches(node) || someChild(node, inside);
     let result = cache.get(node);
     if (result === undefined) {
-      result = matches(node) || children(node).some((child) => !isOpaque(child) && test(child));
+      result = matches(node) || someChild(node, inside);
       cache.set(node, result);
     }
     return result;

@@ -108,8 +108,7 @@ function baseName(lw: Lowerer, left: t.ForOfStatement["left"]): string {
 
 /** Statements parsed from `code`, the upper-case names replaced by `names` (generated code: no positions). */
 function template(code: string, names: Record<string, t.Identifier>, loc: t.SourceLocation | null | undefined): t.Statement[] {
-  const loop = parse(`for (;;) {${code}}`).program.body[0] as t.ForStatement;
-  return (loop.body as t.BlockStatement).body.map((s) => {
+  return parsedTemplate(code).map((s) => {
     const copy = t.cloneNode(s, true, true);
     walk(copy, (n) => {
       if (t.isIdentifier(n) && n.name in names) n.name = names[n.name]!.name;
@@ -117,4 +116,17 @@ function template(code: string, names: Record<string, t.Identifier>, loc: t.Sour
     copy.loc = loc ?? null;
     return copy;
   });
+}
+
+/** The few template texts are parsed once (re-parsing them was ~3% of a transform); callers get deep copies. */
+const templates = new Map<string, t.Statement[]>();
+
+function parsedTemplate(code: string): t.Statement[] {
+  let statements = templates.get(code);
+  if (!statements) {
+    const loop = parse(`for (;;) {${code}}`).program.body[0] as t.ForStatement;
+    statements = (loop.body as t.BlockStatement).body;
+    templates.set(code, statements);
+  }
+  return statements;
 }

@@ -35,6 +35,19 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
     return found;
   };
 
+  // what an assignment defines and reads does not change between the rounds of the fixpoint below
+  const assignments = new WeakMap<t.AssignmentExpression, { defs: Set<string>; reads: Set<string> }>();
+  const assignment = (expression: t.AssignmentExpression) => {
+    let found = assignments.get(expression);
+    if (!found) {
+      const written = (Object.values(t.getBindingIdentifiers(expression.left as t.Node, false)).flat() as t.Identifier[]).filter((id) => !checked.has(id));
+      const defs = new Set(written.map((id) => refs.get(id)).filter((n): n is string => !!n));
+      found = { defs, reads: uses(expression, new Set(written)) };
+      assignments.set(expression, found);
+    }
+    return found;
+  };
+
   const transfer = (statement: t.Statement, after: Set<string>): Set<string> => {
     if (t.isContinueStatement(statement)) {
       const target = em.jumps.get(statement);
@@ -47,16 +60,16 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
       return union(uses(statement.test), whenTrue, whenFalse);
     }
     if (t.isExpressionStatement(statement) && t.isAssignmentExpression(statement.expression, { operator: "=" })) {
-      const written = (Object.values(t.getBindingIdentifiers(statement.expression.left as t.Node, false)).flat() as t.Identifier[]).filter((id) => !checked.has(id));
-      const defs = new Set(written.map((id) => refs.get(id)).filter((n): n is string => !!n));
-      const live = new Set([...after].filter((name) => !defs.has(name)));
-      return union(live, uses(statement.expression, new Set(written)));
+      const { defs, reads } = assignment(statement.expression);
+      const live = [...defs].some((name) => after.has(name)) ? new Set([...after].filter((name) => !defs.has(name))) : after;
+      return union(live, reads);
     }
     return union(after, uses(statement));
   };
 
-  const block = (statement: t.Statement, after: Set<string>): Set<string> => {
-    const body = t.isBlockStatement(statement) ? statement.body : [statement];
+  const block = (statement: t.Statement, after: Set<string>): Set<string> => sequence(t.isBlockStatement(statement) ? statement.body : [statement], after);
+
+  const sequence = (body: readonly t.Statement[], after: Set<string>): Set<string> => {
     let live = after;
     for (let i = body.length - 1; i >= 0; i--) live = transfer(body[i]!, live);
     return live;
@@ -64,7 +77,7 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
 
   const caseLiveIn = (c: Case, next: Case | undefined): Set<string> => {
     const out = next && !em.terminated(c.body) ? liveIn.get(next.state)! : new Set<string>();
-    let live = block(t.blockStatement(c.body), out);
+    let live = sequence(c.body, out);
     if (c.region) {
       // an exception anywhere in the case goes to the region's catch/finally
       const handler = new Set(liveIn.get(c.region.handlerState));
@@ -88,8 +101,10 @@ export function computeLiveness(em: Emitter, refs: WeakMap<t.Identifier, string>
   return liveIn;
 }
 
-function union(...sets: Set<string>[]): Set<string> {
-  const out = new Set<string>();
+/** The live sets are never changed once made: a union that adds nothing to the first set is that set. */
+function union(first: Set<string>, ...sets: Set<string>[]): Set<string> {
+  if (sets.every((s) => s.size === 0 || (s.size <= first.size && [...s].every((v) => first.has(v))))) return first;
+  const out = new Set(first);
   for (const s of sets) for (const v of s) out.add(v);
   return out;
 }

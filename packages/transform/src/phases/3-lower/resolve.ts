@@ -20,8 +20,14 @@ export function findOccurrences(body: t.BlockStatement, names: ReadonlySet<strin
       if (names.has(node.name) && !shadowed.has(node.name) && isReference(slot.parent, slot.key)) found.push({ node, ...slot });
       return;
     }
+    // the names bound for a key are the same for all its children (a block's statements, a switch's cases)
+    let innerKey: string | null = null;
+    let inner = shadowed;
     forEachChild(node, (child, childSlot) => {
-      const inner = declaredIn(node, childSlot.key, shadowed);
+      if (childSlot.key !== innerKey) {
+        innerKey = childSlot.key;
+        inner = declaredIn(node, innerKey, shadowed);
+      }
       // declaration patterns bind names (already in `shadowed`); only their defaults and computed keys are read
       if (isDeclarationSlot(node, childSlot.key)) visitPattern(child, inner);
       else visit(child, childSlot, inner);
@@ -51,8 +57,12 @@ export function findOccurrences(body: t.BlockStatement, names: ReadonlySet<strin
   return found;
 }
 
+/** The node types `declaredIn` may find bindings in: every other node is passed by with one lookup. */
+const SCOPES: ReadonlySet<string> = new Set([...t.FUNCTION_TYPES, "ClassExpression", "BlockStatement", "Program", "StaticBlock", "SwitchStatement", "ForStatement", "ForInStatement", "ForOfStatement", "CatchClause"]);
+
 /** Names a node binds for its child at `key`, added to the ones already shadowed. */
 function declaredIn(node: t.Node, key: string, shadowed: ReadonlySet<string>): ReadonlySet<string> {
+  if (!SCOPES.has(node.type)) return shadowed;
   const names: string[] = [];
   const add = (pattern: t.Node | null | undefined) => pattern && names.push(...Object.keys(t.getBindingIdentifiers(pattern, false)));
   if (t.isFunction(node)) {
