@@ -84,8 +84,18 @@ function savedAsIs(v: object, base: object): boolean {
 /** A plain object (its prototype `Object.prototype` or null) or an array (`Array.prototype`): what the exact form covers. */
 function isPlain(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
-  return Array.isArray(v) ? proto === Array.prototype : proto === Object.prototype || proto === null;
+  if (Array.isArray(v)) return proto === Array.prototype || (Array.isArray(proto) && realmPrototype(proto, ARRAY_NAMES));
+  return proto === Object.prototype || proto === null || (Object.getPrototypeOf(proto) === null && realmPrototype(proto, OBJECT_NAMES));
 }
+
+/**
+ * Another realm's Object.prototype or Array.prototype, known by its own property names as devalue knows it: a
+ * `node:vm` context's, or Node's own seen from Jest's test environment (what its `fetch(…).json()` returns). Such a
+ * value is saved as a plain one and comes back one of this realm, as before the exact forms.
+ */
+const OBJECT_NAMES = Object.getOwnPropertyNames(Object.prototype).sort().join("\0");
+const ARRAY_NAMES = Object.getOwnPropertyNames(Array.prototype).sort().join("\0");
+const realmPrototype = (proto: object, names: string): boolean => !isProxy(proto) && Object.getOwnPropertyNames(proto).sort().join("\0") === names;
 
 /**
  * Saving never runs user code and restores exactly or refuses: a Proxy (its traps), an accessor (its getter), a

@@ -1,4 +1,5 @@
 import { stringify } from "devalue";
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, test } from "vitest";
 import { deserialize, serialize, step, StepError } from "@durable-endpoints/runtime";
 import { closeClients, follow, req, testClient } from "./helpers.js";
@@ -142,6 +143,19 @@ describe("serialization", () => {
     ring.self = ring;
     const back = await roundTrip(ring);
     expect([back.self === back, Object.isFrozen(back.leaf)]).toEqual([true, true]);
+  });
+
+  test("a plain object or array made in another realm (node:vm; Node's own under Jest's test environment) is saved as a plain one", async () => {
+    const { inngest } = testClient();
+    const handler = inngest.endpoint(async () => {
+      const got = await step.run("load", () => runInNewContext(`({ items: [1, { n: 2 }], note: Object.freeze({ k: "v" }) })`));
+      await step.sleep("nap", "1ms");
+      return Response.json({ got, plain: Object.getPrototypeOf(got) === Object.prototype && Array.isArray(got.items), frozen: Object.isFrozen(got.note) });
+    });
+    const final = await follow(handler, await handler(req("/api/realm")));
+    expect(await final.json()).toEqual({ got: { items: [1, { n: 2 }], note: { k: "v" } }, plain: true, frozen: true });
+    // a prototype that only looks like one is still refused
+    await expect(serialize({ o: Object.create(runInNewContext("Object.create(null)")) })).rejects.toMatchObject({ path: ".o", message: expect.stringContaining("prototype") });
   });
 
   test("errors keep name, message and cause; StepError stays a StepError; a built-in error type stays its type", async () => {
