@@ -1,7 +1,8 @@
 /**
  * FNV-1a 64-bit, in pure JS (runs in the browser playground) on four 16-bit limbs:
  * BigInt arithmetic per byte was a measurable share of a transform. Incremental: the
- * version hash is fed the handler's normalized text piece by piece, never built whole.
+ * version hash is fed the handler's normalized text piece by piece, never built whole
+ * (a chunk of a few KB at a time).
  */
 export class Fnv1a64 {
   // offset basis 0xcbf29ce484222325, least significant limb first
@@ -9,11 +10,34 @@ export class Fnv1a64 {
   private h1 = 0x8422;
   private h2 = 0x9ce4;
   private h3 = 0xcbf2;
-  /** a high surrogate that ended the last piece: it pairs with the next piece's first character */
+  /** a high surrogate that ended the last chunk: it pairs with the next chunk's first character */
   private pending = -1;
+  /** pieces not hashed yet: hashed a few KB at a time (a call per small piece cost more than the bytes) */
+  private buffered = "";
+
+  update(text: string): this {
+    this.buffered += text;
+    if (this.buffered.length >= 4096) this.flush();
+    return this;
+  }
+
+  /** 16 hex digits */
+  digest(): string {
+    this.flush();
+    if (this.pending !== -1) {
+      this.pending = -1;
+      this.hash("\ufffd");
+    }
+    return [this.h3, this.h2, this.h1, this.h0].map((limb) => limb.toString(16).padStart(4, "0")).join("");
+  }
+
+  private flush(): void {
+    this.hash(this.buffered);
+    this.buffered = "";
+  }
 
   /** Hashes the UTF-8 of `text` as TextEncoder encodes it (a lone surrogate as U+FFFD), without encoding it into a buffer. */
-  update(text: string): this {
+  private hash(text: string): void {
     let { h0, h1, h2, h3 } = this;
     const step = (byte: number) => {
       h0 ^= byte;
@@ -56,16 +80,6 @@ export class Fnv1a64 {
       else char(c >= 0xdc00 && c <= 0xdfff ? 0xfffd : c);
     }
     Object.assign(this, { h0, h1, h2, h3, pending: high });
-    return this;
-  }
-
-  /** 16 hex digits */
-  digest(): string {
-    if (this.pending !== -1) {
-      this.pending = -1;
-      this.update("\ufffd");
-    }
-    return [this.h3, this.h2, this.h1, this.h0].map((limb) => limb.toString(16).padStart(4, "0")).join("");
   }
 }
 

@@ -33,5 +33,11 @@ describe("fnv1a64", () => {
       }
     }
     expect(new Fnv1a64().update("\ud83d").digest()).toBe(reference("\ud83d"));
+    // long texts are hashed a chunk at a time: a pair may straddle two chunks
+    for (const length of [4095, 4096, 9000]) {
+      const long = "a".repeat(length);
+      expect(new Fnv1a64().update(`${long}\ud83d`).update("\ude00b").update(long).digest()).toBe(reference(`${long}😀b${long}`));
+      expect(new Fnv1a64().update(`${long}\ud83d`).digest()).toBe(reference(`${long}\ud83d`));
+    }
   });
 });

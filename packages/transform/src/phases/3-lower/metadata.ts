@@ -158,6 +158,15 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 const POSITION_KEYS = new Set(["start", "end", "loc", "range", "extra", "leadingComments", "trailingComments", "innerComments", "comments"]);
 
+/** `"key":` per property name of AST nodes (a bounded set: their fields) */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) quotedKeys.set(key, (quoted = `${JSON.stringify(key)}:`));
+  return quoted;
+}
+
 /**
  * The handler's AST without positions and comments, in pieces: reformatting never changes the version. Their
  * concatenation is `JSON.stringify(node, (key, value) => (POSITION_KEYS.has(key) ? undefined : value))`, which
@@ -182,7 +191,8 @@ function normalize(value: unknown, write: (piece: string) => void): boolean {
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
       if (POSITION_KEYS.has(key) || item === undefined || typeof item === "function" || typeof item === "symbol") continue;
-      write(`${first ? "" : ","}${JSON.stringify(key)}:`);
+      if (!first) write(",");
+      write(quotedKey(key));
       first = false;
       normalize(item, write);
     }
