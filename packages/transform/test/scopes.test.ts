@@ -144,6 +144,25 @@ describe("scopes", () => {
     expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError"]);
   });
 
+  it("a function declaration whose name is assigned keeps the assigned value across a resume (not re-created over it)", async () => {
+    const out = await check(`async () => {
+      const out = [typeof g, g(), dup()];
+      await step.run("a", () => 1);
+      var g = 1;
+      var h;
+      await step.run("b", () => 2);
+      out.push(g, typeof later, h(), dup());
+      function g() { return "made"; }
+      function later() {}
+      function h() { return "h"; }
+      function dup() { return 1; }
+      function dup() { return 2; }
+      return Response.json(out);
+    }`);
+    // a redeclaration without a value (`var h;`, a second `function dup`) assigns nothing: still re-created
+    expect(out).toEqual(["function", "made", 2, 1, "function", "h", 2]);
+  });
+
   it("assigning a let or const before its declaration throws a ReferenceError, after evaluating the value", async () => {
     const out = await check(`async () => {
       const out = [];

@@ -23,6 +23,11 @@ export interface BindingInfo {
   kind: Binding["kind"];
   /** never reassigned after its declaration */
   constant: boolean;
+  /**
+   * a value other than a function declaration's is given to it: an assignment or a `var x = …` (a `var x;` or another
+   * `function x` declaring it again gives none); what tells whether a function declaration can be re-created on resume
+   */
+  assigned: boolean;
   /** `const x = new C()` where C is a class of this module: provably not serializable */
   instanceOf: { className: string; node: t.Node } | null;
   /** a local made by a call (`const client = new Client(key)`): can it be re-created on resume? null: not made by a call */
@@ -194,6 +199,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
         name: uniqueName(name),
         kind: binding.kind,
         constant: binding.constant,
+        assigned: [binding.path, ...binding.constantViolations].some((p) => !(p.isVariableDeclarator() && !p.node.init) && !p.isFunctionDeclaration()),
         instanceOf: classInstance(binding),
         recreation: recreation(binding, renamedBinding, state.stepRefs),
       };

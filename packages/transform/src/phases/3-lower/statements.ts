@@ -43,6 +43,19 @@ function lowerStatementBody(lw: Lowerer, node: t.Statement, label: string | null
     expression.loc = node.loc;
     return lowerClass(lw, node.id, expression);
   }
+  const reassigned = t.isFunctionDeclaration(node) && node.id ? lw.analysis.rename.get(node.id) : undefined;
+  if (reassigned?.assigned) {
+    // a function declaration whose binding is reassigned is a saved local: made on a fresh run only (at the top,
+    // as the language hoists it), so a resumed run keeps what was assigned to it (a checkpoint where it still
+    // holds the function fails: a function cannot be saved)
+    const fn = node as t.FunctionDeclaration;
+    const value = t.functionExpression(null, fn.params, fn.body, fn.generator, fn.async);
+    const make = t.assignmentExpression("=", lw.declareVar(reassigned.name), lw.rewriteHoisted(value));
+    keepAssignedName(make, "left", fn.id!.name);
+    const fresh = t.binaryExpression("===", t.memberExpression(t.cloneNode(lw.ctx), t.identifier("state")), t.numericLiteral(0));
+    lw.hoisted.push(t.ifStatement(fresh, t.expressionStatement(make)));
+    return;
+  }
   if (t.isFunctionDeclaration(node) || t.isClassDeclaration(node) || isTypeDeclaration(node)) {
     lw.hoisted.push(lw.rewriteHoisted(node));
     return;
