@@ -117,7 +117,8 @@ describe("transient store errors (postgres, connection cut)", () => {
   test("a checkpoint whose answer is cut after it committed is retried and the execution carries on (a locals edit too)", async () => {
     const proxy = await startPgProxy({ target: testPostgresUrl() });
     try {
-      const { inngest, logs } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 1000, pollMs: 500 });
+      // a lease far longer than the test: a retry is never cut short by it, and a lost execution is not taken over in time
+      const { inngest, logs } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 60_000, pollMs: 500 });
       const ran: number[] = [];
       const handler = inngest.endpoint(growingMachine(ran));
       // the server commits the second step's checkpoint (an edit of the stored locals); its answer is lost
