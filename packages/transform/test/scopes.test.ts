@@ -121,6 +121,23 @@ describe("scopes", () => {
     expect(out).toEqual(["ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", "ReferenceError", 2, 12, "f", 3, 13, "f"]);
   });
 
+  it("a const function in a loop body read before its declaration throws a ReferenceError in every iteration, and keeps its name", async () => {
+    const out = await check(`async () => {
+      ${caught}
+      const out = [];
+      for (let i = 0; i < 3; i++) {
+        out.push(caught(() => k()));
+        await step.run("a", () => i);
+        const f = () => i;
+        const g = () => i * 10;
+        function k() { return f(); }
+        out.push(k(), f.name, g(), g.name);
+      }
+      return Response.json(out);
+    }`);
+    expect(out).toEqual(["ReferenceError", 0, "f", 0, "g", "ReferenceError", 1, "f", 10, "g", "ReferenceError", 2, "f", 20, "g"]);
+  });
+
   it("a checked read copied by the lowering keeps its check: a logical assignment through a member, a switch discriminant", async () => {
     const out = await check(`async () => {
       const out = [];

@@ -117,12 +117,18 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
         lowerClass(lw, declarator.id as t.Identifier, declarator.init);
         continue;
       }
-      if (lw.loopDepth === 0 && lw.analysis.checkedNames.has(names[0].name)) {
+      if (lw.analysis.checkedNames.has(names[0].name)) {
+        // it may be read before its declaration runs: its function is made under another name (as below), and the
+        // name is a checked local set where the declaration stands — its TDZ, saved, so a resumed run knows
         const name = names[0].name;
-        const made = t.variableDeclarator(t.identifier(lw.fresh(`${name}_fn`)), lw.rewriteHoisted(declarator.init!));
-        keepAssignedName(made, "id", (declarator.id as t.Identifier).name);
-        lw.tdzFunctions.set(name, (made.id as t.Identifier).name);
-        lw.hoisted.push(t.variableDeclaration("const", [made]));
+        const made = lw.fresh(`${name}_fn`);
+        const named = (value: t.Expression) => t.variableDeclarator(t.identifier(made), namedFunction(value, (declarator.id as t.Identifier).name));
+        lw.tdzFunctions.set(name, made);
+        if (lw.loopDepth === 0) lw.hoisted.push(t.variableDeclaration("const", [named(lw.rewriteHoisted(declarator.init!))]));
+        else {
+          lw.hoisted.push(t.variableDeclaration("let", [named(lw.rewrite(declarator.init!))]));
+          lw.em.emitAssign(made, named(lw.rewrite(declarator.init!)).init!);
+        }
         lw.declareVar(name);
         lw.em.emitAssign(name, t.booleanLiteral(true));
         continue;
@@ -134,8 +140,9 @@ export function lowerDeclaration(lw: Lowerer, node: t.VariableDeclaration, loopH
       // In a loop each iteration makes its own closure: create it where it stands, and again at the top
       // of `resume` (from the restored locals) for a run resumed after this point. Never saved.
       const name = names[0].name;
-      lw.hoisted.push(t.variableDeclaration("let", [t.variableDeclarator(t.identifier(name), lw.rewrite(declarator.init!))]));
-      lw.em.emitAssign(name, lw.rewrite(declarator.init!));
+      const original = (declarator.id as t.Identifier).name;
+      lw.hoisted.push(t.variableDeclaration("let", [t.variableDeclarator(t.identifier(name), namedFunction(lw.rewrite(declarator.init!), original))]));
+      lw.em.emitAssign(name, namedFunction(lw.rewrite(declarator.init!), original));
       continue;
     }
     for (const info of names) {
@@ -176,6 +183,19 @@ function lowerClass(lw: Lowerer, id: t.Identifier, expression: t.ClassExpression
   lw.declareUnsaved(name);
   lw.em.emitAssign(name, lw.rewrite(expression));
   lw.recreated.push({ name, saved: false, creation: lw.rewriteHoisted(expression), original: expression });
+}
+
+/**
+ * `value` (a rewritten anonymous function, or a loop's per-iteration snapshot of one, `((i) => () => i)(i)`) with the
+ * function named `name`, as the declaration names it.
+ */
+function namedFunction(value: t.Expression, name: string): t.Expression {
+  const snapshot = t.isCallExpression(value) && t.isArrowFunctionExpression(value.callee) && t.isExpression(value.callee.body) ? value.callee : null;
+  const holder = t.variableDeclarator(t.identifier(name), snapshot ? (snapshot.body as t.Expression) : value);
+  keepAssignedName(holder, "id", name);
+  if (!snapshot) return holder.init!;
+  snapshot.body = holder.init!;
+  return value;
 }
 
 function isFunctionValued(declarator: t.VariableDeclarator): boolean {
