@@ -85,7 +85,7 @@ function savedAsIs(v: object, base: object): boolean {
 function isPlain(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   if (Array.isArray(v)) return proto === Array.prototype || (Array.isArray(proto) && realmPrototype(proto, ARRAY_NAMES));
-  return proto === Object.prototype || proto === null || (Object.getPrototypeOf(proto) === null && realmPrototype(proto, OBJECT_NAMES));
+  return proto === Object.prototype || proto === null || (!isProxy(proto) && Object.getPrototypeOf(proto) === null && realmPrototype(proto, OBJECT_NAMES));
 }
 
 /**
@@ -109,7 +109,8 @@ function exactForm(v: unknown): unknown[] | false {
   if (isTemplateObject(v)) throw new UnserializableError(pathTo(currentRoot, v), "a tagged template's strings array cannot be saved (it is its call site's own frozen object)");
   if (typeof v === "function" || !isPlain(v)) {
     const proto = Object.getPrototypeOf(v);
-    if (Array.isArray(v) || (proto !== null && Object.getPrototypeOf(proto) === null))
+    // a Proxy as prototype is refused without asking it anything (its traps would run)
+    if (Array.isArray(v) || (proto !== null && (isProxy(proto) || Object.getPrototypeOf(proto) === null)))
       throw new UnserializableError(pathTo(currentRoot, v), "an object whose prototype is not Object.prototype (or an array's not Array.prototype) cannot be saved");
     if (NativeBuffer?.isBuffer(v)) return false; // the Buffer reducer
     const base = contentsBase(v);

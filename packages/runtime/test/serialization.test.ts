@@ -114,6 +114,8 @@ describe("serialization", () => {
     await expect(serialize({ deep: { getter } })).rejects.toMatchObject({ path: ".deep.getter.p", message: expect.stringContaining("accessor property (getter/setter) cannot be saved") });
     await expect(serialize({ setterOnly })).rejects.toMatchObject({ path: ".setterOnly[1]" });
     await expect(serialize({ list: [traps] })).rejects.toMatchObject({ path: ".list[0]", message: expect.stringContaining("a Proxy cannot be saved") });
+    // a Proxy as prototype: refused as another prototype, without asking it anything
+    await expect(serialize({ heir: Object.create(traps) })).rejects.toMatchObject({ path: ".heir", message: expect.stringContaining("prototype") });
     await expect(serialize({ fn: new Proxy(() => {}, { get: () => { calls++; } }) })).rejects.toMatchObject({ path: ".fn", message: expect.stringContaining("a Proxy") });
     expect(calls).toBe(0);
   });
