@@ -150,22 +150,26 @@ export const unawaitedStep = (node: Located, step: string) =>
     "await it in the same statement, e.g. `const [a, b] = await Promise.all([step.run(\"a\", …), step.run(\"b\", …)])`.",
   );
 
-export const classRecreated = (node: Located, name: string, line: number) =>
+export const classRecreated = (node: Located, name: string, line: number, privateElements = false) =>
   report(
     node,
     "DE1013",
     "warning",
-    `Class \`${name}\` is used after the await on line ${line}, so a run resumed there creates it again — its static initialisers, computed keys or \`extends\` expression run again then (a class cannot be saved at a checkpoint).`,
-    "declare the class at module level, or keep its static parts free of side effects.",
+    privateElements
+      ? `Class \`${name}\` is used after the await on line ${line}, so a run resumed there creates it again — a new class with new private names: an object that got its private fields or methods before the checkpoint (a base constructor returning another object gives them to a plain object, which is saved without them) does not have the new class's, so \`obj.#x\` throws and \`#x in obj\` is false (a class cannot be saved at a checkpoint).`
+      : `Class \`${name}\` is used after the await on line ${line}, so a run resumed there creates it again — its static initialisers, computed keys or \`extends\` expression run again then (a class cannot be saved at a checkpoint).`,
+    privateElements
+      ? "declare the class at module level, or keep the objects it marks out of locals that cross an await."
+      : "declare the class at module level, or keep its static parts free of side effects.",
   );
 
-export const functionPropertyLost = (node: Located, name: string) =>
+export const functionPropertyLost = (node: Located, name: string, kind: "function declaration" | "function" | "class" = "function declaration") =>
   report(
     node,
     "DE1014",
     "warning",
-    `\`${name}\` is a function declaration of the handler that gets properties of its own; the compiled handler re-creates \`${name}\` when a run resumes, so those properties are lost after a checkpoint.`,
-    "keep the value in a local of its own (e.g. `let calls = 0`) instead of a property of the function.",
+    `\`${name}\` is a ${kind} of the handler that is changed after it is created (a property written, defined or deleted, or its prototype set); the compiled handler re-creates \`${name}\` when a run resumes, so the change is lost after a checkpoint.`,
+    `keep the value in a local of its own (e.g. \`let calls = 0\`) instead of a property of the ${kind === "class" ? "class" : "function"}, or declare the ${kind === "class" ? "class" : "function"} and its changes at module level.`,
   );
 
 export const notRecreatable = (node: Located, name: string, reason: string) =>
@@ -175,6 +179,15 @@ export const notRecreatable = (node: Located, name: string, reason: string) =>
     "warning",
     `\`${name}\` is made by a call and used after an await, but a resumed run cannot make it again from its initializer: ${reason}. It is saved at checkpoints instead, so the checkpoint fails at run time if its value cannot be serialized (a class instance, a function, a socket…).`,
     "set the value up in its initializer (e.g. `const client = configure(new Client(key))`), or keep what changes in a local of its own.",
+  );
+
+export const globalStateChanged = (node: Located, what: string, line: number) =>
+  report(
+    node,
+    "DE1016",
+    "warning",
+    `This changes ${what} — state of the process (the global object, a built-in), which a checkpoint does not save: a run resumed at the await on line ${line} or later runs in a new process where the change was never made.`,
+    "make the change at module level (every process that loads the module makes it again), or keep the value in a local of the handler.",
   );
 
 export const internalError = (node: Located, detail: string) =>

@@ -218,6 +218,143 @@ describe("diagnostics", () => {
     ]);
   });
 
+  it("DE1014 (warning): a class, a `const` function or a function's prototype changed — also through Object.defineProperty / setPrototypeOf", () => {
+    const result = compile(`async () => {
+  function F() {}
+  F.prototype = { kind: "f" };
+  class B {}
+  B.prototype.x = 42;
+  class C { static m() { return 1; } }
+  Object.setPrototypeOf(C, null);
+  const f = () => 1;
+  Object.defineProperty(f, "tag", { value: "t" });
+  (f as any).count = 0;
+  await step.sleep("nap", "1s");
+  F.after = 1;
+  return Response.json([new F().kind, new B().x, C.m(), f.tag]);
+}`);
+    expect(result.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ["DE1014", 4, 2],
+      ["DE1014", 6, 2],
+      ["DE1014", 8, 2],
+      ["DE1014", 10, 2],
+      ["DE1014", 11, 2],
+    ]);
+    expect(result.diagnostics[1]!.message).toContain("`B` is a class of the handler that is changed after it is created");
+    expect(result.diagnostics[3]!.message).toContain("`f` is a function of the handler");
+    expect(result.diagnostics[2]!.frame).toMatch(/> +8 \|   Object\.setPrototypeOf\(C, null\);\n +\| +\^/);
+  });
+
+  it("DE1013 (warning): a derived class with private elements, re-created on resume, does not recognise objects it marked", () => {
+    const result = compile(
+      `async () => {
+  class Marked extends Base { #v = 1; static has(o) { return #v in o; } }
+  class Own { #v = 1; get() { return this.#v; } }
+  const o = new Marked({});
+  await step.sleep("nap", "1s");
+  return Response.json([Marked.has(o), new Own().get()]);
+}`,
+      "class Base { constructor(o) { return o; } }\n",
+    );
+    expect(result.diagnostics).toMatchObject([{ code: "DE1013", severity: "warning", line: 4 }]);
+    expect(result.diagnostics[0]!.message).toContain("a new class with new private names");
+  });
+
+  describe("DE1016 (warning): global state changed before an await", () => {
+    it("a write through a global reference or the handler's top-level `this`, located at the write", () => {
+      const result = compile(`async () => {
+  Array.prototype.last = function () { return this[this.length - 1]; };
+  JSON.stringify = () => "";
+  delete Array.prototype[Symbol.iterator];
+  globalThis.counter = 1;
+  globalThis.counter++;
+  globalThis.total ??= 0;
+  this.x = 1;
+  [globalThis.a] = [1];
+  Object.defineProperty(globalThis, "y", { value: 1 });
+  Object.defineProperties(this, { z: { value: 1 } });
+  Reflect.deleteProperty(Math, "max");
+  Object.freeze(Object.prototype);
+  (globalThis as any).typed = 1;
+  await step.sleep("nap", "1s");
+  return new Response("ok");
+}`);
+      expect(result.diagnostics.map((d) => [d.code, d.severity, d.line, d.column])).toEqual(
+        [[3, 2], [4, 2], [5, 2], [6, 2], [7, 2], [8, 2], [9, 2], [10, 2], [11, 2], [12, 2], [13, 2], [14, 2], [15, 2]].map(([line, column]) => ["DE1016", "warning", line, column]),
+      );
+      const [prototype, , deleted, , , , self] = result.diagnostics;
+      expect(prototype!.message).toContain("This changes `Array.prototype.last`, reached from the global `Array`");
+      expect(prototype!.message).toContain("a run resumed at the await on line 16 or later runs in a new process where the change was never made");
+      expect(prototype!.message).toContain("Fix: make the change at module level");
+      expect(prototype!.frame).toContain("> 3 |   Array.prototype.last = function () {");
+      expect(deleted!.message).toContain("`Array.prototype[…]`");
+      expect(self!.message).toContain("`this.x` (an arrow handler's `this` is the module's");
+      expect(result.code).toContain("durable: 1"); // a warning: still compiled
+    });
+
+    it("in a step callback, a nested function, or a loop that awaits: the change comes before an await", () => {
+      const result = compile(`async () => {
+  await step.run("setup", () => { globalThis.ready = true; });
+  const install = () => { Array.prototype.sum = function () { return 0; }; };
+  install();
+  for (const id of ["a", "b"]) {
+    globalThis.current = id;
+    await step.run(id, () => id);
+  }
+  while (true) {
+    await step.sleep("tick", "1s");
+    globalThis.ticks = (globalThis.ticks ?? 0) + 1;
+    if (globalThis.ticks > 2) break;
+  }
+  await step.sleep("end", "1s");
+  return new Response("ok");
+}`);
+      expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([
+        ["DE1016", 3],
+        ["DE1016", 4],
+        ["DE1016", 7],
+        ["DE1016", 12],
+      ]);
+    });
+
+    it("no warning: reading globals, locals, module state, a local shadowing a global, a change after the last await", () => {
+      const result = compile(
+        `async (req) => {
+  console.log(JSON.stringify({ a: 1 }), Math.max(1, 2), typeof globalThis.fetch, Array.prototype.slice.call([1]));
+  const o = { n: 0 };
+  o.x = 1;
+  o.n++;
+  delete o.x;
+  Object.defineProperty(o, "y", { value: 1 });
+  Object.assign({}, Array.prototype);
+  state.count++;
+  state.list.push(1);
+  config.mode = "fast";
+  const JSON = { stringify: null };
+  JSON.stringify = () => "";
+  const params = new URL(req.url).searchParams;
+  await step.sleep("nap", "1s");
+  globalThis.done = true;
+  delete Array.prototype.last;
+  return Response.json([o, state, config, JSON.stringify, params.get("a")]);
+}`,
+        "const state = { count: 0, list: [] };\nlet config = { mode: 'slow' };\n",
+      );
+      expect(result.diagnostics).toEqual([]);
+    });
+
+    it("no warning in a handler without an await", () => {
+      expect(compile(`async () => {\n  globalThis.count = 1;\n  return new Response("ok");\n}`).diagnostics).toEqual([]);
+    });
+
+    it("a warning, not an error: the host passes it on", () => {
+      const { diagnostics } = compile(`async () => {\n  globalThis.count = 1;\n  await step.sleep("nap", "1s");\n  return new Response("ok");\n}`);
+      const warned: Diagnostic[] = [];
+      expect(checkDiagnostics(diagnostics, "src/h.ts", (d) => warned.push(d))).toBeNull();
+      expect(formatDiagnostic(warned[0]!, "src/h.ts")).toMatch(/^src\/h\.ts:3:3: warning DE1016: This changes `globalThis\.count`, reached from the global `globalThis`[^]*> 3 \|   globalThis\.count = 1;/);
+    });
+  });
+
   it("DE1008 (warning): a handler identifier that is not a function of this module", () => {
     const result = transform(`import { step } from "inngest";\nimport { h } from "./elsewhere";\nexport const handler = inngest.endpoint(h);\n`, { filename: "/app/h.ts" });
     expect(result.diagnostics).toMatchObject([{ code: "DE1008", severity: "warning", line: 3, column: 40 }]);

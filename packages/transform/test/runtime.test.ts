@@ -72,8 +72,11 @@ async function run(module: Module, url: string): Promise<{ status: number; body:
   }
 }
 
-/** Crash inside the step that probes `label`, then resume with a fresh client on the same store. */
-async function crashAndResume(module: Module, url: string, label: string, store: Store = memoryStore()) {
+/**
+ * Crash inside the step that probes `label`, then resume with a fresh client on the same store (`between`: what
+ * happens in between, e.g. what a new process would not have).
+ */
+async function crashAndResume(module: Module, url: string, label: string, store: Store = memoryStore(), between = () => {}) {
   const a = client(store);
   module.crash.label = label;
   module.crash.client = a;
@@ -81,6 +84,7 @@ async function crashAndResume(module: Module, url: string, label: string, store:
   const first = await module.make(a)(new Request(url, { headers }));
   module.crash.label = "";
   await a.close();
+  between();
   const b = client(store);
   try {
     const handler = module.make(b);
@@ -323,6 +327,36 @@ describe("values that cannot be saved are re-created on resume (issue #12)", () 
       expect(JSON.parse(failed.body).error.message).toContain('local "payments" holds a Payments instance cannot be saved');
     } finally {
       hangUp(plain, compiled);
+    }
+  });
+});
+
+describe("global state changed before an await (DE1016)", () => {
+  it("compiles with the warning at the write; a run resumed without the change (a new process) does not see it", async () => {
+    const handler = `async (req: Request) => {
+      probe("top");
+      (globalThis as any).counter = 1;
+      await step.run("first", () => { probe("first"); return 1; });
+      const seen = await step.run("a", () => { probe("a"); return (globalThis as any).counter ?? null; });
+      return Response.json({ seen, after: (globalThis as any).counter ?? null });
+    }`;
+    const { plain, compiled, diagnostics } = await load(handler);
+    const line = moduleSource(handler).split("\n").findIndex((l) => l.includes("(globalThis as any).counter = 1")) + 1;
+    expect(diagnostics.map((d) => [d.code, d.severity, d.line])).toEqual([["DE1016", "warning", line]]);
+    expect(diagnostics[0]!.message).toContain("This changes `globalThis.counter`, reached from the global `globalThis`");
+    expect(diagnostics[0]!.frame).toContain("(globalThis as any).counter = 1;");
+    try {
+      const url = "http://localhost/api/global";
+      const expected = await run(plain, url);
+      expect(expected).toEqual({ status: 200, body: JSON.stringify({ seen: 1, after: 1 }) });
+      expect(await run(compiled, url)).toEqual(expected);
+      // the process dies in step "a"; the one that resumes never ran the write (what the warning says)
+      compiled.log.length = 0;
+      const resumed = await crashAndResume(compiled, url, "a", memoryStore(), () => delete (globalThis as any).counter);
+      expect(resumed).toEqual({ status: 200, body: JSON.stringify({ seen: null, after: null }) });
+      expect(compiled.log.filter((l) => l === "top")).toHaveLength(1);
+    } finally {
+      delete (globalThis as any).counter;
     }
   });
 });

@@ -12,7 +12,7 @@
 import type { Binding, NodePath, Scope, Visitor } from "@babel/traverse";
 import * as t from "@babel/types";
 import { isReference } from "../ast/references.js";
-import { walk } from "../ast/walk.js";
+import { isOpaque, walk } from "../ast/walk.js";
 import * as diag from "../diagnostics.js";
 import type { HandlerFunction } from "./1-find.js";
 import { containsAwait } from "./3-lower/scan.js";
@@ -94,6 +94,10 @@ interface AnalysisState {
   constTargets: Set<t.Identifier>;
   uninitializedReads: Set<t.Identifier>;
   uninitializedChecks: Map<t.Identifier, Binding>;
+  /** the handler's own awaits (not those of nested functions), in source order: what a write can come before */
+  awaits: t.AwaitExpression[];
+  /** writes through a global reference or the handler's top-level `this` (DE1016), decided once the awaits are known */
+  globalWrites: { write: NodePath; what: string }[];
 }
 
 /**
@@ -125,6 +129,12 @@ const visitors: Visitor<AnalysisState> = {
     }
     const outer = lookup(path);
     if (!outer || !isInside(outer.scope, state.handler.scope)) state.freeNames.add(path.node.name);
+    if (!outer && !COMMONJS_NAMES.has(path.node.name)) {
+      // a global: `Array.prototype.x = 1`, `delete JSON.stringify`, `Object.defineProperty(globalThis, …)`, `g = 1`
+      const write = writeThrough(path, true);
+      const chain = chainText(path);
+      if (write) state.globalWrites.push({ write, what: chain === path.node.name ? `the global \`${chain}\`` : `\`${chain}\`, reached from the global \`${path.node.name}\`` });
+    }
     if (outer && state.stepBindings.has(outer)) {
       state.stepRefs.add(path.node);
       checkAwaitedStep(path, state.handler);
@@ -144,7 +154,12 @@ const visitors: Visitor<AnalysisState> = {
       if (functionParent(path) === state.handler.node) diag.thisInHandler(path.node);
     } else if (thisOwner(path, state.handler) === state.handler.node) {
       state.lexicalThis = true;
+      const write = writeThrough(path);
+      if (write) state.globalWrites.push({ write, what: `\`${chainText(path)}\` (an arrow handler's \`this\` is the module's: the global object in a script)` });
     }
+  },
+  AwaitExpression(path, state) {
+    if (functionParent(path) === state.handler.node) state.awaits.push(path.node);
   },
   Super(path, state) {
     if (t.isArrowFunctionExpression(state.handler.node) && thisOwner(path, state.handler) === state.handler.node) state.lexicalThis = true;
@@ -177,9 +192,18 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     uninitializedReads: new Set(),
     uninitializedChecks: new Map(),
     constTargets: new Set(),
+    awaits: [],
+    globalWrites: [],
   };
   addScope(state, handler.scope);
   handler.traverse(visitors, state);
+  const awaitAfter = awaitAfterOf(state);
+  for (const { write, what } of state.globalWrites) {
+    const next = awaitAfter(write);
+    if (next) diag.globalStateChanged(write.node, what, next.loc?.start.line ?? 0);
+  }
+  const checked = new Set<Binding>();
+  for (const scope of state.scopes) for (const binding of Object.values(scope.bindings)) if (!checked.has(binding) && checked.add(binding)) checkRecreatedChanges(binding, awaitAfter);
 
   // Unique names, in source order of the declaring scopes.
   const bindings = new Map<Binding, BindingInfo>();
@@ -234,7 +258,6 @@ function addScope(state: AnalysisState, scope: Scope): void {
   if (state.scopes.includes(scope)) return;
   state.scopes.push(scope);
   for (const binding of Object.values(scope.bindings)) {
-    if (binding.path.isFunctionDeclaration()) checkFunctionProperties(binding);
     state.ownNodes.set(binding.identifier, binding);
     const own = (node: t.Node) => isVisibleAt(binding, node) && state.ownNodes.set(node, binding);
     for (const ref of binding.referencePaths) own(ref.node);
@@ -252,31 +275,128 @@ function addScope(state: AnalysisState, scope: Scope): void {
   }
 }
 
-/** `counter.calls = 0` on a function declaration of the handler: lost when the function is re-created on resume. */
-function checkFunctionProperties(binding: Binding): void {
-  for (const write of propertyWrites(binding)) diag.functionPropertyLost(write, binding.identifier.name);
+/**
+ * Changes to a function or class of the handler that the machine re-creates when a run resumes (a function
+ * declaration, a class, a function or class expression in a `const`): `counter.calls = 0`, `F.prototype = 1`,
+ * `B.prototype.x = 42`, `Object.defineProperty(f, …)`, `Object.setPrototypeOf(C, null)` — lost after a checkpoint
+ * taken after them (DE1014). A write with no await after it is never lost.
+ */
+function checkRecreatedChanges(binding: Binding, awaitAfter: (write: NodePath) => t.AwaitExpression | null): void {
+  const declaration = binding.path;
+  const init = declaration.isVariableDeclarator() && binding.kind === "const" ? declaration.node.init : null;
+  const kind = declaration.isFunctionDeclaration()
+    ? "function declaration"
+    : declaration.isClassDeclaration() || t.isClassExpression(init)
+      ? "class"
+      : t.isFunctionExpression(init) || t.isArrowFunctionExpression(init)
+        ? "function"
+        : null;
+  if (!kind) return;
+  for (const write of propertyWrites(binding)) if (awaitAfter(write)) diag.functionPropertyLost(write.node, binding.identifier.name, kind);
 }
 
 /**
- * The writes to a property of the binding's value, however deep: `x.a = 1`, `x.a.b += 1`, `x[k]++`,
- * `delete x.a`, `[x.a] = list`, `for (x.a of list)`. (A method that changes its object cannot be seen.)
+ * The first await of the handler that can run after `write` (a checkpoint there is taken after the change), or
+ * null: an await that ends after it (one whose expression holds it counts: it suspends after the change), or any
+ * await of a loop around it (the next iteration). A write in a nested function or class counts from where that is
+ * created (a function declaration: the top of its block) — it may run whenever it is called after that.
  */
-function propertyWrites(binding: Binding): t.Node[] {
-  const writes: t.Node[] = [];
-  for (const ref of binding.referencePaths) {
-    let target: NodePath = ref;
-    while ((target.parentPath?.isMemberExpression() || target.parentPath?.isOptionalMemberExpression()) && target.key === "object") target = target.parentPath;
-    if (target === ref) continue;
-    let use = target.parentPath;
-    // a destructuring target: up to the assignment or loop that stores into it
-    while (use && (use.isArrayPattern() || use.isObjectPattern() || use.isRestElement() || (use.isAssignmentPattern() && use.node.left === target.node) || (use.isObjectProperty() && use.parentPath?.isObjectPattern()))) {
-      target = use;
-      use = use.parentPath;
+function awaitAfterOf(state: AnalysisState): (write: NodePath) => t.AwaitExpression | null {
+  const handler = state.handler.node;
+  return (write) => {
+    let at = write.node.start!;
+    const loops: t.Node[] = [];
+    for (let p: NodePath | null = write; p && p.node !== handler; p = p.parentPath) {
+      if (isOpaque(p.node)) {
+        at = p.isFunctionDeclaration() ? p.parentPath!.node.start! : p.node.start!;
+        loops.length = 0;
+      } else if (t.isLoop(p.node) && containsAwait(p.node)) loops.push(p.node);
     }
-    const stored = (use?.isAssignmentExpression() || use?.isForXStatement()) && use.node.left === target.node;
-    if (stored || use?.isUpdateExpression() || use?.isUnaryExpression({ operator: "delete" })) writes.push(use!.node);
+    const next = state.awaits.find((a) => a.end! > at);
+    const loop = loops.at(-1);
+    return next ?? (loop ? (state.awaits.find((a) => a.start! >= loop.start! && a.end! <= loop.end!) ?? null) : null);
+  };
+}
+
+/** Objects whose methods change their first argument: `Object.defineProperty(o, …)`, `Reflect.set(o, …)`. */
+const MUTATORS: Readonly<Record<string, ReadonlySet<string>>> = {
+  Object: new Set(["defineProperty", "defineProperties", "setPrototypeOf", "assign", "freeze", "seal", "preventExtensions"]),
+  Reflect: new Set(["set", "defineProperty", "deleteProperty", "setPrototypeOf", "preventExtensions"]),
+};
+
+/** Free names that are CommonJS module state, not the process's: `module.exports.x = …` is the module's own. */
+const COMMONJS_NAMES: ReadonlySet<string> = new Set(["module", "exports"]);
+
+/**
+ * The writes to a property of the binding's value, however deep: `x.a = 1`, `x.a.b += 1`, `x[k]++`,
+ * `delete x.a`, `[x.a] = list`, `for (x.a of list)`, `Object.defineProperty(x.a, …)`. (A method that changes
+ * its object cannot be seen.)
+ */
+function propertyWrites(binding: Binding): NodePath[] {
+  return binding.referencePaths.flatMap((ref) => writeThrough(ref) ?? []);
+}
+
+/**
+ * The expression that changes what the reference at `ref` (a name or `this`) holds, through a property however
+ * deep — an assignment, `++`/`--`, `delete`, a destructuring or for…of/for…in target, or a call of a global
+ * `Object`/`Reflect` mutator with it as the first argument — or, with `itself`, the name itself (`g = 1`). Null
+ * when it is only read.
+ */
+function writeThrough(ref: NodePath, itself = false): NodePath | null {
+  const { outermost, members } = memberChain(ref);
+  let target = outermost;
+  const through = members.length > 0;
+  let use = target.parentPath;
+  // a destructuring target: up to the assignment or loop that stores into it
+  while (use && (use.isArrayPattern() || use.isObjectPattern() || use.isRestElement() || (use.isAssignmentPattern() && use.node.left === target.node) || (use.isObjectProperty() && use.parentPath?.isObjectPattern()))) {
+    target = use;
+    use = use.parentPath;
   }
-  return writes;
+  if (!use) return null;
+  if (use.isCallExpression()) return use.node.arguments[0] === target.node && isMutator(use) ? use : null;
+  if (!through && !itself) return null;
+  const stored = (use.isAssignmentExpression() || use.isForXStatement()) && use.node.left === target.node;
+  return stored || use.isUpdateExpression() || use.isUnaryExpression({ operator: "delete" }) ? use : null;
+}
+
+/**
+ * The member expressions read from the reference at `ref` (`ref.a[k].b`: the object of each is the one before),
+ * through TypeScript's `as`, `!`, `satisfies` and parentheses; `outermost`: the last of them with the wrappers
+ * around it (or `ref` with its own).
+ */
+function memberChain(ref: NodePath): { outermost: NodePath; members: (t.MemberExpression | t.OptionalMemberExpression)[] } {
+  const members: (t.MemberExpression | t.OptionalMemberExpression)[] = [];
+  let outermost = ref;
+  for (let p = ref; p.parentPath; p = p.parentPath) {
+    const parent = p.parentPath;
+    if (parent.isTSAsExpression() || parent.isTSSatisfiesExpression() || parent.isTSNonNullExpression() || parent.isTSTypeAssertion() || parent.isParenthesizedExpression()) {
+      outermost = parent;
+      continue;
+    }
+    if (!((parent.isMemberExpression() || parent.isOptionalMemberExpression()) && p.key === "object")) break;
+    members.push(parent.node);
+    outermost = parent;
+  }
+  return { outermost, members };
+}
+
+/** `Object.defineProperty(…)` and the like, through the global `Object` / `Reflect`. */
+function isMutator(call: NodePath<t.CallExpression>): boolean {
+  const callee = call.node.callee;
+  if (!t.isMemberExpression(callee) || callee.computed || !t.isIdentifier(callee.object) || !t.isIdentifier(callee.property)) return false;
+  return !!MUTATORS[callee.object.name]?.has(callee.property.name) && !call.scope.getBinding(callee.object.name);
+}
+
+/** `Array.prototype[…]`, `this.x`: the reference a write changes, from the name or `this` at `ref`, for a message. */
+function chainText(ref: NodePath): string {
+  let text = t.isIdentifier(ref.node) ? ref.node.name : "this";
+  for (const member of memberChain(ref).members) {
+    const key = member.property;
+    if (!member.computed && t.isIdentifier(key)) text += `.${key.name}`;
+    else if (t.isStringLiteral(key) || t.isNumericLiteral(key)) text += `[${JSON.stringify(key.value)}]`;
+    else text += "[…]";
+  }
+  return text;
 }
 
 /** See {@link Recreation}. `bindingOf`: the handler binding an identifier node names. */
@@ -287,7 +407,7 @@ function recreation(binding: Binding, bindingOf: (node: t.Node) => Binding | und
   const not = (reason: string, at: t.Node | null = null): Recreation => ({ recreatable: false, reason, at });
   if (binding.kind !== "let" && binding.kind !== "const" && binding.kind !== "var") return null;
   if (!binding.constant) return not("it is reassigned");
-  const changed = propertyWrites(binding)[0];
+  const changed = propertyWrites(binding)[0]?.node;
   if (changed) return not(`it is changed after it is created (line ${changed.loc?.start.line})`, changed);
   if (containsAwait(init)) return not("its initializer awaits");
   // what the initializer uses, and what the handler's functions and classes it uses use when called
@@ -301,7 +421,7 @@ function recreation(binding: Binding, bindingOf: (node: t.Node) => Binding | und
       if (stepRefs.has(n)) problem = not("its initializer uses `step`");
       const used = bindingOf(n);
       if (!used || used === binding || problem) return;
-      const write = propertyWrites(used)[0];
+      const write = propertyWrites(used)[0]?.node;
       if (!used.constant) problem = not(`its initializer uses \`${n.name}\`, which is reassigned`);
       else if (write) problem = not(`its initializer uses \`${n.name}\`, which is changed on line ${write.loc?.start.line}`, write);
       else if (used.kind === "var" && used.identifier.start! > init.start!) problem = not(`its initializer uses \`${n.name}\` before its \`var\` declaration`);

@@ -135,7 +135,10 @@ function guardRecreations(
     }
     guard.test = recreation.saved ? t.logicalExpression("&&", missing(name), needed) : needed;
     if (recreation.saved) recreate[name] = [];
-    else if (runsCodeWhenCreated(recreation.original)) diag.classRecreated(recreation.original, name, (liveAt(name)[0] ?? users.flatMap((u) => liveAt(u.name))[0])!.line);
+    else if (runsCodeWhenCreated(recreation.original) || marksOtherObjects(recreation.original)) {
+      const line = (liveAt(name)[0] ?? users.flatMap((u) => liveAt(u.name))[0])!.line;
+      diag.classRecreated(recreation.original, name, line, !runsCodeWhenCreated(recreation.original));
+    }
   }
   return recreate;
 }
@@ -225,6 +228,15 @@ function runsCodeWhenCreated(node: t.ClassExpression): boolean {
       ("static" in member && member.static && (t.isClassProperty(member) || t.isClassPrivateProperty(member)) && member.value != null) ||
       ("decorators" in member && !!member.decorators?.length),
   );
+}
+
+/**
+ * A derived class with private instance fields, methods or accessors: its constructor gives them to whatever
+ * `super()` returns — a plain object when a base constructor returns one — and a class created again has other
+ * private names, so an object marked before a checkpoint is not marked for the re-created class.
+ */
+function marksOtherObjects(node: t.ClassExpression): boolean {
+  return !!node.superClass && node.body.body.some((member) => (t.isClassPrivateProperty(member) || t.isClassPrivateMethod(member) || (t.isClassAccessorProperty(member) && t.isPrivateName(member.key))) && !member.static);
 }
 
 /** For each re-created function: the locals it (and the functions it calls) may read. */
