@@ -333,10 +333,12 @@ describe("diagnostics", () => {
   const JSON = { stringify: null };
   JSON.stringify = () => "";
   const params = new URL(req.url).searchParams;
+  function first() { arguments[0] = 1; return arguments[0]; }
+  module.exports.ready = first(0);
   await step.sleep("nap", "1s");
   globalThis.done = true;
   delete Array.prototype.last;
-  return Response.json([o, state, config, JSON.stringify, params.get("a")]);
+  return Response.json([o, state, config, JSON.stringify, params.get("a"), first(2)]);
 }`,
         "const state = { count: 0, list: [] };\nlet config = { mode: 'slow' };\n",
       );

@@ -129,7 +129,7 @@ const visitors: Visitor<AnalysisState> = {
     }
     const outer = lookup(path);
     if (!outer || !isInside(outer.scope, state.handler.scope)) state.freeNames.add(path.node.name);
-    if (!outer && !COMMONJS_NAMES.has(path.node.name)) {
+    if (!outer && !NOT_GLOBAL.has(path.node.name)) {
       // a global: `Array.prototype.x = 1`, `delete JSON.stringify`, `Object.defineProperty(globalThis, …)`, `g = 1`
       const write = writeThrough(path, true);
       const chain = chainText(path);
@@ -324,8 +324,11 @@ const MUTATORS: Readonly<Record<string, ReadonlySet<string>>> = {
   Reflect: new Set(["set", "defineProperty", "deleteProperty", "setPrototypeOf", "preventExtensions"]),
 };
 
-/** Free names that are CommonJS module state, not the process's: `module.exports.x = …` is the module's own. */
-const COMMONJS_NAMES: ReadonlySet<string> = new Set(["module", "exports"]);
+/**
+ * Names bound nowhere in the module that are not the process's global state: CommonJS `module` and `exports` (the
+ * module's own: `module.exports.x = …`), and `arguments` (a nested function's own object; in the handler, DE1004).
+ */
+const NOT_GLOBAL: ReadonlySet<string> = new Set(["module", "exports", "arguments"]);
 
 /**
  * The writes to a property of the binding's value, however deep: `x.a = 1`, `x.a.b += 1`, `x[k]++`,
