@@ -8,8 +8,9 @@
  * realm from the saved record). Per test and variant the result is one of
  *   pass · wrong (a different outcome or printed lines) · internal (transform crash, DE1099, output
  *   that does not load, a "durable machine" error) · rejected (a documented compile error, e.g.
- *   direct eval) · allowed (resume only: a value that cannot be saved fails the checkpoint)
- *   · skip (the plain body does not load or run in this V8).
+ *   direct eval) · allowed (resume only: a value that cannot be saved fails the checkpoint, or a
+ *   difference the compiler warned about — see WARNED_DIFFERENCES) · skip (the plain body does not load or run
+ *   in this V8).
  */
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
@@ -46,6 +47,14 @@ function sharedScripts(bundle) {
   };
   return shared;
 }
+
+/**
+ * The diagnostics that document a difference a resume makes: a class created again (DE1013), a function or class
+ * of the handler changed after it is created (DE1014), global state changed before an await (DE1016). A `resume`
+ * difference is `allowed` only when the compile reported one of them for that test; `written` and `steps` must
+ * still pass exactly, and a difference without the warning stays `wrong`.
+ */
+export const WARNED_DIFFERENCES = new Set(["DE1013", "DE1014", "DE1016"]);
 
 const STEP_IMPORT = `import { step as __t262step } from "inngest";`;
 const moduleOf = (body) => `${STEP_IMPORT}\nexport const handler = inngest.endpoint(async (req) => {\n${body}\n});\n`;
@@ -89,8 +98,9 @@ function compile(module) {
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (errors.some((d) => d.code === "DE1099")) return { internal: errors.map((d) => d.message).join("; ") };
   if (errors.length) return { rejected: errors.map((d) => `${d.code} ${d.message}`).join("; ") };
+  const warned = [...new Set(result.diagnostics.filter((d) => WARNED_DIFFERENCES.has(d.code)).map((d) => d.code))];
   try {
-    return { script: evaluable(result.code), code: result.code };
+    return { script: evaluable(result.code), code: result.code, warned };
   } catch (error) {
     return { internal: `output does not load: ${error.message}`, code: result.code };
   }
@@ -165,11 +175,14 @@ export async function runTest(bundle, test, variants = VARIANTS) {
     if (skip) results[variant] = { result: "skip", detail: skip };
     else if (machine.internal) results[variant] = { result: "internal", detail: machine.internal };
     else if (machine.rejected) results[variant] = { result: "rejected", detail: machine.rejected };
-    else if (variant === "resume") results[variant] = await resumeEverywhere(scripts, test, machine.script, plain);
+    else if (variant === "resume") results[variant] = warnedDifference(await resumeEverywhere(scripts, test, machine.script, plain), machine.warned);
     else results[variant] = await straight(scripts, test, machine.script, plain);
   }
   return results;
 }
+
+/** A `resume` difference the compiler warned about (WARNED_DIFFERENCES) is `allowed`, naming the warnings. */
+const warnedDifference = (outcome, warned) => (outcome.result === "wrong" && warned.length ? { result: "allowed", detail: `warned ${warned.join(", ")}: ${outcome.detail}` } : outcome);
 
 async function straight(scripts, test, script, plain) {
   const compiled = await simulateProcess(scripts, test, script, { compiled: true, record: newRecord() });
