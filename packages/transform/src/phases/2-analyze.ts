@@ -132,7 +132,7 @@ const visitors: Visitor<AnalysisState> = {
     if (!outer && !NOT_GLOBAL.has(path.node.name)) {
       // a global: `Array.prototype.x = 1`, `delete JSON.stringify`, `Object.defineProperty(globalThis, …)`, `g = 1`
       const write = writeThrough(path, true);
-      const chain = chainText(path);
+      const chain = write && chainText(path);
       if (write) state.globalWrites.push({ write, what: chain === path.node.name ? `the global \`${chain}\`` : `\`${chain}\`, reached from the global \`${path.node.name}\`` });
     }
     if (outer && state.stepBindings.has(outer)) {
