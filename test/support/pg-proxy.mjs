@@ -2,7 +2,10 @@
 // (startup parameters, Query/Parse SQL text, ReadyForQuery transaction status), so a fault can hit a
 // chosen statement: before the server sees it, or after the server ran it but before the client
 // hears the result; only inside a transaction; after N bytes; on selected connections only. What it
-// did is in `proxy.events`.
+// did is in `proxy.events`. An "orphan" fault models a client that vanished while its statement was still
+// on the way (a network path or a pooler that delivers it late): the client sees its connection cut at once,
+// and the server gets the statement later, on its still-open connection, runs it and commits, and its
+// answer goes nowhere.
 import { once } from "node:events";
 import { createServer, connect } from "node:net";
 
@@ -17,8 +20,10 @@ import { createServer, connect } from "node:net";
  * @property {number} bytesToClient
  *
  * @typedef {object} FaultRule
- * @property {"cut" | "stall"} [action="cut"]  cut: both sockets destroyed; stall: traffic held until
- *   `stallMs` elapsed or `proxy.resume()`
+ * @property {"cut" | "stall" | "orphan"} [action="cut"]  cut: both sockets destroyed; stall: traffic held until
+ *   `stallMs` elapsed or `proxy.resume()`; orphan (with `before`): the client's socket destroyed now, the
+ *   statement (and whatever the client sent with it) held on the server's still-open connection until the
+ *   handle's `deliver()` sends it: the server runs it then, its answer is dropped and the connection ends
  * @property {RegExp | string} [before]  a statement whose SQL matches (a string: contained in it): act
  *   before it reaches the server
  * @property {RegExp | string} [after]   a statement whose SQL matches: let the server run it, act when
@@ -33,7 +38,7 @@ import { createServer, connect } from "node:net";
  * @property {string} [name]            shows in `events` (default: a description of the rule)
  *
  * @typedef {object} FaultEvent
- * @property {"cut" | "stall" | "resume" | "refused"} action
+ * @property {"cut" | "stall" | "resume" | "refused" | "orphan" | "delivered"} action
  * @property {string} fault
  * @property {number} connection
  * @property {string} [applicationName]
@@ -147,6 +152,14 @@ class Fault {
         return fault.acted;
       },
       remove: () => this.remove(),
+      /**
+       * "orphan": sends the held statement to the server now; resolves with the "delivered" event once the
+       * server answered it (its ReadyForQuery: committed, or not), then ends that connection.
+       */
+      deliver: () => {
+        if (!fault.orphaned) throw new Error(`${fault.name}: nothing held (the fault has not acted)`);
+        return fault.orphaned.deliver(fault.name);
+      },
     };
   }
 
@@ -193,11 +206,14 @@ class ProxiedConnection {
     this.afterPending = null;
     this.held = { toServer: [], toClient: [] };
     this.stalled = false;
+    /** "orphan": the client is gone, the server's connection is kept; `delivered` resolves its answer */
+    this.orphan = null;
     this.closed = new Promise((resolve) => (this.onClosed = resolve));
 
     for (const [socket, other] of [[client, server], [server, client]]) {
       socket.on("error", () => {});
       socket.on("close", () => {
+        if (socket === client && this.orphan) return; // the server's connection lives on
         other.destroy();
         this.dead = true;
         this.onClosed();
@@ -296,10 +312,20 @@ class ProxiedConnection {
       if (after) this.afterPending = { fault: after, sql };
     }
     this.send("toServer", message);
+    // an orphaned statement is whole once its Sync (extended protocol) or Query is held: then the client goes
+    if (this.orphan && !this.orphan.clientGone && (message[0] === 0x53 || message[0] === 0x51)) {
+      this.orphan.clientGone = true;
+      this.client.destroy();
+    }
   }
 
   serverMessage(message) {
     if (message.length === 6 && message[0] === 0x5a) this.info.inTransaction = message[5] !== 0x49; // 'Z', status 'I' = idle
+    if (this.orphan) {
+      // nobody to answer: the held statement's result is dropped; its ReadyForQuery says the server is done with it
+      if (message[0] === 0x5a && this.orphan.sent) this.orphan.answered();
+      return;
+    }
     if (this.afterPending) {
       this.held.toClient.push(message);
       if (message[0] !== 0x5a) return;
@@ -314,6 +340,7 @@ class ProxiedConnection {
     const event = this.report(fault.rule.action, fault.name, sql);
     fault.fire(event);
     if (fault.rule.action === "cut") return this.cut();
+    if (fault.rule.action === "orphan") return this.orphanNow(fault);
     this.stalled = true;
     if (fault.rule.stallMs !== undefined) setTimeout(() => this.resume(`${fault.name} (after ${fault.rule.stallMs} ms)`), fault.rule.stallMs);
   }
@@ -337,6 +364,32 @@ class ProxiedConnection {
     this.dead = true;
     this.client.destroy();
     this.server.destroy();
+  }
+
+  /** The client's side goes now; what it sent from here on is held for the server until `deliver`. */
+  orphanNow(fault) {
+    this.stalled = true;
+    this.held.toClient = [];
+    let answered;
+    const done = new Promise((resolve) => (answered = resolve));
+    this.orphan = {
+      sent: false,
+      clientGone: false,
+      answered: () => answered(),
+      deliver: async (name) => {
+        if (this.dead) throw new Error(`${name}: the server's connection is gone`);
+        this.orphan.sent = true;
+        const { toServer } = this.held;
+        this.held = { toServer: [], toClient: [] };
+        this.stalled = false;
+        for (const bytes of toServer) this.server.write(bytes);
+        await done;
+        const event = this.report("delivered", name);
+        this.server.end(); // as the server finds a vanished client's socket: closed
+        return event;
+      },
+    };
+    fault.orphaned = this.orphan;
   }
 
   stall(reason) {

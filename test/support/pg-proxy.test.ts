@@ -150,6 +150,18 @@ describe("pg fault proxy", () => {
     await expect(pending).resolves.toMatchObject({ rowCount: 1 });
   });
 
+  it("orphan before a statement: the client fails at once; the server runs and commits it when deliver() sends it, after the client's next statements", async () => {
+    const client = await through();
+    const fault = proxy.fault({ action: "orphan", before: "INSERT" });
+    await expect(insert(client, "o")).rejects.toThrow(lost);
+    expect((await fault.fired).action).toBe("orphan");
+    // the client goes on on a new connection; its old statement is still on its way
+    await insert(await through(), "p");
+    expect(await stored()).toEqual(["p"]);
+    expect((await fault.deliver()).action).toBe("delivered");
+    expect(await stored()).toEqual(["o", "p"]);
+  });
+
   it("stallAll holds every connection; a stall with stallMs resumes by itself", async () => {
     const client = await through();
     expect(proxy.stallAll()).toBeGreaterThanOrEqual(1);

@@ -201,6 +201,17 @@ export interface Checkpoint {
   runId: string;
   /** the writer's fencing token: the write is rejected if the run's fence moved on */
   fence: number;
+  /**
+   * The checkpoint's number among those of its execution (1, 2, …; a retry of one keeps its number). A store
+   * where a write can still apply after its caller saw it fail — a Postgres statement whose connection was
+   * cut may still be on its way, or waiting for a lock, and commit later — keeps the number of the last
+   * checkpoint applied under the current fence (a new fence starts again from 0) and applies a checkpoint
+   * only over an older one: one that lands after a later checkpoint of the same execution writes nothing
+   * (step and wait included). A checkpoint whose number it already holds under the same fence (a retry of one
+   * that committed, its answer lost) writes nothing either and answers as the first did: `true` unless the
+   * run was cancelled. Absent: no such check (a store that cannot apply a write late may ignore it).
+   */
+  seq?: number;
   /** the writer's clock at the write, for the timestamps it sets (`updatedAt`); default: the store's own clock */
   now?: number;
   /** step outcome to upsert (by runId + id) */

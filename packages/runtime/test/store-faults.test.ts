@@ -9,7 +9,7 @@ import pg from "pg";
 import { step, type MachineDefinition } from "@durable-endpoints/runtime";
 import { startPgProxy } from "../../../test/support/pg-proxy.mjs";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
-import { closeClients, removeTestStores, follow, req, storeKinds, testClient, testSchema, testSqlitePath, type StoreKind } from "./helpers.js";
+import { closeClients, deferred, removeTestStores, follow, req, sleep, storeKinds, testClient, testSchema, testSqlitePath, type StoreKind } from "./helpers.js";
 import { GO, WAIT_FOR_GO } from "./machines.js";
 
 afterEach(closeClients);
@@ -131,6 +131,147 @@ describe("transient store errors (postgres, connection cut)", () => {
       expect(await first.json()).toEqual({ length: 110 });
       expect(ran).toEqual([0, 1, 2, 3, 4]);
     } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("orphaned statements (postgres): a checkpoint the server gets after its client was cut", () => {
+  /** Two steps and a final Response that says how many times the handler ran (code outside steps re-runs on a resume). */
+  function twoSteps(inngest: ReturnType<typeof testClient>["inngest"], ran: string[], executions: { count: number }) {
+    return inngest.endpoint(async () => {
+      const execution = ++executions.count;
+      const a = await step.run("a", () => (ran.push("a"), 1));
+      const b = await step.run("b", () => (ran.push("b"), a + 1));
+      return Response.json({ a, b, execution });
+    });
+  }
+
+  test("step a's checkpoint, delivered after the execution's later checkpoints committed, changes nothing", async () => {
+    const proxy = await startPgProxy({ target: testPostgresUrl() });
+    const admin = new pg.Client({ connectionString: testPostgresUrl() });
+    await admin.connect();
+    try {
+      const schema = testSchema();
+      const { postgresStore } = await import("@durable-endpoints/runtime/postgres");
+      // a lease far longer than the test: the retry is never cut short, and nothing is taken over by time
+      const first = testClient({ store: postgresStore({ connectionString: proxy.url(), schema }), leaseMs: 60_000, pollMs: 500 });
+      const ran: string[] = [];
+      const executions = { count: 0 };
+      const handler = twoSteps(first.inngest, ran, executions);
+      // Step a's checkpoint: the client's connection is cut as it sends it (the client sees "Connection terminated"),
+      // the statement itself reaches the server only later, on its still-open connection — as one still on the
+      // network, in a pooler's buffer, or waiting behind a lock does; the server then runs and commits it.
+      const orphan = proxy.fault({ action: "orphan", before: /^WITH run AS \(UPDATE "[^"]+"\.runs SET/ });
+      const request = () => req("/api/orphan", { headers: { "idempotency-key": "orphan-1" } });
+      const response = await handler(request());
+      await orphan.fired;
+      // the runtime retried the checkpoint on a new connection and carried on: step b, the final Response
+      expect(first.logs.filter((l) => l.level === "warn").map((l) => l.message).join("\n")).toMatch(/could not be stored, trying again/);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ a: 1, b: 2, execution: 1 });
+      await first.inngest.close(); // nothing of this process acts on the run any more
+      const runs = `"${schema}".runs`;
+      const before = (await admin.query(`SELECT id, status, steps_done, fence, result FROM ${runs}`)).rows;
+      expect(before).toMatchObject([{ status: "completed", steps_done: 2 }]);
+
+      // now the server runs the orphaned statement: same run, same fence, older content
+      await orphan.deliver();
+      const after = (await admin.query(`SELECT id, status, steps_done, fence, result FROM ${runs}`)).rows;
+      expect(after).toEqual(before);
+
+      // and the run's Response stays the one its caller got: a re-attach with the key replays it, nothing re-runs
+      const second = testClient({ store: postgresStore({ connectionString: testPostgresUrl(), schema }), leaseMs: 60_000, pollMs: 500 });
+      const again = await follow(twoSteps(second.inngest, ran, executions), await twoSteps(second.inngest, ran, executions)(request()));
+      expect(await again.json()).toEqual({ a: 1, b: 2, execution: 1 });
+      expect(executions.count).toBe(1);
+      expect(ran).toEqual(["a", "b"]);
+    } finally {
+      await admin.end();
+      await proxy.close();
+    }
+  });
+
+  test("a checkpoint blocked on the run's row lock when its connection is cut commits first (the lock queue is FIFO); its retry, queued behind it, then writes nothing and the execution carries on", async () => {
+    const proxy = await startPgProxy({ target: testPostgresUrl() });
+    const admin = new pg.Client({ connectionString: testPostgresUrl() });
+    const locker = new pg.Client({ connectionString: testPostgresUrl() });
+    await admin.connect();
+    await locker.connect();
+    try {
+      const schema = testSchema();
+      const runs = `"${schema}".runs`;
+      const { postgresStore } = await import("@durable-endpoints/runtime/postgres");
+      const { inngest, logs } = testClient({ store: postgresStore({ connectionString: proxy.url(), schema }), leaseMs: 60_000, pollMs: 500 });
+      const ran: string[] = [];
+      const handler = inngest.endpoint(async () => {
+        // step a's body ends holding the run's row lock on another connection: its checkpoint will wait for it
+        const a = await step.run("a", async () => {
+          await locker.query("BEGIN");
+          await locker.query(`SELECT 1 FROM ${runs} FOR UPDATE`);
+          ran.push("a");
+          return 1;
+        });
+        const b = await step.run("b", async () => {
+          bStarted.resolve();
+          await proceed.promise;
+          ran.push("b");
+          return a + 1;
+        });
+        return Response.json({ a, b });
+      });
+      const bStarted = deferred();
+      const proceed = deferred();
+      /** The backends whose checkpoint of this schema's runs waits for a lock, and which lock. */
+      const checkpoints = async () =>
+        (
+          await admin.query<{ pid: number; wait_event: string | null }>(
+            `SELECT pid, wait_event FROM pg_stat_activity WHERE state = 'active' AND wait_event_type = 'Lock' AND query LIKE $1 ORDER BY backend_start`,
+            [`WITH run AS (UPDATE ${runs} SET%`],
+          )
+        ).rows;
+      const waitFor = async <T,>(what: string, found: () => Promise<T | undefined>): Promise<T> => {
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(10)) {
+          const value = await found();
+          if (value !== undefined) return value;
+        }
+        throw new Error(`timed out waiting for ${what}`);
+      };
+
+      const response = handler(req("/api/locked"));
+      // step a's checkpoint waits for the lock holder's transaction
+      const [orphan] = await waitFor("the checkpoint to wait for the lock", async () => ((await checkpoints()).length === 1 ? checkpoints() : undefined));
+      expect(orphan!.wait_event).toBe("transactionid");
+      const cutAt = Date.now();
+      expect(proxy.cutAll()).toBeGreaterThan(0);
+      // The runtime retries on a new connection. The cut connection's backend did not notice (no
+      // client_connection_check_interval): it still waits, first in line; the retry queues behind it for the row.
+      const queued = await waitFor("the retry to queue behind it", async () => {
+        const now = await checkpoints();
+        return now.length === 2 ? now : undefined;
+      });
+      expect(queued[0]).toEqual(orphan);
+      expect(queued[1]!.pid).not.toBe(orphan!.pid);
+      expect(queued[1]!.wait_event).toBe("tuple");
+      await locker.query("COMMIT");
+      // Step a's checkpoint is in: the orphaned attempt, sent before the cut, applied it (the run's updated_at is
+      // the time it was sent); the retry found it applied and wrote nothing (its time is later than the cut).
+      await bStarted.promise;
+      const [checkpointed] = (await admin.query(`SELECT updated_at, steps_done FROM ${runs}`)).rows;
+      expect(checkpointed!.steps_done).toBe(1);
+      expect(Number(checkpointed!.updated_at)).toBeLessThan(cutAt);
+      proceed.resolve();
+
+      const final = await response;
+      expect(final.status).toBe(200);
+      expect(await final.json()).toEqual({ a: 1, b: 2 });
+      expect(ran).toEqual(["a", "b"]);
+      expect(logs.filter((l) => l.level === "warn").map((l) => l.message).join("\n")).toMatch(/could not be stored, trying again/);
+      const [run] = (await admin.query(`SELECT status, steps_done FROM ${runs}`)).rows;
+      expect(run).toEqual({ status: "completed", steps_done: 2 });
+    } finally {
+      await locker.end();
+      await admin.end();
       await proxy.close();
     }
   });

@@ -45,6 +45,8 @@ export class Checkpoints {
    */
   private written: { status?: string; wakeAt?: number | null } = {};
   private writes: Promise<unknown> = Promise.resolve();
+  /** the number of the last checkpoint started (`Checkpoint.seq`): a late copy of one never applies over a later one */
+  private seq = 0;
   /** checkpoints started and not yet settled */
   private queued = 0;
 
@@ -189,7 +191,7 @@ export class Checkpoints {
       const { clock } = this.services;
       // one shape for every checkpoint (a spread of `cp` would make one per kind of write)
       const checkpoint: Checkpoint = {
-        runId: this.run.id, fence: this.fence, now: clock.now(), run, step: cp.step, wait: cp.wait, matcher: cp.matcher,
+        runId: this.run.id, fence: this.fence, seq: ++this.seq, now: clock.now(), run, step: cp.step, wait: cp.wait, matcher: cp.matcher,
         releaseLease: cp.releaseLease, dueIfCompleted: cp.dueIfCompleted,
       };
       for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
@@ -202,8 +204,9 @@ export class Checkpoints {
           this.services.logger.warn(`[durable] run ${this.run.id}: ${what}, trying again`, error);
           await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), delay));
           checkpoint.now = clock.now();
-          // the attempt may have committed (only its answer was lost): the whole text writes the same again,
-          // where the edit, made for the text before it, would be refused and lose the run
+          // the attempt may have committed (only its answer was lost), or may still (a statement on a cut connection):
+          // the retry keeps its number (`seq`), so only one of them applies; the whole text writes the same again,
+          // where the edit, made for the text before it, would be refused by a store that does not number checkpoints
           if (run.localsEdit) {
             run.locals = this.point.lastLocals;
             delete run.localsEdit;

@@ -89,6 +89,9 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
   (s) => [`ALTER TABLE ${s}.runs ADD COLUMN lease_until BIGINT`, `UPDATE ${s}.runs SET lease_until = lease_expires_at`],
   // event retention: old events are pruned by time
   (s) => [`CREATE INDEX events_ts ON ${s}.events (ts)`],
+  // checkpoints numbered per fence (Checkpoint.seq): a statement orphaned by a cut connection that commits late
+  // never applies over a later checkpoint of the same execution
+  (s) => [`ALTER TABLE ${s}.runs ADD COLUMN checkpoint_seq BIGINT NOT NULL DEFAULT 0`],
 ];
 
 /** `schema` is the already quoted identifier; `name` the raw one (for the lock key and messages). */

@@ -6,6 +6,16 @@
  * - A checkpoint is ONE statement: the fenced run update, then the step and
  *   wait upserts fed from its result — a stale fence matches no row, so
  *   nothing at all is written. One round trip, one implicit transaction.
+ * - A statement can commit after its client saw it fail: a cut connection's
+ *   backend does not notice until it answers (no `client_connection_check_interval`
+ *   by default), so a checkpoint still on the network, in a pooler, or queued
+ *   for a lock runs whenever it gets there — possibly after the retry and the
+ *   later checkpoints of the same execution, under the same fence. So
+ *   checkpoints are numbered (`Checkpoint.seq`, per fence: `checkpoint_seq`,
+ *   reset by every lease grant that moves the fence) and the update applies
+ *   only over an older one: a late copy writes nothing, whatever order the
+ *   statements land in; a retry that finds its number applied (the first
+ *   attempt committed, its answer lost) answers as that attempt did.
  * - `claimDue` locks candidates with `FOR UPDATE SKIP LOCKED`: concurrent
  *   schedulers on other instances skip each other's rows instead of queueing.
  * - A run change someone can wait for NOTIFYs `durable_run:<schema>` (payload:
@@ -142,7 +152,7 @@ class PostgresStore implements Store {
   async acquireLease(runId: string, owner: string, ttlMs: number, now: number) {
     const { runs } = this.#t;
     const args: unknown[] = [runId, owner, now + ttlMs, now, ttlMs, this.#channels.run];
-    const update = `UPDATE ${runs} r SET lease_owner = $2, lease_expires_at = $3, lease_until = ${SERVER_NOW} + $5, fence = fence + 1, updated_at = $4
+    const update = `UPDATE ${runs} r SET lease_owner = $2, lease_expires_at = $3, lease_until = ${SERVER_NOW} + $5, fence = fence + 1, checkpoint_seq = 0, updated_at = $4
        WHERE id = $1 AND status IN ('running', 'waiting') AND NOT ${leaseLive("r")}`;
     const row = await this.#grant(update, "r.concurrency_key IS NULL", "r.*, pg_notify($6, r.id)", args, now);
     return row ? runFromRow(row) : null;
@@ -212,8 +222,11 @@ class PostgresStore implements Store {
     if (cp.releaseLease) sets.push("lease_owner = NULL", "lease_expires_at = NULL");
     const edit = cp.run.localsEdit;
     if (edit) sets.push(unlessCancelled("locals", editedLocals(edit, arg)));
+    // numbered: only over an older checkpoint of this fence (see the header), a cancelled run's too
+    const seq = cp.seq === undefined ? "" : ` AND checkpoint_seq < ${arg(cp.seq)}`;
+    if (cp.seq !== undefined) sets.push(`checkpoint_seq = $${args.length}`);
     // an edit applies to the text it was made from only (see LocalsEdit); a cancelled run keeps its locals anyway
-    const where = `id = $1 AND fence = $2${edit ? ` AND (status = 'cancelled' OR length(locals) = ${arg(edit.length)})` : ""}`;
+    const where = `id = $1 AND fence = $2${seq}${edit ? ` AND (status = 'cancelled' OR length(locals) = ${arg(edit.length)})` : ""}`;
     // Steps and waits are inserted FROM the run update's result: a stale fence yields no row, so no insert.
     const ctes = [`run AS (UPDATE ${this.#t.runs} SET ${sets.join(", ")} WHERE ${where} RETURNING status, concurrency_key)`];
     if (cp.step) {
@@ -231,15 +244,19 @@ class PostgresStore implements Store {
     const changedWhen = isProgressOnly(cp) ? "status = 'cancelled'" : "true";
     const sql = `WITH ${ctes.join(", ")}
        SELECT status <> 'cancelled' AS accepted, (SELECT pg_notify($4, $1) WHERE ${changedWhen}), (SELECT pg_notify($5, '') WHERE ${dueWhen}) FROM run`;
-    const accepted = (rows: QueryResultRow[]) => rows[0]?.accepted === true;
     const { wait, matcher } = cp;
     const catchUp = wait !== undefined && matcher !== undefined;
-    if (!cp.dueIfCompleted?.length && !catchUp) return accepted(await this.#query(sql, args));
+    if (!cp.dueIfCompleted?.length && !catchUp) {
+      const rows = await this.#query(sql, args);
+      return rows.length > 0 ? rows[0]!.accepted === true : this.#appliedAlready(cp, (text, values) => this.#query(text, values));
+    }
     return this.#transaction(async (client) => {
       // a wait's registration and sendEvents exclude each other per event name (shared here, exclusive there):
       // an event stored before we register is seen below, one stored after sees our wait
       if (catchUp) await client.query("SELECT pg_advisory_xact_lock_shared(hashtext($1))", [this.#eventLock(wait.event)]);
-      if (!accepted((await client.query(sql, args)).rows)) return false;
+      const { rows } = await client.query(sql, args);
+      if (rows.length === 0) return this.#appliedAlready(cp, async (text, values) => (await client.query(text, values)).rows);
+      if (rows[0]!.accepted !== true) return false;
       if (catchUp) await this.#catchUp(client, wait, matcher);
       // A second statement takes a fresh snapshot: it sees a resolveWait that committed while
       // the update above waited for the run's row lock (a CTE of the same statement would not).
@@ -251,6 +268,19 @@ class PostgresStore implements Store {
       );
       return true;
     });
+  }
+
+  /**
+   * A numbered checkpoint that wrote nothing: was it applied already, under this fence (an earlier attempt whose
+   * answer was lost)? Then it answers as that attempt did. A separate statement, so only this rare path pays
+   * for it: its fresh snapshot sees an attempt that committed while ours waited for the run's row lock.
+   */
+  async #appliedAlready(cp: Checkpoint, query: (sql: string, values: unknown[]) => Promise<QueryResultRow[]>): Promise<boolean> {
+    if (cp.seq === undefined) return false;
+    const [row] = await query(`SELECT status <> 'cancelled' AS accepted FROM ${this.#t.runs} WHERE id = $1 AND fence = $2 AND checkpoint_seq = $3`, [
+      cp.runId, cp.fence, cp.seq,
+    ]);
+    return row?.accepted === true;
   }
 
   async getStep(runId: string, stepId: string) {
@@ -274,7 +304,7 @@ class PostgresStore implements Store {
          ORDER BY coalesce(wake_at, lease_expires_at, 0), seq LIMIT $3
          FOR UPDATE SKIP LOCKED),
        claimed AS (
-         UPDATE ${runs} r SET lease_owner = $4, lease_expires_at = $5, lease_until = ${SERVER_NOW} + $7, fence = r.fence + 1, updated_at = $2
+         UPDATE ${runs} r SET lease_owner = $4, lease_expires_at = $5, lease_until = ${SERVER_NOW} + $7, fence = r.fence + 1, checkpoint_seq = 0, updated_at = $2
          FROM due WHERE r.id = due.id RETURNING r.*)
        SELECT claimed.*, pg_notify($6, claimed.id) FROM claimed`;
     const base = [endpoints, now, limit, owner, now + ttlMs, this.#channels.run, ttlMs];
