@@ -106,6 +106,67 @@ describe("postgresStore", () => {
     await store.close();
   });
 
+  it("numbers checkpoints per fence: a late copy writes nothing over a later one, a repeated one answers as it did, a new fence starts over", async () => {
+    const store = postgresStore({ connectionString: url, schema: freshSchema() });
+    const { run } = await store.createRun(makeRun());
+    const cp = (seq: number, state: number, fence = 1, step = `s${state}`) =>
+      store.checkpoint({ runId: run.id, fence, seq, step: makeStep(run.id, step, { output: JSON.stringify(`at ${state}`) }), run: { state, stepsDone: state } });
+    const query = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      expect(await cp(1, 1)).toBe(true);
+      expect(await cp(2, 2)).toBe(true);
+      // one statement each, as without numbers
+      expect(query.mock.calls.length).toBe(2);
+    } finally {
+      query.mockRestore();
+    }
+    // checkpoint 1 again, landing late (its connection was cut): nothing of it is written, not its step either
+    expect(await cp(1, 7, 1, "late")).toBe(false);
+    // checkpoint 2 again (a retry of one that committed, its answer lost): answered as it was, nothing written again
+    expect(await cp(2, 8, 1, "again")).toBe(true);
+    expect(await store.getRun(run.id)).toMatchObject({ state: 2, stepsDone: 2 });
+    expect((await store.listSteps(run.id)).map((s) => [s.id, s.output])).toEqual([["s1", '"at 1"'], ["s2", '"at 2"']]);
+    // a cancelled run: a repeated checkpoint answers false, as its first attempt did
+    const other = (await store.createRun(makeRun())).run;
+    await store.cancelRun(other.id, "cancelled", Date.now());
+    const cancelled = { runId: other.id, fence: 1, seq: 1, step: makeStep(other.id, "s1"), run: { state: 1 } };
+    expect(await store.checkpoint(cancelled)).toBe(false);
+    expect(await store.checkpoint(cancelled)).toBe(false);
+    expect((await store.listSteps(other.id)).map((s) => s.id)).toEqual(["s1"]);
+
+    // a new lease (acquireLease, claimDue: the fence moves) starts the numbers over; the old fence's copies write nothing
+    await store.releaseLease(run.id, 1);
+    expect(await store.acquireLease(run.id, "b", 30_000, Date.now())).toMatchObject({ fence: 2 });
+    expect(await cp(1, 3, 2)).toBe(true);
+    expect(await cp(3, 9, 1, "stale")).toBe(false);
+    await store.releaseLease(run.id, 2);
+    expect(await store.claimDue([run.endpoint], "c", 30_000, Date.now(), 10)).toMatchObject([{ id: run.id, fence: 3 }]);
+    expect(await cp(1, 4, 3)).toBe(true);
+    expect(await store.getRun(run.id)).toMatchObject({ state: 4, fence: 3 });
+    expect((await store.listSteps(run.id)).map((s) => s.id)).toEqual(["s1", "s2", "s3", "s4"]);
+    await store.close();
+  });
+
+  it("migrates a database made before checkpoints were numbered: its runs take numbered checkpoints", async () => {
+    const schema = freshSchema();
+    const before = postgresStore({ connectionString: url, schema });
+    const { run } = await before.createRun(makeRun());
+    await before.close();
+    // back to the schema of version 6, as an older runtime left it
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    await admin.query(`ALTER TABLE "${schema}".runs DROP COLUMN checkpoint_seq`);
+    await admin.query(`UPDATE "${schema}".schema_version SET version = 6`);
+    const store = postgresStore({ connectionString: url, schema });
+    expect(await store.checkpoint({ runId: run.id, fence: 1, seq: 1, step: makeStep(run.id, "a"), run: { state: 1 } })).toBe(true);
+    expect(await store.checkpoint({ runId: run.id, fence: 1, seq: 1, step: makeStep(run.id, "late"), run: { state: 9 } })).toBe(true);
+    expect(await store.getRun(run.id)).toMatchObject({ state: 1 });
+    const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_version`);
+    expect(rows).toEqual([{ version: 7 }]);
+    await admin.end();
+    await store.close();
+  });
+
   it("rejects an unsafe schema name at once", () => {
     expect(() => postgresStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' })).toThrow(/invalid schema name/);
   });
