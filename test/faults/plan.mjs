@@ -18,6 +18,12 @@ export const FAULT_KINDS = {
   "cut-mid-transaction": ["postgres"],
   /** the k-th statement's answer is held for 3 leases while a second instance runs: a process paused past its lease */
   "stall-past-lease": ["postgres"],
+  /**
+   * the k-th checkpoint statement (outside a transaction) is orphaned: its client's connection is cut as it
+   * sends it, the server gets it only after two more checkpoints committed (or the run finished) and commits
+   * it then — a statement that was still on the network, in a pooler, or queued for a lock
+   */
+  "orphan-statement": ["postgres"],
   /** the database is unreachable for 1–2 s for every instance */
   "outage": ["postgres"],
   /**
@@ -58,6 +64,8 @@ function plan(index, kind, store, rng, compiled) {
   if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.between(1, 10);
   if (kind === "kill-between-checkpoints") fault.atProbe = rng.pick(KILL_PROBES);
   if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.between(0, kind === "cut-mid-transaction" ? 3 : 40);
+  // of a run's 10 checkpoints, about 8 are one statement outside a transaction
+  if (kind === "orphan-statement") fault.statement = rng.between(0, 6);
   if (kind === "outage") (fault.afterMs = rng.between(0, 1500)), (fault.forMs = rng.between(1000, 2000));
   if (kind === "write-lock-held") fault.lockAt = rng.pick([...POINTS, "m6"]);
   if (kind === "skewed-clock") {

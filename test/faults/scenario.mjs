@@ -76,7 +76,7 @@ export async function runScenario(ctx, plan) {
     await start("p1", { ...crashEnv({ afterCheckpoint: fault.afterCheckpoint, atProbe: fault.atProbe }), ...(fault.lockAt && { FAULT_LOCK_AT: fault.lockAt }) }, Math.min(skew, 0));
     // a paused or cut-off instance is taken over by another one that is up all along; one ahead takes leases early
     if (fault.kind === "stall-past-lease" || fault.kind === "outage" || fault.kind === "skewed-clock") await start("p2", {}, Math.max(skew, 0));
-    armFault(fault, proxy, observed, timers);
+    const orphan = armFault(fault, proxy, observed, timers, { ledger, deadline });
     const lock = fault.kind === "write-lock-held" ? holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }) : null;
 
     // after the wait was saved: beyond the skew, so an event sent then is surely later than its `since`
@@ -86,6 +86,8 @@ export async function runScenario(ctx, plan) {
     const route = fault.kind === "skewed-clock" ? { first: apps[0], then: apps[1] } : {};
     observed.response = await drive({ key, instance, deadline, apps, ...route });
     await event;
+    // the orphaned statement is in (the replay below and the checks see what it did)
+    if (orphan) observed.delivered = await orphan;
     // the final Response is stored: asking again (any instance, same key) gets it again, exactly
     observed.replay = await drive({ key, instance, deadline, apps });
     // a paused instance wakes up after its stall: whatever it does then counts too
@@ -114,8 +116,26 @@ export function readLedger(path) {
   return readFileSync(path, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
-/** Arms the plan's fault: on the proxy (Postgres), or on a timer (outage). */
-function armFault(fault, proxy, observed, timers) {
+/**
+ * Arms the plan's fault: on the proxy (Postgres), or on a timer (outage). An orphaned statement: returns a
+ * promise that hands it to the server once two more checkpoints committed after it was orphaned (or the
+ * run's Response is in) and resolves when the server answered it: the time, or null if it never fired.
+ */
+function armFault(fault, proxy, observed, timers, { ledger, deadline }) {
+  if (fault.kind === "orphan-statement") {
+    const armed = proxy.fault({ action: "orphan", before: /^WITH run AS \(UPDATE/, inTransaction: false, skip: fault.statement, connection: (c) => c.applicationName === "p1", name: fault.kind });
+    let firedAt = null;
+    void armed.fired.then(() => {
+      observed.fired = true;
+      firedAt = readLedger(ledger).length;
+    });
+    const committedSince = () => readLedger(ledger).slice(firedAt).filter((e) => e.kind === "checkpoint" && e.outcome === "ok").length;
+    return (async () => {
+      while ((firedAt === null || committedSince() < 2) && observed.response === null && now() < deadline) await sleep(5);
+      if (firedAt === null) return null;
+      return (await armed.deliver()).at;
+    })().catch((error) => `not delivered: ${error.message}`);
+  }
   const p1 = (connection) => connection.applicationName === "p1";
   const rule = {
     "cut-before-statement": { before: /./ },
