@@ -27,7 +27,14 @@
     }
   };
   globalThis.print = (...args) => void prints.push(args.map(String).join(" "));
-  globalThis.$DONE = (error) => finished(error === undefined ? null : describe(error));
+  // the outcome of the first `$DONE` call (null: passed), carried from a crashed process like its printed lines
+  let doneOutcome = host.doneBefore;
+  if (doneOutcome !== undefined) finished(doneOutcome);
+  globalThis.$DONE = (error) => {
+    if (doneOutcome !== undefined) return;
+    doneOutcome = error === undefined ? null : describe(error);
+    finished(doneOutcome);
+  };
   globalThis.inngest = { endpoint: (handler) => handler };
 
   const record = host.record;
@@ -49,12 +56,21 @@
     }
     record.checkpoint = { state, locals: text };
     record.checkpoints++;
-    host.onCheckpoint(prints.slice());
+    host.onCheckpoint(prints.slice(), doneOutcome);
   };
+  // every path takes the same two promise jobs (a saving run's serialize is one of them), so the plain run, the
+  // compiled run and the saving run interleave with the body's un-awaited promise jobs alike
   const run = async (id, fn) => {
-    if (!save) return fn();
-    if (record.memo.has(id)) return deserialize(record.memo.get(id));
+    if (save && record.memo.has(id)) {
+      await null;
+      await null;
+      return deserialize(record.memo.get(id));
+    }
     const value = await fn();
+    if (!save) {
+      await null;
+      return value;
+    }
     record.memo.set(id, await serialize(value));
     checkpoint();
     return value;

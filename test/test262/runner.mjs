@@ -107,13 +107,14 @@ function compile(module) {
 }
 
 /** One simulated process: a fresh realm running the handler (plain or machine) against `record`. */
-async function simulateProcess(scripts, test, handler, { compiled, record, save = false, onCheckpoint = () => {} }) {
+async function simulateProcess(scripts, test, handler, { compiled, record, save = false, onCheckpoint = () => {}, doneBefore }) {
   const TIMEOUT = Symbol("timeout");
   const timers = [];
   const host = {
     record,
     save,
     onCheckpoint,
+    doneBefore,
     Request,
     TIMEOUT,
     timeout: () => new Promise((resolve) => timers.push(setTimeout(() => resolve(TIMEOUT), TIMEOUT_MS))),
@@ -196,13 +197,14 @@ async function straight(scripts, test, script, plain) {
 async function resumeEverywhere(scripts, test, script, plain) {
   const full = newRecord();
   const crashes = [];
-  const first = await simulateProcess(scripts, test, script, { compiled: true, record: full, save: true, onCheckpoint: (prints) => crashes.push({ record: copyRecord(full), prints }) });
+  const first = await simulateProcess(scripts, test, script, { compiled: true, record: full, save: true, onCheckpoint: (prints, done) => crashes.push({ record: copyRecord(full), prints, done }) });
   if (first.kind === "unsaveable") return { result: "allowed", detail: first.error };
   const fault = machineFault(first);
   if (fault) return fault;
   if (!same(plain, first)) return mismatch(plain, first, "saving, no crash: ");
-  for (const [i, { record, prints }] of crashes.entries()) {
-    const after = await simulateProcess(scripts, test, script, { compiled: true, record, save: true });
+  for (const [i, { record, prints, done }] of crashes.entries()) {
+    // what the killed process did before k stays done: its printed lines and its `$DONE` call
+    const after = await simulateProcess(scripts, test, script, { compiled: true, record, save: true, doneBefore: done });
     if (after.kind === "unsaveable") return { result: "allowed", detail: after.error };
     const resumed = { ...after, prints: [...prints, ...(after.prints ?? [])] };
     const bad = machineFault(after) ?? (same(plain, resumed) ? null : mismatch(plain, resumed, `crash after checkpoint ${i + 1}: `));
