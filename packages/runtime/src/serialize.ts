@@ -47,6 +47,99 @@ const isProxy: (v: unknown) => boolean =
   ((globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.("node:util") as typeof import("node:util") | undefined)
     ?.types.isProxy ?? (() => false);
 
+/**
+ * Whether `v` is an error object (has the [[ErrorData]] slot an `Error` constructor gives), told without running user
+ * code: `node:util`'s `isNativeError` where there is one, else an `Error.prototype` on its prototype chain (not
+ * through a Proxy).
+ */
+const isNativeError: (v: object) => boolean =
+  ((globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.("node:util") as typeof import("node:util") | undefined)
+    ?.types.isNativeError ??
+  ((v: object) => {
+    for (let proto = Object.getPrototypeOf(v); proto !== null && !isProxy(proto); proto = Object.getPrototypeOf(proto)) if (proto === Error.prototype) return true;
+    return false;
+  });
+
+/**
+ * The error classes whose instances are saved, by their exact prototype: the language's own (looked up: a realm may
+ * lack `AggregateError`) and the runtime's. An error comes back as a new instance of its class with exactly its own
+ * properties (all but `stack`); an instance of any other class — `class PaymentError extends Error` — is refused,
+ * as it would come back as another class.
+ */
+const ERROR_CLASSES: ReadonlyMap<object, string> = new Map(
+  [
+    ...["Error", "TypeError", "RangeError", "ReferenceError", "SyntaxError", "EvalError", "URIError", "AggregateError"].map(
+      (name): [string, unknown] => [name, (globalThis as Record<string, unknown>)[name]],
+    ),
+    ["StepError", StepError] as [string, unknown],
+    ["NonRetriableError", NonRetriableError] as [string, unknown],
+    ["RetryAfterError", RetryAfterError] as [string, unknown],
+  ]
+    .filter(([, C]) => typeof C === "function")
+    .map(([name, C]): [object, string] => [(C as { prototype: object }).prototype, name]),
+);
+
+/** A new, bare error of a class of `ERROR_CLASSES` (its own properties are then defined from the saved ones). */
+function makeError(kind: string): Error {
+  const runtime: Record<string, new (...args: never[]) => Error> = { StepError, NonRetriableError, RetryAfterError };
+  const error: Error = Object.hasOwn(runtime, kind)
+    ? Reflect.construct(Error, [], runtime[kind]!)
+    : kind === "AggregateError"
+      ? new (globalThis as unknown as { AggregateError: new (errors: unknown[]) => Error }).AggregateError([])
+      : new (globalThis as unknown as Record<string, ErrorConstructor>)[kind]!();
+  for (const key of Reflect.ownKeys(error)) delete (error as unknown as Record<PropertyKey, unknown>)[key];
+  return error;
+}
+
+/** The name of the class whose prototype is `proto`, read without running user code ("" when it has none). */
+function className(proto: object | null): string {
+  const ctor = proto === null ? undefined : Object.getOwnPropertyDescriptor(proto, "constructor")?.value;
+  const name = typeof ctor === "function" ? Object.getOwnPropertyDescriptor(ctor, "name")?.value : undefined;
+  return typeof name === "string" ? name : "";
+}
+
+/**
+ * An error's saved form: its class (one of `ERROR_CLASSES`), whether it is extensible, and each own property but
+ * `stack` with its attributes — so an inherited `message` stays inherited and an own `name` or `code` comes back
+ * as it was. Refused (UnserializableError) when it would come back different.
+ */
+function errorForm(v: unknown): unknown[] | false {
+  if (typeof v !== "object" || v === null || !isNativeError(v)) return false;
+  const proto = Object.getPrototypeOf(v); // not a Proxy: exactForm refused one first
+  const kind = ERROR_CLASSES.get(proto);
+  if (kind === undefined) {
+    const name = className(proto);
+    throw new UnserializableError(
+      pathTo(currentRoot, v),
+      `an error of class ${name || "(anonymous)"} cannot be saved (only instances of Error, its built-in subclasses and the runtime's errors are: it would come back as another class)`,
+    );
+  }
+  const form: unknown[] = [kind, Object.isExtensible(v) ? 0 : NOT_EXTENSIBLE];
+  for (const key of Reflect.ownKeys(v)) {
+    if (key === "stack") continue;
+    const d = Object.getOwnPropertyDescriptor(v, key)!;
+    if (typeof key === "symbol") throw new UnserializableError(pathTo(currentRoot, v) + step(key, false), `a property keyed by a symbol (${String(key)}) cannot be saved`);
+    if (!("value" in d)) throw new UnserializableError(pathTo(currentRoot, v) + step(key, false), "an accessor property (getter/setter) cannot be saved (saving would run its getter)");
+    form.push(key, d.value, attributes(d));
+  }
+  // devalue revives a reduced value only after its contents: a reference back to it from inside cannot be revived
+  if (childrenOf(v).some(([, child]) => reaches(child, v)))
+    throw new UnserializableError(pathTo(currentRoot, v), "an error inside a cycle through itself (its cause or a property leading back to it) cannot be saved");
+  return form;
+}
+
+/** The error an error form describes (`errorForm`'s inverse). */
+function fromErrorForm([kind, flags, ...rest]: unknown[]): Error {
+  if (typeof kind !== "string" || ![...ERROR_CLASSES.values()].includes(kind)) throw new Error(`a saved error of class ${String(kind)} cannot be restored here`);
+  const error = makeError(kind);
+  for (let i = 0; i < rest.length; i += 3) {
+    const a = rest[i + 2] as number;
+    Object.defineProperty(error, rest[i] as string, { value: rest[i + 1], writable: !!(a & WRITABLE), enumerable: !!(a & ENUMERABLE), configurable: !!(a & CONFIGURABLE) });
+  }
+  if ((flags as number) & NOT_EXTENSIBLE) Object.preventExtensions(error);
+  return error;
+}
+
 /** A property's attributes as bits; an ordinary property (what `o.k = v` makes) has all three. */
 const WRITABLE = 1, ENUMERABLE = 2, CONFIGURABLE = 4, ORDINARY = 7;
 /** The flags of an exact form. */
@@ -162,8 +255,7 @@ const reducers = {
   Exact: exactForm,
   // its visible bytes only (a small Buffer is a view into a pool shared with other Buffers)
   Buffer: (v: unknown) => NativeBuffer?.isBuffer(v) === true && new Uint8Array(v),
-  Error: (v: unknown) =>
-    v instanceof Error && [v.name, v.message, "cause" in v ? v.cause : undefined, (v as Partial<StepError>).stepId, (v as Partial<RetryAfterError>).retryAfter],
+  Err: errorForm,
   Headers: (v: unknown) => v instanceof Headers && [...v],
   Request: (v: unknown) => v instanceof Request && [v.method, v.url, [...v.headers], currentBody(v)],
   Response: (v: unknown) => v instanceof Response && [v.status, v.statusText, [...v.headers], currentBody(v)],
@@ -196,8 +288,8 @@ function childrenOf(v: object): [string, unknown][] {
   if (isProxy(v)) return [];
   if (v instanceof Map) return [...v].flatMap(([key, value]): [string, unknown][] => [["", key], ["", value]]);
   if (v instanceof Set) return [...v].map((value): [string, unknown] => ["", value]);
-  const cause = v instanceof Error ? Object.getOwnPropertyDescriptor(v, "cause") : undefined;
-  if (cause) return [[".cause", cause.value]];
+  if (isNativeError(v) && ERROR_CLASSES.has(Object.getPrototypeOf(v)))
+    return Object.entries(Object.getOwnPropertyDescriptors(v)).flatMap(([key, d]): [string, unknown][] => ("value" in d && key !== "stack" ? [[step(key, false), d.value]] : []));
   if (!isPlain(v)) return [];
   const array = Array.isArray(v);
   return Object.entries(Object.getOwnPropertyDescriptors(v)).flatMap(([key, d]): [string, unknown][] => ("value" in d && !(array && key === "length") ? [[step(key, array), d.value]] : []));
@@ -234,8 +326,38 @@ function primitiveText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The language's error types a saved error comes back as (by name; any other name is an `Error` with that name). */
+/** The language's error types a failure comes back as (by name; any other name is an `Error` with that name). */
 const BUILT_IN_ERRORS = { TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
+
+/**
+ * An error made from its name, message, cause (and a StepError's `stepId`, a RetryAfterError's `retryAfter`): the
+ * runtime's errors and the language's built-in ones by name, any other name an `Error` with an own `name`; no stack.
+ */
+function byName([name, message, cause, stepId, retryAfter]: [string, string, unknown, string?, unknown?]): Error {
+  const options = cause === undefined ? undefined : { cause };
+  let error: Error;
+  if (name === "StepError") error = new StepError(stepId ?? "", (cause as Error) ?? new Error(message));
+  else if (name === "NonRetriableError") error = new NonRetriableError(message, options);
+  else if (name === "RetryAfterError") error = new RetryAfterError(message, retryAfter as number, options);
+  else if (Object.hasOwn(BUILT_IN_ERRORS, name)) error = new BUILT_IN_ERRORS[name as keyof typeof BUILT_IN_ERRORS](message, options);
+  else error = Object.assign(new Error(message, options), { name });
+  error.message = message;
+  delete error.stack;
+  return error;
+}
+
+/**
+ * What a step's failure saves of the error it threw (semantics.md, "Retries and errors"): its name, message and cause
+ * — `class PaymentError extends Error` comes back an `Error` named "PaymentError" —, a cause that is an error
+ * likewise (one met again is dropped), the runtime's errors as their class with `stepId` / `retryAfter`. Its getters
+ * run (`name`, `message`, `cause`): the error is the step's to describe, as a log line would.
+ */
+export function failureOf(error: Error, seen = new Set<Error>()): Error {
+  seen.add(error);
+  const cause: unknown = "cause" in error ? error.cause : undefined;
+  const kept = cause instanceof Error ? (seen.has(cause) ? undefined : failureOf(cause, seen)) : cause;
+  return byName([error.name, error.message, kept, (error as Partial<StepError>).stepId, (error as Partial<RetryAfterError>).retryAfter]);
+}
 
 /** `signal`: the one a revived Request gets. */
 function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) {
@@ -246,18 +368,9 @@ function revivers(bodies: readonly (Uint8Array | null)[], signal?: AbortSignal) 
       if (!NativeBuffer) throw new Error("a saved Buffer cannot be restored where there is no Buffer");
       return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
-    Error: ([name, message, cause, stepId, retryAfter]: [string, string, unknown, string?, unknown?]) => {
-      const options = cause === undefined ? undefined : { cause };
-      let error: Error;
-      if (name === "StepError") error = new StepError(stepId ?? "", (cause as Error) ?? new Error(message));
-      else if (name === "NonRetriableError") error = new NonRetriableError(message, options);
-      else if (name === "RetryAfterError") error = new RetryAfterError(message, retryAfter as number, options);
-      else if (Object.hasOwn(BUILT_IN_ERRORS, name)) error = new BUILT_IN_ERRORS[name as keyof typeof BUILT_IN_ERRORS](message, options);
-      else error = Object.assign(new Error(message, options), { name });
-      error.message = message;
-      delete error.stack;
-      return error;
-    },
+    Err: fromErrorForm,
+    // the form records written before the exact error form hold
+    Error: byName,
     Headers: (entries: [string, string][]) => new Headers(entries),
     Request: ([method, url, headers, i]: [string, string, [string, string][], number]) =>
       new Request(url, { method, headers, body: body(i), signal }),

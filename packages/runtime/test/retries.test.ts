@@ -99,6 +99,43 @@ describe("retries", () => {
     expect(attempts).toBe(1);
   });
 
+  test("a step throwing an Error subclass: retried, then the handler catches a StepError whose cause has its name, message and cause", async () => {
+    class PaymentError extends Error {
+      override name = "PaymentError";
+      code = "card_declined";
+    }
+    class Fatal extends NonRetriableError {}
+    const { inngest } = testClient({ retries: 1, backoff: { initial: 5, max: 5 } });
+    let attempts = 0;
+    const handler = inngest.endpoint(async () => {
+      const seen = [];
+      for (const [id, make] of [["charge", () => new PaymentError("declined", { cause: new TypeError("expired card") })], ["refund", () => new Fatal("no refund")]] as const) {
+        try {
+          await step.run(id, () => {
+            attempts++;
+            throw make();
+          });
+        } catch (error) {
+          const e = error as StepError;
+          const cause = e.cause as Error;
+          seen.push({
+            stepError: e instanceof StepError, stepId: e.stepId, message: e.message, cause: [cause.constructor.name, cause.name, cause.message, (cause as { code?: string }).code],
+            causeCause: cause.cause instanceof TypeError ? (cause.cause as Error).message : null,
+          });
+        }
+      }
+      return Response.json(seen);
+    });
+    const final = await follow(handler, await handler(req("/api/pay")));
+    expect(await final.json()).toEqual([
+      // a class of the user's comes back an Error with its name: the documented form of a failure (other own properties dropped)
+      { stepError: true, stepId: "charge", message: "declined", cause: ["Error", "PaymentError", "declined", null], causeCause: "expired card" },
+      // a NonRetriableError subclass fails at once and comes back a NonRetriableError
+      { stepError: true, stepId: "refund", message: "no refund", cause: ["NonRetriableError", "NonRetriableError", "no refund", null], causeCause: null },
+    ]);
+    expect(attempts).toBe(3);
+  });
+
   test("retries exhausted and uncaught: 500 JSON error without a stack, after retries + 1 attempts", async () => {
     const { inngest } = testClient({ retries: 2, backoff: { initial: 5, max: 5 } });
     let attempts = 0;

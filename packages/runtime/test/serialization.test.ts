@@ -174,6 +174,48 @@ describe("serialization", () => {
     expect(back.s.cause).toBeInstanceOf(TypeError);
   });
 
+  test("an error comes back as its class with exactly its own properties (an inherited message stays inherited); the stack is dropped", async () => {
+    const bare = new Error();
+    const coded = Object.assign(new TypeError("refused", { cause: "quota" }), { code: "E_QUOTA", name: "QuotaError" });
+    const frozen = Object.freeze(new SyntaxError("fixed"));
+    const many = new AggregateError([new URIError("u")], "several");
+    const back = await roundTrip({ bare, coded, frozen, many, again: coded });
+    expect([Object.getPrototypeOf(back.bare) === Error.prototype, Object.hasOwn(back.bare, "message"), back.bare.message, Object.hasOwn(back.bare, "stack")]).toEqual([true, false, "", false]);
+    expect(Object.getPrototypeOf(back.coded)).toBe(TypeError.prototype);
+    for (const key of ["message", "cause", "code", "name"]) expect(Object.getOwnPropertyDescriptor(back.coded, key), key).toEqual(Object.getOwnPropertyDescriptor(coded, key));
+    expect(Object.keys(back.coded)).toEqual(["code", "name"]);
+    expect(back.again).toBe(back.coded);
+    expect([back.frozen instanceof SyntaxError, Object.isFrozen(back.frozen), back.frozen.message]).toEqual([true, true, "fixed"]);
+    expect([back.many instanceof AggregateError, back.many.errors[0] instanceof URIError, (back.many.errors[0] as Error).message]).toEqual([true, true, "u"]);
+    expect(Object.getOwnPropertyDescriptor(back.many, "errors")?.enumerable).toBe(false);
+  });
+
+  test("an error of another class is refused naming its path (it would come back as a built-in error), as is one with a getter or in a cycle", async () => {
+    class PaymentError extends Error {}
+    class Err extends RangeError {}
+    Err.prototype.message = "custom";
+    let calls = 0;
+    await expect(serialize({ failure: new PaymentError("declined") })).rejects.toMatchObject({ path: ".failure", message: expect.stringContaining("an error of class PaymentError cannot be saved") });
+    await expect(serialize({ list: [new Err()] })).rejects.toMatchObject({ path: ".list[0]", message: expect.stringContaining("an error of class Err") });
+    // inside a saved error too: its cause
+    await expect(serialize({ e: new Error("outer", { cause: new PaymentError("inner") }) })).rejects.toMatchObject({ path: ".e.cause", message: expect.stringContaining("PaymentError") });
+    const lazy = Object.defineProperty(new Error("x"), "detail", { get: () => ++calls });
+    await expect(serialize({ lazy })).rejects.toMatchObject({ path: ".lazy.detail", message: expect.stringContaining("accessor") });
+    const loop = new Error("loop");
+    loop.cause = { back: loop };
+    await expect(serialize({ loop })).rejects.toMatchObject({ path: ".loop", message: expect.stringContaining("cycle") });
+    expect(calls).toBe(0);
+  });
+
+  test("an error saved in the earlier form (name, message, cause) is still read", () => {
+    const old = stringify(
+      { e: Object.assign(new Error("declined"), { name: "PaymentError" }), t: new TypeError("t") },
+      { Error: (v: unknown) => v instanceof Error && [v.name, v.message, undefined, undefined, undefined] },
+    );
+    const back = deserialize<{ e: Error; t: Error }>(old);
+    expect([back.e.name, back.e.message, back.t instanceof TypeError, back.t.message]).toEqual(["PaymentError", "declined", true, "t"]);
+  });
+
   test("Request and Response keep method, url, status, headers and body", async () => {
     const back = await roundTrip({
       req: new Request("https://x.test/a?b=1", { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" }),

@@ -127,4 +127,48 @@ export const lazy = inngest.endpoint(async (req: Request) => {
     expect(module.getterCalls).toBe(0);
     await module.inngest.close();
   });
+
+  test("a caught step error held by a local survives a resume exactly; a local holding an Error subclass instance fails the checkpoint naming it", async () => {
+    const { module } = await compile(
+      "errors",
+      `
+import { StepError } from "@durable-endpoints/runtime";
+class PaymentError extends Error {
+  override name = "PaymentError";
+}
+export const handler = inngest.endpoint(async (req: Request) => {
+  let failure: unknown = null;
+  try {
+    await step.run("charge", () => { throw new PaymentError("declined", { cause: new RangeError("limit") }); });
+  } catch (error) {
+    failure = error;
+  }
+  const parsed = (() => { try { return JSON.parse("{"); } catch (error) { return error; } })();
+  await step.sleep("pause", "30ms");
+  const e = failure as StepError;
+  const cause = e.cause as Error;
+  return Response.json({
+    stepError: e instanceof StepError, stepId: e.stepId, message: e.message, name: e.name,
+    cause: [Object.getPrototypeOf(cause) === Error.prototype, cause.name, cause.message, cause.cause instanceof RangeError && (cause.cause as Error).message],
+    parsed: parsed instanceof SyntaxError && Object.hasOwn(parsed, "message"),
+  });
+});
+export const kept = inngest.endpoint(async (req: Request) => {
+  // assigned, so saved (not re-created on resume)
+  let pending: Error | null = null;
+  pending = new PaymentError("not charged yet");
+  await step.sleep("pause", "30ms");
+  return new Response(pending.message);
+});
+`,
+    );
+    const first = await module.handler(req("/api/errors"));
+    expect(first.status).toBe(303);
+    const final = await follow(module.handler, first);
+    expect(await final.json()).toEqual({ stepError: true, stepId: "charge", message: "declined", name: "StepError", cause: [true, "PaymentError", "declined", "limit"], parsed: true });
+    const refused = await module.kept(req("/api/kept"));
+    expect(refused.status).toBe(500);
+    expect((await refused.json()).error.message).toMatch(/local "pending" holds an error of class PaymentError cannot be saved/);
+    await module.inngest.close();
+  });
 });

@@ -26,11 +26,13 @@ export const handler = inngest.endpoint(async (req: Request) => {
     }
   } catch (error) {
     probe("handle");
+    // read before the step: a checkpoint refuses a local holding a PaymentFailed (it would come back as an Error)
+    const { name, message } = error as Error;
     const note = await step.run("notify", () => {
       probe("step:notify");
       return "notified";
     });
-    return Response.json({ name: (error as Error).name, message: (error as Error).message, note }, { status: 402 });
+    return Response.json({ name, message, note }, { status: 402 });
   }
   return new Response("unreachable");
 });

@@ -2,7 +2,7 @@
 
 import { MAX_SLEEP_MS, parseDuration, parseTime, wakeTime } from "../duration.js";
 import { RetryAfterError } from "../errors.js";
-import { serialize } from "../serialize.js";
+import { failureOf, serialize } from "../serialize.js";
 import type { Services } from "../services.js";
 
 /** `RetryAfterError`'s time if valid, else exponential backoff with jitter. */
@@ -22,14 +22,14 @@ export function retryAt(error: Error, attempts: number, services: Services): num
 }
 
 /**
- * The error as a step failure output, at most `maxBytes` characters
- * (maxStateBytes): its cause is dropped if it cannot be saved, then its
- * message cut, when it is too long.
+ * The error as a step failure output (`failureOf`: its name, message and
+ * cause), at most `maxBytes` characters (maxStateBytes): its cause is dropped
+ * if it cannot be saved, then its message cut, when it is too long.
  */
 export async function serializeError(error: Error, maxBytes: number): Promise<string> {
   let output: string;
   try {
-    output = await serialize(error);
+    output = await serialize(failureOf(error));
   } catch {
     output = await serialize(bare(error, error.message));
   }
