@@ -190,6 +190,15 @@ export const globalStateChanged = (node: Located, what: string, line: number) =>
     "make the change at module level (every process that loads the module makes it again), or keep the value in a local of the handler.",
   );
 
+export const lostPromiseJobs = (node: Located, what: string) =>
+  report(
+    node,
+    "DE1017",
+    "warning",
+    `${what} is not awaited, and the handler awaits after it: its callbacks are lost if the run resumes after a later await (a promise's pending callbacks belong to the process that made it; a resumed run starts past this statement in a new process and never runs them).`,
+    "await it (`await p.then(…)`), or do the work in a step; write `void …` when it may be lost.",
+  );
+
 export const internalError = (node: Located, detail: string) =>
   report(
     node,

@@ -376,6 +376,70 @@ describe("diagnostics", () => {
   });
 });
 
+describe("DE1017 (warning): a promise's callbacks left pending before a later await", () => {
+  it("a .then chain, and a call of an async function of the handler, before an await — with a code frame", () => {
+    const result = compile(`async () => {
+  const seen = [];
+  async function notify(x) { await null; seen.push(x); }
+  Promise.resolve(1).then((v) => seen.push(v)).catch(() => {});
+  notify("a");
+  await step.run("a", () => 1);
+  return Response.json(seen);
+}`);
+    expect(result.diagnostics).toMatchObject([
+      { code: "DE1017", severity: "warning", line: 5, column: 2 },
+      { code: "DE1017", severity: "warning", line: 6, column: 2 },
+    ]);
+    const [chain, call] = result.diagnostics;
+    expect(chain!.message).toContain("`….catch(…)` is not awaited, and the handler awaits after it: its callbacks are lost if the run resumes after a later await");
+    expect(chain!.message).toContain("Fix: await it");
+    expect(chain!.frame).toContain("> 5 |   Promise.resolve(1).then((v) => seen.push(v)).catch(() => {});");
+    expect(call!.message).toContain("`notify(…)`, a call of an async function, is not awaited");
+    expect(result.code).toContain("durable: 1"); // a warning: compiled
+  });
+
+  it("in a loop whose await comes before it in the source: the next iteration awaits after it", () => {
+    const result = compile(`async () => {
+  for (const id of ["a", "b"]) {
+    await step.run(id, () => id);
+    fetch("https://x.test/" + id).then((r) => r.text());
+  }
+  return new Response("ok");
+}`);
+    expect(result.diagnostics).toMatchObject([{ code: "DE1017", line: 5 }]);
+  });
+
+  it("not for: an awaited or returned promise, void, Promise.all awaited, a step's promise (DE1012), nothing awaited after, nested functions", () => {
+    const result = compile(`async () => {
+  const log = async (x) => { await null; return x; };
+  await Promise.resolve(1).then((v) => v);
+  await log("awaited");
+  void fetch("https://x.test/ping").then(() => {});
+  await Promise.all([log("a"), log("b")]);
+  ["x"].forEach((x) => { log(x).then(() => {}); });
+  const later = () => Promise.resolve().then(() => {});
+  await step.run("s", () => 1);
+  Promise.resolve().then(() => {});
+  log("last");
+  return Response.json(await later());
+}`);
+    // the last two are followed by an await (\`await later()\`): reported; everything above them is not
+    expect(result.diagnostics).toMatchObject([{ code: "DE1017", line: 11 }, { code: "DE1017", line: 12 }]);
+    const steps = compile(`async () => {
+  step.run("a", () => 1).then(() => {});
+  await step.run("b", () => 2);
+  return new Response("ok");
+}`);
+    expect(steps.diagnostics.map((d) => d.code)).toEqual(["DE1012"]);
+    const last = compile(`async () => {
+  await step.run("a", () => 1);
+  Promise.resolve().then(() => {});
+  return new Response("ok");
+}`);
+    expect(last.diagnostics).toEqual([]);
+  });
+});
+
 describe("the catalogue", () => {
   const catalogue = readFileSync(new URL("../src/diagnostics.ts", import.meta.url), "utf8");
   const codes = [...catalogue.matchAll(/"(DE\d{4})"/g)].map((m) => m[1]!);

@@ -98,6 +98,8 @@ interface AnalysisState {
   awaits: t.AwaitExpression[];
   /** writes through a global reference or the handler's top-level `this` (DE1016), decided once the awaits are known */
   globalWrites: { write: NodePath; what: string }[];
+  /** expression statements of the handler that leave a promise's callbacks pending (DE1017 if an await follows) */
+  floating: { statement: t.ExpressionStatement; what: string; loops: t.Node[] }[];
 }
 
 /**
@@ -145,6 +147,17 @@ const visitors: Visitor<AnalysisState> = {
   WithStatement(path) {
     diag.withStatement(path.node);
   },
+  ExpressionStatement(path, state) {
+    if (functionParent(path) !== state.handler.node) return;
+    const what = floatingPromise(path.get("expression"), state.stepBindings);
+    if (!what) return;
+    const loops: t.Node[] = [];
+    for (let p: NodePath | null = path.parentPath; p && p.node !== state.handler.node; p = p.parentPath) if (p.isLoop()) loops.push(p.node);
+    state.floating.push({ statement: path.node, what, loops });
+  },
+  AwaitExpression(path, state) {
+    if (functionParent(path) === state.handler.node) state.awaits.push(path.node);
+  },
   CallExpression(path) {
     const callee = path.node.callee;
     if (t.isIdentifier(callee, { name: "eval" }) && !path.scope.getBinding("eval")) diag.directEval(path.node);
@@ -157,9 +170,6 @@ const visitors: Visitor<AnalysisState> = {
       const write = writeThrough(path);
       if (write) state.globalWrites.push({ write, what: `\`${chainText(path)}\` (an arrow handler's \`this\` is the module's: the global object in a script)` });
     }
-  },
-  AwaitExpression(path, state) {
-    if (functionParent(path) === state.handler.node) state.awaits.push(path.node);
   },
   Super(path, state) {
     if (t.isArrowFunctionExpression(state.handler.node) && thisOwner(path, state.handler) === state.handler.node) state.lexicalThis = true;
@@ -194,6 +204,7 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
     constTargets: new Set(),
     awaits: [],
     globalWrites: [],
+    floating: [],
   };
   addScope(state, handler.scope);
   handler.traverse(visitors, state);
@@ -204,6 +215,9 @@ export function analyzeHandler(handler: NodePath<HandlerFunction>, stepBindings:
   }
   const checked = new Set<Binding>();
   for (const scope of state.scopes) for (const binding of Object.values(scope.bindings)) if (!checked.has(binding) && checked.add(binding)) checkRecreatedChanges(binding, awaitAfter);
+  // DE1017: an await after the statement, or anywhere in a loop around it (its next iteration)
+  for (const { statement, what, loops } of state.floating)
+    if (state.awaits.some((a) => a.start! >= statement.end! || loops.some((loop) => within(a, loop)))) diag.lostPromiseJobs(statement.expression, what);
 
   // Unique names, in source order of the declaring scopes.
   const bindings = new Map<Binding, BindingInfo>();
@@ -578,6 +592,45 @@ function isAwaited(path: NodePath, handler: NodePath<HandlerFunction>, ref: Node
     if (p.isStatement()) return false;
   }
   return !t.isBlockStatement(handler.node.body); // `async () => step.run(…)` returns it
+}
+
+const PROMISE_METHODS = new Set(["then", "catch", "finally"]);
+
+/**
+ * What an expression statement leaves pending, described for DE1017, or null: a `.then(…)` / `.catch(…)` /
+ * `.finally(…)` call (not on a step's promise: DE1012 reports that), or a call of an async function declared in the
+ * handler or the module (or written in place). `void …` is the explicit "it may be lost": not reported.
+ */
+function floatingPromise(expression: NodePath<t.Expression>, stepBindings: Set<Binding>): string | null {
+  const call = expression.node;
+  if (!t.isCallExpression(call) && !t.isOptionalCallExpression(call)) return null;
+  const callee = call.callee;
+  if (t.isMemberExpression(callee) || t.isOptionalMemberExpression(callee)) {
+    const name = !callee.computed && t.isIdentifier(callee.property) ? callee.property.name : t.isStringLiteral(callee.property) ? callee.property.value : null;
+    if (name === null || !PROMISE_METHODS.has(name)) return null;
+    // a chain on a step's promise: DE1012
+    for (let o: t.Node = callee.object; ; ) {
+      if ((t.isCallExpression(o) || t.isOptionalCallExpression(o)) && (t.isMemberExpression(o.callee) || t.isOptionalMemberExpression(o.callee))) {
+        const root: t.Node = o.callee.object;
+        if (t.isIdentifier(root)) {
+          const binding = expression.scope.getBinding(root.name);
+          if (binding && stepBindings.has(binding)) return null;
+        }
+        o = root;
+      } else if (t.isMemberExpression(o) || t.isOptionalMemberExpression(o)) o = o.object;
+      else if (t.isCallExpression(o) || t.isOptionalCallExpression(o)) o = o.callee;
+      else break;
+    }
+    return `\`….${name}(…)\``;
+  }
+  if ((t.isFunctionExpression(callee) || t.isArrowFunctionExpression(callee)) && callee.async) return "An async function called in place";
+  if (!t.isIdentifier(callee)) return null;
+  const binding = expression.scope.getBinding(callee.name);
+  const declared = binding?.path;
+  const async =
+    (declared?.isFunctionDeclaration() && declared.node.async) ||
+    (binding?.constant && declared?.isVariableDeclarator() && (t.isFunctionExpression(declared.node.init) || t.isArrowFunctionExpression(declared.node.init)) && declared.node.init.async);
+  return async ? `\`${callee.name}(…)\`, a call of an async function,` : null;
 }
 
 function isStepCall(call: t.CallExpression, ref: NodePath<t.Identifier>): boolean {
