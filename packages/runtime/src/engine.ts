@@ -36,8 +36,8 @@ export class Engine {
   private parked = new Map<string, RunRecord>();
   /**
    * The executions renewing their leases, every `leaseMs / 3`: one timer for
-   * all of them while there are any (a timer each cost more than the rest of
-   * a short request's bookkeeping).
+   * all of them while there are any, and one tick after (a timer each cost
+   * more than the rest of a short request's bookkeeping).
    */
   private renewals = new Map<Execution, Renewal>();
   private renewTimer: Timer | null = null;
@@ -168,12 +168,10 @@ export class Engine {
     this.renewals.set(execution, { runId: run.id, store, due: clock.now() + this.renewEvery() });
     // checked at a sixth of the lease: a renewal is sent between a third and a half of it after the last one
     this.renewTimer ??= clock.setInterval(() => this.renewDue(), this.renewEvery() / 2);
+    // the timer outlives the executions by at most one tick (renewDue clears it when none is left): a server
+    // answering one request at a time would otherwise make and clear an interval per execution
     const stop = () => {
       this.renewals.delete(execution);
-      if (this.renewals.size === 0 && this.renewTimer) {
-        clock.clearTimer(this.renewTimer);
-        this.renewTimer = null;
-      }
       if (reservation) reservation.execution = null;
     };
     try {
@@ -195,6 +193,11 @@ export class Engine {
   /** Sends the renewals that are due; one that finds us fenced out (or the run cancelled) stops its execution. */
   private renewDue(): void {
     const { clock, leaseMs, logger } = this.services;
+    if (this.renewals.size === 0) {
+      if (this.renewTimer) clock.clearTimer(this.renewTimer);
+      this.renewTimer = null;
+      return;
+    }
     const sentAt = clock.now();
     for (const [execution, renewal] of this.renewals) {
       if (sentAt < renewal.due) continue;

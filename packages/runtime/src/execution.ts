@@ -28,7 +28,8 @@ import { ResumePoint, type Mode } from "./execution/resume-point.js";
 import { nextTurn, Steps } from "./execution/steps.js";
 import { readAvailable, StreamProducer, type AvailableBody } from "./execution/stream.js";
 import { requestController } from "./request-signal.js";
-import { deserialize, serializeMessage } from "./serialize.js";
+import { deserialize } from "./serialize.js";
+import { serializeResponseParts, wholeResponse } from "./execution/final-response.js";
 import type { EndpointDef, Services } from "./services.js";
 import type { RunRecord, StepRecord, Store } from "./store.js";
 import type { DurableEvent, StepTools } from "./types.js";
@@ -258,9 +259,11 @@ export class Execution {
       const body = response.body === null ? null : await readAvailable(response as Response & { body: ReadableStream<Uint8Array> });
       if (body?.complete === false) return this.stream(response, body);
       const bytes = body?.bytes ?? null;
-      result = serializeMessage(response, bytes);
+      const { status, statusText } = response;
+      const headers = [...response.headers];
+      result = serializeResponseParts(status, statusText, headers, bytes);
       this.checkpoints.checkSize(result, "the final Response");
-      copy = new Response(bytes as Uint8Array<ArrayBuffer> | null, response);
+      copy = wholeResponse(bytes, { status, statusText, headers });
     } catch (error) {
       return this.fail(error);
     }

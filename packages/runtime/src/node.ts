@@ -9,6 +9,7 @@
 import { createServer as createNodeServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { HttpError } from "./errors.js";
+import { wholeBody } from "./execution/final-response.js";
 import { abortableRequest } from "./request-signal.js";
 
 export type WebHandler = (req: Request) => Promise<Response>;
@@ -230,6 +231,9 @@ async function reply(req: IncomingMessage, res: ServerResponse, body: IncomingBo
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   body.lingerIfUnread(res);
   if (!response.body || req.method === "HEAD") return void res.end();
+  // a body the runtime holds whole (a final Response): written as it is, not read back from its stream
+  const whole = wholeBody(response);
+  if (whole !== undefined) return void res.end(whole);
   // each chunk is written as it comes (a streamed body reaches the client live), at the client's pace
   const chunks = (response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   let next = chunks.next();

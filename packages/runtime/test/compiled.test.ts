@@ -256,4 +256,56 @@ describe("compiled machines", () => {
     expect(await (await handler(req("/api/h"))).json()).toEqual({ v: 41 });
     await sleep(0);
   });
+
+  test("a Promise.race resumed from the store settles in the order its outcomes happened, not the order they are read", async () => {
+    // no scheduler claims: the run moves only when the poll resumes it, with both events recorded by then
+    const base = memoryStore();
+    const store = new Proxy(base, {
+      get(target, name: string) {
+        if (name === "claimDue") return async () => [];
+        if (name === "nextWakeAt") return async () => null;
+        if (name === "onDue") return () => () => {};
+        const value = (target as any)[name];
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { inngest } = testClient({ store });
+    const handler = inngest.endpoint({
+      durable: 1,
+      id: "test/race.ts#h",
+      name: "h",
+      version: "r1",
+      live: { 1: [] },
+      steps: [
+        { id: "late", kind: "waitForEvent", line: 3, state: 1 },
+        { id: "early", kind: "waitForEvent", line: 4, state: 1 },
+      ],
+      async resume($) {
+        switch ($.state) {
+          case 0:
+            $.state = 1;
+          case 1: {
+            // read first, happened last
+            const winner = await Promise.race([
+              $.step.waitForEvent("late", { event: "race/late", timeout: "1h" }).then(() => "late"),
+              $.step.waitForEvent("early", { event: "race/early", timeout: "1h" }).then(() => "early"),
+            ]);
+            return Response.json({ winner });
+          }
+        }
+        throw new Error("bad state");
+      },
+    });
+    const first = await handler(req("/api/race"));
+    expect(first.status).toBe(303);
+    const runId = first.headers.get("x-durable-run-id")!;
+    await inngest.send({ name: "race/early" });
+    await sleep(5);
+    await inngest.send({ name: "race/late" });
+    const [late, early] = await Promise.all([base.getStep(runId, "late"), base.getStep(runId, "early")]);
+    expect(late?.status).toBe("completed");
+    expect(early!.updatedAt).toBeLessThan(late!.updatedAt);
+    const final = await follow(handler, first);
+    expect(await final.json()).toEqual({ winner: "early" });
+  });
 });

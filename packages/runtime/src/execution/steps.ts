@@ -46,6 +46,12 @@ export class Steps {
   readonly openWaits: string[] = [];
   /** recorded outcomes asked for and not yet handed to the handler: one per turn, earliest first */
   private replaying: { at: number; release: () => void }[] = [];
+  /** a turn is scheduled to hand over the next of `replaying` */
+  private releaseScheduled = false;
+  /** a recorded outcome was handed over already (later ones wait a turn each) */
+  private released = false;
+  /** store reads of recorded steps in flight (a compiled resume, in the state it resumed at) */
+  private looking = 0;
   private wake!: () => void;
   /** Resolves when a step suspends or the execution must stop. */
   readonly suspendRequested = new Promise<void>((resolve) => (this.wake = resolve));
@@ -151,21 +157,46 @@ export class Steps {
   private happened(at: number): Promise<void> {
     return new Promise((release) => {
       this.replaying.push({ at, release });
-      if (this.replaying.length === 1) nextTurn(() => this.releaseNext());
+      // Read from the store (a compiled resume): the steps the handler asked for together were all asked for before
+      // the first read came back, so once no read is in flight, the only outcome there is goes at once — no turn of
+      // the event loop per resume. Several, or outcomes served from memory (replay), go one per turn, earliest first.
+      if (this.memo.size === 0 && this.looking === 0 && !this.released && !this.releaseScheduled && this.replaying.length === 1) this.releaseNext();
+      else this.scheduleRelease();
+    });
+  }
+
+  private scheduleRelease(): void {
+    if (this.releaseScheduled || this.replaying.length === 0) return;
+    this.releaseScheduled = true;
+    nextTurn(() => {
+      this.releaseScheduled = false;
+      this.releaseNext();
     });
   }
 
   private releaseNext(): void {
+    if (this.replaying.length === 0) return;
+    this.released = true;
     this.replaying.sort((a, b) => a.at - b.at);
     this.replaying.shift()!.release();
-    if (this.replaying.length > 0) nextTurn(() => this.releaseNext());
+    this.scheduleRelease();
   }
 
   /** The step's record, if it may exist: a store read only while resuming at a compiled state. */
   private lookup(stepId: string): StepRecord | null | Promise<StepRecord | null> {
     const known = this.memo.get(stepId);
     if (known || !this.point.resuming) return known ?? null;
+    this.looking++;
     return this.read(() => this.store.getStep(this.runId, stepId), `step "${stepId}" could not be read`);
+  }
+
+  /**
+   * A store read of `lookup` is back. Called in the same turn as, and right before, the caller hands over the
+   * outcome it read (`happened`), if any: outcomes that waited for this read go from the next turn (this one's
+   * joins them). Not from a helper's `finally` (another read's caller could run between the two).
+   */
+  private readBack(): void {
+    if (--this.looking === 0) this.scheduleRelease();
   }
 
   /** A store read: a failure never reaches the handler (see Checkpoints.storeFailed). */
@@ -181,7 +212,13 @@ export class Steps {
     return this.track(async (): Promise<Awaited<T> | typeof SUSPENDED> => {
       const stepId = this.point.nextId(id);
       let found = this.lookup(stepId);
-      if (found instanceof Promise) found = await found;
+      if (found instanceof Promise) {
+        try {
+          found = await found;
+        } finally {
+          this.readBack();
+        }
+      }
       if (found?.status === "completed" || found?.status === "failed") await this.happened(found.updatedAt);
       if (found?.status === "completed") return deserialize<Awaited<T>>(found.output!);
       if (found?.status === "failed") throw this.stepError(stepId, found.output!);
@@ -228,7 +265,14 @@ export class Steps {
     return this.track(async () => {
       const wakeAt = until(); // validates before the id is taken
       const stepId = this.point.nextId(id);
-      const found = await this.lookup(stepId);
+      let found = this.lookup(stepId);
+      if (found instanceof Promise) {
+        try {
+          found = await found;
+        } finally {
+          this.readBack();
+        }
+      }
       if (found?.status === "completed") return this.happened(found.updatedAt);
       const due = found?.wakeAt ?? wakeAt;
       // an elapsed sleep needs no write: a waiting step whose time has passed counts as done
@@ -250,7 +294,14 @@ export class Steps {
       // a timeout already past times out at once
       const timeoutAt = Math.max(now, wakeTime(timeout instanceof Date ? parseTime(timeout, what) : now + parseDuration(timeout, what), now, what));
       const stepId = this.point.nextId(id);
-      const found = await this.lookup(stepId);
+      let found = this.lookup(stepId);
+      if (found instanceof Promise) {
+        try {
+          found = await found;
+        } finally {
+          this.readBack();
+        }
+      }
       if (found?.status === "completed") {
         await this.happened(found.updatedAt);
         return deserialize<DurableEvent | null>(found.output!);
