@@ -150,6 +150,7 @@ export function eventMatcher(): EventMatcher {
     accept(wait, run, event) {
       let trigger = triggers.get(wait.runId);
       if (!trigger) triggers.set(wait.runId, (trigger = triggerEvent(wait.runId, run.trigger, run.createdAt)));
+      if (wait.seen?.includes(event.id)) return null;
       const delivered = incoming(event);
       if (!matches(wait, trigger, delivered)) return null;
       // plain JSON data: serialized synchronously (no bodies to read)

@@ -137,6 +137,12 @@ export interface WaitRecord {
   expr: string | null;
   /** events with ts >= since count */
   since: number;
+  /**
+   * Ids of events the run had already received when the wait began, sent in
+   * its `since` millisecond: they never resolve it (an event that resolved one
+   * wait was sent before any wait the run began after it). Null when none.
+   */
+  seen: string[] | null;
   timeoutAt: number;
 }
 

@@ -171,4 +171,41 @@ export const kept = inngest.endpoint(async (req: Request) => {
     expect((await refused.json()).error.message).toMatch(/local "pending" holds an error of class PaymentError cannot be saved/);
     await module.inngest.close();
   });
+
+  test("what a compiled run's waits received is saved with its state: a later wait on a clock set back does not take it", async () => {
+    const { module, result } = await compile(
+      "seen",
+      `
+import { realClock, withClock } from "@durable-endpoints/runtime/testing";
+export const clock = { offset: 0 };
+export const store = memoryStore();
+export const setBack = new Inngest(withClock({ id: "set-back", endpointAdapter, store, logger: quiet }, { ...realClock, now: () => realClock.now() + clock.offset }));
+export const handler = setBack.endpoint(async () => {
+  log.push("top");
+  const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
+  // the machine's clock is set back a minute (or the run moves to an instance whose clock is behind)
+  await step.run("set back", () => void (clock.offset = -60_000));
+  await step.sleep("pause", "1ms");
+  const b = await step.waitForEvent("second", { event: "ping", timeout: "2h" });
+  return Response.json({ a: a?.id, b: b?.id });
+});
+`,
+    );
+    expect(result.endpoints).toHaveLength(1);
+    const { setBack, handler, store } = module;
+    const first = await handler(req("/api/seen"));
+    const runId = first.headers.get("x-durable-run-id")!;
+    const stepReaches = async (stepId: string) => {
+      for (let i = 0; i < 400 && (await store.getStep(runId, stepId))?.status !== "waiting"; i++) await sleep(5);
+    };
+    await stepReaches("first");
+    await setBack.send({ name: "ping", id: "one" });
+    await stepReaches("second");
+    await sleep(20);
+    await setBack.send({ name: "ping", id: "two", ts: Date.now() });
+    expect(await (await follow(handler, first)).json()).toEqual({ a: "one", b: "two" });
+    // resumed at its states, never from the top
+    expect(module.log).toEqual(["top"]);
+    await setBack.close();
+  });
 });

@@ -26,6 +26,19 @@ export function modeOf(def: EndpointDef, run: RunRecord, fresh: boolean): Mode {
 
 const NO_LOCALS: Snapshot = snapshot({});
 
+/**
+ * The events a run has received by `step.waitForEvent`, as far as a later wait
+ * must know them: the latest millisecond among their `ts`, and the ids sent in it.
+ * A wait begun after them counts events from that millisecond on, but never these.
+ */
+export interface EventsSeen {
+  ts: number;
+  ids: string[];
+}
+
+/** The key of the counters' text that carries EventsSeen as `[ts, ...ids]` (no step id holds a NUL). */
+const SEEN_KEY = "\u0000seen";
+
 /** The part of a checkpoint's run patch that moves the resume point (`locals` or an edit of them: none when unchanged). */
 export type SavedPoint = Required<Pick<RunPatch, "state" | "counters">> & Pick<RunPatch, "locals" | "localsEdit">;
 
@@ -54,6 +67,8 @@ export class ResumePoint {
   /** compiled, resumed, and still in the state it resumed at: its steps may already be in the store */
   resuming: boolean;
   private counters: Record<string, number>;
+  /** what the run's waits have received so far (saved with the counters) */
+  private seen: EventsSeen | null = null;
   /** `counters` as JSON, or null when they changed since it was last computed */
   private countersText: string | null;
   /** state entries so far; `savedEntry` = the one whose (state, locals) the store holds */
@@ -82,6 +97,8 @@ export class ResumePoint {
       this.state = run.state;
       this.locals = run.locals ? deserialize<Record<string, unknown>>(run.locals) : {};
       this.counters = run.counters ? Object.assign(Object.create(null), JSON.parse(run.counters)) : Object.create(null);
+      const seen = this.counters[SEEN_KEY] as unknown as [number, ...string[]] | undefined;
+      if (seen) delete this.counters[SEEN_KEY], (this.seen = { ts: seen[0], ids: seen.slice(1) as string[] });
       this.stateLocals = run.locals ? { text: run.locals, bodies: [] } : NO_LOCALS;
       this.stateCounters = run.counters;
     } else {
@@ -122,6 +139,24 @@ export class ResumePoint {
     this.counters[id] = n + 1;
     this.countersText = null;
     return n === 0 ? id : `${id}:${n}`;
+  }
+
+  /** What the run's waits have received so far: a wait begun now never takes those events. */
+  get eventsSeen(): EventsSeen | null {
+    return this.seen;
+  }
+
+  /** A wait handed `event` to the handler. */
+  saw(event: { id: string; ts: number }): void {
+    const seen = this.seen;
+    if (seen && event.ts < seen.ts) return;
+    if (seen && event.ts === seen.ts) {
+      if (seen.ids.includes(event.id)) return;
+      seen.ids.push(event.id);
+    } else {
+      this.seen = { ts: event.ts, ids: [event.id] };
+    }
+    this.countersText = null;
   }
 
   /**
@@ -165,7 +200,7 @@ export class ResumePoint {
     if (this.mode !== "compiled") return;
     this.resuming = false;
     this.entry++;
-    if (this.countersText === null) this.countersText = JSON.stringify(this.counters);
+    if (this.countersText === null) this.countersText = this.countersJson();
     this.stateCounters = this.countersText;
     const live = this.def.machine!.live[next] ?? [];
     if (live.length === 0) {
@@ -182,6 +217,11 @@ export class ResumePoint {
     this.stateValues = saved;
     this.stateInputs = inputs;
     this.stateLocals = null;
+  }
+
+  private countersJson(): string {
+    const seen = this.seen;
+    return JSON.stringify(seen ? { ...this.counters, [SEEN_KEY]: [seen.ts, ...seen.ids] } : this.counters);
   }
 
   private describeUnsaveable(error: unknown, state: number): Error {

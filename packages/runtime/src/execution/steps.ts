@@ -290,6 +290,10 @@ export class Steps {
       if (timeout === undefined) throw new TypeError(`step.waitForEvent("${id}"): "timeout" is required (e.g. "24h")`);
       compileCondition(expr, match, id);
       const now = clock.now();
+      // began now, after every event the run has received: those never count, even when sent in this millisecond
+      const seen = this.point.eventsSeen;
+      const since = seen && seen.ts >= now ? seen.ts : now;
+      const seenIds = seen && seen.ts === since ? [...seen.ids] : null;
       const what = `timeout of step.waitForEvent("${id}")`;
       // a timeout already past times out at once
       const timeoutAt = Math.max(now, wakeTime(timeout instanceof Date ? parseTime(timeout, what) : now + parseDuration(timeout, what), now, what));
@@ -304,7 +308,7 @@ export class Steps {
       }
       if (found?.status === "completed") {
         await this.happened(found.updatedAt);
-        return deserialize<DurableEvent | null>(found.output!);
+        return this.received(deserialize<DurableEvent | null>(found.output!));
       }
       if (found) {
         if (found.wakeAt! > clock.now()) return this.suspendOn(found.wakeAt!, stepId);
@@ -314,13 +318,19 @@ export class Steps {
         const what = `the timeout of step "${stepId}" could not be stored`;
         if (await this.read(() => this.store.resolveWait(this.runId, stepId, nothing, clock.now()), what)) return null;
         const resolved = await this.read(() => this.store.getStep(this.runId, stepId), `step "${stepId}" could not be read`);
-        return deserialize<DurableEvent | null>(resolved?.output ?? nothing);
+        return this.received(deserialize<DurableEvent | null>(resolved?.output ?? nothing));
       }
       const matchKey = waitMatchKey(this.trigger(), match);
-      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since: now, timeoutAt };
+      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since, seen: seenIds, timeoutAt };
       this.registrations.push({ step: this.record(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait, matcher: eventMatcher() });
       return this.suspendOn(timeoutAt, stepId);
     });
+  }
+
+  /** A wait's outcome, as the handler gets it: an event is one the run has seen. */
+  private received(event: DurableEvent | null): DurableEvent | null {
+    if (event) this.point.saw(event);
+    return event;
   }
 
   private suspendOn(wakeAt: number, waitStepId?: string): typeof SUSPENDED {

@@ -226,7 +226,7 @@ class MemoryStore implements Store {
 
   private addWait(wait: WaitRecord): void {
     const id = waitKey(wait.runId, wait.stepId);
-    this.waits.set(id, { ...wait });
+    this.waits.set(id, { ...wait, seen: wait.seen && [...wait.seen] });
     if (wait.match !== null && wait.matchKey === null) return; // no event can match it
     let byPath = this.waitIndex.get(wait.event);
     if (!byPath) this.waitIndex.set(wait.event, (byPath = new Map()));

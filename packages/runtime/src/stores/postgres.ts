@@ -75,7 +75,7 @@ type PgModule = { Pool: typeof Pool; Client: typeof Client };
 
 // Postgres infers parameter types from context, except in a SELECT list feeding an INSERT: cast there.
 const STEP_TYPES = ["text", "text", "text", "text", "integer", "text", "bigint", "bigint", "bigint"];
-const WAIT_TYPES = ["text", "text", "text", "text", "text", "text", "bigint", "bigint"];
+const WAIT_TYPES = ["text", "text", "text", "text", "text", "text", "bigint", "text", "bigint"];
 
 class PostgresStore implements Store {
   readonly kind = "postgres";

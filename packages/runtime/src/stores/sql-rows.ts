@@ -15,7 +15,7 @@ export const RUN_COLUMNS = [
 
 export const STEP_COLUMNS = ["run_id", "id", "kind", "status", "attempts", "output", "wake_at", "started_at", "updated_at"] as const;
 
-export const WAIT_COLUMNS = ["run_id", "step_id", "event", "match", "match_key", "expr", "since", "timeout_at"] as const;
+export const WAIT_COLUMNS = ["run_id", "step_id", "event", "match", "match_key", "expr", "since", "seen", "timeout_at"] as const;
 
 /** `ON CONFLICT (key) DO UPDATE SET c = excluded.c, …` for every column but the key and `keep` (both dialects). */
 function onConflictUpdate(columns: readonly string[], key: readonly string[], keep: readonly string[] = []): string {
@@ -95,13 +95,14 @@ export function waitFromRow(r: Row): WaitRecord {
     matchKey: strOrNull(r.match_key),
     expr: strOrNull(r.expr),
     since: num(r.since),
+    seen: r.seen === null || r.seen === undefined ? null : (JSON.parse(String(r.seen)) as string[]),
     timeoutAt: num(r.timeout_at),
   };
 }
 
 /** Values in {@link WAIT_COLUMNS} order. */
 export function waitValues(w: WaitRecord): unknown[] {
-  return [w.runId, w.stepId, w.event, w.match, w.matchKey, w.expr, w.since, w.timeoutAt].map(nullify);
+  return [w.runId, w.stepId, w.event, w.match, w.matchKey, w.expr, w.since, w.seen && JSON.stringify(w.seen), w.timeoutAt].map(nullify);
 }
 
 export function eventFromRow(r: Row): EventRecord {

@@ -87,6 +87,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // event retention: old events are pruned by time
   [`CREATE INDEX events_ts ON events (ts)`],
+  // a wait's `seen`: events its run had received in the millisecond the wait began (JSON ids)
+  [`ALTER TABLE waits ADD COLUMN seen TEXT`],
 ];
 
 /** The schema version this runtime writes (`PRAGMA user_version`). */

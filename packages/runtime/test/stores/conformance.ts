@@ -64,7 +64,7 @@ export function makeStep(runId: string, id: string, overrides: Partial<StepRecor
 
 export function makeWait(runId: string, stepId: string, overrides: Partial<WaitRecord> = {}): WaitRecord {
   const now = Date.now();
-  return { runId, stepId, event: "order/paid", match: "data.orderId", matchKey: matchKey(1), expr: null, since: now, timeoutAt: now + 60_000, ...overrides };
+  return { runId, stepId, event: "order/paid", match: "data.orderId", matchKey: matchKey(1), expr: null, since: now, seen: null, timeoutAt: now + 60_000, ...overrides };
 }
 
 /** What wokenFromAnotherInstance does before the waiter starts: the run's fields, and a first action on this instance. */
@@ -576,6 +576,22 @@ export function describeStoreConformance(name: string, makeStore: () => StoreFac
         // one sent before the wait began does not count
         const late = await waiting(store, 4, now + 30);
         expect(await store.getStep(late.id, "pay")).toMatchObject({ status: "waiting" });
+      });
+
+      it("a wait never takes an event its run had seen when it began (`seen`), sent in its `since` millisecond: not as it is saved, not on a re-send", async () => {
+        const { store } = await setup();
+        const now = Date.now();
+        const consumed = paid(8, now);
+        const sameMs = paid(8, now);
+        expect(await store.sendEvents([consumed], eventMatcher(), now)).toEqual([]);
+        const run = await waiting(store, 8, now, { seen: [consumed.id] });
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "waiting" });
+        expect(await store.findWaits("order/paid", now)).toEqual([expect.objectContaining({ runId: run.id, seen: [consumed.id] })]);
+        expect(await store.sendEvents([consumed], eventMatcher(), now + 1)).toEqual([]);
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "waiting" });
+        // another event of that millisecond may have been sent after the wait began: it counts
+        expect(await store.sendEvents([sameMs], eventMatcher(), now + 1)).toEqual([run.id]);
+        expect(await store.getStep(run.id, "pay")).toMatchObject({ status: "completed", output: expect.stringContaining(sameMs.id) });
       });
 
       it("an `if` expression and waits without match: every wait of the event is a candidate", async () => {

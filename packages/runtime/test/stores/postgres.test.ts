@@ -156,13 +156,14 @@ describe("postgresStore", () => {
     const admin = new pg.Client({ connectionString: baseUrl });
     await admin.connect();
     await admin.query(`ALTER TABLE "${schema}".runs DROP COLUMN checkpoint_seq`);
+    await admin.query(`ALTER TABLE "${schema}".waits DROP COLUMN seen`);
     await admin.query(`UPDATE "${schema}".schema_version SET version = 6`);
     const store = postgresStore({ connectionString: url, schema });
     expect(await store.checkpoint({ runId: run.id, fence: 1, seq: 1, step: makeStep(run.id, "a"), run: { state: 1 } })).toBe(true);
     expect(await store.checkpoint({ runId: run.id, fence: 1, seq: 1, step: makeStep(run.id, "late"), run: { state: 9 } })).toBe(true);
     expect(await store.getRun(run.id)).toMatchObject({ state: 1 });
     const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_version`);
-    expect(rows).toEqual([{ version: 7 }]);
+    expect(rows).toEqual([{ version: 8 }]);
     await admin.end();
     await store.close();
   });
