@@ -92,37 +92,14 @@ describe("waitForEvent", () => {
     throw new Error(`step "${stepId}" of run ${runId} never became ${status}`);
   }
 
-  test("an event that resolved one wait never resolves a wait the run began after it, even in the same millisecond", async () => {
-    // every "now" of this client is one millisecond: the event, the second wait's beginning and the re-send share it
-    const T = Date.now();
-    const t = testClient(withClock({}, { ...realClock, now: () => T }));
+  /**
+   * A run that waits for "ping" twice, `between` running between the two waits: event "one" is sent once it
+   * waits in "first"; returns once it waits in "second", with what its Response will say.
+   */
+  async function twoWaits(t: ReturnType<typeof testClient>, between: () => Promise<unknown> = async () => {}) {
     const handler = t.inngest.endpoint(async () => {
       const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
-      const b = await step.waitForEvent("second", { event: "ping", timeout: "1h" });
-      return Response.json({ a: a?.id, b: b?.id });
-    });
-    const first = await handler(req("/api/ping"));
-    const runId = first.headers.get("x-durable-run-id")!;
-    await stepReaches(t, runId, "first", "waiting");
-    await t.inngest.send({ name: "ping", id: "one" });
-    await stepReaches(t, runId, "second", "waiting");
-    await sleep(20);
-    // the same id again: its stored copy is delivered again, but not to a wait that began after it resolved "first"
-    await t.inngest.send({ name: "ping", id: "one" });
-    await sleep(20);
-    expect(await t.store.getStep(runId, "second")).toMatchObject({ status: "waiting" });
-    await t.inngest.send({ name: "ping", id: "two" });
-    expect(await (await follow(handler, first)).json()).toEqual({ a: "one", b: "two" });
-  });
-
-  test("what a run's waits received survives a suspension: a later wait on a clock set back does not take it", async () => {
-    let offset = 0;
-    const t = testClient(withClock({}, { ...realClock, now: () => realClock.now() + offset }));
-    const handler = t.inngest.endpoint(async () => {
-      const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
-      // the machine's clock is set back a minute (or the run moves to an instance whose clock is behind)
-      await step.run("set back", () => void (offset = -60_000));
-      await step.sleep("pause", "1ms");
+      await between();
       const b = await step.waitForEvent("second", { event: "ping", timeout: "2h" });
       return Response.json({ a: a?.id, b: b?.id });
     });
@@ -131,9 +108,34 @@ describe("waitForEvent", () => {
     await stepReaches(t, runId, "first", "waiting");
     await t.inngest.send({ name: "ping", id: "one" });
     await stepReaches(t, runId, "second", "waiting");
+    return { runId, answer: async () => (await follow(handler, first)).json() };
+  }
+
+  test("an event that resolved one wait never resolves a wait the run began after it, even in the same millisecond", async () => {
+    // every "now" of this client is one millisecond: the event, the second wait's beginning and the re-send share it
+    const T = Date.now();
+    const t = testClient(withClock({}, { ...realClock, now: () => T }));
+    const { runId, answer } = await twoWaits(t);
+    await sleep(20);
+    // the same id again: its stored copy is delivered again, but not to a wait that began after it resolved "first"
+    await t.inngest.send({ name: "ping", id: "one" });
+    await sleep(20);
+    expect(await t.store.getStep(runId, "second")).toMatchObject({ status: "waiting" });
+    await t.inngest.send({ name: "ping", id: "two" });
+    expect(await answer()).toEqual({ a: "one", b: "two" });
+  });
+
+  test("what a run's waits received survives a suspension: a later wait on a clock set back does not take it", async () => {
+    let offset = 0;
+    const t = testClient(withClock({}, { ...realClock, now: () => realClock.now() + offset }));
+    const { answer } = await twoWaits(t, async () => {
+      // the machine's clock is set back a minute (or the run moves to an instance whose clock is behind)
+      await step.run("set back", () => void (offset = -60_000));
+      await step.sleep("pause", "1ms");
+    });
     // from a sender whose clock is right
     await t.inngest.send({ name: "ping", id: "two", ts: Date.now() });
-    expect(await (await follow(handler, first)).json()).toEqual({ a: "one", b: "two" });
+    expect(await answer()).toEqual({ a: "one", b: "two" });
   });
 
   test("an invalid `if` expression is a clear error when waitForEvent is called", async () => {
