@@ -10,6 +10,8 @@
 export interface Ambient<T> {
   run<R>(value: T, fn: () => R): R;
   current(): T | undefined;
+  /** `current()` is the value of this async context (AsyncLocalStorage), not only the latest one started */
+  readonly exact: boolean;
   /** The value's work is over (it may have left promises pending forever). */
   end(value: T): void;
 }
@@ -34,13 +36,14 @@ const Native = findAsyncLocalStorage();
 export function createAmbient<T>(): Ambient<T> {
   if (Native) {
     const storage = new Native<T>();
-    return { run: (value, fn) => storage.run(value, fn), current: () => storage.getStore(), end: () => {} };
+    return { run: (value, fn) => storage.run(value, fn), current: () => storage.getStore(), exact: true, end: () => {} };
   }
   // Without AsyncLocalStorage: the most recently entered value that has not ended.
   const active: T[] = [];
   return {
     run: (value, fn) => (active.push(value), fn()),
     current: () => active[active.length - 1],
+    exact: false,
     end: (value) => {
       const i = active.lastIndexOf(value);
       if (i >= 0) active.splice(i, 1);

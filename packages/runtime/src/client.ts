@@ -9,6 +9,7 @@ import { randomId, TokenSigner } from "./crypto.js";
 import type { EndpointAdapter } from "./edge.js";
 import { endpointConcurrency, type EndpointConcurrency } from "./concurrency.js";
 import { Engine } from "./engine.js";
+import { ambient } from "./execution.js";
 import { HttpError } from "./errors.js";
 import { eventMatcher, eventRecord, normalizeEvent } from "./events.js";
 import { isMachine, type MachineDefinition } from "./machine.js";
@@ -198,6 +199,8 @@ export class Inngest {
     const now = clock.now();
     const list = (Array.isArray(events) ? events : [events]).map((e) => normalizeEvent(e, now));
     const records = list.map(eventRecord);
+    // sent by a run: a wait it begins later must not take them, even when its clock reads their `ts` or earlier
+    if (ambient.exact) ambient.current()?.sent(list);
     const { store } = await this.use();
     const woken = await store.sendEvents(records, eventMatcher(), clock.now());
     if (woken.length > 0) this.scheduler.kick();

@@ -107,6 +107,11 @@ export class Execution {
     return this.steps.tools;
   }
 
+  /** The run sent these events (from a step, or its own code): a wait it begins later never takes them. */
+  sent(events: readonly DurableEvent[]): void {
+    for (const event of events) this.point.saw(event);
+  }
+
   /** Our fencing token; moves when this process re-claims its own run (see Engine.adopt). */
   get fence(): number {
     return this.checkpoints.fence;

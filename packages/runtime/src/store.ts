@@ -138,9 +138,10 @@ export interface WaitRecord {
   /** events with ts >= since count */
   since: number;
   /**
-   * Ids of events the run had already received when the wait began, sent in
-   * its `since` millisecond: they never resolve it (an event that resolved one
-   * wait was sent before any wait the run began after it). Null when none.
+   * Ids of events the run had already seen when the wait began (received by
+   * an earlier wait, or sent by the run) with a `ts` of `since` or later: they
+   * never resolve it — they were sent before it began, whatever the clocks
+   * say. Null when none.
    */
   seen: string[] | null;
   timeoutAt: number;

@@ -93,10 +93,10 @@ describe("waitForEvent", () => {
   }
 
   /**
-   * A run that waits for "ping" twice, `between` running between the two waits: event "one" is sent once it
-   * waits in "first"; returns once it waits in "second", with what its Response will say.
+   * A run that waits for "ping" twice, `between` running between the two waits: event "one" (`ts` = `oneTs`)
+   * is sent once it waits in "first"; returns once it waits in "second", with what its Response will say.
    */
-  async function twoWaits(t: ReturnType<typeof testClient>, between: () => Promise<unknown> = async () => {}) {
+  async function twoWaits(t: ReturnType<typeof testClient>, { between = async () => {}, oneTs }: { between?: () => Promise<unknown>; oneTs?: number } = {}) {
     const handler = t.inngest.endpoint(async () => {
       const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
       await between();
@@ -106,7 +106,7 @@ describe("waitForEvent", () => {
     const first = await handler(req("/api/ping"));
     const runId = first.headers.get("x-durable-run-id")!;
     await stepReaches(t, runId, "first", "waiting");
-    await t.inngest.send({ name: "ping", id: "one" });
+    await t.inngest.send({ name: "ping", id: "one", ts: oneTs });
     await stepReaches(t, runId, "second", "waiting");
     return { runId, answer: async () => (await follow(handler, first)).json() };
   }
@@ -128,14 +128,36 @@ describe("waitForEvent", () => {
   test("what a run's waits received survives a suspension: a later wait on a clock set back does not take it", async () => {
     let offset = 0;
     const t = testClient(withClock({}, { ...realClock, now: () => realClock.now() + offset }));
-    const { answer } = await twoWaits(t, async () => {
+    const between = async () => {
       // the machine's clock is set back a minute (or the run moves to an instance whose clock is behind)
       await step.run("set back", () => void (offset = -60_000));
       await step.sleep("pause", "1ms");
-    });
+    };
+    const { answer } = await twoWaits(t, { between });
     // from a sender whose clock is right
     await t.inngest.send({ name: "ping", id: "two", ts: Date.now() });
     expect(await answer()).toEqual({ a: "one", b: "two" });
+  });
+
+  test("an event received with a `ts` a day ahead keeps only itself out of a later wait: events sent meanwhile count", async () => {
+    const t = testClient();
+    const { answer } = await twoWaits(t, { oneTs: Date.now() + 86_400_000 });
+    await t.inngest.send({ name: "ping", id: "two" });
+    expect(await answer()).toEqual({ a: "one", b: "two" });
+  });
+
+  test("an event the run sent itself never resolves a wait it begins after sending it, even in the same millisecond", async () => {
+    const T = Date.now();
+    const t = testClient(withClock({}, { ...realClock, now: () => T }));
+    const handler = t.inngest.endpoint(async () => {
+      await step.run("emit", () => t.inngest.send({ name: "ping", id: "mine" }));
+      const got = await step.waitForEvent("wait", { event: "ping", timeout: "1h" });
+      return Response.json({ got: got?.id });
+    });
+    const first = await handler(req("/api/emit"));
+    await stepReaches(t, first.headers.get("x-durable-run-id")!, "wait", "waiting");
+    await t.inngest.send({ name: "ping", id: "theirs" });
+    expect(await (await follow(handler, first)).json()).toEqual({ got: "theirs" });
   });
 
   test("an invalid `if` expression is a clear error when waitForEvent is called", async () => {

@@ -27,16 +27,9 @@ export function modeOf(def: EndpointDef, run: RunRecord, fresh: boolean): Mode {
 const NO_LOCALS: Snapshot = snapshot({});
 
 /**
- * The events a run has received by `step.waitForEvent`, as far as a later wait
- * must know them: the latest millisecond among their `ts`, and the ids sent in it.
- * A wait begun after them counts events from that millisecond on, but never these.
+ * The key of the counters' text that carries the events the run has seen (received by a wait, or sent
+ * by itself) whose `ts` may not be past yet, as `[ts, id, ts, id, …]` (no step id holds a NUL).
  */
-export interface EventsSeen {
-  ts: number;
-  ids: string[];
-}
-
-/** The key of the counters' text that carries EventsSeen as `[ts, ...ids]` (no step id holds a NUL). */
 const SEEN_KEY = "\u0000seen";
 
 /** The part of a checkpoint's run patch that moves the resume point (`locals` or an edit of them: none when unchanged). */
@@ -67,8 +60,8 @@ export class ResumePoint {
   /** compiled, resumed, and still in the state it resumed at: its steps may already be in the store */
   resuming: boolean;
   private counters: Record<string, number>;
-  /** what the run's waits have received so far (saved with the counters) */
-  private seen: EventsSeen | null = null;
+  /** events the run has seen, by id, with their `ts`: those not yet past (saved with the counters) */
+  private seen = new Map<string, number>();
   /** `counters` as JSON, or null when they changed since it was last computed */
   private countersText: string | null;
   /** state entries so far; `savedEntry` = the one whose (state, locals) the store holds */
@@ -97,8 +90,11 @@ export class ResumePoint {
       this.state = run.state;
       this.locals = run.locals ? deserialize<Record<string, unknown>>(run.locals) : {};
       this.counters = run.counters ? Object.assign(Object.create(null), JSON.parse(run.counters)) : Object.create(null);
-      const seen = this.counters[SEEN_KEY] as unknown as [number, ...string[]] | undefined;
-      if (seen) delete this.counters[SEEN_KEY], (this.seen = { ts: seen[0], ids: seen.slice(1) as string[] });
+      const seen = this.counters[SEEN_KEY] as unknown as (number | string)[] | undefined;
+      if (seen) {
+        delete this.counters[SEEN_KEY];
+        for (let i = 0; i < seen.length; i += 2) this.seen.set(seen[i + 1] as string, seen[i] as number);
+      }
       this.stateLocals = run.locals ? { text: run.locals, bodies: [] } : NO_LOCALS;
       this.stateCounters = run.counters;
     } else {
@@ -141,21 +137,24 @@ export class ResumePoint {
     return n === 0 ? id : `${id}:${n}`;
   }
 
-  /** What the run's waits have received so far: a wait begun now never takes those events. */
-  get eventsSeen(): EventsSeen | null {
-    return this.seen;
+  /**
+   * The ids of the events the run has seen whose `ts` is `now` or later: a wait beginning now (its `since`)
+   * must never take them — they were sent before it began, whatever the clocks say. Older ones are forgotten
+   * (`ts < since` already keeps them out). Null when there are none.
+   */
+  seenSince(now: number): string[] | null {
+    let ids: string[] | null = null;
+    for (const [id, ts] of this.seen) {
+      if (ts >= now) (ids ??= []).push(id);
+      else this.seen.delete(id), (this.countersText = null);
+    }
+    return ids;
   }
 
-  /** A wait handed `event` to the handler. */
+  /** The run has seen `event`: a wait handed it to the handler, or the run sent it. */
   saw(event: { id: string; ts: number }): void {
-    const seen = this.seen;
-    if (seen && event.ts < seen.ts) return;
-    if (seen && event.ts === seen.ts) {
-      if (seen.ids.includes(event.id)) return;
-      seen.ids.push(event.id);
-    } else {
-      this.seen = { ts: event.ts, ids: [event.id] };
-    }
+    if (this.seen.get(event.id) === event.ts) return;
+    this.seen.set(event.id, event.ts);
     this.countersText = null;
   }
 
@@ -220,8 +219,8 @@ export class ResumePoint {
   }
 
   private countersJson(): string {
-    const seen = this.seen;
-    return JSON.stringify(seen ? { ...this.counters, [SEEN_KEY]: [seen.ts, ...seen.ids] } : this.counters);
+    if (this.seen.size === 0) return JSON.stringify(this.counters);
+    return JSON.stringify({ ...this.counters, [SEEN_KEY]: [...this.seen].flatMap(([id, ts]) => [ts, id]) });
   }
 
   private describeUnsaveable(error: unknown, state: number): Error {

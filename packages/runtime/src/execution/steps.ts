@@ -290,10 +290,8 @@ export class Steps {
       if (timeout === undefined) throw new TypeError(`step.waitForEvent("${id}"): "timeout" is required (e.g. "24h")`);
       compileCondition(expr, match, id);
       const now = clock.now();
-      // began now, after every event the run has received: those never count, even when sent in this millisecond
-      const seen = this.point.eventsSeen;
-      const since = seen && seen.ts >= now ? seen.ts : now;
-      const seenIds = seen && seen.ts === since ? [...seen.ids] : null;
+      // began now, after every event the run has seen: those never count, even with a `ts` of now or later
+      const seen = this.point.seenSince(now);
       const what = `timeout of step.waitForEvent("${id}")`;
       // a timeout already past times out at once
       const timeoutAt = Math.max(now, wakeTime(timeout instanceof Date ? parseTime(timeout, what) : now + parseDuration(timeout, what), now, what));
@@ -321,7 +319,7 @@ export class Steps {
         return this.received(deserialize<DurableEvent | null>(resolved?.output ?? nothing));
       }
       const matchKey = waitMatchKey(this.trigger(), match);
-      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since, seen: seenIds, timeoutAt };
+      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since: now, seen, timeoutAt };
       this.registrations.push({ step: this.record(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait, matcher: eventMatcher() });
       return this.suspendOn(timeoutAt, stepId);
     });

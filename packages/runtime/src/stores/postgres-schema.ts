@@ -92,7 +92,7 @@ const MIGRATIONS: readonly ((s: string) => string[])[] = [
   // checkpoints numbered per fence (Checkpoint.seq): a statement orphaned by a cut connection that commits late
   // never applies over a later checkpoint of the same execution
   (s) => [`ALTER TABLE ${s}.runs ADD COLUMN checkpoint_seq BIGINT NOT NULL DEFAULT 0`],
-  // a wait's `seen`: events its run had received in the millisecond the wait began (JSON ids)
+  // a wait's `seen`: events its run had seen with a `ts` at or after the wait's beginning (JSON ids)
   (s) => [`ALTER TABLE ${s}.waits ADD COLUMN seen TEXT`],
 ];
 

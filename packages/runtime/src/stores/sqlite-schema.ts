@@ -87,7 +87,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // event retention: old events are pruned by time
   [`CREATE INDEX events_ts ON events (ts)`],
-  // a wait's `seen`: events its run had received in the millisecond the wait began (JSON ids)
+  // a wait's `seen`: events its run had seen with a `ts` at or after the wait's beginning (JSON ids)
   [`ALTER TABLE waits ADD COLUMN seen TEXT`],
 ];
 
