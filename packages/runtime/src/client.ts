@@ -256,7 +256,17 @@ export class Inngest {
     return this.storePromise;
   }
 
-  private async use(request = false): Promise<{ store: Store; signer: TokenSigner }> {
+  /** What `use` resolves to once the store is open and the scheduler started, while its signer stands. */
+  private ready: { signer: TokenSigner; used: Promise<{ store: Store; signer: TokenSigner }> } | null = null;
+
+  private use(request = false): Promise<{ store: Store; signer: TokenSigner }> {
+    // every request asks: once ready, the same settled promise (no async function, no await of the store's)
+    const { ready } = this;
+    if (ready !== null && ready.signer === this.signer && !this.closer.signal.aborted) return ready.used;
+    return this.useFirst(request);
+  }
+
+  private async useFirst(request: boolean): Promise<{ store: Store; signer: TokenSigner }> {
     const store = await this.store();
     if (!this.signer) {
       const secret = this.options.signingKey ?? env("DURABLE_SIGNING_KEY");
@@ -272,7 +282,9 @@ export class Inngest {
       this.claimWhenAnswered = request;
       this.scheduler.start(request ? FIRST_CLAIM_MS : 0).catch((error) => this.services.logger.error("[durable] scheduler failed to start", error));
     }
-    return { store, signer: this.signer };
+    const used = { store, signer: this.signer };
+    this.ready = { signer: used.signer, used: Promise.resolve(used) };
+    return used;
   }
 }
 

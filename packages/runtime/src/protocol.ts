@@ -16,7 +16,7 @@ import { runId, type TokenSigner } from "./crypto.js";
 import type { Engine } from "./engine.js";
 import { HttpError } from "./errors.js";
 import type { Outcome } from "./execution.js";
-import { checkRequestShape, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
+import { checkRequestShape, idempotencyKey, persistedRequest, readBody, rebuildRequest, requestHash, triggerData } from "./request.js";
 import { MAX_CANCEL_REASON } from "./run-control.js";
 import { deserialize, streamedResponse } from "./serialize.js";
 import type { EndpointDef, Services } from "./services.js";
@@ -82,11 +82,12 @@ export class Protocol {
   /** A new request: create the run (or find the one of its Idempotency-Key) and execute it inline. */
   private async start(req: Request, url: URL, def: EndpointDef): Promise<Response> {
     const { services, engine } = this;
-    checkRequestShape(req);
-    const body = await readBody(req, services.limits.maxBodyBytes);
+    // the headers, read once: checked, and those persisted kept
+    const headers = checkRequestShape(req, services.persistHeaders);
+    const body = req.body === null ? null : await readBody(req, services.limits.maxBodyBytes);
     const { store, signer } = await services.use(true);
-    const key = await this.scopedKey(req, signer);
-    const concurrency = await runConcurrency(def.id, def.concurrency, () => rebuildRequest(req, body));
+    const key = idempotencyKey(req) === null ? null : await this.scopedKey(req, signer);
+    const concurrency = def.concurrency === null ? null : await runConcurrency(def.id, def.concurrency, () => rebuildRequest(req, body));
     const now = services.clock.now();
     const run: RunRecord = {
       id: runId(now),
@@ -96,7 +97,7 @@ export class Protocol {
       state: 0,
       locals: null,
       counters: null,
-      request: persistedRequest(req, body, services.persistHeaders),
+      request: persistedRequest(req, body, headers),
       trigger: JSON.stringify(triggerData(url, body)),
       idempotencyKey: key,
       requestHash: key === null ? "" : await requestHash(req, url, body),
@@ -126,7 +127,7 @@ export class Protocol {
    * names another run, and the scope (credentials) is never stored.
    */
   private async scopedKey(req: Request, signer: TokenSigner): Promise<string | null> {
-    const key = req.headers.get("idempotency-key")?.trim() || null;
+    const key = idempotencyKey(req);
     if (key === null) return null;
     return `${await signer.digest("idempotency-scope", await this.services.idempotencyScope(req))}:${key}`;
   }

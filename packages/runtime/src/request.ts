@@ -56,16 +56,31 @@ const MAX_HEADER_BYTES = 64 * 1024;
 /** Longer keys are refused (400), as Stripe does: a key is an id, not a payload. */
 const MAX_IDEMPOTENCY_KEY = 255;
 
-export function checkRequestShape(req: Request): void {
+/**
+ * Refuses a request the runtime does not run (501, 431, 400). Returns the
+ * headers persisted with its run (see `persistedRequest`): the headers are
+ * read once, in a Headers' iteration order (lower-case, sorted).
+ */
+export function checkRequestShape(req: Request, persistHeaders: readonly string[] | true): [string, string][] {
   if (!METHODS.has(req.method)) throw new HttpError(501, `Method ${req.method} is not supported`);
   let size = 0;
-  for (const [name, value] of req.headers) size += name.length + value.length + 4;
+  let key = "";
+  const kept: [string, string][] = [];
+  for (const header of req.headers) {
+    const [name, value] = header;
+    size += name.length + value.length + 4;
+    if (name === "idempotency-key") key = value.trim();
+    if (persistHeaders === true || PERSISTED_HEADERS.has(name) || persistHeaders.includes(name)) kept.push(header);
+  }
   if (size > MAX_HEADER_BYTES) throw new HttpError(431, `Request headers exceed ${MAX_HEADER_BYTES} bytes`);
-  const key = req.headers.get("idempotency-key")?.trim() ?? "";
   if (key.length > MAX_IDEMPOTENCY_KEY) {
     throw new HttpError(400, `Idempotency-Key is ${key.length} characters long; at most ${MAX_IDEMPOTENCY_KEY} are allowed`);
   }
+  return kept;
 }
+
+/** The request's Idempotency-Key; null when it has none (or an empty one). */
+export const idempotencyKey = (req: Request): string | null => req.headers.get("idempotency-key")?.trim() || null;
 
 /** The body, at most `maxBytes` (413 past it; 400 when it cannot be read). */
 export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array | null> {
@@ -110,11 +125,8 @@ export function rebuildRequest(req: Request, body: Uint8Array | null): Request {
   return controller ? abortableRequest(copy, controller) : copy;
 }
 
-/** The request as persisted with the run: allowlisted headers, plus those the client opted in. */
-export function persistedRequest(req: Request, body: Uint8Array | null, persistHeaders: readonly string[] | true): string {
-  const keep = (name: string) => persistHeaders === true || PERSISTED_HEADERS.has(name) || persistHeaders.includes(name);
-  const headers: [string, string][] = [];
-  for (const [name, value] of req.headers) if (keep(name)) headers.push([name, value]);
+/** The request as persisted with the run: `headers` are those `checkRequestShape` kept (allowlisted, or opted in by the client). */
+export function persistedRequest(req: Request, body: Uint8Array | null, headers: [string, string][]): string {
   return serializeRequestParts(req.method, req.url, headers, withBody(req.method) ? body : null);
 }
 
@@ -128,7 +140,8 @@ const MAX_JSON_DEPTH = 1000;
 /** Trigger event data: query parameters merged with the fields of a JSON object body. */
 export function triggerData(url: URL, body: Uint8Array | null): Record<string, unknown> {
   const data: Record<string, unknown> = Object.fromEntries(url.searchParams);
-  delete data.__durable;
+  // (deleted only when there: a delete turns the object into a slow dictionary)
+  if (Object.hasOwn(data, "__durable")) delete data.__durable;
   if (body && body.length > 0 && body[0] === 0x7b /* { */) {
     const text = new TextDecoder().decode(body);
     if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {

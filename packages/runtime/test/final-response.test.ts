@@ -41,4 +41,44 @@ describe("final Response by its parts", () => {
     expect(await response.text()).toBe("hello");
     expect(wholeBody(response)).toBeUndefined();
   });
+
+  // its body stream is made on first use (toNodeHandler writes the bytes): every other reader sees an ordinary Response
+  test("a whole Response reads as an ordinary one: body, bodyUsed, each body method, clone", async () => {
+    const bytes = encode('{"a":1}');
+    const make = () => wholeResponse(bytes, { status: 201, statusText: "Made", headers: [["content-type", "application/json"]] });
+    expect(make()).toBeInstanceOf(Response);
+    const plain = make();
+    expect([plain.status, plain.statusText, plain.ok, plain.type, plain.headers.get("content-type"), plain.bodyUsed]).toEqual([201, "Made", true, "default", "application/json", false]);
+    expect(await make().json()).toEqual({ a: 1 });
+    expect(new Uint8Array(await make().arrayBuffer())).toEqual(bytes);
+    expect(await (await make().blob()).text()).toBe('{"a":1}');
+    expect(await make().bytes()).toEqual(bytes);
+    // the body stream: the same stream each time, read to the bytes; then used, and no longer whole
+    const streamed = make();
+    expect(streamed.body).toBe(streamed.body);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of streamed.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    expect(Buffer.concat(chunks)).toEqual(Buffer.from(bytes));
+    expect(streamed.bodyUsed).toBe(true);
+    expect(wholeBody(streamed)).toBeUndefined();
+    await expect(streamed.text()).rejects.toThrow(TypeError);
+    expect(() => streamed.clone()).toThrow(TypeError);
+    // a clone carries the headers as they are now (the protocol sets X-Durable-Run-Id after), and its own body
+    const original = make();
+    original.headers.set("x-durable-run-id", "r1");
+    const copy = original.clone();
+    expect(copy.headers.get("x-durable-run-id")).toBe("r1");
+    expect(await copy.text()).toBe('{"a":1}');
+    expect(await original.text()).toBe('{"a":1}');
+    // a clone after the body stream was made, not read
+    const touched = make();
+    void touched.body;
+    expect(await touched.clone().text()).toBe('{"a":1}');
+    expect(await touched.text()).toBe('{"a":1}');
+    // form data is parsed by the Response's own content type
+    const form = wholeResponse(encode("x=1&y=2"), { headers: [["content-type", "application/x-www-form-urlencoded"]] });
+    expect([...(await form.formData())]).toEqual([["x", "1"], ["y", "2"]]);
+    // no bytes: an ordinary Response without a body
+    expect(wholeResponse(null, { status: 204 }).body).toBeNull();
+  });
 });
