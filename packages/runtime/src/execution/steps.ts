@@ -14,10 +14,12 @@ import { deserialize, finish, serialize, snapshot, UnserializableError, type Sna
 import type { EndpointDef, Services } from "../services.js";
 import type { EventMatcher, StepRecord, Store, WaitRecord } from "../store.js";
 import type { DurableEvent, StepTools, WaitForEventOptions } from "../types.js";
-import { LOST, type Checkpoints } from "./checkpoints.js";
+import { LOST, type Checkpoints, type WriteOptions } from "./checkpoints.js";
 import type { ResumePoint } from "./resume-point.js";
 import { retryAt, serializeError } from "./retry.js";
 
+/** The write options of a step.run outcome. */
+const SETTLED: WriteOptions = Object.freeze({ settled: true });
 /** Returned by step bodies that suspend the run. */
 const SUSPENDED: unique symbol = Symbol("suspended");
 /** A promise that never settles; a fresh one each time so abandoned continuations can be collected. */
@@ -38,7 +40,10 @@ export class Steps {
   readonly tools: StepTools;
   /** recorded steps by id (replay mode) */
   private readonly memo = new Map<string, StepRecord>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** step bodies running (a body and its checkpoint, until its outcome is handed over or dropped) */
+  private running = 0;
+  /** told when `running` drops to 0 */
+  private idle: (() => void)[] = [];
   private frozen = false;
   readonly registrations: Registration[] = [];
   private readonly wakeAts: number[] = [];
@@ -85,12 +90,12 @@ export class Steps {
 
   /** True while step bodies are running. */
   get busy(): boolean {
-    return this.inflight.size > 0;
+    return this.running > 0;
   }
 
   /** Resolves once no step body is running (bodies started meanwhile included). */
   async inflightSettled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    while (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   /** From now on nothing reaches the handler; wakes the execution if it waits for a suspension. */
@@ -112,40 +117,53 @@ export class Steps {
 
   /** Runs a step body; what reaches the handler is frozen once the execution suspends or is lost. */
   private track<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T> {
-    if (this.frozen) return never();
-    const task = this.confirmed(work);
-    this.inflight.add(task);
-    return task.then(
-      (value) => {
-        this.inflight.delete(task);
-        return value === SUSPENDED || this.frozen ? never<T>() : value;
-      },
-      (error: unknown) => {
-        this.inflight.delete(task);
-        return error === LOST || this.frozen ? never<T>() : Promise.reject(error);
-      },
-    );
+    return this.frozen ? never() : this.delivered(work);
   }
 
   /**
    * The step's outcome, once the lease is confirmed: a process paused past its
    * lease (its store I/O stalled, its event loop starved) lets nothing reach
    * the handler, so it runs no code past a resume point another process moved.
+   * Never settles when the step suspended, or the execution froze or lost the run.
    */
-  private async confirmed<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T | typeof SUSPENDED> {
-    let outcome: { value: T | typeof SUSPENDED } | { error: unknown };
+  private async delivered<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T> {
+    this.running++;
     try {
-      outcome = { value: await work() };
+      let value: T | typeof SUSPENDED;
+      let ours: boolean | Promise<boolean>;
+      try {
+        value = await work();
+      } catch (error) {
+        if (error === LOST) return never();
+        ours = this.stillOurs();
+        if (ours !== true && (ours === false || !(await ours))) return never();
+        throw error;
+      }
+      if (value === SUSPENDED) return never();
+      ours = this.stillOurs();
+      // no promise (no turn) while the lease surely holds: this runs after every step
+      if (ours !== true && (ours === false || !(await ours))) return never();
+      return value;
+    } finally {
+      if (--this.running === 0) for (const told of this.idle.splice(0)) told();
+    }
+  }
+
+  /** Whether a step's outcome may reach the handler: the execution is not frozen and the run is still ours. */
+  private stillOurs(): boolean | Promise<boolean> {
+    if (this.frozen) return false;
+    let confirming: void | Promise<void>;
+    try {
+      confirming = this.checkpoints.ensureLease();
     } catch (error) {
-      if (error === LOST) throw error;
-      outcome = { error };
+      if (error === LOST) return false;
+      throw error;
     }
-    if (!("value" in outcome && outcome.value === SUSPENDED) && !this.frozen) {
-      const confirming = this.checkpoints.ensureLease();
-      if (confirming) await confirming;
-    }
-    if ("error" in outcome) throw outcome.error;
-    return outcome.value;
+    if (!confirming) return true;
+    return confirming.then(
+      () => !this.frozen,
+      (error: unknown) => (error === LOST ? false : Promise.reject(error)),
+    );
   }
 
   /**
@@ -232,7 +250,9 @@ export class Steps {
       const startedAt = found?.startedAt ?? this.services.clock.now();
       let value: Awaited<T>;
       try {
-        value = await fn();
+        const result = fn();
+        // a primitive is no thenable: no turn to wait for
+        value = result !== null && (typeof result === "object" || typeof result === "function") ? await result : (result as Awaited<T>);
       } catch (thrown) {
         return this.failAttempt(stepId, startedAt, found?.attempts ?? 0, thrown);
       }
@@ -240,7 +260,7 @@ export class Steps {
       if (typeof output !== "string") output = await output;
       // `attempts` counts the failures before this success: the record keeps them
       const attempts = found?.attempts ?? 0;
-      await this.checkpoints.write({ step: this.record(stepId, "run", "completed", { startedAt, output, attempts }) }, { settled: true });
+      await this.checkpoints.write({ step: this.record(stepId, "run", "completed", { startedAt, output, attempts }) }, SETTLED);
       // the handler sees the stored copy; a primitive is its own copy
       return value === null || typeof value !== "object" ? value : deserialize<Awaited<T>>(output);
     });
@@ -252,7 +272,7 @@ export class Steps {
     const output = await serializeError(error, this.services.limits.maxStateBytes);
     const { retries, logger } = this.services;
     if (error instanceof NonRetriableError || attempts > retries) {
-      await this.checkpoints.write({ step: this.record(stepId, "run", "failed", { startedAt, output, attempts }) }, { settled: true });
+      await this.checkpoints.write({ step: this.record(stepId, "run", "failed", { startedAt, output, attempts }) }, SETTLED);
       throw this.stepError(stepId, output);
     }
     const wakeAt = retryAt(error, attempts, this.services);
