@@ -326,6 +326,45 @@ function primitiveText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** A string devalue writes as it is, between quotes (nothing to escape, no lone surrogate). */
+const PLAIN_STRING = /^[^"<\\\u0000-\u001f\u2028\u2029\ud800-\udfff]*$/;
+
+/**
+ * devalue's text of `record` — a plain object of our own making (the live
+ * locals of a state) — when each of its values is `primitiveText`'s kind, a
+ * plain string or undefined (the common locals: counters, ids, flags) without
+ * its walk and the reducers it calls on every value; undefined for anything
+ * else. Equal values share one slot, as devalue's do. Checked against devalue
+ * in serialization.test.ts.
+ */
+function primitiveRecordText(record: Record<string, unknown>): string | undefined {
+  const keys = Object.keys(record);
+  if (keys.length > MAX_FAST_LOCALS) return undefined;
+  let head = "";
+  let tail = "";
+  /** the values given a slot so far: slot i + 1 (no NaN nor -0 here: `indexOf` finds equal ones) */
+  const slotted: unknown[] = [];
+  for (const key of keys) {
+    if (key === "__proto__" || !PLAIN_STRING.test(key)) return undefined;
+    const value = record[key];
+    let slot = -1; // undefined: devalue's UNDEFINED, no slot
+    if (value !== undefined) {
+      slot = slotted.indexOf(value) + 1;
+      if (slot === 0) {
+        if (typeof value === "string" && PLAIN_STRING.test(value)) tail += `,"${value}"`;
+        else if (value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0))) tail += `,${value}`;
+        else return undefined;
+        slot = slotted.push(value);
+      }
+    }
+    head += `${head === "" ? "" : ","}"${key}":${slot}`;
+  }
+  return `[{${head}}${tail}]`;
+}
+
+/** More locals than that go through devalue (the fast path looks equal values up one by one). */
+const MAX_FAST_LOCALS = 64;
+
 /** The language's error types a failure comes back as (by name; any other name is an `Error` with that name). */
 const BUILT_IN_ERRORS = { TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
 
@@ -413,6 +452,8 @@ export function snapshot(value: unknown): Snapshot {
  * that cannot be saved throws its UnserializableError.
  */
 export function snapshotLocals(values: Record<string, unknown>, inputs: Record<string, unknown>, recreate: Readonly<Record<string, readonly string[]>> | undefined): Snapshot {
+  const text = primitiveRecordText(values);
+  if (text !== undefined) return { text, bodies: NO_BODIES };
   const saved = { ...values };
   for (;;) {
     try {

@@ -2,6 +2,7 @@ import { stringify } from "devalue";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, test } from "vitest";
 import { deserialize, serialize, step, StepError } from "@durable-endpoints/runtime";
+import { snapshotLocals } from "../src/serialize.js";
 import { closeClients, follow, req, testClient } from "./helpers.js";
 
 afterEach(closeClients);
@@ -13,6 +14,27 @@ describe("serialization", () => {
     for (const value of [0, 1, -1, 1.5, 1e21, 5e-7, 2 ** 53, -0, NaN, Infinity, -Infinity, null, true, false, undefined, "a", 1n]) {
       expect(await serialize(value)).toBe(stringify(value));
       expect(Object.is(await roundTrip(value), value)).toBe(true);
+    }
+  });
+
+  test("locals made of primitives are stored exactly as devalue writes them (the fast path for a state's locals)", () => {
+    const records: Record<string, unknown>[] = [
+      {},
+      { n: 1000, i: 5 },
+      { n: 5, i: 5, j: 5 },
+      { a: "x", b: "x", c: null, d: true, e: false, f: undefined, g: 0, h: 1.5e-7, k: 2 ** 53 },
+      { "a b": 1, é: "ü", $: "", _: "😀", q: 'say "hi"', lt: "<b>", nl: "a\nb", bs: "a\\b", ls: "\u2028", lone: "\ud800" },
+      { z: -0, nan: NaN, inf: Infinity, big: 1n, obj: { k: 1 }, list: [1, 2], date: new Date(0) },
+      { one: 1, str: "1", t: true, s: "true", nul: null, ns: "null" },
+      { 10: "ten", 2: "two", x: 2 },
+    ];
+    for (const record of records) {
+      for (const [key, value] of Object.entries(record)) {
+        const one = { [key]: value };
+        expect(snapshotLocals(one, {}, undefined).text).toBe(stringify(one));
+      }
+      expect(snapshotLocals(record, {}, undefined).text).toBe(stringify(record));
+      expect(deserialize(snapshotLocals(record, {}, undefined).text)).toEqual(record);
     }
   });
 
