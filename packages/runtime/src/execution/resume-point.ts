@@ -25,6 +25,8 @@ export function modeOf(def: EndpointDef, run: RunRecord, fresh: boolean): Mode {
 }
 
 const NO_LOCALS: Snapshot = snapshot({});
+/** the inputs of a machine that re-creates no local (never written to) */
+const NO_INPUTS: Record<string, unknown> = Object.freeze({});
 
 /**
  * The key of the counters' text that carries the events the run has seen (received by a wait, or sent
@@ -59,7 +61,9 @@ export class ResumePoint {
   readonly locals: Record<string, unknown>;
   /** compiled, resumed, and still in the state it resumed at: its steps may already be in the store */
   resuming: boolean;
-  private counters: Record<string, number>;
+  private counters: Map<string, number>;
+  /** the ids of `counters` as JSON (as many as there are counters) */
+  private quotedIds = new Map<string, string>();
   /** events the run has seen, by id, with their `ts`: those not yet past (saved with the counters) */
   private seen = new Map<string, number>();
   /** `counters` as JSON, or null when they changed since it was last computed */
@@ -89,10 +93,10 @@ export class ResumePoint {
     if (mode === "compiled") {
       this.state = run.state;
       this.locals = run.locals ? deserialize<Record<string, unknown>>(run.locals) : {};
-      this.counters = run.counters ? Object.assign(Object.create(null), JSON.parse(run.counters)) : Object.create(null);
-      const seen = this.counters[SEEN_KEY] as unknown as (number | string)[] | undefined;
+      this.counters = new Map(run.counters ? Object.entries(JSON.parse(run.counters) as Record<string, number>) : []);
+      const seen = this.counters.get(SEEN_KEY) as unknown as (number | string)[] | undefined;
       if (seen) {
-        delete this.counters[SEEN_KEY];
+        this.counters.delete(SEEN_KEY);
         for (let i = 0; i < seen.length; i += 2) this.seen.set(seen[i + 1] as string, seen[i] as number);
       }
       this.stateLocals = run.locals ? { text: run.locals, bodies: [] } : NO_LOCALS;
@@ -100,7 +104,7 @@ export class ResumePoint {
     } else {
       this.state = 0;
       this.locals = {};
-      this.counters = Object.create(null);
+      this.counters = new Map();
       this.stateLocals = NO_LOCALS;
       this.stateCounters = null;
     }
@@ -131,8 +135,8 @@ export class ResumePoint {
   /** The stable id of the next call of step `id`: `id`, then `id:1`, `id:2`… */
   nextId(id: string): string {
     checkStepId(id);
-    const n = this.counters[id] ?? 0;
-    this.counters[id] = n + 1;
+    const n = this.counters.get(id) ?? 0;
+    this.counters.set(id, n + 1);
     this.countersText = null;
     return n === 0 ? id : `${id}:${n}`;
   }
@@ -207,8 +211,8 @@ export class ResumePoint {
       return;
     }
     const saved: Record<string, unknown> = {};
-    const inputs: Record<string, unknown> = {};
     const recreate = this.def.machine!.recreate;
+    const inputs: Record<string, unknown> = recreate ? {} : NO_INPUTS;
     for (const name of live) {
       if (name in this.locals) saved[name] = this.locals[name];
       if (recreate && Object.hasOwn(recreate, name)) for (const input of recreate[name]!) if (input in this.locals) inputs[input] = this.locals[input];
@@ -218,9 +222,16 @@ export class ResumePoint {
     this.stateLocals = null;
   }
 
+  /** The counters (and the events seen) as a JSON object, written here: they change at every step. */
   private countersJson(): string {
-    if (this.seen.size === 0) return JSON.stringify(this.counters);
-    return JSON.stringify({ ...this.counters, [SEEN_KEY]: [...this.seen].flatMap(([id, ts]) => [ts, id]) });
+    let text = "";
+    for (const [id, n] of this.counters) {
+      let quoted = this.quotedIds.get(id);
+      if (quoted === undefined) this.quotedIds.set(id, (quoted = JSON.stringify(id)));
+      text += `${text === "" ? "{" : ","}${quoted}:${n}`;
+    }
+    if (this.seen.size > 0) text += `${text === "" ? "{" : ","}${JSON.stringify(SEEN_KEY)}:${JSON.stringify([...this.seen].flatMap(([id, ts]) => [ts, id]))}`;
+    return text === "" ? "{}" : `${text}}`;
   }
 
   private describeUnsaveable(error: unknown, state: number): Error {

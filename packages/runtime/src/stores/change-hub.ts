@@ -66,7 +66,9 @@ export class ChangeHub<T = undefined> {
 
   /** Wake the run's waiters (those whose token fails `unchanged`, when given). */
   runChanged(runId: string, unchanged?: (token: T) => boolean): void {
-    for (const waiter of [...(this.#waiters.get(runId) ?? [])]) {
+    const waiters = this.#waiters.get(runId);
+    if (!waiters) return; // the common case: a checkpoint nobody waits on
+    for (const waiter of [...waiters]) {
       if (!unchanged?.(waiter.token)) waiter.wake();
     }
   }

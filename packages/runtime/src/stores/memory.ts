@@ -115,7 +115,8 @@ class MemoryStore implements Store {
       this.changed(cp.runId);
       return false;
     }
-    Object.assign(run, patch, { updatedAt: cp.now ?? Date.now() });
+    Object.assign(run, patch);
+    run.updatedAt = cp.now ?? Date.now();
     if (cp.wait) {
       this.removeWait(cp.wait.runId, cp.wait.stepId);
       this.addWait(cp.wait);
