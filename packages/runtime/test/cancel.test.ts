@@ -13,7 +13,8 @@ import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
-import { closeClients, follow, req, sleep, testClient } from "./helpers.js";
+import { realClock, withClock } from "@durable-endpoints/runtime/testing";
+import { closeClients, follow, req, sleep, testClient, until } from "./helpers.js";
 import { dropSchemas } from "./streams/helpers.js";
 
 afterEach(closeClients);
@@ -36,6 +37,23 @@ function deferred<T = void>() {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** `store`, recording each claimDue: the time it claimed at and the runs it claimed. */
+function observeClaims(store: Store, passes: { at: number; claimed: string[] }[]): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "claimDue") {
+        return async (...args: Parameters<Store["claimDue"]>) => {
+          const claimed = await target.claimDue(...args);
+          passes.push({ at: args[3], claimed: claimed.map((run) => run.id) });
+          return claimed;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 const runIdOf = (res: Response) => res.headers.get("x-durable-run-id")!;
@@ -114,7 +132,13 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
   });
 
   test("a run waiting to retry a failed step: the retry never happens", async () => {
-    const { inngest, store } = client({ backoff: { initial: 150, max: 150 } });
+    // A clock that stands still until the test moves it: the retry is due only once the run is cancelled (on
+    // a loaded machine 150 real ms can pass before the cancel, and then the retry rightly runs first).
+    let now = Date.now();
+    // the scheduler's passes: the time each claimed at, and what it claimed
+    const passes: { at: number; claimed: string[] }[] = [];
+    const store = observeClaims(stores[kind]!(), passes);
+    const { inngest } = testClient(withClock({ store, backoff: { initial: 150, max: 150 } }, { ...realClock, now: () => now }));
     let attempts = 0;
     const handler = inngest.endpoint(async () => {
       await step.run("flaky", () => {
@@ -129,8 +153,15 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     expect(await store.getStep(runId, "flaky")).toMatchObject({ status: "retrying", attempts: 1 });
 
     expect(await inngest.cancel(runId, { reason: "giving up" })).toMatchObject({ status: "cancelled", changed: true });
-    await inngest.start();
-    await sleep(600);
+    // an hour later a run of another endpoint suspends for a millisecond: the scheduler's next pass claims at this time
+    const later = (now += 3_600_000);
+    const nap = inngest.endpoint(async () => {
+      await step.sleep("nap", "1ms");
+      return new Response("woke");
+    });
+    expect((await nap(req("/api/nap"))).status).toBe(303);
+    await until(() => passes.some((p) => p.at >= later), "the scheduler claimed due runs after the retry's time");
+    expect(passes.flatMap((p) => p.claimed)).not.toContain(runId);
     expect(attempts).toBe(1);
     await expectCancelled(await handler(req(locationOf(first))), runId, "giving up");
   });
