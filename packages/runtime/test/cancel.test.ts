@@ -14,7 +14,7 @@ import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 import { testPostgresUrl } from "../../../test/support/postgres.mjs";
 import { realClock, withClock } from "@durable-endpoints/runtime/testing";
-import { closeClients, follow, req, sleep, testClient, until } from "./helpers.js";
+import { type ClaimPass, closeClients, follow, observeClaims, req, sleep, testClient, until } from "./helpers.js";
 import { dropSchemas } from "./streams/helpers.js";
 
 afterEach(closeClients);
@@ -37,23 +37,6 @@ function deferred<T = void>() {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-/** `store`, recording each claimDue: the time it claimed at and the runs it claimed. */
-function observeClaims(store: Store, passes: { at: number; claimed: string[] }[]): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === "claimDue") {
-        return async (...args: Parameters<Store["claimDue"]>) => {
-          const claimed = await target.claimDue(...args);
-          passes.push({ at: args[3], claimed: claimed.map((run) => run.id) });
-          return claimed;
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
 }
 
 const runIdOf = (res: Response) => res.headers.get("x-durable-run-id")!;
@@ -136,7 +119,7 @@ describe.each(Object.keys(stores))("cancellation (%s store)", (kind) => {
     // a loaded machine 150 real ms can pass before the cancel, and then the retry rightly runs first).
     let now = Date.now();
     // the scheduler's passes: the time each claimed at, and what it claimed
-    const passes: { at: number; claimed: string[] }[] = [];
+    const passes: ClaimPass[] = [];
     const store = observeClaims(stores[kind]!(), passes);
     const { inngest } = testClient(withClock({ store, backoff: { initial: 150, max: 150 } }, { ...realClock, now: () => now }));
     let attempts = 0;

@@ -67,6 +67,29 @@ export function deferred<T = void>() {
   return { promise, resolve };
 }
 
+/** A claimDue (a scheduler's pass): the time it claimed at and the runs it claimed. */
+export interface ClaimPass {
+  at: number;
+  claimed: string[];
+}
+
+/** `store`, recording each claimDue in `passes`. */
+export function observeClaims(store: Store, passes: ClaimPass[]): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "claimDue") {
+        return async (...args: Parameters<Store["claimDue"]>) => {
+          const claimed = await target.claimDue(...args);
+          passes.push({ at: args[3], claimed: claimed.map((run) => run.id) });
+          return claimed;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 const sqliteDirs: string[] = [];
 
 /**

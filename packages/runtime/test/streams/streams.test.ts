@@ -15,7 +15,7 @@ import { memoryStore } from "@durable-endpoints/runtime/memory";
 import { postgresStore } from "@durable-endpoints/runtime/postgres";
 import { sqliteStore } from "@durable-endpoints/runtime/sqlite";
 import { testPostgresUrl } from "../../../../test/support/postgres.mjs";
-import { closeClients, sleep, testClient } from "../helpers.js";
+import { type ClaimPass, closeClients, observeClaims, sleep, testClient, until } from "../helpers.js";
 import { BodyReader, completeEvents, dropSchemas, eventCount, eventIds, Gate, gatedBody, serve, sseHeaders } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "durable-streams-"));
@@ -327,23 +327,31 @@ describe.each(Object.entries(stores))("streamed responses on %s", (_kind, { shar
   test.runIf(shared)("a stream that outlives the lease keeps it: another instance's scheduler does not take it over", async () => {
     const gate = new Gate();
     const open = location();
-    const producer = await instance(open, sseHandler(gate, 4), { leaseMs: 400 });
-    const other = await instance(open, sseHandler(new Gate(), 4), { leaseMs: 400 });
+    // The producer's lease is long enough that a loaded machine's pauses do not outlast it between two renewals
+    // (a lapse there is a takeover the store rightly allows); the other instance scans for runs to take over
+    // often (a scheduler re-arms at least every lease period of its own client).
+    const producer = await instance(open, sseHandler(gate, 4), { leaseMs: 2000 });
+    const passes: ClaimPass[] = [];
+    const other = await instance(() => observeClaims(open(), passes), sseHandler(new Gate(), 4), { leaseMs: 200 });
     gate.release(1);
     const res = await fetch(`${producer.base}/chat`);
     const inline = new BodyReader(res);
     await inline.until((t) => eventCount(t) === 1);
+    const runId = res.headers.get("x-durable-run-id")!;
     // the other instance follows the stream (its poll would take over a run whose lease expired) and scans for such runs
     const follower = new BodyReader(await fetch(`${other.base}${res.headers.get("x-durable-poll-url")}`));
     await follower.until((t) => eventCount(t) === 1);
     await other.inngest.start();
     for (let i = 0; i < 3; i++) {
-      await sleep(600); // longer than the lease: only renewals keep it
+      // the lease as of now lapses unless renewed: the stream goes on once the other instance has scanned after that
+      const { leaseExpiresAt } = (await producer.store.getRun(runId))!;
+      await until(() => passes.some((pass) => pass.at > leaseExpiresAt!), "the other instance scanned after the lease would have lapsed");
       gate.release(1);
     }
     const full = await inline.rest();
     expect(eventCount(full)).toBe(4);
     expect(eventIds(full).every((id) => id.startsWith("1-"))).toBe(true);
     expect(await follower.rest()).toBe(full); // no durable-restart: the stream was never taken over
+    expect(passes.flatMap((pass) => pass.claimed)).not.toContain(runId);
   });
 });
