@@ -56,12 +56,16 @@ describe("transient store errors (postgres, connection cut)", () => {
   test("a cut while reading a step after a wait abandons that execution; the run is retried and completes", async () => {
     const proxy = await startPgProxy({ target: testPostgresUrl() });
     try {
-      const { inngest } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 300, pollMs: 500 });
+      const { inngest, store } = testClient({ store: await storeKinds.postgres({ url: proxy.url() }), leaseMs: 300, pollMs: 500 });
       const ran: string[] = [];
       const handler = inngest.endpoint(waitingMachine(ran));
       const request = () => req("/api/nap", { headers: { "idempotency-key": "nap-1" } });
       const first = await handler(request());
       expect(first.status).toBe(303);
+      // A 303 does not say the run waits yet: on a loaded machine its execution may lose its 300 ms lease before
+      // the wait and answer 303, and an event sent before the wait begins does not count. Send once it waits.
+      const runId = first.headers.get("x-durable-run-id")!;
+      await expect.poll(async () => (await store.getStep(runId, "go"))?.status, { timeout: 20_000 }).toBe("waiting");
       // the resume after the event reads the wait's step: that connection drops
       const cut = proxy.fault({ before: /FROM "[^"]+"\.steps WHERE run_id = \$1 AND id = \$2/ });
       await inngest.send(GO);
