@@ -130,21 +130,26 @@ describe("client lifecycle", () => {
     const { memoryStore } = await import("@durable-endpoints/runtime/memory");
     const store = memoryStore();
     const ran: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const body = (who: string) => async () => {
       const v = await step.run("long", async () => {
         ran.push(who);
-        await sleep(500);
+        await released;
         return who;
       });
       return new Response(v);
     };
-    const a = testClient({ store, leaseMs: 100 });
-    const b = testClient({ store, leaseMs: 100 });
+    // a lease a loaded machine's stalls do not outlast (renewed every third of it), still much shorter than the step
+    const LEASE_MS = 1200;
+    const a = testClient({ store, leaseMs: LEASE_MS });
+    const b = testClient({ store, leaseMs: LEASE_MS });
     const handlerB = b.inngest.endpoint(body("B"));
     const pending = a.inngest.endpoint(body("A"))(req("/api/long", { headers: { "idempotency-key": "l" } }));
-    await sleep(250);
+    await sleep(1.5 * LEASE_MS);
     // B retries the same request and its scheduler is running: A's lease is live, so B only gets the poll URL
     expect((await handlerB(req("/api/long", { headers: { "idempotency-key": "l" } }))).status).toBe(303);
+    release();
     expect(await (await pending).text()).toBe("A");
     expect(ran).toEqual(["A"]);
   });
