@@ -200,7 +200,7 @@ export class Inngest {
     const list = (Array.isArray(events) ? events : [events]).map((e) => normalizeEvent(e, now));
     const records = list.map(eventRecord);
     // sent by a run: a wait it begins later must not take them, even when its clock reads their `ts` or earlier
-    if (ambient.exact) ambient.current()?.sent(list);
+    if (ambient.exact) ambient.current()?.sent(list, now);
     const { store } = await this.use();
     const woken = await store.sendEvents(records, eventMatcher(), clock.now());
     if (woken.length > 0) this.scheduler.kick();

@@ -107,9 +107,9 @@ export class Execution {
     return this.steps.tools;
   }
 
-  /** The run sent these events (from a step, or its own code): a wait it begins later never takes them. */
-  sent(events: readonly DurableEvent[]): void {
-    for (const event of events) this.point.saw(event);
+  /** The run sent these events at `now` (from a step, or its own code): a wait it begins later never takes them. */
+  sent(events: readonly DurableEvent[], now: number): void {
+    for (const event of events) this.point.saw(event, now);
   }
 
   /** Our fencing token; moves when this process re-claims its own run (see Engine.adopt). */

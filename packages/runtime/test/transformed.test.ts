@@ -208,4 +208,34 @@ export const handler = setBack.endpoint(async () => {
     expect(module.log).toEqual(["top"]);
     await setBack.close();
   });
+
+  test("what a compiled run has seen of events stays small however many waits it has: the saved counters do not grow with them", async () => {
+    const { module } = await compile(
+      "many-waits",
+      `
+export const handler = inngest.endpoint(async () => {
+  const got: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const message = await step.waitForEvent("message", { event: "chat/message", timeout: "1h" });
+    got.push(message!.id);
+  }
+  return Response.json(got.length);
+});
+`,
+    );
+    const { handler, inngest } = module;
+    const first = await handler(req("/api/many-waits"));
+    const runId = first.headers.get("x-durable-run-id")!;
+    const store = await inngest.services.store();
+    for (let i = 0; i < 30; i++) {
+      const id = i === 0 ? "message" : `message:${i}`;
+      for (let t = 0; t < 400 && (await store.getStep(runId, id))?.status !== "waiting"; t++) await sleep(5);
+      const saved = (await store.getRun(runId))!.counters ?? "";
+      // one counter, when the run last saw an event, and the events of that millisecond or a ts ahead: a few
+      expect(saved.length).toBeLessThan(120);
+      await inngest.send({ name: "chat/message", id: `m${i}` });
+    }
+    expect(await (await follow(handler, first)).json()).toBe(30);
+    await inngest.close();
+  });
 });

@@ -29,8 +29,8 @@ const NO_LOCALS: Snapshot = snapshot({});
 const NO_INPUTS: Record<string, unknown> = Object.freeze({});
 
 /**
- * The key of the counters' text that carries the events the run has seen (received by a wait, or sent
- * by itself) whose `ts` may not be past yet, as `[ts, id, ts, id, …]` (no step id holds a NUL).
+ * The key of the counters' text that carries what the run has seen of events (Seen), as
+ * `[after, ts, id, ts, id, …]` (no step id holds a NUL).
  */
 const SEEN_KEY = "\u0000seen";
 
@@ -64,7 +64,13 @@ export class ResumePoint {
   private counters: Map<string, number>;
   /** the ids of `counters` as JSON (as many as there are counters) */
   private quotedIds = new Map<string, string>();
-  /** events the run has seen, by id, with their `ts`: those not yet past (saved with the counters) */
+  /**
+   * What the run has seen of events (received by a wait, or sent by itself), saved with the counters:
+   * `after`, the latest clock reading at which it saw one — every wait it begins later began after that,
+   * so events with an earlier `ts` were sent before it and never count —, and the ids of those it saw
+   * with a `ts` of `after` or later (the same millisecond, or a `ts` ahead), kept out of later waits by id.
+   */
+  private seenAfter = -Infinity;
   private seen = new Map<string, number>();
   /** `counters` as JSON, or null when they changed since it was last computed */
   private countersText: string | null;
@@ -97,7 +103,8 @@ export class ResumePoint {
       const seen = this.counters.get(SEEN_KEY) as unknown as (number | string)[] | undefined;
       if (seen) {
         this.counters.delete(SEEN_KEY);
-        for (let i = 0; i < seen.length; i += 2) this.seen.set(seen[i + 1] as string, seen[i] as number);
+        this.seenAfter = seen[0] as number;
+        for (let i = 1; i < seen.length; i += 2) this.seen.set(seen[i + 1] as string, seen[i] as number);
       }
       this.stateLocals = run.locals ? { text: run.locals, bodies: [] } : NO_LOCALS;
       this.stateCounters = run.counters;
@@ -142,24 +149,29 @@ export class ResumePoint {
   }
 
   /**
-   * The ids of the events the run has seen whose `ts` is `now` or later: a wait beginning now (its `since`)
-   * must never take them — they were sent before it began, whatever the clocks say. Older ones are forgotten
-   * (`ts < since` already keeps them out). Null when there are none.
+   * Where a wait beginning at `now` starts counting events: not before the run last saw one (those sent
+   * earlier were sent before this wait began, whatever this clock says now), and never the events it saw
+   * (`seen`: ids, null when none) — they were sent before it began.
    */
-  seenSince(now: number): string[] | null {
-    let ids: string[] | null = null;
-    for (const [id, ts] of this.seen) {
-      if (ts >= now) (ids ??= []).push(id);
-      else this.seen.delete(id), (this.countersText = null);
-    }
-    return ids;
+  waitStart(now: number): { since: number; seen: string[] | null } {
+    const since = Math.max(now, this.seenAfter);
+    let seen: string[] | null = null;
+    for (const [id, ts] of this.seen) if (ts >= since) (seen ??= []).push(id);
+    return { since, seen };
   }
 
-  /** The run has seen `event`: a wait handed it to the handler, or the run sent it. */
-  saw(event: { id: string; ts: number }): void {
-    if (this.seen.get(event.id) === event.ts) return;
-    this.seen.set(event.id, event.ts);
-    this.countersText = null;
+  /** The run saw `event` at `now` (this clock): a wait handed it to the handler, or the run sent it. */
+  saw(event: { id: string; ts: number }, now: number): void {
+    if (now > this.seenAfter) {
+      this.seenAfter = now;
+      // an earlier `ts` is kept out of every later wait by `since` now
+      for (const [id, ts] of this.seen) if (ts < now) this.seen.delete(id);
+      this.countersText = null;
+    }
+    if (event.ts >= this.seenAfter && this.seen.get(event.id) !== event.ts) {
+      this.seen.set(event.id, event.ts);
+      this.countersText = null;
+    }
   }
 
   /**
@@ -230,7 +242,10 @@ export class ResumePoint {
       if (quoted === undefined) this.quotedIds.set(id, (quoted = JSON.stringify(id)));
       text += `${text === "" ? "{" : ","}${quoted}:${n}`;
     }
-    if (this.seen.size > 0) text += `${text === "" ? "{" : ","}${JSON.stringify(SEEN_KEY)}:${JSON.stringify([...this.seen].flatMap(([id, ts]) => [ts, id]))}`;
+    if (this.seenAfter !== -Infinity) {
+      const seen = [this.seenAfter, ...[...this.seen].flatMap(([id, ts]) => [ts, id])];
+      text += `${text === "" ? "{" : ","}${JSON.stringify(SEEN_KEY)}:${JSON.stringify(seen)}`;
+    }
     return text === "" ? "{}" : `${text}}`;
   }
 

@@ -310,8 +310,8 @@ export class Steps {
       if (timeout === undefined) throw new TypeError(`step.waitForEvent("${id}"): "timeout" is required (e.g. "24h")`);
       compileCondition(expr, match, id);
       const now = clock.now();
-      // began now, after every event the run has seen: those never count, even with a `ts` of now or later
-      const seen = this.point.seenSince(now);
+      // began now, after every event the run has seen: those never count, whatever the clocks say
+      const { since, seen } = this.point.waitStart(now);
       const what = `timeout of step.waitForEvent("${id}")`;
       // a timeout already past times out at once
       const timeoutAt = Math.max(now, wakeTime(timeout instanceof Date ? parseTime(timeout, what) : now + parseDuration(timeout, what), now, what));
@@ -339,7 +339,7 @@ export class Steps {
         return this.received(deserialize<DurableEvent | null>(resolved?.output ?? nothing));
       }
       const matchKey = waitMatchKey(this.trigger(), match);
-      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since: now, seen, timeoutAt };
+      const wait: WaitRecord = { runId: this.runId, stepId, event, match: match ?? null, matchKey, expr: expr ?? null, since, seen, timeoutAt };
       this.registrations.push({ step: this.record(stepId, "waitForEvent", "waiting", { wakeAt: timeoutAt }), wait, matcher: eventMatcher() });
       return this.suspendOn(timeoutAt, stepId);
     });
@@ -347,7 +347,7 @@ export class Steps {
 
   /** A wait's outcome, as the handler gets it: an event is one the run has seen. */
   private received(event: DurableEvent | null): DurableEvent | null {
-    if (event) this.point.saw(event);
+    if (event) this.point.saw(event, this.services.clock.now());
     return event;
   }
 
