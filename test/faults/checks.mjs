@@ -6,8 +6,10 @@
 // clock with the skew between instances as allowance.
 
 /** The await each step belongs to, in program order (fault-endpoint.mjs); a finished run is past all of them. */
-const AWAIT_OF = { seed: 1, nap: 2, a: 3, b: 3, flaky: 4, notify: 5, approval: 5, total: 6 };
-const FINISHED = 7;
+const AWAIT_OF = { seed: 1, nap: 2, a: 3, b: 3, flaky: 4, notify: 5, approval: 5, twin: 5, second: 6, total: 7 };
+const FINISHED = 8;
+/** The waits for the run's event, and the waits begun before each (in program order): what those received, the run had received when it began. */
+const EARLIER = { approval: [], twin: [], second: ["approval", "twin"] };
 /** An event sent this close to the wait's timeout may or may not make it: not judged. */
 const TIMEOUT_SLACK_MS = 800;
 
@@ -26,8 +28,8 @@ export function check(observed) {
   if (JSON.stringify(observed.stored) !== JSON.stringify([{ status: "completed" }])) problems.push(`stored run: ${JSON.stringify(observed.stored)}`);
   problems.push(...committedStepsRanAgain(body.by, log, observed));
   if (observed.plan.compiled) problems.push(...codeBeforeResumePointRanAgain(log));
-  problems.push(...eventDelivery(body.approval, log, observed));
-  problems.push(...timersEndedEarly(body.approval, log, observed));
+  problems.push(...eventDelivery(body, log, observed));
+  problems.push(...timersEndedEarly(body, log, observed));
   return problems;
 }
 
@@ -45,10 +47,10 @@ const skewBetweenInstances = (observed) => {
  * the writer's clock set `wakeAt`, another instance's clock decides it has come. No code after the
  * await (its mark) runs before.
  */
-function timersEndedEarly(approval, log, observed) {
+function timersEndedEarly(body, log, observed) {
   const allowance = skewBetweenInstances(observed);
   const problems = [];
-  const timers = [["nap", 2], ...(approval === null ? [["approval", 5]] : [])];
+  const timers = [["nap", 2], ...Object.keys(EARLIER).filter((wait) => body[wait] === null).map((wait) => [wait, AWAIT_OF[wait]])];
   for (const [step, j] of timers) {
     const ends = log
       .filter((e) => e.kind === "checkpoint" && e.step === step && e.status === "waiting" && e.outcome === "ok" && e.wakeAt != null)
@@ -114,29 +116,85 @@ function codeBeforeResumePointRanAgain(log) {
 }
 
 /**
- * Every event sent after the wait began is delivered; one sent before it began is not. "Began" is the
- * runtime's own `since` of each registration of the wait (from its checkpoint), on the same clock as the
- * send's times: an event's `ts` lies between the send's start and end. A wait evaluated by an execution
- * that died before registering it began again when re-evaluated; sends between two beginnings are not judged.
- * Skewed clocks: an event's `ts` is the sending instance's, `since` the waiting one's; a send within the
- * skew of a beginning is not judged either.
+ * Exact event delivery, for each of the run's three waits for the same event (approval and twin: siblings
+ * of one Promise.all; second: begun after both were resolved), judged from the events as the store holds
+ * them (id, `ts`), each wait's beginnings (the runtime's own `since` in every registration the execution
+ * sent and the store did not refuse: a wait evaluated by an execution that died before saving it began
+ * again when re-evaluated) and the sends (first attempt, first success: the event was stored by then):
+ * - every send was taken; every id sent is stored once, with a `ts` from one of its sends (the sender's clock,
+ *   or the explicit `ts` it carried: ahead or behind); nothing else is;
+ * - a wait's event is the stored copy (a re-send of its id delivers that one) of an event sent at or after
+ *   its beginning (`ts` ≥ since), never one the run had received before it began (second: what approval or
+ *   twin got — siblings may share one);
+ * - a wait that timed out: no event the run had not received was sent after it began and stored well
+ *   before its timeout.
+ * Sends between two beginnings of a wait are not judged. Skewed clocks: an event's `ts` (the sender's clock)
+ * meets a `since` (the waiter's): one within the skew of a beginning is not judged either.
+ * `observed.judged` counts the (wait, event) pairs judged either way.
  */
-function eventDelivery(approval, log, observed) {
-  const eventId = `evt-${observed.key}`;
-  const send = observed.sends[0];
-  if (!send) return approval === null ? [] : [`delivered ${approval}, but no event was sent`];
-  if (send.s1 === null) return [`the event could not be sent before the deadline (${send.attempts} attempts)`];
-  const registered = log
-    .filter((e) => e.kind === "checkpoint" && e.step === "approval" && e.status === "waiting" && e.outcome !== "refused")
-    .map((e) => machineTime(observed, e.pid, e.since));
-  if (registered.length === 0) return [];
+function eventDelivery(body, log, observed) {
+  const problems = [];
   const skew = skewBetweenInstances(observed);
-  const [first, last] = [Math.min(...registered) - skew, Math.max(...registered) + skew];
-  // the wait times out at its end time, less the skew at worst
-  const timeout = observed.plan.waitTimeoutMs - 2 * skew;
-  if (send.s1 < first && approval !== null) return [`an event sent ${first - send.s1} ms before the wait began (less the clock skew, ${skew} ms) was delivered`];
-  if (send.s0 >= last && send.s1 < last + timeout - TIMEOUT_SLACK_MS && approval !== eventId) {
-    return [`an event sent ${send.s0 - last} ms after the wait began (plus the clock skew, ${skew} ms) was not delivered (got ${approval})`];
+  const judged = (observed.judged = { delivered: 0, mustDeliver: 0, mustNot: 0, sharedBySiblings: 0, received: 0 });
+  const stored = new Map((observed.stored?.events ?? []).map((e) => [e.id, e.ts]));
+  const sendsOf = new Map();
+  for (const send of observed.sends) sendsOf.set(send.id, [...(sendsOf.get(send.id) ?? []), send]);
+  for (const send of observed.sends) if (send.s1 === null) problems.push(`event ${send.id} (${send.at}) could not be sent before the deadline (${send.attempts} attempts)`);
+  /** the machine's time by which the event was surely stored (and delivered to every wait saved by then) */
+  const storedBy = new Map();
+  for (const [id, sends] of sendsOf) {
+    const ts = stored.get(id);
+    const taken = sends.filter((s) => s.s1 !== null).map((s) => s.s1);
+    storedBy.set(id, taken.length > 0 ? Math.min(...taken) : Infinity);
+    if (ts === undefined) {
+      if (taken.length > 0) problems.push(`event ${id} was taken (${taken.length} of ${sends.length} sends) but is not in the store`);
+      continue;
+    }
+    // an explicit ts: the driver's clock at an attempt plus the offset (the same for every send of an id)
+    const offset = sends[0].tsOffsetMs ?? 0;
+    const [from, to] = [Math.min(...sends.map((s) => s.s0)) + offset - (offset ? 0 : skew), storedBy.get(id) + offset + (offset ? 0 : skew)];
+    if (ts < from || ts > to) problems.push(`event ${id} is stored with ts ${ts}, outside its sends (${from}–${to})`);
   }
-  return [];
+  for (const id of stored.keys()) if (!sendsOf.has(id)) problems.push(`the store holds event ${id}, never sent`);
+  const registrations = (wait) => {
+    const refused = log.filter((e) => e.kind === "checkpoint" && e.step === wait && e.status === "waiting" && e.outcome === "refused");
+    return log.filter(
+      (e) => e.kind === "checkpoint-sent" && e.step === wait && e.status === "waiting" && e.since != null && !refused.some((r) => r.pid === e.pid && r.since === e.since),
+    );
+  };
+  for (const wait of Object.keys(EARLIER)) {
+    const got = body[wait];
+    const began = registrations(wait);
+    const since = began.map((e) => e.since);
+    const [first, last] = [Math.min(...since), Math.max(...since)];
+    /** what the run had received when this wait began: never its event */
+    const prior = new Map(EARLIER[wait].filter((w) => body[w]).map((w) => [body[w].id, w]));
+    if (got) {
+      judged.delivered++;
+      if (wait === "twin" && body.approval?.id === got.id) judged.sharedBySiblings++;
+      if (!stored.has(got.id)) problems.push(`"${wait}" got ${got.id}, an event not in the store`);
+      else if (stored.get(got.id) !== got.ts) problems.push(`"${wait}" got ${got.id} with ts ${got.ts}, not the stored copy (ts ${stored.get(got.id)})`);
+      if (prior.has(got.id)) problems.push(`"${wait}" got ${got.id}, which the run had received (by "${prior.get(got.id)}") before it began (${got.ts - first} ms from the event's ts to its since)`);
+      if (began.length === 0) problems.push(`"${wait}" got ${got.id}, but no registration of it was sent`);
+      else if (got.ts < first - skew) problems.push(`"${wait}" got ${got.id}, sent ${first - got.ts} ms before it began (less the clock skew, ${skew} ms)`);
+    }
+    for (const [id, ts] of stored) {
+      if (prior.has(id)) {
+        judged.received++;
+        judged.mustNot++;
+      } else if (began.length > 0 && ts < first - skew) judged.mustNot++;
+    }
+    if (got || began.length === 0) {
+      if (got && began.length > 0 && !prior.has(got.id) && got.ts >= last + skew) judged.mustDeliver++;
+      continue;
+    }
+    // timed out: every event sent after it began, stored well before its timeout, and not received before, was due to it
+    const timeoutAt = Math.min(...began.map((e) => machineTime(observed, e.pid, e.wakeAt))) - skew;
+    for (const [id, ts] of stored) {
+      if (prior.has(id) || ts < last + skew || storedBy.get(id) >= timeoutAt - TIMEOUT_SLACK_MS) continue;
+      judged.mustDeliver++;
+      problems.push(`"${wait}" timed out, but ${id} was sent ${ts - last} ms after it began (plus the clock skew, ${skew} ms) and stored ${Math.round(timeoutAt - storedBy.get(id))} ms before its timeout`);
+    }
+  }
+  return problems;
 }

@@ -59,13 +59,16 @@ export async function runFaults({ runs, concurrency = 6, seed = 1, stores = ["sq
 }
 
 const describePlan = (plan) =>
-  `${plan.store}, ${plan.compiled ? "compiled" : "plain"}, ${plan.fault.kind}${plan.fault.afterCheckpoint ? ` after checkpoint ${plan.fault.afterCheckpoint}` : ""}${plan.fault.atProbe ? ` at ${plan.fault.atProbe}` : ""}${plan.fault.lockAt ? ` at ${plan.fault.lockAt}` : ""}${plan.fault.statement !== undefined ? ` at statement ${plan.fault.statement}` : ""}, event ${plan.event}`;
+  `${plan.store}, ${plan.compiled ? "compiled" : "plain"}, ${plan.fault.kind}${plan.fault.afterCheckpoint ? ` after checkpoint ${plan.fault.afterCheckpoint}` : ""}${plan.fault.atProbe ? ` at ${plan.fault.atProbe}` : ""}${plan.fault.lockAt ? ` at ${plan.fault.lockAt}` : ""}${plan.fault.statement !== undefined ? ` at statement ${plan.fault.statement}` : ""}, events ${describeSends(plan.sends)}`;
+
+/** e.g. "e0@first-saved+12ms/sender e0@after-run/instance" (none: "never") */
+const describeSends = (sends) => (sends.length === 0 ? "never" : sends.map((s) => `e${s.event}@${s.at}${s.delayMs ? `+${s.delayMs}ms` : ""}/${s.via}`).join(" "));
 
 function summarize(results, figures) {
   const faults = {};
   for (const kind of Object.keys(FAULT_KINDS)) faults[kind] = { runs: 0, injected: 0 };
   const byStore = {};
-  const events = {};
+  const events = { runsWithout: 0, sends: 0, resends: 0, viaSender: 0, late: 0, moments: {}, delivered: 0, sharedBySiblings: 0, mustDeliver: 0, mustNot: 0, receivedBefore: 0 };
   for (const { observed } of results) {
     const { plan } = observed;
     faults[plan.fault.kind].runs++;
@@ -75,13 +78,30 @@ function summarize(results, figures) {
     // the held SQLite lock: runs where a checkpoint was sent while it was held
     if (observed.writesBlocked > 0) faults[plan.fault.kind].writeBlocked = (faults[plan.fault.kind].writeBlocked ?? 0) + 1;
     byStore[plan.store] = (byStore[plan.store] ?? 0) + 1;
-    events[plan.event] = (events[plan.event] ?? 0) + 1;
+    if (plan.sends.length === 0) events.runsWithout++;
+    const ids = new Set();
+    for (const send of observed.sends) {
+      events.sends++;
+      if (ids.has(send.id)) events.resends++;
+      ids.add(send.id);
+      if (send.via === "sender") events.viaSender++;
+      if (send.late) events.late++;
+      events.moments[send.at] = (events.moments[send.at] ?? 0) + 1;
+    }
+    // the (wait, event) pairs the checker judged: waits resolved, events due to a wait that timed out, events it must not get
+    const judged = observed.judged ?? {};
+    events.delivered += judged.delivered ?? 0;
+    events.sharedBySiblings += judged.sharedBySiblings ?? 0;
+    events.mustDeliver += judged.mustDeliver ?? 0;
+    events.mustNot += judged.mustNot ?? 0;
+    events.receivedBefore += judged.received ?? 0;
   }
   const failing = results.filter((r) => r.problems.length > 0);
   return {
     runs: results.length,
     ...figures,
     runsPerMinute: Math.round((results.length / figures.wallMs) * 60_000),
+    runMs: spread(results.map((r) => r.observed.finished - r.observed.started)),
     stores: byStore,
     compiledRuns: results.filter((r) => r.observed.plan.compiled).length,
     faults,
@@ -89,6 +109,12 @@ function summarize(results, figures) {
     takeovers: results.filter((r) => r.observed.exits.some((x) => x.name !== "p1" && x.name !== "p2") || r.observed.exits.length > 1).length,
     violations: failing.map((r) => ({ key: r.observed.key, plan: describePlan(r.observed.plan), problems: r.problems })),
   };
+}
+
+/** median and slowest of some durations (ms) */
+function spread(values) {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return { median: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0), max: Math.round(sorted.at(-1) ?? 0) };
 }
 
 /** The endpoint compiled by the transform, next to a node_modules the runtime resolves from. */

@@ -35,11 +35,43 @@ export const FAULT_KINDS = {
   "write-lock-held": ["sqlite"],
 };
 
-/** When the event of the run's waitForEvent is sent. */
-export const EVENT_TIMINGS = ["before-wait", "while-wait-in-flight", "after-wait-saved", "never"];
+/**
+ * The moments an event is sent at, relative to the run (the driver watches the run's ledger): before its
+ * request; a random delay after it started (anywhere among its checkpoints, kills and cut connections);
+ * while the first two waits (approval, twin: siblings of one Promise.all) are in flight (begun, not saved);
+ * after one of them was saved; the moment the handler got past them (mark 5, as the third wait begins:
+ * the race of one millisecond); while the third wait (second) is in flight; after it was saved; after the
+ * run's final Response.
+ */
+export const EVENT_MOMENTS = ["before-run", "at-random", "first-in-flight", "first-saved", "first-received", "second-in-flight", "second-saved", "after-run"];
+
+/**
+ * The sends of one run: none (one run in 10), or 1–3 events (distinct ids) each sent once at a random
+ * moment, and 0–3 re-sends of one of those ids at another random moment (before, during or after its
+ * first send: a client retrying). An event may carry an explicit `ts` (the sender's clock plus
+ * `tsOffsetMs`): ahead (4 in 10: as from a clock ahead — a wait that began before that `ts` counts it, and
+ * the run must still never take it twice) or behind (1 in 10: it counts for no wait begun after that
+ * `ts`). Each send goes through the run's own instances or, in half the runs,
+ * some through a separate sender process sharing the store (`via`).
+ */
+function eventSends(rng) {
+  if (rng.chance(0.1)) return [];
+  const sender = rng.chance(0.5);
+  const events = rng.between(1, 3);
+  const offsets = Array.from({ length: events }, () => rng.weighted([[5, 0], [4, rng.between(200, 3000)], [1, -rng.between(200, 3000)]]));
+  const send = (event) => {
+    const at = rng.pick(EVENT_MOMENTS);
+    // in flight: within the few ms before the wait is saved; at random: anywhere in the run's first seconds
+    const delayMs = at === "at-random" ? rng.between(0, 6000) : at === "first-received" ? 0 : rng.weighted([[2, 0], [1, rng.between(1, 40)], [1, rng.between(40, 400)]]);
+    return { event, at, delayMs, via: sender && rng.chance(0.6) ? "sender" : "instance", tsOffsetMs: offsets[event] };
+  };
+  const sends = Array.from({ length: events }, (_, event) => send(event));
+  for (let i = rng.between(0, 3); i > 0; i--) sends.push(send(rng.int(events)));
+  return sends;
+}
 
 /** Points of the endpoint (fault-endpoint.mjs): each is followed by a write the run needs. */
-const POINTS = ["m0", "m1", "m2", "m3", "m4", "m5", "body:seed", "body:a", "body:b", "body:flaky", "body:notify", "body:total"];
+const POINTS = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "body:seed", "body:a", "body:b", "body:flaky", "body:notify", "body:total"];
 /** Probe labels a "kill between checkpoints" may pick. */
 const KILL_PROBES = [...POINTS, "body:flaky#2"];
 
@@ -60,14 +92,15 @@ export function makePlans({ runs, seed, stores, compiled, only }) {
 
 function plan(index, kind, store, rng, compiled) {
   const fault = { kind };
-  // a run commits 10 checkpoints (seed, nap, a, b, flaky's failure and success, notify, approval, total, the end)
-  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.between(1, 10);
+  // a run commits 13 checkpoints (seed, nap, a, b, flaky's failure and success, notify, the waits approval, twin
+  // and second, total, the end)
+  if (kind === "kill-at-checkpoint") fault.afterCheckpoint = rng.between(1, 13);
   if (kind === "kill-between-checkpoints") fault.atProbe = rng.pick(KILL_PROBES);
   if (kind.startsWith("cut-") || kind === "stall-past-lease") fault.statement = rng.between(0, kind === "cut-mid-transaction" ? 3 : 40);
-  // of a run's 10 checkpoints, about 8 are one statement outside a transaction
+  // of a run's checkpoints, about 8 are one statement outside a transaction (a wait's is in one)
   if (kind === "orphan-statement") fault.statement = rng.between(0, 6);
   if (kind === "outage") (fault.afterMs = rng.between(0, 1500)), (fault.forMs = rng.between(1000, 2000));
-  if (kind === "write-lock-held") fault.lockAt = rng.pick([...POINTS, "m6"]);
+  if (kind === "write-lock-held") fault.lockAt = rng.pick([...POINTS, "m7"]);
   if (kind === "skewed-clock") {
     // by 1.2–2 leases; either the first instance is behind or the second ahead of the machine's clock
     const skew = rng.between(600, 1000);
@@ -75,5 +108,5 @@ function plan(index, kind, store, rng, compiled) {
   }
   // a skewed clock moves a wait's timeout by up to the skew: a longer wait leaves events to judge
   const waitTimeoutMs = kind === "skewed-clock" ? 5000 : 2000;
-  return { index, store, compiled: compiled && rng.next() < 0.5, fault, event: rng.pick(EVENT_TIMINGS), waitTimeoutMs };
+  return { index, store, compiled: compiled && rng.next() < 0.5, fault, sends: eventSends(rng), waitTimeoutMs };
 }

@@ -3,7 +3,7 @@
 // followed through whichever instance answers, the event sent at the planned moment, the planned fault
 // injected (SIGKILL, a cut or stalled Postgres connection, a database outage, a held SQLite lock) and
 // a second instance taking over. Returns what was observed; checks.mjs judges it.
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -13,6 +13,7 @@ import { postgresUrl } from "../support/postgres.mjs";
 import { startApp } from "../support/processes.mjs";
 
 const APP_SERVER = fileURLToPath(new URL("../support/app-server.mjs", import.meta.url));
+const EVENT_SENDER = fileURLToPath(new URL("./event-sender.mjs", import.meta.url));
 const SKEWED_CLOCK = new URL("./skewed-clock.mjs", import.meta.url).href;
 export const LEASE_MS = 500;
 /** SQLite's default busy timeout (sqliteStore) plus a second: the held lock makes writers fail. */
@@ -59,6 +60,16 @@ export async function runScenario(ctx, plan) {
     apps.push(app);
     return app;
   };
+  /** The separate sender process (event-sender.mjs) on the same store, started when a send goes through it. */
+  let sender = null;
+  const startSender = async (skewMs) => {
+    const url = postgres ? postgresUrl(proxy.url(ctx.pgUrl), { schema: key, application_name: "sender" }) : `sqlite://${sqlitePath}`;
+    const skewed = skewMs === 0 ? {} : { nodeArgs: ["--import", SKEWED_CLOCK], env: { FAULT_CLOCK_SKEW_MS: String(skewMs) } };
+    const server = await startApp(EVENT_SENDER, { nodeArgs: skewed.nodeArgs, env: { DURABLE_STORE_URL: url, ...skewed.env } });
+    observed.clocks[server.pid] = skewMs;
+    observed.senderPid = server.pid;
+    return { name: "sender", server, dead: false };
+  };
   const live = () => apps.filter((app) => !app.dead);
   let replacing = null;
   /** A live instance; when none is left (the first was killed), one new instance takes over. */
@@ -79,13 +90,15 @@ export async function runScenario(ctx, plan) {
     const orphan = armFault(fault, proxy, observed, timers, { ledger, deadline });
     const lock = fault.kind === "write-lock-held" ? holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }) : null;
 
-    // after the wait was saved: beyond the skew, so an event sent then is surely later than its `since`
-    const event = sendEventWhen(plan.event, { ledger, key, instance, deadline, observed, afterSavedMs: skew === 0 ? 0 : Math.abs(skew) + 100 });
-    if (plan.event === "before-wait") await event;
+    // a separate sender process: skewed like one of the instances (the one ahead, or the one behind)
+    if (plan.sends.some((send) => send.via === "sender")) (sender = startSender(skew)).catch((error) => (observed.error ??= `the sender did not start: ${error}`));
+    // after a wait was saved: beyond the skew, so an event sent then is surely later than its `since`
+    const events = sendEvents(plan.sends, { ledger, key, instance, sender, deadline, observed, afterSavedMs: skew === 0 ? 0 : Math.abs(skew) + 100 });
+    await events.beforeRun;
     // skewed clocks: the polls go to the instance ahead, which drives the run when it is due by its clock
     const route = fault.kind === "skewed-clock" ? { first: apps[0], then: apps[1] } : {};
     observed.response = await drive({ key, instance, deadline, apps, ...route });
-    await event;
+    await events.all;
     // the orphaned statement is in (the replay below and the checks see what it did)
     if (orphan) observed.delivered = await orphan;
     // the final Response is stored: asking again (any instance, same key) gets it again, exactly
@@ -99,7 +112,7 @@ export async function runScenario(ctx, plan) {
     observed.error = String(error?.stack ?? error);
   } finally {
     for (const timer of timers) clearTimeout(timer);
-    await Promise.all(apps.map((app) => app.server.kill("SIGTERM")));
+    await Promise.all([...apps.map((app) => app.server.kill("SIGTERM")), sender?.then((app) => app.server.kill("SIGTERM"), () => {})]);
     observed.stored = await storedRun(postgres, ctx.pgUrl, key, sqlitePath).catch((error) => ({ error: String(error) }));
     if (proxy) {
       // what the proxy did, as evidence for a failing run
@@ -110,6 +123,25 @@ export async function runScenario(ctx, plan) {
   }
   observed.log = readLedger(ledger);
   return observed;
+}
+
+/** The ledger's lines added since the last call (a reader that keeps its place in the file). */
+function ledgerTail(path) {
+  let offset = 0;
+  let partial = Buffer.alloc(0);
+  return () => {
+    const fd = openSync(path, "r");
+    try {
+      const chunks = [partial];
+      for (let n, buffer; (n = readSync(fd, (buffer = Buffer.allocUnsafe(16 * 1024)), 0, buffer.length, offset)) > 0; offset += n) chunks.push(buffer.subarray(0, n));
+      const bytes = Buffer.concat(chunks);
+      const end = bytes.lastIndexOf(0x0a) + 1; // complete lines only
+      partial = bytes.subarray(end);
+      return bytes.subarray(0, end).toString("utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    } finally {
+      closeSync(fd);
+    }
+  };
 }
 
 export function readLedger(path) {
@@ -228,29 +260,69 @@ async function request(app, path, init, deadline) {
   }
 }
 
-/** Sends the run's event at the planned moment (retried with the same id until an instance takes it). */
-async function sendEventWhen(timing, { ledger, key, instance, deadline, observed, afterSavedMs }) {
-  if (timing === "never") return;
-  const seen = (predicate) => readLedger(ledger).some(predicate);
-  if (timing === "while-wait-in-flight") while (!seen((e) => e.kind === "wait-began") && now() < deadline) await sleep(5);
-  if (timing === "after-wait-saved") {
-    while (!seen((e) => e.kind === "checkpoint" && e.step === "approval" && e.status === "waiting" && e.outcome === "ok") && now() < deadline) await sleep(10);
-    await sleep(afterSavedMs);
-  }
-  const sent = { s0: now(), s1: null, attempts: 0 };
-  observed.sends.push(sent);
-  const body = JSON.stringify({ name: "fault/approved", id: `evt-${key}`, data: { id: key } });
-  while (now() < deadline) {
-    sent.attempts++;
-    const app = await instance();
-    const res = await request(app, "/send", { method: "POST", headers: { "content-type": "application/json" }, body }, deadline);
-    if (res?.status === 200) {
-      sent.s1 = now();
-      sent.through = app.name;
-      return;
+/** What each moment of plan.mjs's EVENT_MOMENTS waits for in the run's ledger ("at-random", "before-run" and "after-run" wait for none). */
+const MOMENTS = {
+  "first-in-flight": (e) => e.kind === "wait-began" && (e.step === "approval" || e.step === "twin"),
+  "first-saved": (e) => e.kind === "checkpoint" && (e.step === "approval" || e.step === "twin") && e.status === "waiting" && e.outcome === "ok",
+  "first-received": (e) => e.kind === "mark" && e.j === 5,
+  "second-in-flight": (e) => e.kind === "wait-began" && e.step === "second",
+  "second-saved": (e) => e.kind === "checkpoint" && e.step === "second" && e.status === "waiting" && e.outcome === "ok",
+};
+
+/**
+ * Sends the run's events at their planned moments, each retried with the same id until a process took it:
+ * through a live instance of the run, or the separate sender process. A moment the run never reached
+ * before its final Response: sent then. `beforeRun`: the sends planned before the run's request are done;
+ * `all`: every send is. `observed.sends`: each send's id, first attempt (s0), success (s1) and process.
+ */
+function sendEvents(sends, { ledger, key, instance, sender, deadline, observed, afterSavedMs }) {
+  const started = now();
+  const tail = ledgerTail(ledger);
+  const reachedAt = new Map();
+  /** the moments reached so far: the ledger's new lines, read at most every 3 ms whoever asks */
+  let readAt = -Infinity;
+  const update = () => {
+    if (now() - readAt < 3) return;
+    readAt = now();
+    for (const entry of tail()) for (const [at, predicate] of Object.entries(MOMENTS)) if (!reachedAt.has(at) && predicate(entry)) reachedAt.set(at, entry.t);
+  };
+  const reached = (at) => async () => {
+    if (!MOMENTS[at]) return;
+    while (observed.response === null && now() < deadline) {
+      update();
+      if (reachedAt.has(at)) return at.endsWith("-saved") ? sleep(afterSavedMs) : undefined;
+      await sleep(3);
     }
-    await sleep(50);
-  }
+  };
+  const one = async (plan) => {
+    await reached(plan.at)();
+    const wait = (plan.at === "at-random" ? started + plan.delayMs : now() + plan.delayMs) - now();
+    if (wait > 0) await sleep(wait);
+    const sent = { event: plan.event, id: `evt-${key}-${plan.event}`, at: plan.at, via: plan.via, s0: now(), s1: null, attempts: 0, late: observed.response !== null && plan.at !== "after-run" };
+    observed.sends.push(sent);
+    sent.tsOffsetMs = plan.tsOffsetMs;
+    const event = { name: "fault/approved", id: sent.id, data: { id: key, n: plan.event } };
+    while (now() < deadline) {
+      sent.attempts++;
+      // an explicit ts: the driver's clock (the machine's) at this attempt, moved by the plan's offset
+      const body = JSON.stringify(plan.tsOffsetMs ? { ...event, ts: now() + plan.tsOffsetMs } : event);
+      const app = plan.via === "sender" ? await sender.catch(() => null) : await instance();
+      const res = app && (await request(app, "/send", { method: "POST", headers: { "content-type": "application/json" }, body }, deadline));
+      if (res?.status === 200) {
+        sent.s1 = now();
+        sent.through = app.name;
+        sent.pid = app.server.pid;
+        return;
+      }
+      await sleep(50);
+    }
+  };
+  const early = sends.filter((plan) => plan.at === "before-run");
+  const beforeRun = Promise.all(early.map(one));
+  const later = sends.filter((plan) => plan.at !== "before-run");
+  // the late ones begin once the run's request was sent (after beforeRun)
+  const all = beforeRun.then(() => Promise.all(later.map(one)));
+  return { beforeRun, all: all.then(() => {}) };
 }
 
 /** The run as the store holds it at the end. */
@@ -261,7 +333,7 @@ async function storedRun(postgres, pgUrl, key, sqlitePath) {
     try {
       const { rows } = await client.query(`SELECT status FROM "${key}".runs`);
       // evidence for a failing run: the events and the wait's step as stored
-      const events = (await client.query(`SELECT id, ts FROM "${key}".events`)).rows;
+      const events = (await client.query(`SELECT id, ts FROM "${key}".events`)).rows.map((e) => ({ id: e.id, ts: Number(e.ts) }));
       const steps = (await client.query(`SELECT id, status, updated_at FROM "${key}".steps WHERE kind = 'waitForEvent'`)).rows;
       await client.query(`DROP SCHEMA IF EXISTS "${key}" CASCADE`);
       return Object.assign(rows, { events, steps });
@@ -272,7 +344,8 @@ async function storedRun(postgres, pgUrl, key, sqlitePath) {
   const { default: Database } = await import("better-sqlite3");
   const db = new Database(sqlitePath, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT status FROM runs").all();
+    const events = db.prepare("SELECT id, ts FROM events").all().map((e) => ({ id: e.id, ts: Number(e.ts) }));
+    return Object.assign(db.prepare("SELECT status FROM runs").all(), { events });
   } finally {
     db.close();
   }
