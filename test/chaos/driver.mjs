@@ -1,7 +1,8 @@
 // Drives one run end to end over HTTP the way a client would, through whichever instance is alive:
 // POST with an Idempotency-Key (retried on another instance when one dies), then long-polls the 303
-// Location on random instances, sending the approval event through an instance other than the one
-// just polled, until the final Response arrives.
+// Location on random instances, sending an approval event through an instance other than the one
+// just polled, until the final Response arrives: a new id, or (1 in 3) the run's previous id again; 1 in 3
+// with a ts 1–3 s ahead (a wait begun before it counts it; one begun after the run received it never may).
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function driveRun({ cluster, path, key, index, stats, deadline }) {
@@ -20,6 +21,7 @@ export function startRequest(key, index) {
 
 async function drive({ cluster, path, key, index, stats, deadline }) {
   let location = null;
+  const sent = { ids: 0 };
   let last = null;
   while (location === null) {
     if (Date.now() > deadline) return { error: "timed out starting", last };
@@ -35,18 +37,25 @@ async function drive({ cluster, path, key, index, stats, deadline }) {
     const response = await request(worker, location, { method: "GET" }, stats);
     last = response?.status ?? "connection error";
     if (response?.status === 201) return { location, final: response };
-    if (response?.status === 202) await sendApproval(cluster, worker, key, stats);
+    if (response?.status === 202) await sendApproval(cluster, worker, key, stats, sent);
     else if (response?.status !== 303) await sleep(50); // instance down or store unavailable: try elsewhere
   }
 }
 
-async function sendApproval(cluster, except, key, stats) {
+async function sendApproval(cluster, except, key, stats, sent) {
+  const resend = sent.ids > 0 && Math.random() < 1 / 3;
+  if (!resend) sent.ids++;
+  const event = { name: "chaos/approved", id: `${key}.e${sent.ids}`, data: { id: key, by: "driver" } };
+  if (Math.random() < 1 / 3) event.ts = Date.now() + 1000 + Math.floor(Math.random() * 2000);
   const response = await request(cluster.pick(except), "/send", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "chaos/approved", data: { id: key, by: "driver" } }),
+    body: JSON.stringify(event),
   }, stats);
-  if (response?.status === 200) stats.events++;
+  if (response?.status === 200) {
+    stats.events++;
+    if (resend) stats.resends = (stats.resends ?? 0) + 1;
+  }
 }
 
 /** One HTTP exchange; null when the instance died under it. */

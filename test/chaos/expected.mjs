@@ -11,7 +11,7 @@ export function checksum(text) {
 export function expectedBody(id) {
   const seed = checksum(id);
   const parts = [seed, seed + 1, seed + 2];
-  return { id, seed, parts, retried: 3, approvedBy: "driver", total: parts.reduce((sum, p) => sum + p, 0) + 3 };
+  return { id, seed, parts, retried: 3, approvedBy: "driver", againNew: true, total: parts.reduce((sum, p) => sum + p, 0) + 3 };
 }
 
 /** Step ids whose bodies record an effect in the ledger. */
