@@ -46,27 +46,27 @@ export const FAULT_KINDS = {
 export const EVENT_MOMENTS = ["before-run", "at-random", "first-in-flight", "first-saved", "first-received", "second-in-flight", "second-saved", "after-run"];
 
 /**
- * The sends of one run: none (one run in 10), or 1–3 events (distinct ids) each sent once at a random
- * moment, and 0–3 re-sends of one of those ids at another random moment (before, during or after its
+ * The sends of one run: none (one run in 10), or 1–2 events (distinct ids) each sent once at a random
+ * moment, and 0–2 re-sends of one of those ids at another random moment (before, during or after its
  * first send: a client retrying). An event may carry an explicit `ts` (the sender's clock plus
  * `tsOffsetMs`): ahead (4 in 10: as from a clock ahead — a wait that began before that `ts` counts it, and
  * the run must still never take it twice) or behind (1 in 10: it counts for no wait begun after that
- * `ts`). Each send goes through the run's own instances or, in half the runs,
+ * `ts`). Each send goes through the run's own instances or, in 4 runs of 10,
  * some through a separate sender process sharing the store (`via`).
  */
 function eventSends(rng) {
   if (rng.chance(0.1)) return [];
-  const sender = rng.chance(0.5);
-  const events = rng.between(1, 3);
+  const sender = rng.chance(0.4);
+  const events = rng.between(1, 2);
   const offsets = Array.from({ length: events }, () => rng.weighted([[5, 0], [4, rng.between(200, 3000)], [1, -rng.between(200, 3000)]]));
   const send = (event) => {
     const at = rng.pick(EVENT_MOMENTS);
     // in flight: within the few ms before the wait is saved; at random: anywhere in the run's first seconds
-    const delayMs = at === "at-random" ? rng.between(0, 6000) : at === "first-received" ? 0 : rng.weighted([[2, 0], [1, rng.between(1, 40)], [1, rng.between(40, 400)]]);
+    const delayMs = at === "at-random" ? rng.between(0, 5000) : at === "first-received" ? 0 : rng.weighted([[2, 0], [1, rng.between(1, 40)], [1, rng.between(40, 400)]]);
     return { event, at, delayMs, via: sender && rng.chance(0.6) ? "sender" : "instance", tsOffsetMs: offsets[event] };
   };
   const sends = Array.from({ length: events }, (_, event) => send(event));
-  for (let i = rng.between(0, 3); i > 0; i--) sends.push(send(rng.int(events)));
+  for (let i = rng.between(0, 2); i > 0; i--) sends.push(send(rng.int(events)));
   return sends;
 }
 

@@ -83,6 +83,8 @@ export async function runScenario(ctx, plan) {
   try {
     const { fault } = plan;
     const skew = fault.skewMs ?? 0;
+    // a separate sender process, started beside the first instance: skewed like one of the instances (the one ahead, or the one behind)
+    if (plan.sends.some((send) => send.via === "sender")) (sender = startSender(skew)).catch((error) => (observed.error ??= `the sender did not start: ${error}`));
     // skewed clocks: the first instance (behind, or true while the second is ahead) takes the request
     await start("p1", { ...crashEnv({ afterCheckpoint: fault.afterCheckpoint, atProbe: fault.atProbe }), ...(fault.lockAt && { FAULT_LOCK_AT: fault.lockAt }) }, Math.min(skew, 0));
     // a paused or cut-off instance is taken over by another one that is up all along; one ahead takes leases early
@@ -90,8 +92,6 @@ export async function runScenario(ctx, plan) {
     const orphan = armFault(fault, proxy, observed, timers, { ledger, deadline });
     const lock = fault.kind === "write-lock-held" ? holdWriteLockWhenAsked({ ledger, sqlitePath, deadline, observed }) : null;
 
-    // a separate sender process: skewed like one of the instances (the one ahead, or the one behind)
-    if (plan.sends.some((send) => send.via === "sender")) (sender = startSender(skew)).catch((error) => (observed.error ??= `the sender did not start: ${error}`));
     // after a wait was saved: beyond the skew, so an event sent then is surely later than its `since`
     const events = sendEvents(plan.sends, { ledger, key, instance, sender, deadline, observed, afterSavedMs: skew === 0 ? 0 : Math.abs(skew) + 100 });
     await events.beforeRun;
@@ -279,19 +279,22 @@ function sendEvents(sends, { ledger, key, instance, sender, deadline, observed, 
   const started = now();
   const tail = ledgerTail(ledger);
   const reachedAt = new Map();
-  /** the moments reached so far: the ledger's new lines, read at most every 3 ms whoever asks */
+  /** the moments reached so far: the ledger's new lines, read at most every 4 ms whoever asks */
   let readAt = -Infinity;
   const update = () => {
-    if (now() - readAt < 3) return;
+    if (now() - readAt < 4) return;
     readAt = now();
     for (const entry of tail()) for (const [at, predicate] of Object.entries(MOMENTS)) if (!reachedAt.has(at) && predicate(entry)) reachedAt.set(at, entry.t);
   };
   const reached = (at) => async () => {
-    if (!MOMENTS[at]) return;
+    if (at === "at-random" || at === "before-run") return;
+    // after-run: once the final Response is in; any other moment the run never reached before it: then too
     while (observed.response === null && now() < deadline) {
-      update();
-      if (reachedAt.has(at)) return at.endsWith("-saved") ? sleep(afterSavedMs) : undefined;
-      await sleep(3);
+      if (MOMENTS[at]) {
+        update();
+        if (reachedAt.has(at)) return at.endsWith("-saved") ? sleep(afterSavedMs) : undefined;
+      }
+      await sleep(MOMENTS[at] ? 4 : 20);
     }
   };
   const one = async (plan) => {
