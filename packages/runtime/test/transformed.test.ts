@@ -238,4 +238,46 @@ export const handler = inngest.endpoint(async () => {
     expect(await (await follow(handler, first)).json()).toBe(30);
     await inngest.close();
   });
+
+  test("a compiled run never takes an event its waits received, even once its clock passed the event's ts and was then set back", async () => {
+    const { module } = await compile(
+      "seen-forgotten",
+      `
+import { realClock, withClock } from "@durable-endpoints/runtime/testing";
+export const clock = { offset: 0 };
+export const store = memoryStore();
+export const setBack = new Inngest(withClock({ id: "set-back-later", endpointAdapter, store, logger: quiet }, { ...realClock, now: () => realClock.now() + clock.offset }));
+export const handler = setBack.endpoint(async () => {
+  log.push("top");
+  const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
+  // begins after "one" was sent, by a clock that reads past its ts
+  const b = await step.waitForEvent("second", { event: "ping", timeout: "1h" });
+  // the machine's clock is set back a minute (or the run moves to an instance whose clock is behind)
+  await step.run("set back", () => void (clock.offset = -60_000));
+  await step.sleep("pause", "1ms");
+  const c = await step.waitForEvent("third", { event: "ping", timeout: "2h" });
+  return Response.json({ a: a?.id, b: b?.id, c: c?.id });
+});
+`,
+    );
+    const { setBack, handler, store } = module;
+    const first = await handler(req("/api/seen-forgotten"));
+    const runId = first.headers.get("x-durable-run-id")!;
+    const stepReaches = async (stepId: string) => {
+      for (let i = 0; i < 400 && (await store.getStep(runId, stepId))?.status !== "waiting"; i++) await sleep(5);
+    };
+    await stepReaches("first");
+    await setBack.send({ name: "ping", id: "one" });
+    await stepReaches("second");
+    await sleep(5);
+    await setBack.send({ name: "ping", id: "two" });
+    await stepReaches("third");
+    await sleep(20);
+    // "one" (stored a minute after the third wait's since, by the clock set back) was received by "first"
+    expect(await store.getStep(runId, "third")).toMatchObject({ status: "waiting" });
+    await setBack.send({ name: "ping", id: "three", ts: Date.now() });
+    expect(await (await follow(handler, first)).json()).toEqual({ a: "one", b: "two", c: "three" });
+    expect(module.log).toEqual(["top"]);
+    await setBack.close();
+  });
 });
