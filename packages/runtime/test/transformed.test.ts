@@ -172,41 +172,52 @@ export const kept = inngest.endpoint(async (req: Request) => {
     await module.inngest.close();
   });
 
-  test("what a compiled run's waits received is saved with its state: a later wait on a clock set back does not take it", async () => {
-    const { module, result } = await compile(
-      "seen",
+  /**
+   * Compiles and starts an endpoint of a client whose clock the handler may set back (`clock.offset`); `body` is
+   * the handler's code after its `log.push("top")`. `stepReaches(id)` waits until the run's step `id` is waiting.
+   */
+  async function setBackRun(name: string, body: string) {
+    const { module } = await compile(
+      name,
       `
 import { realClock, withClock } from "@durable-endpoints/runtime/testing";
 export const clock = { offset: 0 };
 export const store = memoryStore();
-export const setBack = new Inngest(withClock({ id: "set-back", endpointAdapter, store, logger: quiet }, { ...realClock, now: () => realClock.now() + clock.offset }));
+export const setBack = new Inngest(withClock({ id: "${name}", endpointAdapter, store, logger: quiet }, { ...realClock, now: () => realClock.now() + clock.offset }));
 export const handler = setBack.endpoint(async () => {
   log.push("top");
+${body}
+});
+`,
+    );
+    const first = await module.handler(req(`/api/${name}`));
+    const runId = first.headers.get("x-durable-run-id")!;
+    const stepReaches = async (stepId: string) => {
+      for (let i = 0; i < 400 && (await module.store.getStep(runId, stepId))?.status !== "waiting"; i++) await sleep(5);
+    };
+    return { module, first, runId, stepReaches, answer: async () => (await follow(module.handler, first)).json() };
+  }
+
+  test("what a compiled run's waits received is saved with its state: a later wait on a clock set back does not take it", async () => {
+    const { module, stepReaches, answer } = await setBackRun(
+      "seen",
+      `
   const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
   // the machine's clock is set back a minute (or the run moves to an instance whose clock is behind)
   await step.run("set back", () => void (clock.offset = -60_000));
   await step.sleep("pause", "1ms");
   const b = await step.waitForEvent("second", { event: "ping", timeout: "2h" });
-  return Response.json({ a: a?.id, b: b?.id });
-});
-`,
+  return Response.json({ a: a?.id, b: b?.id });`,
     );
-    expect(result.endpoints).toHaveLength(1);
-    const { setBack, handler, store } = module;
-    const first = await handler(req("/api/seen"));
-    const runId = first.headers.get("x-durable-run-id")!;
-    const stepReaches = async (stepId: string) => {
-      for (let i = 0; i < 400 && (await store.getStep(runId, stepId))?.status !== "waiting"; i++) await sleep(5);
-    };
     await stepReaches("first");
-    await setBack.send({ name: "ping", id: "one" });
+    await module.setBack.send({ name: "ping", id: "one" });
     await stepReaches("second");
     await sleep(20);
-    await setBack.send({ name: "ping", id: "two", ts: Date.now() });
-    expect(await (await follow(handler, first)).json()).toEqual({ a: "one", b: "two" });
+    await module.setBack.send({ name: "ping", id: "two", ts: Date.now() });
+    expect(await answer()).toEqual({ a: "one", b: "two" });
     // resumed at its states, never from the top
     expect(module.log).toEqual(["top"]);
-    await setBack.close();
+    await module.setBack.close();
   });
 
   test("what a compiled run has seen of events stays small however many waits it has: the saved counters do not grow with them", async () => {
@@ -240,15 +251,9 @@ export const handler = inngest.endpoint(async () => {
   });
 
   test("a compiled run never takes an event its waits received, even once its clock passed the event's ts and was then set back", async () => {
-    const { module } = await compile(
+    const { module, runId, stepReaches, answer } = await setBackRun(
       "seen-forgotten",
       `
-import { realClock, withClock } from "@durable-endpoints/runtime/testing";
-export const clock = { offset: 0 };
-export const store = memoryStore();
-export const setBack = new Inngest(withClock({ id: "set-back-later", endpointAdapter, store, logger: quiet }, { ...realClock, now: () => realClock.now() + clock.offset }));
-export const handler = setBack.endpoint(async () => {
-  log.push("top");
   const a = await step.waitForEvent("first", { event: "ping", timeout: "1h" });
   // begins after "one" was sent, by a clock that reads past its ts
   const b = await step.waitForEvent("second", { event: "ping", timeout: "1h" });
@@ -256,16 +261,9 @@ export const handler = setBack.endpoint(async () => {
   await step.run("set back", () => void (clock.offset = -60_000));
   await step.sleep("pause", "1ms");
   const c = await step.waitForEvent("third", { event: "ping", timeout: "2h" });
-  return Response.json({ a: a?.id, b: b?.id, c: c?.id });
-});
-`,
+  return Response.json({ a: a?.id, b: b?.id, c: c?.id });`,
     );
-    const { setBack, handler, store } = module;
-    const first = await handler(req("/api/seen-forgotten"));
-    const runId = first.headers.get("x-durable-run-id")!;
-    const stepReaches = async (stepId: string) => {
-      for (let i = 0; i < 400 && (await store.getStep(runId, stepId))?.status !== "waiting"; i++) await sleep(5);
-    };
+    const { setBack, store } = module;
     await stepReaches("first");
     await setBack.send({ name: "ping", id: "one" });
     await stepReaches("second");
@@ -276,7 +274,7 @@ export const handler = setBack.endpoint(async () => {
     // "one" (stored a minute after the third wait's since, by the clock set back) was received by "first"
     expect(await store.getStep(runId, "third")).toMatchObject({ status: "waiting" });
     await setBack.send({ name: "ping", id: "three", ts: Date.now() });
-    expect(await (await follow(handler, first)).json()).toEqual({ a: "one", b: "two", c: "three" });
+    expect(await answer()).toEqual({ a: "one", b: "two", c: "three" });
     expect(module.log).toEqual(["top"]);
     await setBack.close();
   });
