@@ -58,8 +58,11 @@ export class Scheduler {
   private arm(delayMs: number): void {
     if (this.stopped) return;
     const { clock } = this.services;
-    const at = clock.now() + delayMs;
-    if (this.timer && this.armedFor <= at) return;
+    const now = clock.now();
+    const at = now + delayMs;
+    // the armed timer fires in time — unless the clock has passed its time without it (the clock jumped ahead: an
+    // NTP step, a test's virtual clock), when it may still be a whole delay away in real time
+    if (this.timer && this.armedFor <= at && this.armedFor >= now) return;
     if (this.timer) clock.clearTimer(this.timer);
     this.armedFor = at;
     this.timer = clock.setTimeout(() => {
