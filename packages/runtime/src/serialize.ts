@@ -321,9 +321,12 @@ function pathTo(root: unknown, target: unknown, seen = new Set<unknown>()): stri
  * devalue in serialization.test.ts.
  */
 function primitiveText(value: unknown): string | undefined {
-  if (value === null || typeof value === "boolean") return `[${value}]`;
-  if (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0)) return `[${value}]`;
-  return undefined;
+  return writtenAsIs(value) ? `[${value}]` : undefined;
+}
+
+/** A value devalue writes as `${value}`: null, a boolean, a finite number but -0. */
+function writtenAsIs(value: unknown): value is null | boolean | number {
+  return value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0));
 }
 
 /** A string devalue writes as it is, between quotes (nothing to escape, no lone surrogate). */
@@ -352,7 +355,7 @@ function primitiveRecordText(record: Record<string, unknown>): string | undefine
       slot = slotted.indexOf(value) + 1;
       if (slot === 0) {
         if (typeof value === "string" && PLAIN_STRING.test(value)) tail += `,"${value}"`;
-        else if (value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0))) tail += `,${value}`;
+        else if (writtenAsIs(value)) tail += `,${value}`;
         else return undefined;
         slot = slotted.push(value);
       }

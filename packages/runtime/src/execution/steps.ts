@@ -129,21 +129,20 @@ export class Steps {
   private async delivered<T>(work: () => Promise<T | typeof SUSPENDED>): Promise<T> {
     this.running++;
     try {
-      let value: T | typeof SUSPENDED;
-      let ours: boolean | Promise<boolean>;
+      let value: T | typeof SUSPENDED = SUSPENDED;
+      let failure: { error: unknown } | null = null;
       try {
         value = await work();
       } catch (error) {
         if (error === LOST) return never();
-        ours = this.stillOurs();
-        if (ours !== true && (ours === false || !(await ours))) return never();
-        throw error;
+        failure = { error };
       }
-      if (value === SUSPENDED) return never();
-      ours = this.stillOurs();
+      if (failure === null && value === SUSPENDED) return never();
+      const ours = this.stillOurs();
       // no promise (no turn) while the lease surely holds: this runs after every step
       if (ours !== true && (ours === false || !(await ours))) return never();
-      return value;
+      if (failure !== null) throw failure.error;
+      return value as T;
     } finally {
       if (--this.running === 0) for (const told of this.idle.splice(0)) told();
     }
