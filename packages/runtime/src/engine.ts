@@ -69,7 +69,8 @@ export class Engine {
    * process has it reserved already. If it is executing here under the lease
    * just before this one (its lease lapsed, e.g. a late renewal, and our own
    * scheduler re-claimed it: nobody else held it in between), the execution
-   * carries on under the new fence. Otherwise the claim waits for the
+   * carries on under the new fence — unless it has handed the run back
+   * already (suspended: the run is due again). Otherwise the claim waits for the
    * reservation to end: a claim answered late must never run next to, or
    * after, an execution that moved the run on.
    */
@@ -80,8 +81,7 @@ export class Engine {
       return true;
     }
     const { execution } = reservation;
-    if (execution && run.fence === execution.fence + 1) {
-      execution.holdLease(run.fence, run.leaseExpiresAt ?? 0);
+    if (execution?.reclaimed(run.fence, run.leaseExpiresAt ?? 0)) {
       reservation.fence = run.fence;
       return false;
     }

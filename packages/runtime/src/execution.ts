@@ -117,9 +117,14 @@ export class Execution {
     return this.checkpoints.fence;
   }
 
-  /** Our lease was renewed (same fence) or re-claimed by our own scheduler (the next fence), valid until `until`. */
+  /** Our lease was renewed (same fence), valid until `until`. */
   holdLease(fence: number, until: number): void {
     this.checkpoints.holdLease(fence, until);
+  }
+
+  /** Our own scheduler claimed the run under the next fence: true when this execution carries on under it. */
+  reclaimed(fence: number, until: number): boolean {
+    return this.checkpoints.reclaimed(fence, until);
   }
 
   /** Stop writing: the run belongs to someone else now (or the client is closing). */

@@ -66,3 +66,43 @@ test("a client started by a request claims the runs due before it started once i
   expect(other.headers.get("x-durable-run-id")).not.toBe(runId);
   await vi.waitFor(async () => expect((await store.getRun(runId))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
 });
+
+test("a run made due and claimed by this process's scheduler while its suspending execution is still winding down is resumed", { timeout: 15_000 }, async () => {
+  const inner = memoryStore();
+  let woken: string | null = null;
+  let claimed!: () => void;
+  const claimedHere = new Promise<void>((resolve) => (claimed = resolve));
+  // The checkpoint that suspends the run (and releases its lease) commits; before the execution has returned,
+  // the run is woken (another process's wakeRun or resolved wait) and our own scheduler claims it.
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "checkpoint") {
+        return async (cp: Parameters<Store["checkpoint"]>[0]) => {
+          const applied = await target.checkpoint(cp);
+          if (woken === null && cp.releaseLease && cp.run.status === "waiting" && (await target.wakeRun(cp.runId, Date.now()))) {
+            woken = cp.runId;
+            await claimedHere;
+          }
+          return applied;
+        };
+      }
+      if (prop === "claimDue") {
+        return async (...args: Parameters<Store["claimDue"]>) => {
+          const runs = await target.claimDue(...args);
+          if (runs.some((run) => run.id === woken)) setTimeout(claimed, 10); // resumeClaimed runs first
+          return runs;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  // the lease (the only other way back to the run) outlasts the test: a claim dropped on the floor times it out
+  const { inngest } = testClient({ store, leaseMs: 3_600_000 });
+  const handler = inngest.endpoint(async () => {
+    await step.sleep("s", "1h");
+    return Response.json({ done: true });
+  });
+  expect((await handler(req("/api/wound-down"))).status).toBe(303);
+  await vi.waitFor(async () => expect((await inner.getRun(woken!))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
+});

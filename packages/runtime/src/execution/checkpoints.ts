@@ -34,6 +34,8 @@ export class Checkpoints {
   private leaseUntil: number;
   private lostRun = false;
   private cancelledRun = false;
+  /** a checkpoint that hands the run back (finished or suspended) was queued: nothing is written after it */
+  private handingBack = false;
   /** A store error that will recur: the run fails with it (see `storeFailed`). */
   failure: Error | null = null;
   private stepsDone: number;
@@ -66,10 +68,20 @@ export class Checkpoints {
     this.stepsDone = run.stepsDone;
   }
 
-  /** A renewal of our lease (same fence), or our own re-claim of it (the next fence) succeeded. */
+  /** A renewal of our lease (same fence) succeeded. */
   holdLease(fence: number, until: number): void {
-    if (fence === this.fence + 1) [this.fence, this.leaseUntil] = [fence, until];
-    else if (fence === this.fence) this.leaseUntil = Math.max(this.leaseUntil, until);
+    if (fence === this.fence) this.leaseUntil = Math.max(this.leaseUntil, until);
+  }
+
+  /**
+   * Our own scheduler claimed the run under the next fence (our lease lapsed, e.g. a late renewal): we carry on
+   * under it — unless we have handed the run back already (its last checkpoint is queued or committed: it was
+   * claimed because it is due again), or lost it. Then the claim is a new execution's: false.
+   */
+  reclaimed(fence: number, until: number): boolean {
+    if (fence !== this.fence + 1 || this.handingBack || this.lostRun) return false;
+    [this.fence, this.leaseUntil] = [fence, until];
+    return true;
   }
 
   /**
@@ -168,6 +180,7 @@ export class Checkpoints {
   write(cp: CheckpointWrite, options?: WriteOptions): Promise<void> {
     const settled = options?.settled === true;
     const withState = options?.withState !== false;
+    if (cp.releaseLease) this.handingBack = true;
     const commit = () => this.commit(cp, settled, withState);
     // checkpoints commit one after the other, whatever became of the previous one
     const done = this.queued === 0 ? commit() : this.writes.then(commit, commit);
