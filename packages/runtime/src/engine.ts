@@ -85,8 +85,9 @@ export class Engine {
       reservation.fence = run.fence;
       return false;
     }
-    // someone else held the run since this execution's lease: it is stale
-    if (execution && run.fence > execution.fence) execution.lose();
+    // someone else held the run since this execution's lease: it is stale (the next fence is ours, and this
+    // execution handed the run back: its last checkpoint commits, or is refused if the lease had lapsed)
+    if (execution && run.fence > execution.fence + 1) execution.lose();
     const parked = this.parked.get(run.id);
     if (!parked || parked.fence < run.fence) this.parked.set(run.id, run);
     return false;
