@@ -53,23 +53,32 @@ export class Scheduler {
     this.unsubscribe?.();
   }
 
+  /** when the armed timer fires: by the client's clock, and by a monotonic real-time clock */
   private armedFor = Infinity;
+  private armedForReal = Infinity;
 
   private arm(delayMs: number): void {
     if (this.stopped) return;
     const { clock } = this.services;
     const now = clock.now();
-    const at = now + delayMs;
-    // the armed timer fires in time — unless the clock has passed its time without it (the clock jumped ahead: an
-    // NTP step, a test's virtual clock), when it may still be a whole delay away in real time
-    if (this.timer && this.armedFor <= at && this.armedFor >= now) return;
-    if (this.timer) clock.clearTimer(this.timer);
+    const realNow = performance.now();
+    if (this.timer) {
+      // The armed timer is in time if it fires by then on both clocks. One only overdue by the clock is kept: a busy
+      // event loop delays every timer, and it still fires first. One in time by the clock but not in real time is
+      // replaced: the clock jumped ahead (an NTP step, a test's clock), and it may be a whole lease period away.
+      if (this.armedFor <= now + delayMs && this.armedForReal <= realNow + delayMs) return;
+      clock.clearTimer(this.timer);
+    }
+    // never later by the clock than the timer it replaces (a test's virtual clock fires timers by the clock alone)
+    const at = Math.min(now + delayMs, this.armedFor);
+    const delay = Math.max(0, at - now);
     this.armedFor = at;
+    this.armedForReal = realNow + delay;
     this.timer = clock.setTimeout(() => {
       this.timer = null;
-      this.armedFor = Infinity;
+      this.armedFor = this.armedForReal = Infinity;
       this.tick();
-    }, delayMs);
+    }, delay);
   }
 
   private tick(): void {

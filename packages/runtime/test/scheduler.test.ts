@@ -44,6 +44,40 @@ test("a run made due while a scheduler pass looks up the next wake-up is claimed
   await vi.waitFor(async () => expect((await inner.getRun(woken!))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
 });
 
+test("a run made due while a busy event loop keeps the signal's timer from firing before the pass re-arms is claimed at once", { timeout: 15_000 }, async () => {
+  const inner = memoryStore();
+  let woken: string | null = null;
+  // The pass that finds the suspended run waiting wakes it right after reading the next wake-up; its signal arms
+  // a timer for now, and the event loop stays busy past that time before the pass re-arms for the next wake-up
+  // (a loaded machine: timers fire late). The pending timer must survive that re-arm.
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "nextWakeAt") {
+        return async (...args: Parameters<Store["nextWakeAt"]>) => {
+          const next = await target.nextWakeAt(...args);
+          const [waiting] = woken === null ? await target.listRuns({ status: "waiting" }) : [];
+          if (waiting && (await target.wakeRun(waiting.id, Date.now()))) {
+            woken = waiting.id;
+            for (const until = Date.now() + 5; Date.now() < until; ); // busy: no timer fires meanwhile
+          }
+          return next;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  // the lease period (the scheduler's slowest re-arm) outlasts the test: a lost signal times it out
+  const { inngest } = testClient({ store, leaseMs: 3_600_000 });
+  const handler = inngest.endpoint(async () => {
+    await step.sleep("s", "1h");
+    return Response.json({ done: true });
+  });
+  expect((await handler(req("/api/busy"))).status).toBe(303);
+  await vi.waitFor(() => expect(woken).not.toBeNull(), { timeout: 5000, interval: 10 });
+  await vi.waitFor(async () => expect((await inner.getRun(woken!))?.status).toBe("completed"), { timeout: 14_000, interval: 10 });
+});
+
 test("a client started by a request claims the runs due before it started once it has answered", { timeout: 15_000 }, async () => {
   const store = memoryStore();
   // the lease period (the scheduler's slowest re-arm) outlasts the test: only the first claim can resume the run
