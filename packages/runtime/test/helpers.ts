@@ -73,19 +73,25 @@ export interface ClaimPass {
   claimed: string[];
 }
 
-/** `store`, recording each claimDue in `passes`. */
-export function observeClaims(store: Store, passes: ClaimPass[]): Store {
+/** `store` with the methods in `replaced` swapped for the ones they make from it. */
+export function intercepted(store: Store, replaced: Partial<Record<keyof Store, (target: Store) => unknown>>): Store {
   return new Proxy(store, {
     get(target, prop) {
-      if (prop === "claimDue") {
-        return async (...args: Parameters<Store["claimDue"]>) => {
-          const claimed = await target.claimDue(...args);
-          passes.push({ at: args[3], claimed: claimed.map((run) => run.id) });
-          return claimed;
-        };
-      }
+      const make = replaced[prop as keyof Store];
+      if (make) return make(target);
       const value = Reflect.get(target, prop, target);
       return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** `store`, recording each claimDue in `passes`. */
+export function observeClaims(store: Store, passes: ClaimPass[]): Store {
+  return intercepted(store, {
+    claimDue: (target) => async (...args: Parameters<Store["claimDue"]>) => {
+      const claimed = await target.claimDue(...args);
+      passes.push({ at: args[3], claimed: claimed.map((run) => run.id) });
+      return claimed;
     },
   });
 }

@@ -7,21 +7,9 @@
 import { afterEach, expect, test, vi } from "vitest";
 import { step, type Store } from "@durable-endpoints/runtime";
 import { memoryStore } from "@durable-endpoints/runtime/memory";
-import { closeClients, req, testClient } from "./helpers.js";
+import { closeClients, intercepted, req, testClient } from "./helpers.js";
 
 afterEach(closeClients);
-
-/** `inner` with the methods in `replaced` swapped for the ones they make from it. */
-function intercepted(inner: Store, replaced: Partial<Record<keyof Store, (target: Store) => unknown>>): Store {
-  return new Proxy(inner, {
-    get(target, prop) {
-      const make = replaced[prop as keyof Store];
-      if (make) return make(target);
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
 
 /**
  * A store whose first scheduler pass that finds a run waiting wakes it right after reading the next wake-up (as
